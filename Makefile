@@ -1,0 +1,38 @@
+# healthcare_p2p_integration: set-up, tests, lint, run.
+# Everything installs outside the clone (see scripts/env.sh): a fresh clone reuses it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup test test-pure test-odoo lint run demo bench clean-db
+
+help:
+	@echo "make setup     install PostgreSQL, a virtualenv with Odoo 19.0 and the requirements"
+	@echo "make test      set up if needed, then run every test (pure-Python and Odoo)"
+	@echo "make test-pure run the ORM-free unit tests only (no database)"
+	@echo "make lint      ruff and pylint-odoo on the addon"
+	@echo "make run       Odoo with the addon on http://localhost:8069 (database hc_p2p)"
+	@echo "make demo      install the addon with demo data and start the server"
+
+setup:
+	@bash scripts/setup.sh
+
+test: setup
+	@bash scripts/test.sh
+
+test-pure: setup
+	@bash scripts/test.sh --pure-only
+
+test-odoo: setup
+	@bash scripts/test.sh --odoo-only
+
+lint: setup
+	@bash scripts/lint.sh
+
+run: setup
+	@bash scripts/run.sh
+
+demo: setup
+	@bash scripts/run.sh --demo
+
+clean-db:
+	@bash scripts/test.sh --drop-templates

@@ -1,0 +1,836 @@
+# Copyright 2026 healthcare_p2p_integration contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Canonical procure-to-pay documents (schema version 1.0).
+
+Every inbound format (canonical JSON, X12, UBL/PEPPOL, cXML, CSV) is normalised into these
+classes; everything downstream (correlation, sequencing, applying to Odoo, matching) reads
+only them.  Conventions:
+
+* money and quantities are :class:`~decimal.Decimal`, dates :class:`datetime.date`;
+* credit notes are :class:`Invoice` with ``move_type == "credit_note"`` and *positive*
+  amounts: the direction is carried by the type, never by the sign;
+* parties carry a list of ``{scheme, value}`` identifiers.  Schemes are upper-case tokens
+  (see ``SCHEME_*``).  ``SOURCE`` is the id the *sending* system uses for the party: the
+  crosswalk scopes it by connector, so two systems may both send ``SOURCE`` ids;
+* keys (``natural_key``, ``correlation_keys``, ``dependencies``) are opaque strings
+  ``"<doc_type>:<part>[:<part>]"``; parties appear in them as ``"<scheme>=<value>"``
+  chosen by :meth:`Party.key`.
+"""
+
+# ``fld()`` returns ``dataclasses.field(...)`` with our constraints in its metadata; ruff
+# only recognises ``field()`` itself, hence RUF009 is silenced for this module.
+# ruff: noqa: RUF009
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+
+from .base import SCHEMA_VERSION, dump, error, fld
+
+# Identifier schemes.  Formats map their qualifiers to these (X12 N1 "UL" -> GLN, "1" ->
+# DUNS, "92" -> BUYER_ASSIGNED; UBL schemeID 0088 -> GLN, 0060 -> DUNS, ...).
+SCHEME_GLN = "GLN"
+SCHEME_DUNS = "DUNS"
+SCHEME_VAT = "VAT"
+SCHEME_TAX_ID = "TAX_ID"
+SCHEME_HIN = "HIN"  # Health Industry Number (HIBCC)
+SCHEME_SAN = "SAN"
+SCHEME_SOURCE = "SOURCE"
+SCHEME_BUYER_ASSIGNED = "BUYER_ASSIGNED"
+SCHEME_SELLER_ASSIGNED = "SELLER_ASSIGNED"
+# Order in which Party.key() picks the identifier that names a party in business keys:
+# global registries first, then tax ids, then ids that are only unique per system.
+KEY_SCHEME_PRIORITY = (
+    SCHEME_GLN,
+    SCHEME_DUNS,
+    SCHEME_VAT,
+    SCHEME_TAX_ID,
+    SCHEME_HIN,
+    SCHEME_SOURCE,
+    SCHEME_SELLER_ASSIGNED,
+    SCHEME_BUYER_ASSIGNED,
+)
+
+UOM_PATTERN = r"^[A-Z0-9]{1,3}$"  # X12 355 / UN/ECE rec 20 codes: EA, BX, CS, PK, C62...
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+GTIN_PATTERN = r"^\d{8}$|^\d{12,14}$"  # check digits are a data-quality issue, not format
+COUNTRY_PATTERN = r"^[A-Z]{2}$"
+SCHEME_PATTERN = r"^[A-Z0-9][A-Z0-9_.-]{0,39}$"
+
+
+class CanonicalDocument:
+    """Behaviour shared by the top-level canonical documents."""
+
+    doc_type: ClassVar[str] = ""
+    schema_version: ClassVar[str] = SCHEMA_VERSION
+
+    def natural_key(self):
+        """Stable business key of this document (idempotency / de-duplication)."""
+        raise NotImplementedError
+
+    def correlation_keys(self):
+        """Keys of the business objects this document relates to (sorted, unique)."""
+        return []
+
+    def dependencies(self):
+        """Keys that must have been processed before this document can be applied."""
+        return []
+
+    def to_dict(self):
+        """JSON-safe dict: Decimals as strings, dates ISO, with ``doc_type`` and version."""
+        return {
+            "doc_type": self.doc_type,
+            "schema_version": SCHEMA_VERSION,
+            **dump(self),
+        }
+
+    def _check(self, path):
+        """Cross-field rules; returns a list of error dicts (empty when valid)."""
+        return []
+
+
+def _unique(keys):
+    return sorted({k for k in keys if k})
+
+
+def _check_line_numbers(lines, path, attr="line_number"):
+    errors = []
+    seen = set()
+    for index, line in enumerate(lines):
+        number = getattr(line, attr)
+        if number is None:
+            continue
+        if number in seen:
+            errors.append(error(f"{path}[{index}].{attr}", "format", f"duplicate line {number}"))
+        seen.add(number)
+    return errors
+
+
+# ---------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class Identifier:
+    """An identifier of a party in a given scheme (GLN, DUNS, VAT, SOURCE...)."""
+
+    scheme: str = fld(required=True, pattern=SCHEME_PATTERN, description="GLN, DUNS...")
+    value: str = fld(required=True, max_length=128)
+
+    def key(self):
+        return f"{self.scheme.lower()}={self.value}"
+
+
+@dataclass(kw_only=True)
+class Address:
+    """A postal address."""
+
+    street: str = fld(max_length=256)
+    street2: str = fld(max_length=256)
+    city: str = fld(max_length=128)
+    state: str = fld(max_length=64, description="State / region code or name")
+    zip: str = fld(max_length=32)
+    country_code: str = fld(pattern=COUNTRY_PATTERN, description="ISO 3166-1 alpha-2")
+
+
+@dataclass(kw_only=True)
+class Party:
+    """A vendor, buyer, facility or remit-to party."""
+
+    identifiers: list[Identifier] = fld(list)
+    name: str = fld(max_length=256)
+    address: Address = fld()
+    email: str = fld(max_length=256)
+    phone: str = fld(max_length=64)
+
+    def identifier(self, scheme):
+        """Value of the first identifier in ``scheme`` (or ``None``)."""
+        for ident in self.identifiers:
+            if ident.scheme == scheme:
+                return ident.value
+        return None
+
+    def key(self):
+        """``"<scheme>=<value>"`` of the most global identifier, else the name.
+
+        The name fallback keeps keys computable for documents (e.g. 820 payees) that name
+        a party without an id; such keys are only stable for one sender.
+        """
+        for scheme in KEY_SCHEME_PRIORITY:
+            value = self.identifier(scheme)
+            if value:
+                return f"{scheme.lower()}={value}"
+        if self.identifiers:
+            return min(i.key() for i in self.identifiers)
+        return f"name={' '.join((self.name or '').split()).casefold()}"
+
+    def _check(self, path):
+        if not self.identifiers and not self.name:
+            return [error(path, "required", "a party needs an identifier or a name")]
+        return []
+
+
+@dataclass(kw_only=True)
+class ItemRef:
+    """How a document line designates an item: any of these may be present."""
+
+    gtin: str = fld(pattern=GTIN_PATTERN, description="GTIN-8/12/13/14 (UPC, EAN)")
+    vendor_part_number: str = fld(max_length=64)
+    buyer_part_number: str = fld(max_length=64)
+    manufacturer_part_number: str = fld(max_length=64)
+    hibc: str = fld(max_length=64, description="HIBC LIC product code")
+    ndc: str = fld(max_length=16, description="US National Drug Code (X12 N4)")
+    description: str = fld(max_length=1024)
+
+    def key(self):
+        """Most specific identifier for keys: GTIN, buyer, vendor then manufacturer part."""
+        for attr, label in (
+            ("gtin", "gtin"),
+            ("buyer_part_number", "bpn"),
+            ("vendor_part_number", "vpn"),
+            ("manufacturer_part_number", "mpn"),
+            ("hibc", "hibc"),
+            ("ndc", "ndc"),
+        ):
+            value = getattr(self, attr)
+            if value:
+                return f"{label}={value}"
+        return None
+
+    def _check(self, path):
+        if not any(
+            (
+                self.gtin,
+                self.vendor_part_number,
+                self.buyer_part_number,
+                self.manufacturer_part_number,
+                self.hibc,
+                self.ndc,
+                self.description,
+            )
+        ):
+            return [error(path, "required", "an item needs an identifier or description")]
+        return []
+
+
+@dataclass(kw_only=True)
+class TaxLine:
+    """A tax applied to a line or a tax subtotal of a document."""
+
+    tax_type: str = fld("VAT", max_length=32, description="VAT, GST, sales tax...")
+    category: str = fld(max_length=8, description="UNCL5305 category: S, Z, E, AE...")
+    rate: Decimal = fld(minimum=0, description="Percent, e.g. 25 for 25%")
+    taxable_amount: Decimal = fld()
+    amount: Decimal = fld(required=True)
+
+
+@dataclass(kw_only=True)
+class AllowanceCharge:
+    """A document-level or line-level allowance (discount) or charge (freight...)."""
+
+    is_charge: bool = fld(required=True)
+    amount: Decimal = fld(required=True, minimum=0)
+    reason_code: str = fld(max_length=16)
+    reason: str = fld(max_length=256)
+
+
+# ---------------------------------------------------------------------------------------
+# Master data
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class BankAccount:
+    """Supplier bank details (encrypted and masked once stored in Odoo)."""
+
+    iban: str = fld(max_length=34, pattern=r"^[A-Z]{2}\d{2}[A-Z0-9]{1,30}$")
+    account_number: str = fld(max_length=64)
+    routing_number: str = fld(max_length=32, description="ABA routing / sort code")
+    bic: str = fld(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
+    holder_name: str = fld(max_length=256)
+
+    def _check(self, path):
+        if not (self.iban or self.account_number):
+            return [error(path, "required", "iban or account_number is required")]
+        return []
+
+
+@dataclass(kw_only=True)
+class Vendor(CanonicalDocument):
+    """Vendor master record."""
+
+    doc_type: ClassVar[str] = "vendor"
+
+    identifiers: list[Identifier] = fld(list, required=True, min_items=1)
+    name: str = fld(required=True, max_length=256)
+    legal_name: str = fld(max_length=256)
+    address: Address = fld()
+    email: str = fld(max_length=256)
+    phone: str = fld(max_length=64)
+    currency: str = fld(pattern=CURRENCY_PATTERN)
+    payment_terms: str = fld(max_length=64)
+    category: str = fld(max_length=64, description="Vendor category for routing")
+    bank_accounts: list[BankAccount] = fld(list)
+    active: bool = fld(True)
+
+    @property
+    def party(self):
+        """The vendor as a :class:`Party` (for key computation)."""
+        return Party(identifiers=self.identifiers, name=self.name, address=self.address)
+
+    def natural_key(self):
+        return f"vendor:{self.party.key()}"
+
+    def correlation_keys(self):
+        # Every identifier: a document naming the vendor by DUNS finds a GLN-keyed vendor.
+        return _unique(f"vendor:{i.key()}" for i in self.identifiers)
+
+    def _check(self, path):
+        errors = []
+        seen = set()
+        for index, ident in enumerate(self.identifiers):
+            if (ident.scheme, ident.value) in seen:
+                errors.append(error(f"identifiers[{index}]", "format", "duplicate identifier"))
+            seen.add((ident.scheme, ident.value))
+        return errors
+
+
+@dataclass(kw_only=True)
+class Item(CanonicalDocument):
+    """Item master record (a product the hospital buys)."""
+
+    doc_type: ClassVar[str] = "item"
+
+    gtin: str = fld(pattern=GTIN_PATTERN)
+    vendor_part_number: str = fld(max_length=64)
+    buyer_part_number: str = fld(max_length=64)
+    manufacturer_part_number: str = fld(max_length=64)
+    hibc: str = fld(max_length=64)
+    description: str = fld(required=True, max_length=1024)
+    vendor: Party = fld()
+    manufacturer: str = fld(max_length=256)
+    uom: str = fld(required=True, pattern=UOM_PATTERN, description="Unit of use/purchase")
+    pack_factor: Decimal = fld(
+        Decimal(1), exclusive_minimum=0, description="Units of use in one purchase unit"
+    )
+    base_uom: str = fld(pattern=UOM_PATTERN, description="Unit the pack factor counts")
+    category: str = fld(max_length=128)
+    unspsc: str = fld(pattern=r"^\d{8}$")
+    critical: bool = fld(False, description="Critical supply: receipts go to fast lane")
+    lot_tracked: bool = fld(False, description="Lot and expiry required on receipt")
+    serial_tracked: bool = fld(False)
+    active: bool = fld(True)
+
+    @property
+    def item_ref(self):
+        return ItemRef(
+            gtin=self.gtin,
+            vendor_part_number=self.vendor_part_number,
+            buyer_part_number=self.buyer_part_number,
+            manufacturer_part_number=self.manufacturer_part_number,
+            hibc=self.hibc,
+        )
+
+    def natural_key(self):
+        ref = self.item_ref
+        if self.gtin or self.buyer_part_number:
+            return f"item:{ref.key()}"
+        # A vendor part number is only unique within that vendor's catalogue.
+        vendor = self.vendor.key() if self.vendor else "unknown"
+        return f"item:{vendor}:{ref.key()}"
+
+    def correlation_keys(self):
+        keys = [f"item:{label}={value}" for label, value in self._ids()]
+        if self.vendor:
+            keys.append(f"vendor:{self.vendor.key()}")
+        return _unique(keys)
+
+    def _ids(self):
+        return [
+            (label, value)
+            for label, value in (
+                ("gtin", self.gtin),
+                ("bpn", self.buyer_part_number),
+                ("mpn", self.manufacturer_part_number),
+                ("hibc", self.hibc),
+            )
+            if value
+        ]
+
+    def _check(self, path):
+        if not (
+            self.gtin
+            or self.buyer_part_number
+            or self.vendor_part_number
+            or self.manufacturer_part_number
+            or self.hibc
+        ):
+            return [
+                error(
+                    "gtin",
+                    "required",
+                    "one of gtin, buyer_part_number, vendor_part_number, "
+                    "manufacturer_part_number, hibc is required",
+                )
+            ]
+        return []
+
+
+@dataclass(kw_only=True)
+class ContractPrice(CanonicalDocument):
+    """A contract (GPO / local agreement) price of an item from a vendor."""
+
+    doc_type: ClassVar[str] = "contract_price"
+
+    contract_reference: str = fld(required=True, max_length=64)
+    vendor: Party = fld(required=True)
+    item: ItemRef = fld(required=True)
+    price: Decimal = fld(required=True, minimum=0)
+    currency: str = fld(required=True, pattern=CURRENCY_PATTERN)
+    uom: str = fld(required=True, pattern=UOM_PATTERN)
+    min_quantity: Decimal = fld(minimum=0)
+    date_start: date = fld(required=True)
+    date_end: date = fld()
+
+    def natural_key(self):
+        parts = [
+            "contract_price",
+            self.vendor.key(),
+            self.contract_reference,
+            self.item.key() or "",
+            self.uom,
+            self.date_start.isoformat(),
+        ]
+        if self.min_quantity:
+            parts.append(f"min={self.min_quantity.normalize():f}")
+        return ":".join(parts)
+
+    def correlation_keys(self):
+        keys = [f"vendor:{self.vendor.key()}", f"contract:{self.contract_reference}"]
+        if self.item.key():
+            keys.append(f"item:{self.item.key()}")
+        return _unique(keys)
+
+    def _check(self, path):
+        if self.date_end and self.date_end < self.date_start:
+            return [error("date_end", "range", "must not be before date_start")]
+        return []
+
+    def is_valid_on(self, day):
+        """Whether the price applies on ``day`` (both bounds inclusive)."""
+        return self.date_start <= day and (self.date_end is None or day <= self.date_end)
+
+
+# ---------------------------------------------------------------------------------------
+# Purchase order and acknowledgment
+# ---------------------------------------------------------------------------------------
+
+PO_APPROVAL_STATUSES = ("draft", "pending", "approved", "rejected", "cancelled")
+PO_PURPOSES = ("original", "change", "cancel")
+
+
+@dataclass(kw_only=True)
+class PurchaseOrderLine:
+    """A purchase order line."""
+
+    line_number: str = fld(required=True, max_length=32)
+    item: ItemRef = fld(required=True)
+    quantity: Decimal = fld(required=True, exclusive_minimum=0)
+    uom: str = fld(required=True, pattern=UOM_PATTERN)
+    unit_price: Decimal = fld(minimum=0)
+    requested_date: date = fld()
+    contract_reference: str = fld(max_length=64)
+    critical: bool = fld(False)
+
+
+@dataclass(kw_only=True)
+class PurchaseOrder(CanonicalDocument):
+    """Purchase order sent by a sourcing system."""
+
+    doc_type: ClassVar[str] = "purchase_order"
+
+    number: str = fld(required=True, max_length=64)
+    order_date: date = fld(required=True)
+    purpose: str = fld("original", enum=PO_PURPOSES)
+    currency: str = fld(pattern=CURRENCY_PATTERN)
+    vendor: Party = fld(required=True)
+    buyer: Party = fld()
+    ship_to: Party = fld(description="Receiving facility (GLN)")
+    bill_to: Party = fld()
+    approval_status: str = fld("approved", enum=PO_APPROVAL_STATUSES)
+    contract_reference: str = fld(max_length=64)
+    payment_terms: str = fld(max_length=128)
+    requested_date: date = fld()
+    total_amount: Decimal = fld(minimum=0, description="Total as stated by the sender")
+    lines: list[PurchaseOrderLine] = fld(list, required=True, min_items=1)
+
+    def natural_key(self):
+        return f"purchase_order:{self.number}"
+
+    def correlation_keys(self):
+        keys = [self.natural_key(), f"vendor:{self.vendor.key()}"]
+        if self.contract_reference:
+            keys.append(f"contract:{self.contract_reference}")
+        return _unique(keys)
+
+    def lines_total(self):
+        """Sum of quantity x unit price of the priced lines."""
+        return sum(
+            (ln.quantity * ln.unit_price for ln in self.lines if ln.unit_price is not None),
+            Decimal(0),
+        )
+
+    def _check(self, path):
+        return _check_line_numbers(self.lines, "lines")
+
+
+ACK_STATUSES = ("accepted", "accepted_with_changes", "rejected")
+ACK_LINE_STATUSES = ("accept", "change", "reject", "backorder")
+
+
+@dataclass(kw_only=True)
+class PoAckLine:
+    """The supplier's answer for one PO line."""
+
+    line_number: str = fld(required=True, max_length=32, description="PO line ref")
+    status: str = fld(required=True, enum=ACK_LINE_STATUSES)
+    item: ItemRef = fld()
+    ordered_quantity: Decimal = fld(minimum=0)
+    quantity: Decimal = fld(minimum=0, description="New (confirmed) quantity")
+    uom: str = fld(pattern=UOM_PATTERN)
+    unit_price: Decimal = fld(minimum=0, description="New (confirmed) unit price")
+    scheduled_date: date = fld(description="New (confirmed) delivery date")
+    reason: str = fld(max_length=256)
+
+
+@dataclass(kw_only=True)
+class PoAck(CanonicalDocument):
+    """Purchase order acknowledgment (X12 855 / JSON)."""
+
+    doc_type: ClassVar[str] = "po_ack"
+
+    po_number: str = fld(required=True, max_length=64)
+    ack_number: str = fld(max_length=64)
+    ack_date: date = fld(required=True)
+    status: str = fld(required=True, enum=ACK_STATUSES)
+    vendor: Party = fld()
+    buyer: Party = fld()
+    currency: str = fld(pattern=CURRENCY_PATTERN)
+    lines: list[PoAckLine] = fld(list)
+
+    def natural_key(self):
+        return f"po_ack:{self.po_number}:{self.ack_number or self.ack_date.isoformat()}"
+
+    def correlation_keys(self):
+        return [f"purchase_order:{self.po_number}"]
+
+    def dependencies(self):
+        return [f"purchase_order:{self.po_number}"]
+
+    def _check(self, path):
+        errors = _check_line_numbers(self.lines, "lines")
+        for index, line in enumerate(self.lines):
+            if line.status == "change" and (
+                line.quantity is None and line.unit_price is None and line.scheduled_date is None
+            ):
+                errors.append(
+                    error(
+                        f"lines[{index}]",
+                        "required",
+                        "a changed line needs a new quantity, unit_price or scheduled_date",
+                    )
+                )
+        return errors
+
+
+# ---------------------------------------------------------------------------------------
+# Logistics
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class ShipNoticeLine:
+    """A shipped item, with its traceability data."""
+
+    line_number: str = fld(required=True, max_length=32)
+    po_number: str = fld(max_length=64, description="When the ASN covers several POs")
+    po_line_ref: str = fld(max_length=32)
+    item: ItemRef = fld(required=True)
+    quantity: Decimal = fld(required=True, minimum=0)
+    uom: str = fld(required=True, pattern=UOM_PATTERN)
+    ordered_quantity: Decimal = fld(minimum=0)
+    lot: str = fld(max_length=20, description="GS1 AI (10)")
+    expiry_date: date = fld(description="GS1 AI (17)")
+    serials: list[str] = fld(list, max_length=20, description="GS1 AI (21)")
+
+
+@dataclass(kw_only=True)
+class ShipNotice(CanonicalDocument):
+    """Advance ship notice (X12 856 / JSON)."""
+
+    doc_type: ClassVar[str] = "ship_notice"
+
+    asn_number: str = fld(required=True, max_length=64)
+    po_number: str = fld(required=True, max_length=64)
+    ship_date: date = fld(required=True)
+    expected_delivery_date: date = fld()
+    vendor: Party = fld()
+    ship_from: Party = fld()
+    ship_to: Party = fld()
+    carrier: str = fld(max_length=128)
+    tracking_number: str = fld(max_length=128)
+    lines: list[ShipNoticeLine] = fld(list, required=True, min_items=1)
+
+    def po_numbers(self):
+        """All PO numbers the shipment covers."""
+        return _unique([self.po_number, *(ln.po_number for ln in self.lines)])
+
+    def natural_key(self):
+        # An ASN number is unique per vendor and a PO has one vendor: PO + ASN is global.
+        return f"ship_notice:{self.po_number}:{self.asn_number}"
+
+    def correlation_keys(self):
+        return [f"purchase_order:{n}" for n in self.po_numbers()]
+
+    def dependencies(self):
+        return [f"purchase_order:{n}" for n in self.po_numbers()]
+
+    def total_quantity(self):
+        """Sum of shipped quantities (what X12 CTT02 states)."""
+        return sum((ln.quantity for ln in self.lines), Decimal(0))
+
+    def _check(self, path):
+        errors = []
+        for index, line in enumerate(self.lines):
+            if len(line.serials) != len(set(line.serials)):
+                errors.append(
+                    error(f"lines[{index}].serials", "format", "duplicate serial numbers")
+                )
+        return errors
+
+
+@dataclass(kw_only=True)
+class ReceiptLine:
+    """A received PO line (partial receipts are normal)."""
+
+    line_number: str = fld(required=True, max_length=32)
+    po_line_ref: str = fld(max_length=32)
+    item: ItemRef = fld(required=True)
+    quantity_received: Decimal = fld(required=True, minimum=0)
+    quantity_rejected: Decimal = fld(minimum=0)
+    uom: str = fld(required=True, pattern=UOM_PATTERN)
+    lot: str = fld(max_length=20)
+    expiry_date: date = fld()
+    serials: list[str] = fld(list, max_length=20)
+    critical: bool = fld(False)
+    reject_reason: str = fld(max_length=256)
+
+
+@dataclass(kw_only=True)
+class Receipt(CanonicalDocument):
+    """Goods receipt posted by a warehouse / facility receiving system."""
+
+    doc_type: ClassVar[str] = "receipt"
+
+    receipt_id: str = fld(required=True, max_length=64)
+    po_number: str = fld(required=True, max_length=64)
+    asn_number: str = fld(max_length=64)
+    facility: Party = fld(required=True, description="Receiving facility (GLN)")
+    received_date: date = fld(required=True)
+    received_by: str = fld(max_length=128)
+    lines: list[ReceiptLine] = fld(list, required=True, min_items=1)
+
+    def natural_key(self):
+        return f"receipt:{self.po_number}:{self.receipt_id}"
+
+    def correlation_keys(self):
+        keys = [f"purchase_order:{self.po_number}"]
+        if self.asn_number:
+            keys.append(f"ship_notice:{self.po_number}:{self.asn_number}")
+        return _unique(keys)
+
+    def dependencies(self):
+        return [f"purchase_order:{self.po_number}"]
+
+    @property
+    def is_critical(self):
+        """Whether any line is a critical item (real-time lane)."""
+        return any(line.critical for line in self.lines)
+
+    def _check(self, path):
+        return _check_line_numbers(self.lines, "lines")
+
+
+# ---------------------------------------------------------------------------------------
+# Finance
+# ---------------------------------------------------------------------------------------
+
+MOVE_TYPES = ("invoice", "credit_note")
+
+
+@dataclass(kw_only=True)
+class InvoiceLine:
+    """An invoice (or credit note) line."""
+
+    line_number: str = fld(required=True, max_length=32)
+    po_number: str = fld(max_length=64)
+    po_line_ref: str = fld(max_length=32)
+    item: ItemRef = fld(required=True)
+    quantity: Decimal = fld(required=True)
+    uom: str = fld(required=True, pattern=UOM_PATTERN)
+    unit_price: Decimal = fld(required=True, minimum=0)
+    price_base_quantity: Decimal = fld(Decimal(1), exclusive_minimum=0)
+    allowance_charges: list[AllowanceCharge] = fld(list)
+    line_total: Decimal = fld(description="Net line amount (after line allowances)")
+    taxes: list[TaxLine] = fld(list)
+
+    def computed_total(self):
+        """quantity x unit price / base quantity, plus line charges, minus allowances."""
+        total = self.quantity * self.unit_price / (self.price_base_quantity or 1)
+        for ac in self.allowance_charges:
+            total += ac.amount if ac.is_charge else -ac.amount
+        return total
+
+
+@dataclass(kw_only=True)
+class Invoice(CanonicalDocument):
+    """Supplier invoice or credit note."""
+
+    doc_type: ClassVar[str] = "invoice"
+
+    number: str = fld(required=True, max_length=64)
+    move_type: str = fld("invoice", enum=MOVE_TYPES)
+    issue_date: date = fld(required=True)
+    due_date: date = fld()
+    currency: str = fld(required=True, pattern=CURRENCY_PATTERN)
+    vendor: Party = fld(required=True)
+    buyer: Party = fld()
+    ship_to: Party = fld()
+    remit_to: Party = fld()
+    po_numbers: list[str] = fld(list, max_length=64)
+    original_invoice_number: str = fld(max_length=64, description="Credit notes")
+    payment_terms: str = fld(max_length=128)
+    lines: list[InvoiceLine] = fld(list, required=True, min_items=1)
+    allowance_charges: list[AllowanceCharge] = fld(list)
+    taxes: list[TaxLine] = fld(list, description="Tax subtotals")
+    net_total: Decimal = fld(description="Sum of line totals")
+    allowance_total: Decimal = fld(minimum=0)
+    charge_total: Decimal = fld(minimum=0)
+    tax_total: Decimal = fld()
+    gross_total: Decimal = fld(required=True, description="Total including tax")
+    prepaid_amount: Decimal = fld()
+    payable_amount: Decimal = fld()
+
+    @property
+    def is_credit_note(self):
+        return self.move_type == "credit_note"
+
+    def all_po_numbers(self):
+        """PO numbers referenced in the header or on any line."""
+        return _unique([*self.po_numbers, *(ln.po_number for ln in self.lines)])
+
+    def natural_key(self):
+        # Credit notes may share a number with an invoice of the same vendor.
+        kind = ":credit_note" if self.is_credit_note else ""
+        return f"invoice:{self.vendor.key()}{kind}:{self.number}"
+
+    def correlation_keys(self):
+        keys = [f"purchase_order:{n}" for n in self.all_po_numbers()]
+        keys.append(f"vendor:{self.vendor.key()}")
+        if self.original_invoice_number:
+            keys.append(f"invoice:{self.vendor.key()}:{self.original_invoice_number}")
+        return _unique(keys)
+
+    def dependencies(self):
+        # The original invoice of a credit note is only correlated, not awaited: it may
+        # predate the integration (paper) and the credit must not park forever.
+        return [f"purchase_order:{n}" for n in self.all_po_numbers()]
+
+    def _check(self, path):
+        errors = _check_line_numbers(self.lines, "lines")
+        if self.due_date and self.due_date < self.issue_date:
+            errors.append(error("due_date", "range", "must not be before issue_date"))
+        if self.original_invoice_number and not self.is_credit_note:
+            errors.append(
+                error(
+                    "original_invoice_number",
+                    "format",
+                    "only a credit note references an original invoice",
+                )
+            )
+        return errors
+
+
+PAYMENT_STATUSES = ("paid", "rejected", "hold", "scheduled")
+
+
+@dataclass(kw_only=True)
+class PaymentInvoiceRef:
+    """An invoice settled (or held...) by a payment, from the remittance detail."""
+
+    invoice_number: str = fld(required=True, max_length=64)
+    amount_paid: Decimal = fld()
+    amount_invoiced: Decimal = fld()
+    discount_amount: Decimal = fld()
+    po_number: str = fld(max_length=64)
+    invoice_date: date = fld()
+
+
+@dataclass(kw_only=True)
+class Payment(CanonicalDocument):
+    """Payment status from AP, a bank or treasury (X12 820 / JSON / bank batch)."""
+
+    doc_type: ClassVar[str] = "payment"
+
+    payment_id: str = fld(required=True, max_length=64)
+    status: str = fld(required=True, enum=PAYMENT_STATUSES)
+    vendor: Party = fld(description="Payee")
+    payer: Party = fld()
+    amount: Decimal = fld(required=True, minimum=0)
+    currency: str = fld(required=True, pattern=CURRENCY_PATTERN)
+    payment_date: date = fld(required=True)
+    method: str = fld(max_length=32, description="check, ach, wire...")
+    reason: str = fld(max_length=512)
+    invoices: list[PaymentInvoiceRef] = fld(list)
+
+    def natural_key(self):
+        # Each status of a payment (scheduled, then paid) is its own document.
+        return f"payment:{self.payment_id}:{self.status}"
+
+    def correlation_keys(self):
+        # Payees are often identified differently by banks than by the AP feed, so the
+        # invoices are correlated by number and the processor resolves them per vendor.
+        keys = [f"payment:{self.payment_id}"]
+        keys += [f"invoice_number:{ref.invoice_number}" for ref in self.invoices]
+        keys += [f"purchase_order:{ref.po_number}" for ref in self.invoices if ref.po_number]
+        if self.vendor:
+            keys.append(f"vendor:{self.vendor.key()}")
+        return _unique(keys)
+
+    def remitted_total(self):
+        """Sum of the amounts paid per invoice."""
+        return sum((r.amount_paid for r in self.invoices if r.amount_paid is not None), Decimal(0))
+
+    def _check(self, path):
+        if self.status in ("rejected", "hold") and not self.reason:
+            return [error("reason", "required", f"a {self.status} payment needs a reason")]
+        return []
+
+
+DOCUMENT_CLASSES = {
+    cls.doc_type: cls
+    for cls in (
+        Vendor,
+        Item,
+        ContractPrice,
+        PurchaseOrder,
+        PoAck,
+        ShipNotice,
+        Receipt,
+        Invoice,
+        Payment,
+    )
+}
+DOC_TYPES = tuple(DOCUMENT_CLASSES)

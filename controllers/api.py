@@ -1,0 +1,246 @@
+"""Versioned HTTP API: ``/api/hc/v1/``.
+
+A POST authenticates the connector, checks its scopes, stores the raw document(s) in the
+inbox and answers 202 with the message id: parsing and applying happen in lane workers.
+Every refusal is JSON ``{"error": {"code", "message", "fields"}}`` with a stable code.
+"""
+
+import logging
+import re
+
+import psycopg2
+
+from odoo import http
+from odoo.http import request
+
+from ..pipeline.intake import IntakeError, split_request
+from ..pipeline.openapi import build as build_openapi
+
+_logger = logging.getLogger(__name__)
+
+PREFIX = "/api/hc/v1"
+HARD_MAX_BYTES = 64 * 1024 * 1024
+BEARER_RE = re.compile(r"^bearer\s+(\S+)$", re.IGNORECASE)
+
+
+def _error(status, code, message, fields=None, headers=None):
+    body = {"error": {"code": code, "message": message, "fields": fields or []}}
+    return request.make_json_response(body, status=status, headers=headers)
+
+
+class HcApiController(http.Controller):
+    # ------------------------------------------------------------------ helpers
+
+    def _connector(self):
+        """Authenticate the bearer token; return ``(connector, error_response)``."""
+        header = request.httprequest.headers.get("Authorization", "")
+        match = BEARER_RE.match(header.strip())
+        if not match:
+            return None, _error(
+                401,
+                "unauthenticated",
+                "Send the connector's API key as 'Authorization: Bearer <key>'.",
+                headers=[("WWW-Authenticate", "Bearer")],
+            )
+        connector = request.env["hc.connector"].sudo()._authenticate(match.group(1))
+        if not connector:
+            return None, _error(
+                401,
+                "invalid_credentials",
+                "The API key is unknown, expired or its connector is archived.",
+                headers=[("WWW-Authenticate", 'Bearer error="invalid_token"')],
+            )
+        request.update_env(user=connector.user_id.id)
+        return connector, None
+
+    def _company(self, connector):
+        """The company the request is for: ``X-Company-Id`` header or the connector's."""
+        header = request.httprequest.headers.get("X-Company-Id")
+        if not header:
+            return connector.company_id, None
+        if not header.isdigit():
+            return None, _error(400, "invalid_header", "X-Company-Id must be a company id.")
+        company = connector._allowed_companies().filtered(lambda c: c.id == int(header))
+        if not company:
+            return None, _error(
+                403, "company_not_allowed", "This connector may not post for that company."
+            )
+        return company, None
+
+    # ------------------------------------------------------------------ routes
+
+    @http.route(
+        f"{PREFIX}/<string:endpoint>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def post_documents(self, endpoint, **_kwargs):
+        """Accept one document or a batch for the document type behind ``endpoint``."""
+        try:
+            return self._post_documents(endpoint)
+        except psycopg2.OperationalError:
+            _logger.exception("Database unavailable while accepting a document")
+            return _error(503, "unavailable", "The database is unavailable; retry later.",
+                          headers=[("Retry-After", "30")])
+
+    def _post_documents(self, endpoint):
+        env = request.env
+        doc_type = env["hc.document.type"].sudo().search([("endpoint", "=", endpoint)], limit=1)
+        if not doc_type:
+            return _error(404, "unknown_endpoint", f"No document endpoint {PREFIX}/{endpoint}.")
+        connector, err = self._connector()
+        if err:
+            return err
+        if not connector._is_doc_type_allowed(doc_type.code):
+            return _error(
+                403,
+                "document_type_not_allowed",
+                f"Connector {connector.code} may not post {doc_type.code} documents.",
+            )
+        company, err = self._company(connector)
+        if err:
+            return err
+        length = request.httprequest.content_length
+        limit = min(connector.max_payload_bytes, HARD_MAX_BYTES)
+        if length is not None and length > limit:
+            return _error(413, "payload_too_large", f"The body exceeds {limit} bytes.")
+        body = request.httprequest.get_data(cache=False)
+        if len(body) > limit:
+            return _error(413, "payload_too_large", f"The body exceeds {limit} bytes.")
+        try:
+            fmt, batch, items = split_request(
+                doc_type.code,
+                request.httprequest.headers.get("Content-Type"),
+                body,
+                connector.max_batch_documents,
+            )
+        except IntakeError as exc:
+            return _error(exc.status, exc.code, exc.message, exc.fields)
+
+        key = request.httprequest.headers.get("Idempotency-Key")
+        if key is not None and not (0 < len(key) <= 200):
+            return _error(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters.")
+        valid = [(i, raw) for i, (raw, errors) in enumerate(items) if not errors]
+        content_type = {"ndjson": "application/json", "json": "application/json"}.get(
+            fmt, request.httprequest.headers.get("Content-Type").split(";")[0].strip().lower()
+        )
+        accepted = env["hc.inbox.message"].sudo()._accept(
+            connector,
+            doc_type,
+            company,
+            content_type,
+            [raw for _i, raw in valid],
+            idempotency_key=key,
+        )
+        outcome = {index: result for (index, _raw), result in zip(valid, accepted, strict=True)}
+        results = []
+        for index, (_raw, errors) in enumerate(items):
+            if errors:
+                results.append(
+                    {"index": index, "status": "rejected",
+                     "error": {"code": "invalid_document", "message": "The document is invalid.",
+                               "fields": errors}}
+                )
+                continue
+            message, status = outcome[index]
+            entry = {"index": index, "status": status, "id": message.id, "state": message.state}
+            if status == "conflict":
+                entry["error"] = {
+                    "code": "idempotency_conflict",
+                    "message": "This Idempotency-Key was used for a different document.",
+                    "fields": [],
+                }
+            results.append(entry)
+
+        if not batch:
+            entry = results[0]
+            if entry["status"] == "rejected":
+                return _error(422, "invalid_document", "The document is invalid.", entry["error"]["fields"])
+            if entry["status"] == "conflict":
+                return _error(409, "idempotency_conflict",
+                              "This Idempotency-Key was used for a different document.")
+            message = outcome[0][0]
+            status = 202 if entry["status"] == "created" else 200
+            return request.make_json_response(
+                dict(message._api_status(), duplicate=entry["status"] == "duplicate"),
+                status=status,
+                headers=[("Location", f"{PREFIX}/messages/{message.id}")],
+            )
+        counts = {s: sum(1 for r in results if r["status"] == s)
+                  for s in ("created", "duplicate", "rejected", "conflict")}
+        status = 202 if counts["created"] or counts["duplicate"] else 422
+        return request.make_json_response({"documents": len(results), "counts": counts,
+                                           "results": results}, status=status)
+
+    @http.route(
+        [f"{PREFIX}/messages/<int:message_id>", f"{PREFIX}/messages"],
+        type="http",
+        auth="public",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def get_message(self, message_id=None, idempotency_key=None, **_kwargs):
+        """A message's state and result, by id or by idempotency key."""
+        connector, err = self._connector()
+        if err:
+            return err
+        messages = request.env["hc.inbox.message"].sudo()
+        if message_id:
+            message = messages.search([("id", "=", message_id), ("connector_id", "=", connector.id)])
+        elif idempotency_key:
+            message = messages._find_by_key(connector, idempotency_key)
+        else:
+            return _error(400, "missing_parameter", "Give a message id or ?idempotency_key=.")
+        if not message:
+            # Another connector's message is "not found" too: ids leak nothing.
+            return _error(404, "not_found", "No such message for this connector.")
+        return request.make_json_response(message._api_status())
+
+    @http.route(
+        f"{PREFIX}/messages/<int:message_id>/replay",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def replay_message(self, message_id, **_kwargs):
+        """Replay a message (integration administrators' API keys only)."""
+        header = request.httprequest.headers.get("Authorization", "")
+        match = BEARER_RE.match(header.strip())
+        uid = match and request.env["res.users.apikeys"].sudo()._check_credentials(
+            scope="hc_p2p", key=match.group(1)
+        )
+        if not uid:
+            return _error(401, "unauthenticated", "An administrator's API key is required.",
+                          headers=[("WWW-Authenticate", "Bearer")])
+        request.update_env(user=uid)
+        user = request.env.user
+        if not user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
+            return _error(403, "forbidden", "Only integration administrators may replay messages.")
+        message = request.env["hc.inbox.message"].browse(message_id).exists()
+        if not message:
+            return _error(404, "not_found", "No such message.")
+        try:
+            payload = request.get_json_data() if request.httprequest.data else {}
+        except ValueError:
+            return _error(400, "malformed_json", "The body must be JSON: {\"reason\": \"...\"}.")
+        reason = (payload or {}).get("reason") if isinstance(payload, dict) else None
+        if not reason:
+            return _error(422, "reason_required", "A replay needs a reason.", [{"path": "reason"}])
+        if message.state == "processing":
+            return _error(409, "busy", "The message is being processed; replay it afterwards.")
+        message._replay(reason)
+        return request.make_json_response(message._api_status(), status=202)
+
+    @http.route(
+        f"{PREFIX}/openapi.json", type="http", auth="public", methods=["GET"], csrf=False,
+        save_session=False,
+    )
+    def openapi(self, **_kwargs):
+        """The published API contract (OpenAPI 3.1), generated from the canonical model."""
+        return request.make_json_response(build_openapi(request.httprequest.host_url))

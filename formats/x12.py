@@ -1,0 +1,1536 @@
+# Copyright 2026 healthcare_p2p_integration contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""ASC X12 004010 / 005010 reader, splitter, canonical mappers and 997/999 writer.
+
+Envelope handling
+-----------------
+Separators come from the ISA segment: the element separator is the 4th byte, the component
+separator is ISA16 and the segment terminator the byte after it.  ISA12 >= 00402 makes
+ISA11 a repetition separator; no mapper here needs repeated elements, so it is only kept to
+write acknowledgments.
+
+Envelope errors are *collected* per transaction set (control numbers, SE segment count)
+and per group/interchange (GE/IEA counts), as an X12 translator must do to write a 997/999
+that rejects the bad sets and accepts the good ones.  :func:`read_interchange` raises
+:class:`~.errors.ParseError` on the first collected error unless ``strict=False``.
+
+Real-world tolerance (each recorded as a :class:`~.errors.DataQualityIssue`, never silent):
+
+* a UTF-8 BOM and whitespace (CR/LF, tabs, indentation) around segments are ignored: EDI
+  viewers and some VANs pretty-print interchanges;
+* an ISA that is not fixed-width (106 bytes) is accepted when its 16 elements can still be
+  split with the element separator: generators that trim ISA padding exist in the wild
+  (``x12_810a_edinet.edi``);
+* a newline used *as* the segment terminator is valid X12 and supported;
+* business counts (CTT line counts, hash totals, TDS/AMT totals) that disagree with the
+  lines become issues, not errors: they are checked again by the matching engine.
+
+Control numbers, SE segment counts and GE/IEA counts are never tolerated: a mismatch is the
+sign of a truncated or spliced file, which would otherwise be applied half.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from ..canonical import (
+    SCHEME_BUYER_ASSIGNED,
+    SCHEME_DUNS,
+    SCHEME_GLN,
+    SCHEME_SAN,
+    SCHEME_SELLER_ASSIGNED,
+    Address,
+    AllowanceCharge,
+    Identifier,
+    Invoice,
+    InvoiceLine,
+    ItemRef,
+    Party,
+    Payment,
+    PaymentInvoiceRef,
+    PoAck,
+    PoAckLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ShipNotice,
+    ShipNoticeLine,
+    TaxLine,
+)
+from .errors import DataQualityIssue, ParseError
+
+ISA_LENGTH = 106
+_UTF8_BOM = b"\xef\xbb\xbf"
+_WHITESPACE = " \t\r\n"
+_TAG_RE = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
+# Offsets of the 16 element separators of a fixed-width ISA.
+_ISA_SEPARATOR_OFFSETS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+
+SUPPORTED_SETS = {
+    "850": "purchase_order",
+    "855": "po_ack",
+    "856": "ship_notice",
+    "810": "invoice",
+    "820": "payment",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Data structures
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Separators:
+    """Delimiters of one interchange."""
+
+    element: str
+    component: str
+    segment: str
+    repetition: str = None
+
+
+@dataclass
+class Segment:
+    """One segment: ``elements[0]`` is the tag, ``segment[1]`` is its first element."""
+
+    elements: list
+    position: int  # 1-based position in the interchange (ISA = 1)
+    raw: str
+
+    @property
+    def tag(self):
+        return self.elements[0]
+
+    def __getitem__(self, index):
+        """Element ``index`` (1-based, X12 numbering), ``""`` when absent."""
+        return self.elements[index].strip() if index < len(self.elements) else ""
+
+    def __len__(self):
+        return len(self.elements) - 1
+
+    def where(self):
+        return f"segment {self.position} ({self.tag})"
+
+
+@dataclass
+class Transaction:
+    """A transaction set (ST..SE) with the envelope problems found for it."""
+
+    set_id: str
+    control_number: str
+    segments: list  # ST..SE inclusive (SE absent when missing)
+    group: "FunctionalGroup" = field(default=None, repr=False)
+    interchange: "Interchange" = field(default=None, repr=False)
+    errors: list = field(default_factory=list)  # ParseError
+    ak5_code: str = None  # AK502/IK502 syntax error code when rejected at envelope level
+
+    @property
+    def body(self):
+        """Segments between ST and SE."""
+        end = -1 if self.segments and self.segments[-1].tag == "SE" else None
+        return self.segments[1:end]
+
+    @property
+    def version(self):
+        st3 = self.segments[0][3] if self.segments else ""
+        return st3 or (self.group.version if self.group else "")
+
+
+@dataclass
+class FunctionalGroup:
+    gs: Segment
+    ge: Segment = None
+    transactions: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    @property
+    def functional_id(self):
+        return self.gs[1]
+
+    @property
+    def control_number(self):
+        return self.gs[6]
+
+    @property
+    def version(self):
+        return self.gs[8]
+
+
+@dataclass
+class Interchange:
+    """A parsed ISA..IEA interchange."""
+
+    separators: Separators
+    isa: Segment
+    isa_raw: str
+    iea: Segment = None
+    groups: list = field(default_factory=list)
+    errors: list = field(default_factory=list)  # interchange-level ParseError
+    issues: list = field(default_factory=list)  # DataQualityIssue
+
+    @property
+    def control_number(self):
+        return self.isa[13]
+
+    @property
+    def version(self):
+        """ISA12, e.g. ``00401`` or ``00501``."""
+        return self.isa[12]
+
+    @property
+    def sender(self):
+        return self.isa[5], self.isa[6]
+
+    @property
+    def receiver(self):
+        return self.isa[7], self.isa[8]
+
+    @property
+    def transactions(self):
+        return [tx for group in self.groups for tx in group.transactions]
+
+    def all_errors(self):
+        """Every envelope error, interchange first, then groups, then transactions."""
+        errors = list(self.errors)
+        for group in self.groups:
+            errors += group.errors
+            for tx in group.transactions:
+                errors += tx.errors
+        return errors
+
+
+@dataclass
+class SplitTransaction:
+    """One transaction set cut out of an interchange, re-wrapped so it stands alone."""
+
+    set_id: str
+    control_number: str
+    group_control_number: str
+    interchange_control_number: str
+    doc_type: str
+    payload: bytes
+
+
+# ---------------------------------------------------------------------------------------
+# Tokenizer and envelope
+# ---------------------------------------------------------------------------------------
+
+
+def _decode(payload):
+    if isinstance(payload, str):
+        text = payload
+    else:
+        if payload.startswith(_UTF8_BOM):
+            payload = payload[len(_UTF8_BOM) :]
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            # X12 basic/extended character sets are ASCII subsets; a Latin-1 byte in a
+            # name must not make the whole interchange unreadable.
+            text = payload.decode("latin-1")
+    return text.lstrip("\ufeff" + _WHITESPACE)
+
+
+def detect_separators(text):
+    """Read the separators from the ISA segment at the start of ``text``.
+
+    :returns: ``(Separators, isa_length, issues)``.
+    :raises ParseError: ``x12_isa`` (missing/truncated ISA) or ``x12_separators``.
+    """
+    issues = []
+    if not text.startswith("ISA"):
+        raise ParseError("x12_isa", "an interchange must start with an ISA segment", "byte 0")
+    if len(text) < 4:
+        raise ParseError("x12_isa", "truncated ISA segment", "ISA")
+    element = text[3]
+    if element.isalnum() or element in _WHITESPACE:
+        raise ParseError("x12_separators", f"invalid element separator {element!r}", "ISA")
+    fixed = len(text) >= ISA_LENGTH and all(
+        text[offset] == element for offset in _ISA_SEPARATOR_OFFSETS
+    )
+    if fixed:
+        component = text[104]
+        segment = text[105]
+        isa_length = ISA_LENGTH
+    else:
+        # Tolerated: an ISA whose fields are not padded to their fixed widths.  The 16th
+        # separator is followed by ISA16 (component separator) and the terminator.
+        index = 0
+        for _count in range(16):
+            index = text.find(element, index + 1)
+            if index < 0:
+                raise ParseError("x12_isa", "truncated ISA segment: fewer than 16 elements", "ISA")
+        if index + 2 >= len(text):
+            raise ParseError("x12_isa", "truncated ISA segment: no terminator", "ISA")
+        component = text[index + 1]
+        segment = text[index + 2]
+        isa_length = index + 3
+        issues.append(
+            DataQualityIssue(
+                "x12_isa_width",
+                f"ISA segment is {isa_length} characters, not the fixed {ISA_LENGTH}",
+                "ISA",
+            )
+        )
+    if segment == "\r":
+        segment = "\n" if text[isa_length : isa_length + 1] == "\n" else "\r"
+        isa_length += segment == "\n"
+    for name, char in (("component", component), ("segment", segment)):
+        if char.isalnum() or char == element or char == " ":
+            raise ParseError("x12_separators", f"invalid {name} separator {char!r}", "ISA16")
+    if component == segment:
+        raise ParseError("x12_separators", "component and segment separators are the same", "ISA16")
+    isa_fields = text[:isa_length].split(element)
+    repetition = None
+    version = isa_fields[12].strip() if len(isa_fields) > 12 else ""
+    if version >= "00402" and len(isa_fields) > 11:
+        rep = isa_fields[11]
+        if len(rep) == 1 and not rep.isalnum() and rep not in (element, component, segment):
+            repetition = rep
+    return Separators(element, component, segment, repetition), isa_length, issues
+
+
+def tokenize(text, separators):
+    """Split an interchange into :class:`Segment` objects (whitespace around ignored)."""
+    segments = []
+    for chunk in text.split(separators.segment):
+        raw = chunk.strip(_WHITESPACE)
+        if not raw:
+            continue
+        elements = raw.split(separators.element)
+        segments.append(Segment(elements, len(segments) + 1, raw))
+    return segments
+
+
+def _validate_isa(isa):
+    problems = []
+    if len(isa) != 16:
+        problems.append(f"ISA has {len(isa)} elements, expected 16")
+    if not re.fullmatch(r"\d{9}", isa[13]):
+        problems.append("ISA13 control number must be 9 digits")
+    if not re.fullmatch(r"\d{5}", isa[12]):
+        problems.append("ISA12 version must be 5 digits")
+    if not re.fullmatch(r"\d{6}", isa[9]):
+        problems.append("ISA09 date must be YYMMDD")
+    if problems:
+        raise ParseError("x12_isa", "; ".join(problems), "ISA")
+
+
+def read_interchange(payload, *, strict=True):
+    """Parse and validate an X12 interchange.
+
+    :param payload: bytes (or text) holding exactly one ISA..IEA interchange.
+    :param strict: raise on the first envelope error (default).  With ``False`` the
+        errors stay on the interchange / groups / transactions, which is what
+        :func:`functional_ack` needs to reject only the bad transaction sets.
+    :raises ParseError: always for an unreadable ISA or separators; with ``strict`` also
+        for ``x12_envelope``, ``x12_control_number``, ``x12_count``, ``x12_segment``.
+    """
+    text = _decode(payload)
+    if not text:
+        raise ParseError("x12_isa", "empty payload", "byte 0")
+    separators, _isa_length, issues = detect_separators(text)
+    segments = tokenize(text, separators)
+    isa = segments[0]
+    _validate_isa(isa)
+    interchange = Interchange(
+        separators=separators,
+        isa=isa,
+        isa_raw=isa.raw,
+        issues=issues,
+    )
+    group = None
+    tx = None
+    group_count = 0
+    for seg in segments[1:]:
+        tag = seg.tag
+        if not _TAG_RE.match(tag):
+            err = ParseError("x12_segment", f"invalid segment tag {tag[:10]!r}", seg.where())
+            (tx.errors if tx else interchange.errors).append(err)
+            if tx:
+                tx.ak5_code = tx.ak5_code or "5"
+                tx.segments.append(seg)
+            continue
+        if interchange.iea is not None:
+            interchange.errors.append(ParseError("x12_envelope", "data after IEA", seg.where()))
+            break
+        if tag == "GS":
+            if tx is not None:
+                _close_missing_se(tx, seg)
+                tx = None
+            if group is not None:
+                group.errors.append(
+                    ParseError("x12_envelope", "GS without GE for the previous group", seg.where())
+                )
+            group = FunctionalGroup(gs=seg)
+            interchange.groups.append(group)
+            group_count += 1
+        elif tag == "ST":
+            if group is None:
+                interchange.errors.append(
+                    ParseError("x12_envelope", "ST outside a functional group", seg.where())
+                )
+                group = FunctionalGroup(gs=seg)
+                interchange.groups.append(group)
+            if tx is not None:
+                _close_missing_se(tx, seg)
+            tx = Transaction(
+                set_id=seg[1],
+                control_number=seg[2],
+                segments=[seg],
+                group=group,
+                interchange=interchange,
+            )
+            group.transactions.append(tx)
+            if not re.fullmatch(r"\d{3}", seg[1]) or not re.fullmatch(r"\d{4,9}", seg[2]):
+                tx.errors.append(
+                    ParseError(
+                        "x12_segment",
+                        "ST needs a set id and a 4-9 digit control number",
+                        seg.where(),
+                    )
+                )
+                tx.ak5_code = "5"
+        elif tag == "SE":
+            if tx is None:
+                (group or interchange).errors.append(
+                    ParseError("x12_envelope", "SE without ST", seg.where())
+                )
+                continue
+            tx.segments.append(seg)
+            _check_se(tx, seg)
+            tx = None
+        elif tag == "GE":
+            if tx is not None:
+                _close_missing_se(tx, seg)
+                tx = None
+            if group is None:
+                interchange.errors.append(ParseError("x12_envelope", "GE without GS", seg.where()))
+                continue
+            group.ge = seg
+            _check_ge(group, seg)
+            group = None
+        elif tag == "IEA":
+            if tx is not None:
+                _close_missing_se(tx, seg)
+                tx = None
+            if group is not None:
+                group.errors.append(ParseError("x12_envelope", "GE missing", seg.where()))
+                group = None
+            interchange.iea = seg
+            _check_iea(interchange, seg, group_count)
+        elif tag == "ISA":
+            interchange.errors.append(
+                ParseError("x12_envelope", "nested ISA: one interchange per payload", seg.where())
+            )
+            break
+        elif tx is None:
+            (group or interchange).errors.append(
+                ParseError("x12_envelope", f"{tag} outside a transaction set", seg.where())
+            )
+        else:
+            tx.segments.append(seg)
+    if tx is not None:
+        _close_missing_se(tx, None)
+    if group is not None and group.ge is None:
+        group.errors.append(ParseError("x12_envelope", "GE missing (truncated?)", "end"))
+    if interchange.iea is None:
+        interchange.errors.append(ParseError("x12_envelope", "IEA missing (truncated?)", "end"))
+    if not interchange.groups:
+        interchange.errors.append(ParseError("x12_envelope", "no functional group", "ISA"))
+    if strict:
+        errors = interchange.all_errors()
+        if errors:
+            first = errors[0]
+            raise ParseError(
+                first.code,
+                first.message,
+                first.path,
+                details=[e.to_dict() for e in errors[1:]],
+            )
+    return interchange
+
+
+def _close_missing_se(tx, at_segment):
+    where = at_segment.where() if at_segment else "end"
+    tx.errors.append(ParseError("x12_envelope", f"SE missing for ST {tx.control_number}", where))
+    tx.ak5_code = "2"  # AK502/IK502 2: transaction set trailer missing
+
+
+def _check_se(tx, se):
+    if se[2] != tx.control_number:
+        tx.errors.append(
+            ParseError(
+                "x12_control_number",
+                f"SE02 {se[2]!r} does not match ST02 {tx.control_number!r}",
+                se.where(),
+            )
+        )
+        tx.ak5_code = tx.ak5_code or "3"
+    count = len(tx.segments)
+    if se[1] != str(count) and _int(se[1]) != count:
+        tx.errors.append(
+            ParseError(
+                "x12_count",
+                f"SE01 states {se[1]!r} segments, the set has {count}",
+                se.where(),
+            )
+        )
+        tx.ak5_code = tx.ak5_code or "4"
+
+
+def _check_ge(group, ge):
+    if ge[2] != group.control_number:
+        group.errors.append(
+            ParseError(
+                "x12_control_number",
+                f"GE02 {ge[2]!r} does not match GS06 {group.control_number!r}",
+                ge.where(),
+            )
+        )
+    if _int(ge[1]) != len(group.transactions):
+        group.errors.append(
+            ParseError(
+                "x12_count",
+                f"GE01 states {ge[1]!r} transaction sets, the group has {len(group.transactions)}",
+                ge.where(),
+            )
+        )
+
+
+def _check_iea(interchange, iea, group_count):
+    if iea[2] != interchange.control_number:
+        interchange.errors.append(
+            ParseError(
+                "x12_control_number",
+                f"IEA02 {iea[2]!r} does not match ISA13 {interchange.control_number!r}",
+                iea.where(),
+            )
+        )
+    if _int(iea[1]) != group_count:
+        interchange.errors.append(
+            ParseError(
+                "x12_count",
+                f"IEA01 states {iea[1]!r} groups, the interchange has {group_count}",
+                iea.where(),
+            )
+        )
+
+
+def _int(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------
+# Splitting
+# ---------------------------------------------------------------------------------------
+
+
+def split_interchange(payload):
+    """Cut a valid interchange into one self-contained interchange per transaction set.
+
+    Each payload keeps the original ISA and GS (so sender, receiver, version and
+    separators are preserved) and gets a GE/IEA counting one set: it can be stored, hashed
+    and parsed alone, and a replay of one set does not replay its neighbours.
+
+    :returns: list of :class:`SplitTransaction`.
+    :raises ParseError: as :func:`read_interchange` in strict mode.
+    """
+    interchange = read_interchange(payload)
+    sep = interchange.separators
+    term = sep.segment
+    results = []
+    for group in interchange.groups:
+        for tx in group.transactions:
+            parts = [interchange.isa_raw, group.gs.raw]
+            parts += [seg.raw for seg in tx.segments]
+            parts.append(sep.element.join(["GE", "1", group.control_number]))
+            parts.append(sep.element.join(["IEA", "1", interchange.control_number]))
+            text = term.join(parts) + term
+            results.append(
+                SplitTransaction(
+                    set_id=tx.set_id,
+                    control_number=tx.control_number,
+                    group_control_number=group.control_number,
+                    interchange_control_number=interchange.control_number,
+                    doc_type=SUPPORTED_SETS.get(tx.set_id),
+                    payload=text.encode("utf-8"),
+                )
+            )
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# Value helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _decimal(seg, index, *, implied_decimals=0, required=False):
+    """Element as Decimal; X12 ``N2`` elements carry an implied decimal point."""
+    text = seg[index]
+    if not text:
+        if required:
+            raise ParseError("x12_segment", f"{seg.tag}{index:02d} is required", seg.where())
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ParseError(
+            "x12_segment", f"{seg.tag}{index:02d} {text!r} is not a number", seg.where()
+        ) from None
+    if not value.is_finite():
+        raise ParseError("x12_segment", f"{seg.tag}{index:02d} is not finite", seg.where())
+    if implied_decimals:
+        value = value.scaleb(-implied_decimals)
+    return value
+
+
+def _date(seg, index, *, required=False):
+    """CCYYMMDD (or legacy YYMMDD) element as a date."""
+    text = seg[index]
+    if not text:
+        if required:
+            raise ParseError("x12_segment", f"{seg.tag}{index:02d} is required", seg.where())
+        return None
+    try:
+        if len(text) == 8:
+            return datetime.strptime(text, "%Y%m%d").date()
+        if len(text) == 6:
+            # Y2K window of the X12 standard for 6-digit dates.
+            return datetime.strptime(text, "%y%m%d").date()
+    except ValueError:
+        pass
+    raise ParseError(
+        "x12_segment", f"{seg.tag}{index:02d} {text!r} is not a CCYYMMDD date", seg.where()
+    )
+
+
+def _required(seg, index):
+    value = seg[index]
+    if not value:
+        raise ParseError("x12_segment", f"{seg.tag}{index:02d} is required", seg.where())
+    return value
+
+
+def _first(segments, tag):
+    for seg in segments:
+        if seg.tag == tag:
+            return seg
+    return None
+
+
+def _need(segments, tag, tx):
+    seg = _first(segments, tag)
+    if seg is None:
+        raise ParseError(
+            "x12_segment",
+            f"{tag} segment missing in {tx.set_id} {tx.control_number}",
+            f"ST {tx.control_number}",
+        )
+    return seg
+
+
+def gs1_check_digit_ok(digits):
+    """GS1 mod-10 check (GTIN-8/12/13/14, GLN, SSCC)."""
+    if not digits.isdigit() or len(digits) < 2:
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits[:-1])):
+        total += int(char) * (3 if position % 2 == 0 else 1)
+    return (10 - total % 10) % 10 == int(digits[-1])
+
+
+# X12 N1/N103 identification code qualifiers -> canonical schemes.
+_N1_SCHEMES = {
+    "1": SCHEME_DUNS,
+    "9": SCHEME_DUNS,  # D-U-N-S + 4-character suffix
+    "UL": SCHEME_GLN,
+    "15": SCHEME_SAN,
+    "91": SCHEME_SELLER_ASSIGNED,
+    "92": SCHEME_BUYER_ASSIGNED,
+}
+# ISA05/ISA07 interchange id qualifiers -> canonical schemes.
+_ISA_SCHEMES = {"01": SCHEME_DUNS, "14": SCHEME_DUNS, "16": SCHEME_DUNS}
+
+# Product/service id qualifiers (PO1, IT1, LIN) -> ItemRef attribute.
+_ITEM_QUALIFIERS = {
+    "VP": "vendor_part_number",
+    "VN": "vendor_part_number",
+    "VC": "vendor_part_number",  # vendor's catalog number
+    "BP": "buyer_part_number",
+    "IN": "buyer_part_number",  # buyer's item number
+    "CB": "buyer_part_number",  # buyer's catalog number
+    "MG": "manufacturer_part_number",
+    "MF": "manufacturer_part_number",
+    "UP": "gtin",  # UPC = GTIN-12
+    "UK": "gtin",  # GTIN-14
+    "EN": "gtin",  # EAN = GTIN-13
+    "UA": "gtin",
+    "EO": "gtin",
+    "N4": "ndc",
+    "ND": "ndc",
+    "HI": "hibc",
+}
+
+
+def _party(n1_loop, issues):
+    """Party from an N1 loop (N1, N2, N3, N4)."""
+    n1 = n1_loop[0]
+    identifiers = []
+    if n1[3] and n1[4]:
+        scheme = _N1_SCHEMES.get(n1[3], f"X12_N1_{n1[3]}")
+        identifiers.append(Identifier(scheme=scheme, value=n1[4]))
+        if scheme == SCHEME_GLN and not gs1_check_digit_ok(n1[4]):
+            issues.append(
+                DataQualityIssue(
+                    "gln_check_digit", f"GLN {n1[4]} has a wrong check digit", n1.where()
+                )
+            )
+    address = None
+    street = []
+    name = n1[2] or None
+    for seg in n1_loop[1:]:
+        if seg.tag == "N2" and not name:
+            name = seg[1] or None
+        elif seg.tag == "N3":
+            street += [seg[1], seg[2]]
+        elif seg.tag == "N4":
+            street = [s for s in street if s]
+            address = Address(
+                street=street[0] if street else None,
+                street2=" ".join(street[1:]) or None,
+                city=seg[1] or None,
+                state=seg[2] or None,
+                zip=seg[3] or None,
+                country_code=seg[4] if re.fullmatch(r"[A-Z]{2}", seg[4]) else None,
+            )
+    if address is None and any(street):
+        street = [s for s in street if s]
+        address = Address(street=street[0], street2=" ".join(street[1:]) or None)
+    return Party(identifiers=identifiers, name=name, address=address)
+
+
+def _n1_loops(segments):
+    """``{entity_code: [N1, N2, N3, N4...]}`` for the N1 loops in ``segments``."""
+    loops = {}
+    current = None
+    for seg in segments:
+        if seg.tag == "N1":
+            current = [seg]
+            loops.setdefault(seg[1], current)
+        elif current is not None and seg.tag in ("N2", "N3", "N4", "REF", "PER"):
+            current.append(seg)
+        else:
+            current = None
+    return loops
+
+
+def _envelope_party(tx, which):
+    """Party from the ISA sender/receiver when the document names none (issue logged)."""
+    interchange_isa = tx.interchange.isa
+    qualifier, value = (
+        (interchange_isa[5], interchange_isa[6])
+        if which == "sender"
+        else (interchange_isa[7], interchange_isa[8])
+    )
+    scheme = _ISA_SCHEMES.get(qualifier, f"X12_ISA_{qualifier or 'ZZ'}")
+    return Party(identifiers=[Identifier(scheme=scheme, value=value)])
+
+
+def _item_ref(seg, start, issues, description=None):
+    """ItemRef from qualifier/value pairs starting at element ``start``."""
+    values = {}
+    index = start
+    while index + 1 <= len(seg):
+        qualifier, value = seg[index], seg[index + 1]
+        attr = _ITEM_QUALIFIERS.get(qualifier)
+        if attr and value and attr not in values:
+            values[attr] = value
+        index += 2
+    gtin = values.get("gtin")
+    if gtin:
+        if not re.fullmatch(r"\d{8}|\d{12,14}", gtin):
+            issues.append(DataQualityIssue("gtin_format", f"{gtin!r} is not a GTIN", seg.where()))
+            values.pop("gtin")
+        elif not gs1_check_digit_ok(gtin):
+            issues.append(
+                DataQualityIssue(
+                    "gtin_check_digit", f"GTIN {gtin} has a wrong check digit", seg.where()
+                )
+            )
+    return ItemRef(description=description, **values)
+
+
+def _description(segments):
+    for seg in segments:
+        if seg.tag == "PID" and seg[5]:
+            return seg[5]
+    return None
+
+
+def _loops(segments, start_tag, end_tags=()):
+    """Split ``segments`` into (header, [loop, ...], trailer) on ``start_tag``."""
+    header, loops, trailer = [], [], []
+    current = None
+    for seg in segments:
+        if seg.tag == start_tag:
+            current = [seg]
+            loops.append(current)
+        elif seg.tag in end_tags:
+            current = None
+            trailer.append(seg)
+        elif trailer:
+            trailer.append(seg)
+        elif current is not None:
+            current.append(seg)
+        else:
+            header.append(seg)
+    return header, loops, trailer
+
+
+def _check_ctt(trailer, count, issues, what):
+    ctt = _first(trailer, "CTT")
+    if ctt is not None and _int(ctt[1]) != count:
+        issues.append(
+            DataQualityIssue(
+                "x12_ctt_count", f"CTT01 states {ctt[1]} {what}, the set has {count}", ctt.where()
+            )
+        )
+    return ctt
+
+
+def _currency(segments, issues, tx):
+    cur = _first(segments, "CUR")
+    if cur is not None and re.fullmatch(r"[A-Z]{3}", cur[2]):
+        return cur[2]
+    issues.append(
+        DataQualityIssue(
+            "x12_currency_default",
+            "no CUR segment: USD assumed (X12 default for US trading partners)",
+            f"ST {tx.control_number}",
+        )
+    )
+    return "USD"
+
+
+def _dtm(segments, qualifiers):
+    for seg in segments:
+        if seg.tag == "DTM" and seg[1] in qualifiers and seg[2]:
+            return _date(seg, 2)
+    return None
+
+
+def _ref(segments, qualifiers):
+    """First REF02 for the qualifiers, in the order of preference given."""
+    for qualifier in qualifiers:
+        for seg in segments:
+            if seg.tag == "REF" and seg[1] == qualifier and seg[2]:
+                return seg[2]
+    return None
+
+
+def _vendor(loops, tx, issues, fallback):
+    for code in ("SE", "SU", "VN", "II"):
+        if code in loops:
+            return _party(loops[code], issues)
+    issues.append(
+        DataQualityIssue(
+            "x12_vendor_from_envelope",
+            f"no seller N1 loop: vendor taken from the ISA {fallback} id",
+            f"ST {tx.control_number}",
+        )
+    )
+    return _envelope_party(tx, fallback)
+
+
+# ---------------------------------------------------------------------------------------
+# Mappers
+# ---------------------------------------------------------------------------------------
+
+_BEG_PURPOSES = {"00": "original", "01": "cancel", "04": "change", "05": "change"}
+
+
+def map_850(tx, issues):
+    """850 Purchase Order -> :class:`PurchaseOrder`."""
+    header, loops, trailer = _loops(tx.body, "PO1", ("CTT", "AMT"))
+    beg = _need(header, "BEG", tx)
+    parties = _n1_loops(header)
+    lines = []
+    for loop in loops:
+        po1 = loop[0]
+        lines.append(
+            PurchaseOrderLine(
+                line_number=po1[1] or str(len(lines) + 1),
+                item=_item_ref(po1, 6, issues, _description(loop)),
+                quantity=_decimal(po1, 2, required=True),
+                uom=_required(po1, 3),
+                unit_price=_decimal(po1, 4),
+                requested_date=_dtm(loop, ("002", "010")),
+            )
+        )
+    _check_ctt(trailer, len(lines), issues, "lines")
+    po = PurchaseOrder(
+        number=_required(beg, 3),
+        order_date=_date(beg, 5, required=True),
+        purpose=_BEG_PURPOSES.get(beg[1], "original"),
+        currency=_currency(header, issues, tx),
+        vendor=_vendor(parties, tx, issues, "receiver"),
+        buyer=_party(parties["BY"], issues) if "BY" in parties else None,
+        ship_to=_party(parties["ST"], issues) if "ST" in parties else None,
+        bill_to=_party(parties["BT"], issues) if "BT" in parties else None,
+        # A sourcing system only transmits approved orders; a cancel is still approved.
+        approval_status="approved",
+        contract_reference=beg[6] or _ref(header, ("CT",)),
+        requested_date=_dtm(header, ("002", "010")),
+        lines=lines,
+    )
+    amt = _first(trailer, "AMT")
+    if amt is not None and amt[1] in ("1", "TT"):
+        po.total_amount = _decimal(amt, 2)
+        if po.total_amount != po.lines_total():
+            issues.append(
+                DataQualityIssue(
+                    "x12_total_mismatch",
+                    f"AMT02 {po.total_amount} differs from the lines' total {po.lines_total()}",
+                    amt.where(),
+                )
+            )
+    return po
+
+
+_BAK_STATUSES = {
+    "AC": "accepted_with_changes",
+    "AD": "accepted",
+    "AK": "accepted",
+    "AT": "accepted",
+    "AP": "accepted",
+    "RD": "rejected",
+    "RJ": "rejected",
+    "RF": "rejected",
+}
+_ACK_LINE_STATUSES = {
+    "IA": "accept",
+    "AC": "accept",
+    "AR": "accept",
+    "IB": "backorder",
+    "BP": "backorder",
+    "IC": "change",
+    "IP": "change",
+    "IQ": "change",
+    "DR": "change",
+    "IS": "change",
+    "IR": "reject",
+    "ID": "reject",
+    "R1": "reject",
+    "R2": "reject",
+}
+
+
+def map_855(tx, issues):
+    """855 Purchase Order Acknowledgment -> :class:`PoAck`."""
+    header, loops, trailer = _loops(tx.body, "PO1", ("CTT",))
+    bak = _need(header, "BAK", tx)
+    parties = _n1_loops(header)
+    lines = []
+    for loop in loops:
+        po1 = loop[0]
+        ack = _first(loop, "ACK")
+        sch = _first(loop, "SCH")
+        status = _ACK_LINE_STATUSES.get(ack[1], "change") if ack else "accept"
+        if ack is not None and ack[1] not in _ACK_LINE_STATUSES:
+            issues.append(
+                DataQualityIssue(
+                    "x12_unknown_code", f"ACK01 {ack[1]!r} read as a change", ack.where()
+                )
+            )
+        scheduled = (_date(ack, 5) if ack and ack[5] else None) or (
+            _date(sch, 6) if sch and sch[6] else None
+        )
+        lines.append(
+            PoAckLine(
+                line_number=po1[1] or str(len(lines) + 1),
+                status=status,
+                item=_item_ref(po1, 6, issues, _description(loop)),
+                ordered_quantity=_decimal(po1, 2),
+                quantity=_decimal(ack, 2) if ack else _decimal(po1, 2),
+                uom=(ack[3] if ack else "") or po1[3] or None,
+                unit_price=_decimal(po1, 4),
+                scheduled_date=scheduled,
+                reason=ack[1] if ack and status != "accept" else None,
+            )
+        )
+    _check_ctt(trailer, len(lines), issues, "lines")
+    status = _BAK_STATUSES.get(bak[2], "accepted")
+    if lines and all(ln.status == "reject" for ln in lines):
+        status = "rejected"
+    elif status == "accepted" and any(ln.status != "accept" for ln in lines):
+        # BAK02 "AD" (no change) next to rejected or changed lines: the lines win, the
+        # buyer must see that the order will not be delivered as sent.
+        status = "accepted_with_changes"
+    return PoAck(
+        po_number=_required(bak, 3),
+        ack_number=bak[8] or bak[6] or None,
+        ack_date=_date(bak, 9) if bak[9] else _date(bak, 4, required=True),
+        status=status,
+        vendor=_vendor(parties, tx, issues, "sender"),
+        buyer=_party(parties["BY"], issues) if "BY" in parties else None,
+        # Optional on an acknowledgment: the PO's currency applies when CUR is absent.
+        currency=_currency(header, issues, tx) if _first(header, "CUR") else None,
+        lines=lines,
+    )
+
+
+def map_856(tx, issues):
+    """856 Ship Notice/Manifest -> :class:`ShipNotice` (HL shipment/order/pack/item)."""
+    bsn = _need(tx.body, "BSN", tx)
+    # HL loops: id -> (level code, parent id, segments).
+    hls = {}
+    order = []
+    current = None
+    trailer = []
+    for seg in tx.body:
+        if seg.tag == "HL":
+            current = {"level": seg[3], "parent": seg[2], "segments": [seg]}
+            hls[seg[1]] = current
+            order.append(seg[1])
+        elif seg.tag == "CTT":
+            current = None
+            trailer.append(seg)
+        elif current is not None:
+            current["segments"].append(seg)
+    shipment = next((hls[i] for i in order if hls[i]["level"] == "S"), None)
+    if shipment is None:
+        raise ParseError("x12_segment", "856 without a shipment (S) HL level", bsn.where())
+    ship_segments = shipment["segments"]
+    parties = _n1_loops(ship_segments)
+
+    def ancestor(hl_id, level):
+        seen = set()
+        while hl_id in hls and hl_id not in seen:
+            seen.add(hl_id)
+            if hls[hl_id]["level"] == level:
+                return hls[hl_id]
+            hl_id = hls[hl_id]["parent"]
+        return None
+
+    def po_of(node):
+        prf = _first(node["segments"], "PRF") if node else None
+        return prf[1] if prf is not None and prf[1] else None
+
+    lines = []
+    for hl_id in order:
+        node = hls[hl_id]
+        if node["level"] != "I":
+            continue
+        segs = node["segments"]
+        lin = _first(segs, "LIN")
+        sn1 = _first(segs, "SN1")
+        if sn1 is None:
+            raise ParseError("x12_segment", f"item HL {hl_id} without SN1", segs[0].where())
+        item = (
+            _item_ref(lin, 2, issues, _description(segs))
+            if lin
+            else ItemRef(description=_description(segs))
+        )
+        lot = _ref(segs, ("LT",)) or (_lin_value(lin, "LT") if lin else None)
+        serials = [s[2] for s in segs if s.tag == "REF" and s[1] == "SE" and s[2]]
+        if lin and _lin_value(lin, "SN") and _lin_value(lin, "SN") not in serials:
+            serials.append(_lin_value(lin, "SN"))
+        order_node = ancestor(node["parent"], "O")
+        lines.append(
+            ShipNoticeLine(
+                line_number=hl_id,
+                po_number=po_of(order_node),
+                po_line_ref=(lin[1] if lin and lin[1] else None) or sn1[1] or None,
+                item=item,
+                quantity=_decimal(sn1, 2, required=True),
+                uom=_required(sn1, 3),
+                ordered_quantity=_decimal(sn1, 5),
+                lot=lot,
+                expiry_date=_dtm(segs, ("036",)),
+                serials=serials,
+            )
+        )
+    po_numbers = [ln.po_number for ln in lines if ln.po_number]
+    if not po_numbers:
+        # PRF may sit at the shipment level in simple one-order ASNs.
+        po_numbers = [po_of(shipment)] if po_of(shipment) else []
+    if not po_numbers:
+        raise ParseError("x12_segment", "856 without a PRF purchase order number", bsn.where())
+    header_po = po_numbers[0]
+    for line in lines:
+        if line.po_number == header_po:
+            line.po_number = None  # only lines of *other* orders carry their own
+    ctt = _first(trailer, "CTT")
+    if ctt is not None:
+        if _int(ctt[1]) != len(hls):
+            issues.append(
+                DataQualityIssue(
+                    "x12_ctt_count",
+                    f"CTT01 states {ctt[1]} HL segments, the set has {len(hls)}",
+                    ctt.where(),
+                )
+            )
+        total = sum((ln.quantity for ln in lines), Decimal(0))
+        if ctt[2] and _decimal(ctt, 2) != total:
+            issues.append(
+                DataQualityIssue(
+                    "x12_hash_total",
+                    f"CTT02 hash total {ctt[2]} differs from shipped quantity {total}",
+                    ctt.where(),
+                )
+            )
+    td5 = _first(ship_segments, "TD5")
+    vendor = None
+    for code in ("SE", "SU", "VN"):
+        if code in parties:
+            vendor = _party(parties[code], issues)
+            break
+    return ShipNotice(
+        asn_number=_required(bsn, 2),
+        po_number=header_po,
+        ship_date=_dtm(ship_segments, ("011",)) or _date(bsn, 3, required=True),
+        expected_delivery_date=_dtm(ship_segments, ("017", "067")),
+        vendor=vendor,
+        ship_from=(
+            _party(parties["SF"], issues)
+            if "SF" in parties
+            else (_party(parties["SH"], issues) if "SH" in parties else None)
+        ),
+        ship_to=_party(parties["ST"], issues) if "ST" in parties else None,
+        carrier=(td5[3] or td5[5] or None) if td5 else None,
+        tracking_number=_ref(ship_segments, ("2I", "CN", "BM")),
+        lines=lines,
+    )
+
+
+def _lin_value(lin, qualifier):
+    index = 2
+    while index + 1 <= len(lin):
+        if lin[index] == qualifier and lin[index + 1]:
+            return lin[index + 1]
+        index += 2
+    return None
+
+
+_TAX_SAC_CODES = ("H850",)  # SAC02 "Tax": a tax, not a charge
+
+
+def _sac(seg):
+    """AllowanceCharge from a SAC segment (SAC05 is N2: implied 2 decimals)."""
+    if seg[1] not in ("A", "C"):
+        return None  # "N": no allowance or charge, informational only
+    amount = _decimal(seg, 5, implied_decimals=2)
+    if amount is None:
+        return None
+    return AllowanceCharge(
+        is_charge=seg[1] == "C",
+        amount=abs(amount),
+        reason_code=seg[2] or None,
+        reason=seg[15] or None,
+    )
+
+
+def map_810(tx, issues):
+    """810 Invoice -> :class:`Invoice` (credit memo when BIG07 is ``CR``)."""
+    header, loops, trailer = _loops(tx.body, "IT1", ("TDS",))
+    big = _need(header, "BIG", tx)
+    parties = _n1_loops(header)
+    lines = []
+    line_taxes = Decimal(0)
+    for loop in loops:
+        it1 = loop[0]
+        charges = []
+        taxes = []
+        for seg in loop:
+            if seg.tag == "SAC" and seg[2] in _TAX_SAC_CODES:
+                amount = _decimal(seg, 5, implied_decimals=2)
+                if amount:
+                    taxes.append(TaxLine(tax_type="sales", amount=amount))
+            elif seg.tag == "SAC":
+                ac = _sac(seg)
+                if ac:
+                    charges.append(ac)
+            elif seg.tag == "TXI":
+                amount = _decimal(seg, 2)
+                if amount is not None:
+                    taxes.append(
+                        TaxLine(tax_type=seg[1] or "sales", rate=_decimal(seg, 3), amount=amount)
+                    )
+        line = InvoiceLine(
+            line_number=it1[1] or str(len(lines) + 1),
+            po_number=_ref(loop, ("PO",)),
+            po_line_ref=_ref(loop, ("FJ",)) or it1[1] or None,
+            item=_item_ref(it1, 6, issues, _description(loop)),
+            quantity=_decimal(it1, 2, required=True),
+            uom=_required(it1, 3),
+            unit_price=_decimal(it1, 4, required=True),
+            allowance_charges=charges,
+            taxes=taxes,
+        )
+        line.line_total = line.computed_total()
+        line_taxes += sum((t.amount for t in taxes), Decimal(0))
+        lines.append(line)
+    tds = _first(trailer, "TDS")
+    if tds is None:
+        raise ParseError("x12_segment", "TDS total segment missing", f"ST {tx.control_number}")
+    header_charges = []
+    header_taxes = []
+    for seg in trailer:
+        if seg.tag == "SAC" and seg[2] in _TAX_SAC_CODES:
+            amount = _decimal(seg, 5, implied_decimals=2)
+            if amount:
+                header_taxes.append(TaxLine(tax_type="sales", amount=amount))
+        elif seg.tag == "SAC":
+            ac = _sac(seg)
+            if ac:
+                header_charges.append(ac)
+        elif seg.tag == "TXI":
+            amount = _decimal(seg, 2)
+            if amount is not None:
+                header_taxes.append(
+                    TaxLine(tax_type=seg[1] or "sales", rate=_decimal(seg, 3), amount=amount)
+                )
+    header_charges = _drop_summary_charges(header_charges, lines, issues, tds)
+    _check_ctt(trailer, len(lines), issues, "lines")
+    net_total = sum((ln.line_total for ln in lines), Decimal(0))
+    charge_total = sum((a.amount for a in header_charges if a.is_charge), Decimal(0))
+    allowance_total = sum((a.amount for a in header_charges if not a.is_charge), Decimal(0))
+    tax_total = line_taxes + sum((t.amount for t in header_taxes), Decimal(0))
+    gross = _decimal(tds, 1, implied_decimals=2, required=True)
+    computed = net_total + charge_total - allowance_total + tax_total
+    if computed != gross:
+        issues.append(
+            DataQualityIssue(
+                "x12_total_mismatch",
+                f"TDS01 {gross} differs from lines + charges + taxes {computed}",
+                tds.where(),
+            )
+        )
+    is_credit = big[7] == "CR"
+    po_number = big[4] or _ref(header, ("PO",))
+    itd = _first(header, "ITD")
+    due = None
+    terms = None
+    if itd is not None:
+        due = _date(itd, 6) if itd[6] else None
+        if due is None and _int(itd[7]) is not None:
+            due = _date(big, 1, required=True) + timedelta(days=_int(itd[7]))
+        terms = itd[12] or _terms_text(itd)
+    return Invoice(
+        number=_required(big, 2),
+        move_type="credit_note" if is_credit else "invoice",
+        issue_date=_date(big, 1, required=True),
+        due_date=due,
+        currency=_currency(header, issues, tx),
+        vendor=_vendor(parties, tx, issues, "sender"),
+        buyer=(
+            _party(parties["BY"], issues)
+            if "BY" in parties
+            else (
+                _party(parties["SO"], issues)
+                if "SO" in parties
+                else (_party(parties["BT"], issues) if "BT" in parties else None)
+            )
+        ),
+        ship_to=_party(parties["ST"], issues) if "ST" in parties else _line_ship_to(loops, issues),
+        remit_to=_party(parties["RI"], issues) if "RI" in parties else None,
+        po_numbers=[po_number] if po_number else [],
+        original_invoice_number=_ref(header, ("OI",)) if is_credit else None,
+        payment_terms=terms,
+        lines=lines,
+        allowance_charges=header_charges,
+        taxes=header_taxes,
+        net_total=net_total,
+        allowance_total=allowance_total or None,
+        charge_total=charge_total or None,
+        tax_total=tax_total,
+        gross_total=gross,
+        payable_amount=gross,
+    )
+
+
+def _line_ship_to(loops, issues):
+    for loop in loops:
+        parties = _n1_loops(loop)
+        if "ST" in parties:
+            return _party(parties["ST"], issues)
+    return None
+
+
+def _terms_text(itd):
+    parts = []
+    if itd[3] and itd[5]:
+        parts.append(f"{itd[3]}% {itd[5]} days")
+    if itd[7]:
+        parts.append(f"net {itd[7]} days")
+    return ", ".join(parts) or None
+
+
+def _drop_summary_charges(header_charges, lines, issues, tds):
+    """Drop header SACs that only summarise the line SACs of the same code.
+
+    Ariba-style 810s repeat the total of line-level shipping charges at the header; adding
+    both would double-count.  A header charge is a summary when its amount equals the sum
+    of the line charges with the same SAC02 code.
+    """
+    kept = []
+    for ac in header_charges:
+        line_sum = sum(
+            (
+                c.amount
+                for ln in lines
+                for c in ln.allowance_charges
+                if c.reason_code == ac.reason_code and c.is_charge == ac.is_charge
+            ),
+            Decimal(0),
+        )
+        if line_sum and line_sum == ac.amount:
+            issues.append(
+                DataQualityIssue(
+                    "x12_summary_charge",
+                    f"header SAC {ac.reason_code} {ac.amount} equals the line charges: "
+                    "read as a summary, not added again",
+                    tds.where(),
+                )
+            )
+            continue
+        kept.append(ac)
+    return kept
+
+
+_BPR_METHODS = {"CHK": "check", "ACH": "ach", "FWT": "wire", "BOP": "bank_option", "NON": "none"}
+
+
+def map_820(tx, issues):
+    """820 Payment Order/Remittance Advice -> :class:`Payment`."""
+    header, loops, _trailer = _loops(tx.body, "RMR")
+    bpr = _need(header, "BPR", tx)
+    trn = _first(header, "TRN")
+    parties = _n1_loops(header)
+    refs = []
+    for loop in loops:
+        rmr = loop[0]
+        if rmr[1] not in ("IV", "IK", "RV", ""):
+            continue  # only invoice-level remittance lines
+        refs.append(
+            PaymentInvoiceRef(
+                invoice_number=_required(rmr, 2),
+                amount_paid=_decimal(rmr, 4),
+                amount_invoiced=_decimal(rmr, 5),
+                discount_amount=_decimal(rmr, 6),
+                po_number=_ref(loop, ("PO",)),
+                invoice_date=_dtm(loop, ("003",)),
+            )
+        )
+    amount = _decimal(bpr, 2, required=True)
+    payment = Payment(
+        payment_id=(trn[2] if trn is not None and trn[2] else None) or tx.control_number,
+        status="scheduled" if bpr[1] == "P" else "paid",
+        vendor=_party(parties["PE"], issues) if "PE" in parties else None,
+        payer=_party(parties["PR"], issues) if "PR" in parties else None,
+        amount=amount,
+        currency=_currency(header, issues, tx),
+        payment_date=(
+            _date(bpr, 16) if bpr[16] else (_dtm(header, ("234", "097")) or _date(tx.group.gs, 4))
+        ),
+        method=_BPR_METHODS.get(bpr[4], bpr[4] or None),
+        invoices=refs,
+    )
+    if refs and payment.remitted_total() != amount:
+        issues.append(
+            DataQualityIssue(
+                "x12_total_mismatch",
+                f"BPR02 {amount} differs from the remitted total {payment.remitted_total()}",
+                bpr.where(),
+            )
+        )
+    return payment
+
+
+MAPPERS = {"850": map_850, "855": map_855, "856": map_856, "810": map_810, "820": map_820}
+
+
+def map_transaction(tx):
+    """Map one transaction set to ``(canonical document, [DataQualityIssue])``.
+
+    :raises ParseError: ``x12_unsupported`` for other sets, ``x12_segment`` for missing or
+        malformed mandatory segments/elements.
+    """
+    mapper = MAPPERS.get(tx.set_id)
+    if mapper is None:
+        raise ParseError(
+            "x12_unsupported",
+            f"transaction set {tx.set_id} is not supported",
+            f"ST {tx.control_number}",
+        )
+    issues = []
+    return mapper(tx, issues), issues
+
+
+def parse_x12(payload, doc_type=None):
+    """Parse an interchange into ``[(document, issues)]``, one per transaction set.
+
+    :param doc_type: when given, every set must map to it (an endpoint for invoices must
+        not silently accept a PO).
+    :raises ParseError: envelope or mapping errors (see :func:`read_interchange`).
+    """
+    interchange = read_interchange(payload)
+    results = []
+    for tx in interchange.transactions:
+        if doc_type and SUPPORTED_SETS.get(tx.set_id) != doc_type:
+            raise ParseError(
+                "x12_unexpected_set",
+                f"transaction set {tx.set_id} is not a {doc_type}",
+                f"ST {tx.control_number}",
+            )
+        document, issues = map_transaction(tx)
+        results.append((document, list(interchange.issues) + issues))
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# 997 / 999 functional acknowledgment
+# ---------------------------------------------------------------------------------------
+
+
+def functional_ack(interchange, accepted, errors=(), *, control_number=1, now=None):
+    """Build the 997 (004010) or 999 (005010) acknowledging ``interchange``.
+
+    :param interchange: an :class:`Interchange` (read with ``strict=False`` to reject
+        only the sets with envelope errors) or the raw payload.
+    :param accepted: the receiver's verdict for sets without errors; ``False`` rejects
+        every set (e.g. the group failed business validation).
+    :param errors: extra per-set errors, dicts with ``transaction`` (ST02) and optionally
+        ``segment_tag``, ``segment_position`` (in the set, ST = 1), ``element_position``,
+        ``segment_code`` (AK304/IK304, default ``8`` segment has data element errors) and
+        ``element_code`` (AK403/IK403, default ``7`` invalid code value).
+    :param control_number: interchange/group control number of the acknowledgment.
+    :param now: ``datetime`` for ISA09/GS04 (tests pass a fixed one).
+    :returns: the acknowledgment interchange as bytes, with the received separators.
+    """
+    if not isinstance(interchange, Interchange):
+        interchange = read_interchange(interchange, strict=False)
+    now = now or datetime.now(UTC)
+    is_999 = interchange.version >= "00501"
+    sep = interchange.separators
+    e = sep.element
+    errors_by_tx = {}
+    for err in errors:
+        errors_by_tx.setdefault(str(err.get("transaction", "")), []).append(err)
+
+    body = []
+    group_results = []
+    for group in interchange.groups:
+        version = group.version or ("005010" if is_999 else "004010")
+        ak1 = ["AK1", group.functional_id, group.control_number]
+        if is_999:
+            ak1.append(version)
+        body.append(ak1)
+        accepted_count = 0
+        for tx in group.transactions:
+            ak2 = ["AK2", tx.set_id, tx.control_number]
+            if is_999:
+                ak2.append(tx.version or version)
+            body.append(ak2)
+            tx_errors = errors_by_tx.get(tx.control_number, [])
+            for err in tx_errors:
+                if err.get("segment_tag"):
+                    body.append(
+                        [
+                            "IK3" if is_999 else "AK3",
+                            err["segment_tag"],
+                            str(err.get("segment_position", "")),
+                            "",
+                            str(err.get("segment_code", "8")),
+                        ]
+                    )
+                    if err.get("element_position"):
+                        body.append(
+                            [
+                                "IK4" if is_999 else "AK4",
+                                str(err["element_position"]),
+                                "",
+                                str(err.get("element_code", "7")),
+                            ]
+                        )
+            if tx.errors or tx_errors or not accepted:
+                code = tx.ak5_code or ("5" if tx_errors or tx.errors else None)
+                status = ["IK5" if is_999 else "AK5", "R"]
+                if code:
+                    status.append(code)
+                body.append(status)
+            else:
+                accepted_count += 1
+                body.append(["IK5" if is_999 else "AK5", "A"])
+        received = len(group.transactions)
+        if accepted_count == received and not group.errors:
+            verdict = "A"
+        elif accepted_count == 0:
+            verdict = "R"
+        else:
+            verdict = "P"
+        ak9 = ["AK9", verdict, str(received), str(received), str(accepted_count)]
+        if verdict == "R" and group.errors:
+            ak9.append("4" if any(err.code == "x12_count" for err in group.errors) else "")
+        body.append(ak9)
+        group_results.append(verdict)
+
+    set_id = "999" if is_999 else "997"
+    received_gs = interchange.groups[0].gs if interchange.groups else None
+    # A 997 answers in the received version (004010, 004010VICS, 004060...).
+    gs_version = "005010X231A1" if is_999 else ((received_gs[8] if received_gs else "") or "004010")
+    st = ["ST", set_id, "0001"] + (["005010X231A1"] if is_999 else [])
+    segments = [st, *body]
+    segments.append(["SE", str(len(segments) + 1), "0001"])
+    isa = interchange.isa
+    ctrl9 = f"{int(control_number):09d}"
+    ctrl_gs = str(int(control_number))
+    sender_q, sender = isa[7], isa.elements[8] if len(isa.elements) > 8 else ""
+    receiver_q, receiver = isa[5], isa.elements[6] if len(isa.elements) > 6 else ""
+    if interchange.version >= "00402":
+        repetition = sep.repetition or "^"
+    else:
+        repetition = "U"  # ISA11 was the standards identifier before 00402
+    isa_out = e.join(
+        [
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            sender_q.ljust(2),
+            sender.strip().ljust(15)[:15],
+            receiver_q.ljust(2),
+            receiver.strip().ljust(15)[:15],
+            now.strftime("%y%m%d"),
+            now.strftime("%H%M"),
+            repetition,
+            interchange.version,
+            ctrl9,
+            "0",
+            isa[15] or "P",
+            sep.component,
+        ]
+    )
+    gs = received_gs
+    gs_out = [
+        "GS",
+        "FA",
+        gs[3] if gs else isa[8],
+        gs[2] if gs else isa[6],
+        now.strftime("%Y%m%d"),
+        now.strftime("%H%M"),
+        ctrl_gs,
+        "X",
+        gs_version,
+    ]
+    lines = [isa_out, e.join(gs_out)]
+    # Trailing empty elements are not allowed in X12: strip their separators.
+    lines += [e.join(seg).rstrip(e) for seg in segments]
+    lines += [e.join(["GE", "1", ctrl_gs]), e.join(["IEA", "1", ctrl9])]
+    return (sep.segment.join(lines) + sep.segment).encode("ascii", errors="replace")

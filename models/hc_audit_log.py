@@ -1,0 +1,107 @@
+import hashlib
+import json
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+GENESIS = "0" * 64
+
+
+class HcAuditLog(models.Model):
+    """Append-only, hash-chained audit trail of human and integration decisions.
+
+    Each entry stores the SHA-256 of its own content and of the previous entry, so any
+    later change to a row (even straight in SQL) breaks the chain at that row.
+    """
+
+    _name = "hc.audit.log"
+    _description = "Integration audit log"
+    _order = "id desc"
+    _log_access = True
+
+    action = fields.Char(required=True, readonly=True, index=True)
+    res_model = fields.Char(readonly=True, index=True)
+    res_id = fields.Integer(readonly=True, index=True)
+    user_id = fields.Many2one("res.users", readonly=True, default=lambda s: s.env.uid)
+    reason = fields.Text(readonly=True)
+    data = fields.Json(readonly=True)
+    prev_hash = fields.Char(readonly=True)
+    entry_hash = fields.Char(readonly=True, index=True)
+    logged_at = fields.Datetime(readonly=True, required=True)
+
+    @api.model
+    def _log(self, action, record=None, reason=None, data=None):
+        """Append one entry; serialised on a lock so the chain never forks."""
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext('hc_audit_log'))")
+        self.env.cr.execute("SELECT entry_hash FROM hc_audit_log ORDER BY id DESC LIMIT 1")
+        row = self.env.cr.fetchone()
+        prev = row[0] if row else GENESIS
+        now = fields.Datetime.now()
+        vals = {
+            "action": action,
+            "res_model": record._name if record else False,
+            "res_id": record.id if record else 0,
+            "user_id": self.env.uid,
+            "reason": reason or False,
+            "data": data or {},
+            "prev_hash": prev,
+            "logged_at": now,
+        }
+        vals["entry_hash"] = self._digest(vals, now)
+        return self.sudo().with_context(hc_audit_append=True).create(vals)
+
+    @api.model
+    def _digest(self, vals, when):
+        content = json.dumps(
+            {
+                "action": vals["action"],
+                "res_model": vals["res_model"] or None,
+                "res_id": vals["res_id"] or 0,
+                "user_id": vals["user_id"],
+                "reason": vals["reason"] or None,
+                "data": vals["data"] or {},
+                "prev": vals["prev_hash"],
+                "at": fields.Datetime.to_string(when),
+            },
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(content.encode()).hexdigest()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("hc_audit_append"):
+            raise UserError(_("Audit entries are written by the system only."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        raise UserError(_("The audit log is append-only."))
+
+    def unlink(self):
+        raise UserError(_("The audit log is append-only."))
+
+    @api.model
+    def _verify_chain(self):
+        """Walk the chain from the start; return the first broken entry or nothing."""
+        self.env.cr.execute(
+            """SELECT id, action, res_model, res_id, user_id, reason, data, prev_hash,
+                      entry_hash, logged_at FROM hc_audit_log ORDER BY id"""
+        )
+        prev = GENESIS
+        for row in self.env.cr.dictfetchall():
+            vals = dict(row)
+            if vals["prev_hash"] != prev or self._digest(vals, vals["logged_at"]) != vals["entry_hash"]:
+                return self.browse(vals["id"])
+            prev = vals["entry_hash"]
+        return self.browse()
+
+    def action_verify_chain(self):
+        broken = self._verify_chain()
+        message = (
+            _("Audit chain broken at entry %s.", broken.id) if broken else _("Audit chain intact.")
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": "danger" if broken else "success", "sticky": bool(broken)},
+        }

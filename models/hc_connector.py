@@ -1,0 +1,242 @@
+import logging
+from datetime import timedelta
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+_logger = logging.getLogger(__name__)
+
+API_KEY_SCOPE = "hc_p2p"
+
+
+class HcConnector(models.Model):
+    """An external system allowed to post documents: the connector registry.
+
+    Each connector authenticates as its own technical Odoo user with an Odoo API key
+    restricted to this module's scope (``hc_p2p``), so a leaked key opens no other API.
+    The registry documents what an auditor asks about an interface: purpose, source and
+    target, data classification, owner, escalation path and retry policy.
+    """
+
+    _name = "hc.connector"
+    _description = "Integration connector"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        help="Short technical code, also the source system key of identifier crosswalks.",
+    )
+    active = fields.Boolean(default=True, tracking=True)
+    purpose = fields.Text()
+    source_system = fields.Char(help="The external system that sends (e.g. 'GHX EDI').")
+    target_system = fields.Char(
+        default="Odoo", help="What the documents feed (purchase, stock, accounting)."
+    )
+    data_classification = fields.Selection(
+        [
+            ("public", "Public"),
+            ("internal", "Internal"),
+            ("confidential", "Confidential (financial)"),
+            ("restricted", "Restricted (bank details, PHI)"),
+        ],
+        default="confidential",
+        required=True,
+        tracking=True,
+    )
+    owner_id = fields.Many2one(
+        "res.users", string="Business owner", tracking=True, default=lambda s: s.env.user
+    )
+    escalation_contact = fields.Char(help="Who to call when the interface is down.")
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda s: s.env.company, tracking=True
+    )
+    allowed_company_ids = fields.Many2many(
+        "res.company",
+        string="Allowed companies",
+        help="Companies (facilities) this connector may post documents for. "
+        "Empty means only its own company.",
+    )
+    allowed_doc_type_ids = fields.Many2many(
+        "hc.document.type", string="Allowed document types"
+    )
+    route_ids = fields.One2many(
+        "hc.connector.route", "connector_id", string="Lane overrides"
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Technical user",
+        readonly=True,
+        copy=False,
+        ondelete="restrict",
+        help="The Odoo user this connector authenticates as (least privilege).",
+    )
+    max_attempts = fields.Integer(default=5, tracking=True)
+    backoff_base_seconds = fields.Integer(string="Backoff base (s)", default=30)
+    backoff_max_seconds = fields.Integer(string="Backoff cap (s)", default=3600)
+    max_batch_documents = fields.Integer(
+        default=1000, help="Largest number of documents accepted in one batch request."
+    )
+    max_payload_bytes = fields.Integer(
+        default=20 * 1024 * 1024, help="Largest request body accepted (HTTP 413 above)."
+    )
+    key_ids = fields.One2many(
+        "res.users.apikeys", compute="_compute_key_ids", string="API keys"
+    )
+    key_count = fields.Integer(compute="_compute_key_ids")
+    message_ids_count = fields.Integer(compute="_compute_message_count")
+
+    _code_unique = models.Constraint("UNIQUE(code)", "Connector codes must be unique.")
+    _attempts_positive = models.Constraint(
+        "CHECK(max_attempts >= 1)", "A connector needs at least one attempt."
+    )
+
+    @api.constrains("backoff_base_seconds", "backoff_max_seconds")
+    def _check_backoff(self):
+        for connector in self:
+            if connector.backoff_base_seconds < 1 or (
+                connector.backoff_max_seconds < connector.backoff_base_seconds
+            ):
+                raise ValidationError(
+                    _("The backoff cap must be at least the (positive) backoff base.")
+                )
+
+    def _compute_key_ids(self):
+        keys = self.env["res.users.apikeys"].sudo()
+        for connector in self:
+            connector.key_ids = (
+                keys.search(
+                    [("user_id", "=", connector.user_id.id), ("scope", "=", API_KEY_SCOPE)]
+                )
+                if connector.user_id
+                else keys
+            )
+            connector.key_count = len(connector.key_ids)
+
+    def _compute_message_count(self):
+        counts = dict(
+            self.env["hc.inbox.message"]._read_group(
+                [("connector_id", "in", self.ids)], ["connector_id"], ["__count"]
+            )
+        )
+        for connector in self:
+            connector.message_ids_count = counts.get(connector, 0)
+
+    # -- scopes ---------------------------------------------------------------------
+
+    def _allowed_companies(self):
+        self.ensure_one()
+        return self.allowed_company_ids or self.company_id
+
+    def _is_doc_type_allowed(self, doc_type_code):
+        self.ensure_one()
+        return doc_type_code in self.allowed_doc_type_ids.mapped("code")
+
+    def _lane_for(self, doc_type):
+        """The lane a document type is processed on for this connector."""
+        self.ensure_one()
+        route = self.route_ids.filtered(lambda r: r.doc_type_id == doc_type)[:1]
+        return route.lane_id or doc_type.default_lane_id
+
+    # -- technical user and credentials -----------------------------------------------
+
+    def _ensure_technical_user(self):
+        self.ensure_one()
+        if self.user_id:
+            return self.user_id
+        user = (
+            self.env["res.users"]
+            .sudo()
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": _("Connector: %s", self.name),
+                    "login": f"hc_connector_{self.code}",
+                    "company_id": self.company_id.id,
+                    "company_ids": [Command.set(self._allowed_companies().ids)],
+                    "group_ids": [
+                        Command.set(
+                            [
+                                self.env.ref(
+                                    "healthcare_p2p_integration.group_hc_connector"
+                                ).id
+                            ]
+                        )
+                    ],
+                }
+            )
+        )
+        self.user_id = user
+        return user
+
+    def _generate_api_key(self, expiration_days=365, overlap_hours=24):
+        """Issue a new API key and let the current ones expire after an overlap window.
+
+        The overlap lets the external system switch to the new key without downtime;
+        the key is returned once and only its hash is stored (Odoo's API key store).
+        """
+        self.ensure_one()
+        user = self._ensure_technical_user()
+        apikeys = self.env["res.users.apikeys"].with_user(user).sudo()
+        now = fields.Datetime.now()
+        overlap_end = now + timedelta(hours=overlap_hours)
+        if overlap_hours:
+            self.env.cr.execute(
+                """UPDATE res_users_apikeys SET expiration_date = %s
+                   WHERE user_id = %s AND scope = %s
+                     AND (expiration_date IS NULL OR expiration_date > %s)""",
+                (overlap_end, user.id, API_KEY_SCOPE, overlap_end),
+            )
+        else:
+            # No overlap: a revocation (a leaked key), effective at once.
+            self.env.cr.execute(
+                "DELETE FROM res_users_apikeys WHERE user_id = %s AND scope = %s",
+                (user.id, API_KEY_SCOPE),
+            )
+            self.env.registry.clear_cache()
+        expiration = now + timedelta(days=expiration_days) if expiration_days else None
+        key = apikeys._generate(
+            API_KEY_SCOPE, f"{self.code} {fields.Datetime.to_string(now)}", expiration
+        )
+        self.message_post(
+            body=_(
+                "API key rotated by %(user)s; previous keys expire at %(end)s UTC.",
+                user=self.env.user.name,
+                end=fields.Datetime.to_string(overlap_end),
+            )
+        )
+        return key
+
+    def action_rotate_key(self):
+        self.ensure_one()
+        if not self.env.user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
+            raise UserError(_("Only an integration administrator may issue API keys."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "hc.connector.key.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_connector_id": self.id},
+        }
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "healthcare_p2p_integration.action_hc_inbox_message"
+        )
+        action["domain"] = [("connector_id", "=", self.id)]
+        return action
+
+    @api.model
+    def _authenticate(self, token):
+        """Return the active connector whose technical user owns ``token``, or nothing."""
+        if not token:
+            return self.browse()
+        uid = self.env["res.users.apikeys"].sudo()._check_credentials(
+            scope=API_KEY_SCOPE, key=token
+        )
+        if not uid:
+            return self.browse()
+        return self.sudo().search([("user_id", "=", uid), ("active", "=", True)], limit=1)

@@ -1,0 +1,565 @@
+import base64
+import hashlib
+import json
+import logging
+import threading
+from datetime import timedelta
+
+import psycopg2
+import psycopg2.errors
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+
+from ..pipeline.backoff import retry_delay
+from ..pipeline.errors import PermanentError, TransientError, WaitingForDependency
+
+_logger = logging.getLogger(__name__)
+
+ACTIVE_STATES = ("received", "processing", "failed", "waiting")
+FINAL_STATES = ("done", "dead")
+# A message claimed by a worker that died stays "processing"; past this it is requeued.
+STALE_PROCESSING_MINUTES = 15
+# Database errors worth retrying: another transaction held the row or the snapshot.
+TRANSIENT_PGCODES = {
+    psycopg2.errorcodes.SERIALIZATION_FAILURE,
+    psycopg2.errorcodes.DEADLOCK_DETECTED,
+    psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
+}
+
+
+def _auto_commit():
+    """Commit per message in production; never inside Odoo's test transaction."""
+    return not getattr(threading.current_thread(), "testing", False)
+
+
+class HcInboxMessage(models.Model):
+    """The durable inbox: every accepted document, raw, with its processing state.
+
+    A POST only stores the raw payload here and answers 202; lane workers (ir.cron) claim
+    messages with ``FOR UPDATE SKIP LOCKED``, parse them into the canonical model, apply
+    them to Odoo records and record the outcome.  Nothing accepted is ever deleted by the
+    pipeline: a message ends ``done`` or ``dead`` (with the reason), and can be replayed.
+    """
+
+    _name = "hc.inbox.message"
+    _description = "Integration inbox message"
+    _order = "id desc"
+    _rec_name = "display_ref"
+
+    display_ref = fields.Char(compute="_compute_display_ref", string="Reference")
+    connector_id = fields.Many2one(
+        "hc.connector", required=True, index=True, ondelete="restrict", readonly=True
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    doc_type_id = fields.Many2one(
+        "hc.document.type", string="Document type", required=True, readonly=True
+    )
+    doc_type = fields.Char(related="doc_type_id.code", store=True, index=True)
+    lane_id = fields.Many2one("hc.lane", required=True, index=True, readonly=True)
+    content_type = fields.Char(readonly=True)
+    payload = fields.Binary(attachment=False, readonly=True, help="The raw document as received.")
+    payload_size = fields.Integer(readonly=True)
+    content_hash = fields.Char(index=True, readonly=True, help="SHA-256 of the raw payload.")
+    idempotency_key = fields.Char(readonly=True, index=True)
+    batch_ref = fields.Char(
+        readonly=True, help="Request the message arrived in, shared by a batch's documents."
+    )
+    batch_index = fields.Integer(readonly=True)
+    natural_key = fields.Char(index=True, readonly=True, help="Business key of the document.")
+    correlation_key = fields.Char(
+        index=True,
+        readonly=True,
+        help="Messages sharing this key are applied strictly in arrival order.",
+    )
+    waiting_key = fields.Char(
+        index=True, readonly=True, help="The prerequisite this message is parked on."
+    )
+    state = fields.Selection(
+        [
+            ("received", "Received"),
+            ("processing", "Processing"),
+            ("waiting", "Waiting"),
+            ("failed", "Failed (will retry)"),
+            ("done", "Done"),
+            ("dead", "Dead"),
+        ],
+        default="received",
+        required=True,
+        index=True,
+        readonly=True,
+    )
+    attempts = fields.Integer(readonly=True, default=0)
+    next_attempt_at = fields.Datetime(
+        index=True, readonly=True, default=fields.Datetime.now
+    )
+    received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
+    started_at = fields.Datetime(readonly=True)
+    finished_at = fields.Datetime(readonly=True)
+    error_code = fields.Char(readonly=True)
+    error_message = fields.Text(readonly=True)
+    document = fields.Json(readonly=True, help="The document in the canonical model.")
+    issues = fields.Json(readonly=True, help="Data-quality warnings found while parsing.")
+    source_format = fields.Char(readonly=True)
+    result_model = fields.Char(readonly=True)
+    result_ids = fields.Json(readonly=True)
+    result_summary = fields.Char(readonly=True)
+    replay_count = fields.Integer(readonly=True, default=0)
+
+    _idempotency_unique = models.UniqueIndex(
+        "(connector_id, idempotency_key)",
+        "An idempotency key identifies one message per connector.",
+    )
+    _claim_idx = models.Index("(lane_id, next_attempt_at, id) WHERE state IN ('received', 'failed', 'waiting')")
+
+    @api.depends("doc_type")
+    def _compute_display_ref(self):
+        for message in self:
+            message.display_ref = f"{message.doc_type or 'message'} #{message.id or '-'}"
+
+    # ------------------------------------------------------------------------------
+    # Accepting (called by the HTTP controller)
+    # ------------------------------------------------------------------------------
+
+    @api.model
+    def _accept(self, connector, doc_type, company, content_type, documents, idempotency_key=None):
+        """Store each raw document as its own message; de-duplicate by idempotency key.
+
+        :param documents: list of raw payloads (bytes), one per document of the request
+        :param idempotency_key: the client's key; each document of a batch gets
+            ``<key>#<index>``; without one, the SHA-256 of the document is the key, so an
+            exact resubmission returns the original message
+        :return: list of ``(message, status)`` with status ``created``, ``duplicate`` or
+            ``conflict`` (same key, different body: the caller answers 409)
+        """
+        lane = connector._lane_for(doc_type)
+        batch_ref = hashlib.sha256(b"".join(documents[:1]) + str(len(documents)).encode()).hexdigest()[:16]
+        results = []
+        for index, raw in enumerate(documents):
+            digest = hashlib.sha256(raw).hexdigest()
+            if idempotency_key:
+                key = idempotency_key if len(documents) == 1 else f"{idempotency_key}#{index}"
+            else:
+                key = f"sha256:{digest}"
+            existing = self._find_by_key(connector, key)
+            if existing:
+                results.append((existing, "duplicate" if existing.content_hash == digest else "conflict"))
+                continue
+            vals = {
+                "connector_id": connector.id,
+                "company_id": company.id,
+                "doc_type_id": doc_type.id,
+                "lane_id": lane.id,
+                "content_type": content_type,
+                "payload": base64.b64encode(raw),
+                "payload_size": len(raw),
+                "content_hash": digest,
+                "idempotency_key": key,
+                "batch_ref": batch_ref if len(documents) > 1 else False,
+                "batch_index": index,
+            }
+            try:
+                with self.env.cr.savepoint():
+                    message = self.sudo().create(vals)
+            except psycopg2.errors.UniqueViolation:
+                # Another request stored the same key between our lookup and insert: the
+                # unique index decided the race; answer like a plain resubmission.
+                existing = self._find_by_key(connector, key)
+                results.append((existing, "duplicate" if existing.content_hash == digest else "conflict"))
+                continue
+            results.append((message, "created"))
+        if any(status == "created" for _msg, status in results):
+            lane._trigger()
+        return results
+
+    @api.model
+    def _find_by_key(self, connector, key):
+        return self.sudo().search(
+            [("connector_id", "=", connector.id), ("idempotency_key", "=", key)], limit=1
+        )
+
+    def _api_status(self):
+        """The message as the API shows it (no payload, no internals)."""
+        self.ensure_one()
+        return {
+            "id": self.id,
+            "document_type": self.doc_type,
+            "state": self.state,
+            "idempotency_key": self.idempotency_key,
+            "attempts": self.attempts,
+            "received_at": self.received_at and self.received_at.isoformat() + "Z",
+            "finished_at": self.finished_at and self.finished_at.isoformat() + "Z",
+            "next_attempt_at": self.state in ("failed", "waiting")
+            and self.next_attempt_at
+            and self.next_attempt_at.isoformat() + "Z"
+            or None,
+            "waiting_for": self.waiting_key or None,
+            "error": {"code": self.error_code, "message": self.error_message}
+            if self.error_code
+            else None,
+            "issues": self.issues or [],
+            "result": {
+                "model": self.result_model,
+                "ids": self.result_ids or [],
+                "summary": self.result_summary,
+            }
+            if self.result_model
+            else None,
+        }
+
+    # ------------------------------------------------------------------------------
+    # Processing (lane workers)
+    # ------------------------------------------------------------------------------
+
+    @api.model
+    def _cron_process_lane(self, lane_id, max_batches=None):
+        """Entry point of a lane's cron workers: drain the lane batch by batch."""
+        lane = self.env["hc.lane"].browse(lane_id).exists()
+        if not lane or not lane.active:
+            return
+        self._requeue_stale(lane)
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            messages = self._claim(lane, lane.batch_size)
+            if not messages:
+                break
+            batches += 1
+            for message in messages:
+                message._process_one()
+                if _auto_commit():
+                    remaining = self.env["ir.cron"]._commit_progress(1)
+                    if not remaining:
+                        return  # out of time: the cron is rescheduled at once
+            if not _auto_commit():
+                self.env.flush_all()
+
+    @api.model
+    def _claim(self, lane, limit):
+        """Lock and mark ``processing`` up to ``limit`` due messages of ``lane``.
+
+        ``FOR UPDATE SKIP LOCKED`` lets any number of workers on any number of Odoo
+        servers claim disjoint batches; the ``processing`` state is committed at once so
+        the claim survives the row locks being released by later commits.  A message
+        whose earlier sibling (same correlation key) is still pending is not claimable:
+        that is what keeps updates to one business object in arrival order.
+        """
+        self.env.flush_all()
+        if _auto_commit():
+            # A fresh READ COMMITTED transaction: under Odoo's default REPEATABLE READ a
+            # row claimed and committed by another worker after our snapshot would raise
+            # a serialization failure instead of being skipped or re-checked.
+            self.env.cr.commit()
+            self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.id FROM hc_inbox_message m
+                 WHERE m.lane_id = %(lane)s
+                   AND m.state IN ('received', 'failed', 'waiting')
+                   AND m.next_attempt_at <= %(now)s
+                   AND NOT EXISTS (
+                       SELECT 1 FROM hc_inbox_message p
+                        WHERE m.correlation_key IS NOT NULL
+                          AND p.correlation_key = m.correlation_key
+                          AND p.id < m.id
+                          AND p.state IN ('received', 'processing', 'failed', 'waiting'))
+                 ORDER BY m.id
+                 LIMIT %(limit)s
+                 FOR UPDATE OF m SKIP LOCKED
+                """,
+                lane=lane.id,
+                limit=limit,
+                now=fields.Datetime.now(),
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        if not ids:
+            return self.browse()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE hc_inbox_message
+                      SET state = 'processing', attempts = COALESCE(attempts, 0) + 1,
+                          started_at = %s, finished_at = NULL
+                    WHERE id IN %s""",
+                fields.Datetime.now(),
+                tuple(ids),
+            )
+        )
+        messages = self.browse(ids)
+        messages.invalidate_recordset(["state", "attempts", "started_at", "finished_at"])
+        if _auto_commit():
+            self.env.cr.commit()
+        return messages
+
+    @api.model
+    def _requeue_stale(self, lane):
+        """Give back messages whose worker died mid-batch (they are never lost)."""
+        self.env.cr.execute(
+            SQL(
+                """UPDATE hc_inbox_message SET state = 'received', next_attempt_at = %s
+                    WHERE id IN (SELECT id FROM hc_inbox_message
+                                  WHERE lane_id = %s AND state = 'processing' AND started_at < %s
+                                  FOR UPDATE SKIP LOCKED)""",
+                fields.Datetime.now(),
+                lane.id,
+                fields.Datetime.now() - timedelta(minutes=STALE_PROCESSING_MINUTES),
+            )
+        )
+        if self.env.cr.rowcount:
+            _logger.warning("Requeued %d stale messages of lane %s", self.env.cr.rowcount, lane.code)
+            self.invalidate_model(["state", "next_attempt_at"])
+
+    def _process_one(self):
+        """Parse and apply one claimed message in its own savepoint; record the outcome.
+
+        Transient failures are retried with backoff, a missing prerequisite parks the
+        message, anything else is final: the message goes ``dead`` with the reason.
+        """
+        self.ensure_one()
+        message = self.sudo()
+        try:
+            # Two steps, two savepoints: what parsing learnt (the canonical document, its
+            # correlation key) is kept even when applying it fails or has to wait.
+            with self.env.cr.savepoint():
+                processor, parsed = message._parse_step()
+            if message.correlation_key and message._has_pending_predecessor():
+                message._defer()
+                return
+            with self.env.cr.savepoint():
+                result = message._apply_step(processor, parsed)
+        except WaitingForDependency as exc:
+            self.env.invalidate_all()
+            review = getattr(exc, "review", None)
+            if review:
+                # Parked for a person: the review exception outlives the rolled-back apply.
+                self.env["hc.exception"]._raise(
+                    review.pop("exception_type"), review.pop("name"), review.pop("dedup_key"), **review
+                )
+            message._mark_waiting(exc.key)
+        except TransientError as exc:
+            self.env.invalidate_all()
+            message._mark_failed(exc.code, exc.message)
+        except psycopg2.OperationalError as exc:
+            self.env.invalidate_all()
+            if exc.pgcode in TRANSIENT_PGCODES:
+                message._mark_failed("database_contention", str(exc))
+            else:
+                raise
+        except PermanentError as exc:
+            self.env.invalidate_all()
+            message._mark_dead(exc.code, exc.message)
+        except (UserError, ValidationError, AccessError, ValueError, KeyError, TypeError) as exc:
+            self.env.invalidate_all()
+            message._mark_dead("invalid_document", str(exc))
+        except Exception as exc:  # noqa: BLE001 - unknown failures are retried, then dead
+            _logger.exception("Unexpected error processing inbox message %s", self.id)
+            self.env.invalidate_all()
+            message._mark_failed("unexpected_error", repr(exc))
+        else:
+            message._mark_done(result)
+
+    def _parse_step(self):
+        """Parse the raw payload into the canonical model and store what it says."""
+        processor = self.env[f"hc.processor.{self.doc_type}"]
+        parsed = processor._parse(self)
+        keys = parsed.document.correlation_keys()
+        self.write(
+            {
+                "document": parsed.document.to_dict(),
+                "issues": [
+                    {"code": i.code, "message": i.message, "path": i.path} for i in parsed.issues
+                ],
+                "source_format": parsed.source_format,
+                "natural_key": parsed.document.natural_key(),
+                "correlation_key": keys[0] if keys else False,
+            }
+        )
+        return processor, parsed
+
+    def _apply_step(self, processor, parsed):
+        """Apply the parsed document once every prerequisite it names is there."""
+        for key in parsed.document.dependencies():
+            if not processor._dependency_met(self, key):
+                raise WaitingForDependency(key)
+        return processor._apply(self, parsed.document)
+
+    def _defer(self):
+        """An earlier message of the same business object is still pending: step back.
+
+        This is ordering, not failure: the attempt is not counted.
+        """
+        self.write(
+            {
+                "state": "received",
+                "attempts": max(self.attempts - 1, 0),
+                "next_attempt_at": fields.Datetime.now() + timedelta(seconds=1),
+            }
+        )
+
+    def _has_pending_predecessor(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """SELECT 1 FROM hc_inbox_message WHERE correlation_key = %s AND id < %s
+                   AND state IN %s LIMIT 1""",
+                self.correlation_key,
+                self.id,
+                ACTIVE_STATES,
+            )
+        )
+        return bool(self.env.cr.fetchone())
+
+    def _mark_done(self, result):
+        result = result or {}
+        records = result.get("records")
+        self.write(
+            {
+                "state": "done",
+                "finished_at": fields.Datetime.now(),
+                "error_code": False,
+                "error_message": False,
+                "waiting_key": False,
+                "result_model": records._name if records else False,
+                "result_ids": records.ids if records else False,
+                "result_summary": result.get("summary", False),
+            }
+        )
+        released = set(result.get("produced_keys", [])) | {self.natural_key} - {False, None}
+        self._release_waiting(released)
+
+    def _mark_waiting(self, key):
+        delay = retry_delay(
+            max(self.attempts, 1),
+            self.connector_id.backoff_base_seconds,
+            self.connector_id.backoff_max_seconds,
+        )
+        self.write(
+            {
+                "state": "waiting",
+                "waiting_key": key,
+                "error_code": "waiting_for_dependency",
+                "error_message": _("Waiting for %s to arrive.", key),
+                # Released at once when the prerequisite is processed; polled meanwhile in
+                # case it came by another way (created by hand in Odoo).
+                "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
+                "attempts": max(self.attempts - 1, 0),
+            }
+        )
+
+    def _mark_failed(self, code, reason):
+        if self.attempts >= self.connector_id.max_attempts:
+            self._mark_dead(code, _("Retries exhausted after %(n)s attempts: %(reason)s", n=self.attempts, reason=reason))
+            return
+        delay = retry_delay(
+            max(self.attempts, 1),
+            self.connector_id.backoff_base_seconds,
+            self.connector_id.backoff_max_seconds,
+        )
+        self.write(
+            {
+                "state": "failed",
+                "error_code": code,
+                "error_message": reason,
+                "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
+            }
+        )
+
+    def _mark_dead(self, code, reason):
+        self.write(
+            {
+                "state": "dead",
+                "error_code": code,
+                "error_message": reason,
+                "finished_at": fields.Datetime.now(),
+            }
+        )
+
+    def _release_waiting(self, keys):
+        """Wake the messages parked on ``keys`` now that their prerequisite is here."""
+        if not keys:
+            return
+        waiting = self.sudo().search([("state", "=", "waiting"), ("waiting_key", "in", list(keys))])
+        if waiting:
+            waiting.write({"state": "received", "next_attempt_at": fields.Datetime.now()})
+            waiting.lane_id._trigger()
+
+    # ------------------------------------------------------------------------------
+    # Replay and manual actions (integration admins)
+    # ------------------------------------------------------------------------------
+
+    def _check_admin(self):
+        if not self.env.user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
+            raise AccessError(_("Only an integration administrator may replay or kill messages."))
+
+    def _replay(self, reason):
+        """Re-run messages from scratch, keeping who asked and why in the audit log."""
+        self._check_admin()
+        if not (reason or "").strip():
+            raise UserError(_("A replay needs a reason."))
+        busy = self.filtered(lambda m: m.state == "processing")
+        if busy:
+            raise UserError(_("Messages being processed cannot be replayed: %s", busy.mapped("display_ref")))
+        audit = self.env["hc.audit.log"]
+        for message in self.sudo():
+            audit._log("replay", message, reason=reason, data={"previous_state": message.state, "error": message.error_code})
+            message.write(
+                {
+                    "state": "received",
+                    "attempts": 0,
+                    "next_attempt_at": fields.Datetime.now(),
+                    "error_code": False,
+                    "error_message": False,
+                    "waiting_key": False,
+                    "finished_at": False,
+                    "replay_count": message.replay_count + 1,
+                }
+            )
+        self.lane_id._trigger()
+
+    def _kill(self, reason):
+        self._check_admin()
+        if not (reason or "").strip():
+            raise UserError(_("Marking a message dead needs a reason."))
+        audit = self.env["hc.audit.log"]
+        for message in self.sudo().filtered(lambda m: m.state not in FINAL_STATES):
+            audit._log("mark_dead", message, reason=reason, data={"previous_state": message.state})
+            message._mark_dead("killed_by_admin", reason)
+
+    def action_replay(self):
+        return self._open_wizard("replay")
+
+    def action_mark_dead(self):
+        return self._open_wizard("kill")
+
+    def _open_wizard(self, mode):
+        self._check_admin()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "hc.inbox.replay.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_message_ids": self.ids, "default_mode": mode},
+        }
+
+    def action_open_result(self):
+        self.ensure_one()
+        if not self.result_model:
+            return False
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.result_model,
+            "view_mode": "list,form",
+            "domain": [("id", "in", self.result_ids or [])],
+            "name": self.result_summary or _("Result"),
+        }
+
+    def payload_text(self):
+        """The raw payload decoded for display (documents are text formats)."""
+        self.ensure_one()
+        raw = base64.b64decode(self.payload or b"")
+        return raw.decode("utf-8", errors="replace")
+
+    @api.model
+    def _json_dumps(self, value):
+        return json.dumps(value, default=str)

@@ -1,0 +1,104 @@
+from odoo import api, fields, models
+
+CRON_CODE = "model._cron_process_lane(%d)"
+
+
+class HcLane(models.Model):
+    """A processing lane: its own queue and its own cron workers.
+
+    Separate lanes are what keep a 20,000-line vendor batch from delaying an urgent
+    receipt: each lane has its own ``ir.cron`` records (one per parallel worker), so the
+    bulk lane can be busy while the critical lane's workers stay free.
+    """
+
+    _name = "hc.lane"
+    _description = "Integration processing lane"
+    _order = "priority, id"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True)
+    priority = fields.Integer(
+        default=10, help="Lower runs first when cron workers are scarce."
+    )
+    worker_count = fields.Integer(
+        string="Parallel workers",
+        default=1,
+        help="Number of cron jobs draining this lane at the same time. Each claims its "
+        "own messages with row locks, so raising it never processes a message twice.",
+    )
+    batch_size = fields.Integer(
+        default=50, help="Messages a worker claims and commits per batch."
+    )
+    cron_ids = fields.Many2many(
+        "ir.cron", string="Workers", readonly=True, copy=False
+    )
+    active = fields.Boolean(default=True)
+    message_count = fields.Integer(compute="_compute_message_count")
+
+    _code_unique = models.Constraint("UNIQUE(code)", "Lane codes must be unique.")
+    _worker_count_positive = models.Constraint(
+        "CHECK(worker_count >= 1 AND worker_count <= 32)",
+        "A lane needs between 1 and 32 workers.",
+    )
+    _batch_size_positive = models.Constraint(
+        "CHECK(batch_size >= 1)", "The batch size must be positive."
+    )
+
+    def _compute_message_count(self):
+        counts = dict(
+            self.env["hc.inbox.message"]._read_group(
+                [
+                    ("lane_id", "in", self.ids),
+                    ("state", "in", ("received", "processing", "failed", "waiting")),
+                ],
+                ["lane_id"],
+                ["__count"],
+            )
+        )
+        for lane in self:
+            lane.message_count = counts.get(lane, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lanes = super().create(vals_list)
+        lanes._sync_crons()
+        return lanes
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"worker_count", "active", "name", "priority"} & set(vals):
+            self._sync_crons()
+        return res
+
+    def _sync_crons(self):
+        """Keep exactly ``worker_count`` active ``ir.cron`` records per active lane."""
+        model = self.env["ir.model"]._get("hc.inbox.message")
+        for lane in self.sudo():
+            crons = lane.cron_ids.with_context(active_test=False).sorted("id")
+            wanted = lane.worker_count if lane.active else 0
+            for index in range(len(crons), wanted):
+                crons |= self.env["ir.cron"].sudo().create(
+                    {
+                        "name": f"Healthcare P2P: lane {lane.code} worker {index + 1}",
+                        "model_id": model.id,
+                        "state": "code",
+                        "code": CRON_CODE % lane.id,
+                        "interval_number": 1,
+                        "interval_type": "minutes",
+                        "priority": lane.priority,
+                    }
+                )
+            for index, cron in enumerate(crons):
+                cron.write(
+                    {
+                        "active": index < wanted,
+                        "name": f"Healthcare P2P: lane {lane.code} worker {index + 1}",
+                        "priority": lane.priority,
+                    }
+                )
+            lane.cron_ids = crons
+
+    def _trigger(self):
+        """Wake this lane's workers now (after a POST), instead of at the next minute."""
+        for lane in self.sudo():
+            lane.cron_ids.filtered("active")._trigger()

@@ -1,0 +1,199 @@
+from odoo import _, api, models
+
+from ..normalize.identifiers import normalize_identifier, scheme_for
+from ..normalize.vendor_dedup import ACTION_MERGE, ACTION_REVIEW, VendorRecord, match_vendor
+from ..pipeline.errors import WaitingForDependency
+
+GLOBAL_SCHEMES = {"gln": "gln", "duns": "duns", "vat": "vat", "tax_id": "vat"}
+
+
+class HcProcessorVendor(models.AbstractModel):
+    """Vendor master: res.partner plus its identifier crosswalk, never a silent duplicate.
+
+    The vendor is found through any of its identifiers (GLN, DUNS, tax id, the sender's
+    own id).  A vendor no identifier finds, but whose name and location resemble an
+    existing vendor, is parked for a data steward (``duplicate_vendor`` exception) rather
+    than created as a second supplier record.
+    """
+
+    _name = "hc.processor.vendor"
+    _inherit = "hc.processor"
+    _description = "Vendor master processor"
+
+    @api.model
+    def _crosswalk_entries(self, message, document):
+        """``(scheme, value, source_system, valid)`` for each identifier of the vendor."""
+        country = document.address.country_code if document.address else None
+        entries = []
+        for ident in document.identifiers:
+            resolved = scheme_for(ident.scheme)
+            result = normalize_identifier(ident.value, ident.scheme, country)
+            if resolved in GLOBAL_SCHEMES:
+                entries.append((GLOBAL_SCHEMES[resolved], result.value, "", result.valid))
+            else:
+                # A proprietary id is only unique within the system that issued it.
+                source = f"{message.connector_id.code}:{ident.scheme}".lower()
+                entries.append(("source", result.value or ident.value, source, True))
+        return entries
+
+    @api.model
+    def _apply(self, message, document):
+        crosswalk = self.env["hc.partner.identifier"].sudo()
+        entries = self._crosswalk_entries(message, document)
+        partner = crosswalk._find_partner([(s, v, src) for s, v, src, _ok in entries])
+        review_key = f"review:{document.natural_key()}"
+        if not partner:
+            decision = self._steward_decision(review_key)
+            if decision.get("action") == "merge":
+                partner = self.env["res.partner"].sudo().browse(decision["partner_id"]).exists()
+            elif decision.get("action") != "new":
+                candidate = self._similar_vendor(document, message.company_id)
+                if candidate:
+                    exc = WaitingForDependency(review_key)
+                    exc.review = {
+                        "exception_type": "duplicate_vendor",
+                        "name": _("Possible duplicate vendor: %s", document.name),
+                        "dedup_key": review_key,
+                        "partner_id": candidate.candidate.key,
+                        "company_id": message.company_id.id,
+                        "message_id": message.id,
+                        "description": _(
+                            "%(new)s (from %(connector)s) resembles existing vendor %(old)s: "
+                            "%(reason)s. Merge it into the existing vendor or confirm it as new.",
+                            new=document.name,
+                            connector=message.connector_id.name,
+                            old=candidate.candidate.name,
+                            reason=candidate.reason,
+                        ),
+                        "details": {"candidate_partner_id": candidate.candidate.key, "score": candidate.score},
+                    }
+                    raise exc
+        vals = self._partner_vals(document)
+        if partner:
+            partner.write(vals)
+            summary = _("Vendor %s updated", partner.display_name)
+        else:
+            partner = self.env["res.partner"].sudo().create(
+                dict(vals, company_id=False, supplier_rank=1)
+            )
+            summary = _("Vendor %s created", partner.display_name)
+        self._merge_crosswalk(partner, message, entries)
+        gln = next((v for s, v, _src, ok in entries if s == "gln" and ok), None)
+        if gln and not partner.global_location_number:
+            # Odoo's own GLN field is what UBL/PEPPOL export and import use.
+            partner.global_location_number = gln
+        self._flag_data_quality(partner, message, document, entries)
+        return {
+            "records": partner,
+            "summary": summary,
+            "produced_keys": document.correlation_keys() + [document.natural_key()],
+        }
+
+    @api.model
+    def _partner_vals(self, document):
+        vals = {"name": document.name, "is_company": True, "active": document.active}
+        for field in ("email", "phone"):
+            if getattr(document, field):
+                vals[field] = getattr(document, field)
+        address = document.address
+        if address:
+            vals.update(
+                {k: getattr(address, k) for k in ("street", "street2", "city", "zip") if getattr(address, k)}
+            )
+            if address.country_code:
+                country = self.env["res.country"].search([("code", "=", address.country_code)], limit=1)
+                if country:
+                    vals["country_id"] = country.id
+        return vals
+
+    @api.model
+    def _merge_crosswalk(self, partner, message, entries):
+        crosswalk = self.env["hc.partner.identifier"].sudo()
+        for scheme, value, source, valid in entries:
+            if not value:
+                continue
+            existing = crosswalk.search(
+                [("scheme", "=", scheme), ("value", "=", value), ("source_system", "=", source)], limit=1
+            )
+            if existing and existing.partner_id != partner:
+                # Two vendor records claim one identifier: keep the first, tell a steward.
+                self.env["hc.exception"]._raise(
+                    "duplicate_vendor",
+                    _("Identifier %(scheme)s %(value)s is on two vendors", scheme=scheme, value=value),
+                    f"id-conflict:{scheme}:{source}:{value}",
+                    partner_id=partner.id,
+                    company_id=message.company_id.id,
+                    message_id=message.id,
+                    description=_(
+                        "%(a)s and %(b)s share this identifier.",
+                        a=existing.partner_id.display_name,
+                        b=partner.display_name,
+                    ),
+                )
+                continue
+            if not existing:
+                crosswalk.create(
+                    {
+                        "partner_id": partner.id,
+                        "scheme": scheme,
+                        "value": value,
+                        "source_system": source,
+                        "connector_id": message.connector_id.id,
+                        "valid": valid,
+                    }
+                )
+
+    @api.model
+    def _flag_data_quality(self, partner, message, document, entries):
+        bad = [f"{scheme} {value}" for scheme, value, _src, valid in entries if not valid]
+        if bad:
+            self.env["hc.exception"]._raise(
+                "data_quality",
+                _("Invalid identifiers on vendor %s", partner.display_name),
+                f"dq:vendor:{partner.id}:{','.join(sorted(bad))}",
+                severity="low",
+                partner_id=partner.id,
+                company_id=message.company_id.id,
+                message_id=message.id,
+                description=_("Check digits do not verify: %s", ", ".join(bad)),
+            )
+
+    @api.model
+    def _similar_vendor(self, document, company):
+        """The existing vendor this one resembles by name and location, if any."""
+        first_word = (document.name or "").split()[:1]
+        if not first_word:
+            return None
+        candidates = self.env["res.partner"].sudo().search(
+            [
+                ("is_company", "=", True),
+                ("supplier_rank", ">", 0),
+                ("name", "ilike", first_word[0][:32]),
+            ],
+            limit=200,
+        )
+        address = document.address
+        new = VendorRecord(
+            name=document.name,
+            city=address.city if address else None,
+            postcode=address.zip if address else None,
+            country=address.country_code if address else None,
+        )
+        existing = [
+            VendorRecord(
+                name=p.name, city=p.city, postcode=p.zip, country=p.country_id.code or None, key=p.id
+            )
+            for p in candidates
+        ]
+        match = match_vendor(new, existing)
+        if match.action in (ACTION_REVIEW, ACTION_MERGE) and match.candidate:
+            return match
+        return None
+
+    @api.model
+    def _steward_decision(self, review_key):
+        """The data steward's decision on a parked vendor: merge into one, or new."""
+        exc = self.env["hc.exception"].sudo().search(
+            [("dedup_key", "=", review_key), ("state", "=", "resolved")], order="id desc", limit=1
+        )
+        return (exc.details or {}).get("decision", {}) if exc else {}

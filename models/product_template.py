@@ -1,0 +1,11 @@
+from odoo import fields, models
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    hc_critical = fields.Boolean(
+        string="Critical supply",
+        help="Receipts of critical items are processed on the critical lane and a stock "
+        "shortfall raises a replenishment signal.",
+    )

@@ -1,0 +1,1 @@
+"""ORM-free building blocks of the inbound pipeline (errors, retry policy, sequencing)."""

@@ -1,0 +1,41 @@
+"""Outcome classes a processor raises to tell the inbox what to do with a message.
+
+The inbox sorts every failure into one of three fates, following the OCA ``edi_oca``
+convention: transient problems are retried with backoff, a missing prerequisite parks the
+message until it arrives, everything else is final ("dead") with its reason.
+"""
+
+
+class PipelineError(Exception):
+    """Base class: ``code`` is stable and machine-readable, ``message`` is for people."""
+
+    code = "pipeline_error"
+
+    def __init__(self, message, code=None, path=None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.path = path
+
+
+class PermanentError(PipelineError):
+    """Retrying cannot help (invalid content, unknown reference that will never come)."""
+
+    code = "permanent"
+
+
+class TransientError(PipelineError):
+    """Retrying later may help (lock contention, a remote system briefly down)."""
+
+    code = "transient"
+
+
+class WaitingForDependency(PipelineError):
+    """A prerequisite document (``key``) has not been processed yet: park the message."""
+
+    code = "waiting"
+
+    def __init__(self, key, message=None):
+        super().__init__(message or f"waiting for {key}")
+        self.key = key

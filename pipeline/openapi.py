@@ -1,0 +1,246 @@
+"""The OpenAPI 3.1 document of the module's HTTP API, generated, never hand-kept.
+
+Document schemas come from the canonical dataclasses (``canonical.json_schema``) so the
+published contract and the validator cannot drift apart; a test checks that every HTTP
+route of the module is described here.
+"""
+
+from ..canonical import DOC_TYPES, SCHEMA_VERSION, json_schema
+from .intake import CANONICAL_CONTENT_TYPE, FORMATS_BY_DOC_TYPE
+
+PREFIX = "/api/hc/v1"
+ENDPOINTS = {
+    "vendor": "vendors",
+    "item": "items",
+    "contract_price": "contract-prices",
+    "purchase_order": "purchase-orders",
+    "po_ack": "po-acks",
+    "ship_notice": "ship-notices",
+    "receipt": "receipts",
+    "invoice": "invoices",
+    "payment": "payments",
+}
+ERROR_CODES = {
+    "400": "Malformed request (malformed_json, invalid_encoding, too_deep, x12_*, xml_*...)",
+    "401": "Missing, unknown or expired API key (unauthenticated, invalid_credentials)",
+    "403": "Document type or company not allowed for this connector",
+    "404": "Unknown endpoint or message (unknown_endpoint, not_found)",
+    "409": "Idempotency-Key reused with a different body (idempotency_conflict)",
+    "413": "Body or batch too large (payload_too_large, too_many_documents)",
+    "415": "Content-Type not accepted for this document type (unsupported_media_type)",
+    "422": "Valid syntax, invalid content (invalid_document, with field paths)",
+    "429": "Rate limit exceeded (rate_limited, with Retry-After)",
+    "503": "Database unavailable (unavailable, with Retry-After)",
+}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error_responses(codes):
+    return {
+        code: {
+            "description": ERROR_CODES[code],
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+        for code in codes
+    }
+
+
+def build(server_url="/"):
+    """Return the OpenAPI document as a dict."""
+    schemas = {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message", "fields"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "fields": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "path": {"type": ["string", "null"]},
+                                    "code": {"type": "string"},
+                                    "message": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                }
+            },
+        },
+        "MessageStatus": {
+            "type": "object",
+            "required": ["id", "document_type", "state"],
+            "properties": {
+                "id": {"type": "integer"},
+                "document_type": {"type": "string", "enum": list(DOC_TYPES)},
+                "state": {
+                    "type": "string",
+                    "enum": ["received", "processing", "waiting", "failed", "done", "dead"],
+                },
+                "idempotency_key": {"type": ["string", "null"]},
+                "attempts": {"type": "integer"},
+                "received_at": {"type": ["string", "null"], "format": "date-time"},
+                "finished_at": {"type": ["string", "null", "boolean"]},
+                "next_attempt_at": {"type": ["string", "null", "boolean"]},
+                "waiting_for": {"type": ["string", "null"]},
+                "duplicate": {"type": "boolean"},
+                "error": {"type": ["object", "null"]},
+                "issues": {"type": "array"},
+                "result": {"type": ["object", "null"]},
+            },
+        },
+        "BatchResult": {
+            "type": "object",
+            "required": ["documents", "counts", "results"],
+            "properties": {
+                "documents": {"type": "integer"},
+                "counts": {"type": "object"},
+                "results": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["index", "status"],
+                        "properties": {
+                            "index": {"type": "integer"},
+                            "status": {
+                                "type": "string",
+                                "enum": ["created", "duplicate", "rejected", "conflict"],
+                            },
+                            "id": {"type": "integer"},
+                            "state": {"type": "string"},
+                            "error": {"type": "object"},
+                        },
+                    },
+                },
+            },
+        },
+    }
+    paths = {}
+    for doc_type in DOC_TYPES:
+        schema = json_schema(doc_type)
+        defs = schema.pop("$defs", {})
+        schema.pop("$schema", None)
+        for name, definition in defs.items():
+            schemas.setdefault(name, definition)
+        name = schema["title"]
+        schemas[name] = _rewrite_refs(schema)
+        content = {
+            "application/json": {
+                "schema": {"oneOf": [_ref(name), {"type": "array", "items": _ref(name)}]}
+            },
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        }
+        for fmt in FORMATS_BY_DOC_TYPE[doc_type]:
+            if fmt in ("x12", "xml", "csv"):
+                content[CANONICAL_CONTENT_TYPE[fmt]] = {"schema": {"type": "string"}}
+        paths[f"{PREFIX}/{ENDPOINTS[doc_type]}"] = {
+            "post": {
+                "operationId": f"post_{doc_type}",
+                "summary": f"Submit {doc_type.replace('_', ' ')} document(s)",
+                "description": "Stores the document(s) and answers at once; processing is "
+                "asynchronous. A JSON array, NDJSON, an X12 interchange or a CSV file is a "
+                "batch: each document becomes its own message.",
+                "parameters": [
+                    {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}},
+                    {"name": "X-Company-Id", "in": "header", "schema": {"type": "integer"}},
+                ],
+                "requestBody": {"required": True, "content": content},
+                "responses": {
+                    "202": {
+                        "description": "Accepted (single document: its status; batch: per document)",
+                        "content": {
+                            "application/json": {
+                                "schema": {"oneOf": [_ref("MessageStatus"), _ref("BatchResult")]}
+                            }
+                        },
+                    },
+                    "200": {
+                        "description": "Duplicate: the original message",
+                        "content": {"application/json": {"schema": _ref("MessageStatus")}},
+                    },
+                    **_error_responses(["400", "401", "403", "404", "409", "413", "415", "422", "429", "503"]),
+                },
+            }
+        }
+    paths[f"{PREFIX}/messages/{{message_id}}"] = {
+        "get": {
+            "operationId": "get_message",
+            "summary": "Status and result of a message",
+            "parameters": [{"name": "message_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {
+                "200": {"description": "The message", "content": {"application/json": {"schema": _ref("MessageStatus")}}},
+                **_error_responses(["401", "404"]),
+            },
+        }
+    }
+    paths[f"{PREFIX}/messages"] = {
+        "get": {
+            "operationId": "find_message",
+            "summary": "Find a message by idempotency key",
+            "parameters": [{"name": "idempotency_key", "in": "query", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "The message", "content": {"application/json": {"schema": _ref("MessageStatus")}}},
+                **_error_responses(["400", "401", "404"]),
+            },
+        }
+    }
+    paths[f"{PREFIX}/messages/{{message_id}}/replay"] = {
+        "post": {
+            "operationId": "replay_message",
+            "summary": "Replay a message (integration administrators)",
+            "parameters": [{"name": "message_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}}},
+            },
+            "responses": {
+                "202": {"description": "Queued again", "content": {"application/json": {"schema": _ref("MessageStatus")}}},
+                **_error_responses(["400", "401", "403", "404", "409", "422"]),
+            },
+        }
+    }
+    paths[f"{PREFIX}/openapi.json"] = {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+        }
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Healthcare procure-to-pay integration API",
+            "version": f"1 (canonical model {SCHEMA_VERSION})",
+            "description": "Inbound documents for Odoo: vendors, items, contract prices, "
+            "purchase orders, acknowledgments, ship notices, receipts, invoices, payments.",
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
+        "paths": paths,
+    }
+
+
+def _rewrite_refs(value):
+    """Point JSON Schema ``#/$defs/X`` references at OpenAPI components."""
+    if isinstance(value, dict):
+        return {
+            k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" and isinstance(v, str) else _rewrite_refs(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_rewrite_refs(v) for v in value]
+    return value

@@ -1,0 +1,35 @@
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_utils";
+
+// An integration admin opens the inbox, finds the dead letter and opens it.
+registry.category("web_tour.tours").add("hc_inbox_dead_letter_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...stepUtils.goToAppSteps("healthcare_p2p_integration.menu_hc_root", "Open the hub"),
+        {
+            trigger: ".o_menu_sections button:contains('Operations')",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item:contains('Inbox')",
+            run: "click",
+        },
+        {
+            trigger: ".o_control_panel .o_searchview",
+        },
+        {
+            trigger: ".o_searchview_facet .o_facet_remove",
+            run: "click",
+        },
+        {
+            trigger: ".o_data_row td[name='state']:contains('Dead')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .alert-danger",
+        },
+        {
+            trigger: ".o_form_view button[name='action_replay']",
+        },
+    ],
+});

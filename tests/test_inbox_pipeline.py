@@ -1,0 +1,237 @@
+import threading
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import HcCase
+
+
+@tagged("post_install", "-at_install")
+class TestInboxPipeline(HcCase):
+    def test_accept_stores_raw_and_deduplicates(self):
+        doc = self.vendor_doc()
+        [(message, status)] = self.accept([doc])
+        self.assertEqual(status, "created")
+        self.assertEqual(message.state, "received")
+        self.assertEqual(message.lane_id, self.lane_bulk, "vendor master goes to the bulk lane")
+        self.assertEqual(self.payload(message), doc)
+        # the same document again: the original message, not a second one
+        [(again, status)] = self.accept([doc])
+        self.assertEqual((again, status), (message, "duplicate"))
+        self.assertEqual(self.Inbox.search_count([("connector_id", "=", self.connector.id)]), 1)
+
+    def test_idempotency_key_conflict(self):
+        [(message, status)] = self.accept([self.vendor_doc()], key="K-1")
+        self.assertEqual(status, "created")
+        [(same, status)] = self.accept([self.vendor_doc(name="Other name")], key="K-1")
+        self.assertEqual(status, "conflict")
+        self.assertEqual(same, message)
+
+    def test_vendor_created_then_updated_in_order(self):
+        self.accept([self.vendor_doc(), self.vendor_doc(name="Medline Industries LP")])
+        self.process()
+        messages = self.Inbox.search([("connector_id", "=", self.connector.id)], order="id")
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
+        partner = self.env["hc.partner.identifier"]._find_partner([("gln", "0614141000012", "")])
+        self.assertEqual(partner.name, "Medline Industries LP", "the later update wins")
+        self.assertEqual(messages[0].result_ids, partner.ids)
+        self.assertEqual(partner.global_location_number, "0614141000012")
+        self.assertEqual(messages[0].correlation_key, messages[1].correlation_key)
+
+    def test_replaying_a_vendor_changes_nothing_more(self):
+        [(message, _s)] = self.accept([self.vendor_doc()])
+        self.process()
+        partners = self.env["res.partner"].search_count([])
+        idents = self.env["hc.partner.identifier"].search_count([])
+        message._replay("check idempotency")
+        self.assertEqual(message.state, "received")
+        self.process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.env["res.partner"].search_count([]), partners)
+        self.assertEqual(self.env["hc.partner.identifier"].search_count([]), idents)
+        self.assertEqual(message.replay_count, 1)
+        log = self.env["hc.audit.log"].search([("action", "=", "replay"), ("res_id", "=", message.id)])
+        self.assertEqual(log.reason, "check idempotency")
+        self.assertEqual(log.user_id, self.env.user)
+        self.assertFalse(self.env["hc.audit.log"]._verify_chain())
+
+    def test_poison_message_dies_alone(self):
+        good1 = self.vendor_doc(gln="0614141000029", name="Owens & Minor")
+        bad = self.vendor_doc(name="Poison Pill Supplies")
+        good2 = self.vendor_doc(gln="0614141000036", name="Cardinal Health")
+        messages = [m for m, _s in self.accept([good1, bad, good2])]
+        vendor_processor = type(self.env["hc.processor.vendor"])
+        original = vendor_processor._partner_vals
+
+        def poisoned(processor, doc):
+            if doc.name == "Poison Pill Supplies":
+                raise ValueError("poison")
+            return original(processor, doc)
+
+        with patch.object(vendor_processor, "_partner_vals", poisoned):
+            self.process()
+        self.assertEqual([m.state for m in messages], ["done", "dead", "done"])
+        self.assertEqual(messages[1].error_code, "invalid_document")
+        self.assertIn("poison", messages[1].error_message)
+
+    def test_transient_failure_retries_with_backoff_then_dead(self):
+        [(message, _s)] = self.accept([self.vendor_doc()])
+        from ..pipeline.errors import TransientError
+
+        with patch.object(
+            type(self.env["hc.processor.vendor"]), "_apply", side_effect=TransientError("remote busy")
+        ):
+            for attempt in range(1, 4):
+                message.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+                self.process()
+                self.assertEqual(message.attempts, attempt)
+                if attempt < 3:
+                    self.assertEqual(message.state, "failed")
+                    self.assertGreater(message.next_attempt_at, fields.Datetime.now())
+        self.assertEqual(message.state, "dead", "max_attempts=3 exhausted")
+        self.assertIn("Retries exhausted", message.error_message)
+
+    def test_parse_error_is_dead_with_reason(self):
+        [(message, _s)] = self.accept([{"name": "no identifiers"}])
+        self.process()
+        self.assertEqual(message.state, "dead")
+        self.assertTrue(message.error_message)
+
+    def test_out_of_order_item_waits_for_its_vendor(self):
+        item = {
+            "gtin": "00614141000418",
+            "description": "Nitrile exam gloves, medium",
+            "uom": "EA",
+            "vendor": {"identifiers": [{"scheme": "GLN", "value": "0614141000012"}]},
+            "vendor_part_number": "MDS195085",
+        }
+        [(item_msg, _s)] = self.accept([item], doc_type="item")
+        self.process()
+        self.assertEqual(item_msg.state, "waiting")
+        self.assertEqual(item_msg.waiting_key, "vendor:gln=0614141000012")
+        self.accept([self.vendor_doc()])
+        self.process()
+        self.assertEqual(item_msg.state, "done", "released when the vendor arrived")
+        product = self.env["product.product"].search([("barcode", "=", "00614141000418")])
+        self.assertEqual(product.seller_ids.partner_id.global_location_number, "0614141000012")
+        self.assertEqual(product.seller_ids.product_code, "MDS195085")
+
+    def test_similar_vendor_is_parked_for_a_data_steward(self):
+        self.accept([self.vendor_doc()])
+        self.process()
+        # same company, same city, another identifier: not a silent second vendor
+        [(message, _s)] = self.accept([self.vendor_doc(gln="0614141999996", name="MEDLINE INDUSTRIES INC")])
+        self.process()
+        self.assertEqual(message.state, "waiting")
+        exc = self.env["hc.exception"].search([("message_id", "=", message.id)])
+        self.assertEqual(exc.exception_type, "duplicate_vendor")
+        self.assertEqual(self.env["res.partner"].search_count([("name", "=", "MEDLINE INDUSTRIES INC")]), 0)
+        # the same message processed again never opens a second exception
+        message.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.process()
+        self.assertEqual(self.env["hc.exception"].search_count([("message_id", "=", message.id)]), 1)
+        exc.action_vendor_merge()
+        self.process()
+        self.assertEqual(message.state, "done")
+        partner = self.env["hc.partner.identifier"]._find_partner([("gln", "0614141999996", "")])
+        self.assertEqual(partner, exc.partner_id, "merged into the existing vendor's crosswalk")
+
+    def test_wrong_check_digit_is_a_warning_not_a_failure(self):
+        [(message, _s)] = self.accept([self.vendor_doc(gln="0614141000013")])
+        self.process()
+        self.assertEqual(message.state, "done")
+        exc = self.env["hc.exception"].search([("message_id", "=", message.id)])
+        self.assertEqual(exc.exception_type, "data_quality")
+
+    def test_replay_requires_admin_and_reason(self):
+        [(message, _s)] = self.accept([self.vendor_doc()])
+        clerk = self.env["res.users"].create(
+            {
+                "name": "Clerk",
+                "login": "clerk_pipeline",
+                "group_ids": [(6, 0, [self.env.ref("healthcare_p2p_integration.group_hc_ap_clerk").id])],
+            }
+        )
+        with self.assertRaises(AccessError):
+            message.with_user(clerk)._replay("because")
+        with self.assertRaises(UserError):
+            message._replay("  ")
+
+    def test_stale_processing_message_is_requeued(self):
+        [(message, _s)] = self.accept([self.vendor_doc()])
+        message.write({"state": "processing", "started_at": fields.Datetime.now() - timedelta(hours=1)})
+        self.process()
+        self.assertEqual(message.state, "done", "a dead worker's message is not lost")
+
+    def test_lane_workers_follow_worker_count(self):
+        lane = self.lane_bulk
+        lane.worker_count = 3
+        self.assertEqual(len(lane.cron_ids.filtered("active")), 3)
+        self.assertIn(f"_cron_process_lane({lane.id})", lane.cron_ids[0].code)
+        lane.worker_count = 1
+        self.assertEqual(len(lane.cron_ids.filtered("active")), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestClaimRace(HcCase):
+    """Two workers on separate database connections never claim the same message."""
+
+    def test_two_workers_claim_disjoint_batches(self):
+        # Committed rows and independent connections: row locks only exist between real
+        # transactions, so this test steps outside the test transaction (and cleans up).
+        from odoo import SUPERUSER_ID, api
+        from odoo.sql_db import db_connect
+
+        dbname = self.env.cr.dbname
+        lane_id = self.lane_bulk.id
+        setup_cr = db_connect(dbname).cursor()
+        setup_cr.execute(
+            """INSERT INTO hc_connector (name, code, company_id, data_classification, active,
+                    max_attempts, backoff_base_seconds, backoff_max_seconds)
+               VALUES ('race', 'race-test', %s, 'internal', true, 3, 30, 3600) RETURNING id""",
+            (self.company.id,),
+        )
+        connector_id = setup_cr.fetchone()[0]
+        setup_cr.execute(
+            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, lane_id,
+                    state, attempts, next_attempt_at, received_at, idempotency_key, doc_type)
+               SELECT %s, %s, %s, %s, 'received', 0, now() at time zone 'utc' - interval '1 minute',
+                      now() at time zone 'utc', 'race-' || g, 'vendor'
+                 FROM generate_series(1, 300) g RETURNING id""",
+            (connector_id, self.company.id, self.doc_types[0].id, lane_id),
+        )
+        created = {row[0] for row in setup_cr.fetchall()}
+        setup_cr.commit()
+        claims = {0: [], 1: []}
+        errors = []
+        barrier = threading.Barrier(2)
+
+        def worker(index):
+            with db_connect(dbname).cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                lane = env["hc.lane"].browse(lane_id)
+                try:
+                    barrier.wait()
+                    while batch := env["hc.inbox.message"]._claim(lane, 7):
+                        claims[index].extend(batch.ids)
+                except Exception as exc:  # noqa: BLE001 - reported by the main thread
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in (0, 1)]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+            self.assertFalse(errors)
+            self.assertFalse(set(claims[0]) & set(claims[1]), "a message was claimed twice")
+            self.assertEqual(set(claims[0]) | set(claims[1]), created, "every message claimed once")
+            self.assertTrue(claims[0] and claims[1], "both workers got work")
+        finally:
+            setup_cr.execute("DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,))
+            setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
+            setup_cr.commit()
+            setup_cr.close()
