@@ -658,9 +658,17 @@ class _Matcher:
                 f"more than the {_qs(allowed / pf)}{uom} allowed by {describe}."
             )
         group.check = ToleranceCheck(
-            CHECK_QTY, passed, _q(cumulative / pf), _q(billable / pf), _q(over / pf), _q(allowed / pf),
-            po.uom_name, describe, sources, text,
-        )  # fmt: skip
+            check=CHECK_QTY,
+            passed=passed,
+            actual=_q(cumulative / pf),
+            expected=_q(billable / pf),
+            variance=_q(over / pf),
+            allowed=_q(allowed / pf),
+            unit=po.uom_name,
+            tolerance=describe,
+            sources=sources,
+            explanation=text,
+        )
 
     # -- price -----------------------------------------------------------------
 
@@ -711,9 +719,17 @@ class _Matcher:
                 f"{describe}."
             )
         check = ToleranceCheck(
-            CHECK_PRICE if name == "price" else CHECK_CONTRACT, passed, self.price(bill_ref * pf), self.price(ref_price * pf),
-            self.price(variance * pf), self.price(allowed * pf), f"per{uom}".strip(), describe, tol.source_labels("price"), text,
-        )  # fmt: skip
+            check=CHECK_PRICE if name == "price" else CHECK_CONTRACT,
+            passed=passed,
+            actual=self.price(bill_ref * pf),
+            expected=self.price(ref_price * pf),
+            variance=self.price(variance * pf),
+            allowed=self.price(allowed * pf),
+            unit=f"per{uom}".strip(),
+            tolerance=describe,
+            sources=tol.source_labels("price"),
+            explanation=text,
+        )
         self.excess[check.check, line.id] = billed_amount - reference_amount
         return check
 
@@ -824,7 +840,10 @@ class _Matcher:
             )
         else:
             failed = next(check for check in checks if not check.passed)
-            decided_by = f"{failed.check} check: {failed.tolerance}"
+            if failed.check == CHECK_RECEIPT:
+                decided_by = "receipt check: nothing received yet"
+            else:
+                decided_by = f"{failed.check} check: {failed.tolerance}"
             headline = f"Blocked, {EXCEPTION_LABELS[EXCEPTION_OF_STATUS[status]].lower()}, against {po.po_name}."
         hints = " ".join(HINTS[EXCEPTION_OF_STATUS[issue]] for issue in issues)
         text = " ".join([headline, *(check.explanation for check in checks), hints]).strip()
@@ -910,13 +929,21 @@ class _Matcher:
         if excluded:
             numbers += f" (lines {', '.join(str(i) for i in excluded)} have no expected amount and are left out)"
         if passed:
-            text = f"Bill total OK: {numbers}, within {fmt(self.money(allowed))} allowed by {describe}."
+            text = f"Bill total OK: {numbers}, within the {_qs(allowed)} allowed by {describe}."
         else:
-            text = f"Bill total variance: {numbers}, more than the {fmt(self.money(allowed))} allowed by {describe}."
+            text = f"Bill total variance: {numbers}, more than the {_qs(allowed)} allowed by {describe}."
         check = ToleranceCheck(
-            CHECK_TOTAL, passed, self.money(billed), self.money(expected), self.money(variance),
-            to_display(allowed), "", describe, tol.source_labels("total"), text,
-        )  # fmt: skip
+            check=CHECK_TOTAL,
+            passed=passed,
+            actual=self.money(billed),
+            expected=self.money(expected),
+            variance=self.money(variance),
+            allowed=to_display(allowed),
+            unit="",
+            tolerance=describe,
+            sources=tol.source_labels("total"),
+            explanation=text,
+        )
         return check, self.money(bill_total)
 
     def exceptions(self, results, groups, linked, total_check):
