@@ -13,7 +13,8 @@ import re
 import types
 import typing
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 
 SCHEMA_VERSION = "1.0"
 

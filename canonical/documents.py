@@ -26,7 +26,10 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
-from .base import SCHEMA_VERSION, dump, error, fld
+from .base import SCHEMA_VERSION
+from .base import dump
+from .base import error
+from .base import fld
 
 # Identifier schemes.  Formats map their qualifiers to these (X12 N1 "UL" -> GLN, "1" ->
 # DUNS, "92" -> BUYER_ASSIGNED; UBL schemeID 0088 -> GLN, 0060 -> DUNS, ...).

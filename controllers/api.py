@@ -13,7 +13,8 @@ import psycopg2
 from odoo import http
 from odoo.http import request
 
-from ..pipeline.intake import IntakeError, split_request
+from ..pipeline.intake import IntakeError
+from ..pipeline.intake import split_request
 from ..pipeline.openapi import build as build_openapi
 
 _logger = logging.getLogger(__name__)
@@ -83,8 +84,12 @@ class HcApiController(http.Controller):
             return self._post_documents(endpoint)
         except psycopg2.OperationalError:
             _logger.exception("Database unavailable while accepting a document")
-            return _error(503, "unavailable", "The database is unavailable; retry later.",
-                          headers=[("Retry-After", "30")])
+            return _error(
+                503,
+                "unavailable",
+                "The database is unavailable; retry later.",
+                headers=[("Retry-After", "30")],
+            )
 
     def _post_documents(self, endpoint):
         env = request.env
@@ -122,27 +127,39 @@ class HcApiController(http.Controller):
 
         key = request.httprequest.headers.get("Idempotency-Key")
         if key is not None and not (0 < len(key) <= 200):
-            return _error(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters.")
+            return _error(
+                400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters."
+            )
         valid = [(i, raw) for i, (raw, errors) in enumerate(items) if not errors]
         content_type = {"ndjson": "application/json", "json": "application/json"}.get(
             fmt, request.httprequest.headers.get("Content-Type").split(";")[0].strip().lower()
         )
-        accepted = env["hc.inbox.message"].sudo()._accept(
-            connector,
-            doc_type,
-            company,
-            content_type,
-            [raw for _i, raw in valid],
-            idempotency_key=key,
+        accepted = (
+            env["hc.inbox.message"]
+            .sudo()
+            ._accept(
+                connector,
+                doc_type,
+                company,
+                content_type,
+                [raw for _i, raw in valid],
+                idempotency_key=key,
+            )
         )
         outcome = {index: result for (index, _raw), result in zip(valid, accepted, strict=True)}
         results = []
         for index, (_raw, errors) in enumerate(items):
             if errors:
                 results.append(
-                    {"index": index, "status": "rejected",
-                     "error": {"code": "invalid_document", "message": "The document is invalid.",
-                               "fields": errors}}
+                    {
+                        "index": index,
+                        "status": "rejected",
+                        "error": {
+                            "code": "invalid_document",
+                            "message": "The document is invalid.",
+                            "fields": errors,
+                        },
+                    }
                 )
                 continue
             message, status = outcome[index]
@@ -158,10 +175,15 @@ class HcApiController(http.Controller):
         if not batch:
             entry = results[0]
             if entry["status"] == "rejected":
-                return _error(422, "invalid_document", "The document is invalid.", entry["error"]["fields"])
+                return _error(
+                    422, "invalid_document", "The document is invalid.", entry["error"]["fields"]
+                )
             if entry["status"] == "conflict":
-                return _error(409, "idempotency_conflict",
-                              "This Idempotency-Key was used for a different document.")
+                return _error(
+                    409,
+                    "idempotency_conflict",
+                    "This Idempotency-Key was used for a different document.",
+                )
             message = outcome[0][0]
             status = 202 if entry["status"] == "created" else 200
             return request.make_json_response(
@@ -169,11 +191,14 @@ class HcApiController(http.Controller):
                 status=status,
                 headers=[("Location", f"{PREFIX}/messages/{message.id}")],
             )
-        counts = {s: sum(1 for r in results if r["status"] == s)
-                  for s in ("created", "duplicate", "rejected", "conflict")}
+        counts = {
+            s: sum(1 for r in results if r["status"] == s)
+            for s in ("created", "duplicate", "rejected", "conflict")
+        }
         status = 202 if counts["created"] or counts["duplicate"] else 422
-        return request.make_json_response({"documents": len(results), "counts": counts,
-                                           "results": results}, status=status)
+        return request.make_json_response(
+            {"documents": len(results), "counts": counts, "results": results}, status=status
+        )
 
     @http.route(
         [f"{PREFIX}/messages/<int:message_id>", f"{PREFIX}/messages"],
@@ -190,7 +215,9 @@ class HcApiController(http.Controller):
             return err
         messages = request.env["hc.inbox.message"].sudo()
         if message_id:
-            message = messages.search([("id", "=", message_id), ("connector_id", "=", connector.id)])
+            message = messages.search(
+                [("id", "=", message_id), ("connector_id", "=", connector.id)]
+            )
         elif idempotency_key:
             message = messages._find_by_key(connector, idempotency_key)
         else:
@@ -216,8 +243,12 @@ class HcApiController(http.Controller):
             scope="hc_p2p", key=match.group(1)
         )
         if not uid:
-            return _error(401, "unauthenticated", "An administrator's API key is required.",
-                          headers=[("WWW-Authenticate", "Bearer")])
+            return _error(
+                401,
+                "unauthenticated",
+                "An administrator's API key is required.",
+                headers=[("WWW-Authenticate", "Bearer")],
+            )
         request.update_env(user=uid)
         user = request.env.user
         if not user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
@@ -228,7 +259,7 @@ class HcApiController(http.Controller):
         try:
             payload = request.get_json_data() if request.httprequest.data else {}
         except ValueError:
-            return _error(400, "malformed_json", "The body must be JSON: {\"reason\": \"...\"}.")
+            return _error(400, "malformed_json", 'The body must be JSON: {"reason": "..."}.')
         reason = (payload or {}).get("reason") if isinstance(payload, dict) else None
         if not reason:
             return _error(422, "reason_required", "A replay needs a reason.", [{"path": "reason"}])
@@ -238,7 +269,11 @@ class HcApiController(http.Controller):
         return request.make_json_response(message._api_status(), status=202)
 
     @http.route(
-        f"{PREFIX}/openapi.json", type="http", auth="public", methods=["GET"], csrf=False,
+        f"{PREFIX}/openapi.json",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        csrf=False,
         save_session=False,
     )
     def openapi(self, **_kwargs):

@@ -110,9 +110,9 @@ def _xml_reader(payload):
     kind = sniff_xml(payload)
     # Lazy: the XML readers import ParsedDocument from this module (and lxml).
     if kind == "ubl":
-        from . import ubl as reader  # noqa: PLC0415
+        from . import ubl as reader
     else:
-        from . import cxml as reader  # noqa: PLC0415
+        from . import cxml as reader
     return kind, reader
 
 

@@ -12,18 +12,18 @@ steward can fix the spreadsheet in one pass.
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from ..canonical import (
-    SCHEME_DUNS,
-    SCHEME_GLN,
-    SCHEME_SOURCE,
-    SCHEME_TAX_ID,
-    SCHEME_VAT,
-    CanonicalValidationError,
-    from_dict,
-)
-from .errors import DataQualityIssue, ParseError
+from ..canonical import SCHEME_DUNS
+from ..canonical import SCHEME_GLN
+from ..canonical import SCHEME_SOURCE
+from ..canonical import SCHEME_TAX_ID
+from ..canonical import SCHEME_VAT
+from ..canonical import CanonicalValidationError
+from ..canonical import from_dict
+from .errors import DataQualityIssue
+from .errors import ParseError
 from .x12 import gs1_check_digit_ok
 
 MAX_BYTES = 50 * 1024 * 1024

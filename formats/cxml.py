@@ -25,32 +25,35 @@ for the ``cXML`` root only and never loaded.
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 
-from ..canonical import (
-    SCHEME_BUYER_ASSIGNED,
-    SCHEME_DUNS,
-    SCHEME_GLN,
-    SCHEME_SOURCE,
-    SCHEME_VAT,
-    Address,
-    AllowanceCharge,
-    Identifier,
-    Invoice,
-    InvoiceLine,
-    ItemRef,
-    Party,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    ShipNotice,
-    ShipNoticeLine,
-    TaxLine,
-)
-from ..normalize.identifiers import normalize_duns, normalize_gln, normalize_gtin
+from ..canonical import SCHEME_BUYER_ASSIGNED
+from ..canonical import SCHEME_DUNS
+from ..canonical import SCHEME_GLN
+from ..canonical import SCHEME_SOURCE
+from ..canonical import SCHEME_VAT
+from ..canonical import Address
+from ..canonical import AllowanceCharge
+from ..canonical import Identifier
+from ..canonical import Invoice
+from ..canonical import InvoiceLine
+from ..canonical import ItemRef
+from ..canonical import Party
+from ..canonical import PurchaseOrder
+from ..canonical import PurchaseOrderLine
+from ..canonical import ShipNotice
+from ..canonical import ShipNoticeLine
+from ..canonical import TaxLine
+from ..normalize.identifiers import normalize_duns
+from ..normalize.identifiers import normalize_gln
+from ..normalize.identifiers import normalize_gtin
 from ..normalize.uom import normalize_uom
 from . import ParsedDocument
-from .errors import DataQualityIssue, ParseError
-from .safe_xml import DEFAULT_MAX_BYTES, parse_xml
+from .errors import DataQualityIssue
+from .errors import ParseError
+from .safe_xml import DEFAULT_MAX_BYTES
+from .safe_xml import parse_xml
 
 FORMAT = "cxml"
 _DOMAIN_SCHEMES = {"DUNS": SCHEME_DUNS, "GLN": SCHEME_GLN, "VAT": SCHEME_VAT, "VATID": SCHEME_VAT}

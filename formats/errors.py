@@ -9,7 +9,8 @@ digit, count mismatch tolerated in a real-world file): the document goes on, the
 recorded for the data steward.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 
 
 class ParseError(ValueError):

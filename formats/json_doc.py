@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..canonical import CanonicalValidationError, from_dict
+from ..canonical import CanonicalValidationError
+from ..canonical import from_dict
 from .errors import ParseError
 
 _UTF8_BOM = b"\xef\xbb\xbf"

@@ -24,36 +24,40 @@ without (its number, the PO of a ship notice) raises :class:`~.errors.ParseError
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 
-from ..canonical import (
-    SCHEME_BUYER_ASSIGNED,
-    SCHEME_DUNS,
-    SCHEME_GLN,
-    SCHEME_SELLER_ASSIGNED,
-    SCHEME_SOURCE,
-    SCHEME_VAT,
-    Address,
-    AllowanceCharge,
-    Identifier,
-    Invoice,
-    InvoiceLine,
-    ItemRef,
-    Party,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    Receipt,
-    ReceiptLine,
-    ShipNotice,
-    ShipNoticeLine,
-    TaxLine,
-)
-from ..normalize.gs1 import BarcodeError, parse_barcode
-from ..normalize.identifiers import normalize_gln, normalize_gtin
+from ..canonical import SCHEME_BUYER_ASSIGNED
+from ..canonical import SCHEME_DUNS
+from ..canonical import SCHEME_GLN
+from ..canonical import SCHEME_SELLER_ASSIGNED
+from ..canonical import SCHEME_SOURCE
+from ..canonical import SCHEME_VAT
+from ..canonical import Address
+from ..canonical import AllowanceCharge
+from ..canonical import Identifier
+from ..canonical import Invoice
+from ..canonical import InvoiceLine
+from ..canonical import ItemRef
+from ..canonical import Party
+from ..canonical import PurchaseOrder
+from ..canonical import PurchaseOrderLine
+from ..canonical import Receipt
+from ..canonical import ReceiptLine
+from ..canonical import ShipNotice
+from ..canonical import ShipNoticeLine
+from ..canonical import TaxLine
+from ..normalize.gs1 import BarcodeError
+from ..normalize.gs1 import parse_barcode
+from ..normalize.identifiers import normalize_gln
+from ..normalize.identifiers import normalize_gtin
 from ..normalize.uom import normalize_uom
 from . import ParsedDocument
-from .errors import DataQualityIssue, ParseError
-from .safe_xml import DEFAULT_MAX_BYTES, local_name, parse_xml
+from .errors import DataQualityIssue
+from .errors import ParseError
+from .safe_xml import DEFAULT_MAX_BYTES
+from .safe_xml import local_name
+from .safe_xml import parse_xml
 
 FORMAT = "ubl"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"

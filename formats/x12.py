@@ -30,34 +30,37 @@ sign of a truncated or spliced file, which would otherwise be applied half.
 """
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from decimal import Decimal
+from decimal import InvalidOperation
 
-from ..canonical import (
-    SCHEME_BUYER_ASSIGNED,
-    SCHEME_DUNS,
-    SCHEME_GLN,
-    SCHEME_SAN,
-    SCHEME_SELLER_ASSIGNED,
-    Address,
-    AllowanceCharge,
-    Identifier,
-    Invoice,
-    InvoiceLine,
-    ItemRef,
-    Party,
-    Payment,
-    PaymentInvoiceRef,
-    PoAck,
-    PoAckLine,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    ShipNotice,
-    ShipNoticeLine,
-    TaxLine,
-)
-from .errors import DataQualityIssue, ParseError
+from ..canonical import SCHEME_BUYER_ASSIGNED
+from ..canonical import SCHEME_DUNS
+from ..canonical import SCHEME_GLN
+from ..canonical import SCHEME_SAN
+from ..canonical import SCHEME_SELLER_ASSIGNED
+from ..canonical import Address
+from ..canonical import AllowanceCharge
+from ..canonical import Identifier
+from ..canonical import Invoice
+from ..canonical import InvoiceLine
+from ..canonical import ItemRef
+from ..canonical import Party
+from ..canonical import Payment
+from ..canonical import PaymentInvoiceRef
+from ..canonical import PoAck
+from ..canonical import PoAckLine
+from ..canonical import PurchaseOrder
+from ..canonical import PurchaseOrderLine
+from ..canonical import ShipNotice
+from ..canonical import ShipNoticeLine
+from ..canonical import TaxLine
+from .errors import DataQualityIssue
+from .errors import ParseError
 
 ISA_LENGTH = 106
 _UTF8_BOM = b"\xef\xbb\xbf"

@@ -47,13 +47,22 @@ total check passed; otherwise it is ``blocked`` with one :class:`MatchException`
 distinct exception type, ready to become exception records routed to a queue.
 """
 
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
+from dataclasses import fields
+from dataclasses import is_dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from .numbers import fmt, frac, to_decimal, to_display, to_money, to_price
-from .tolerance import ResolvedTolerance, Tolerance, exact_tolerance
+from .numbers import fmt
+from .numbers import frac
+from .numbers import to_decimal
+from .numbers import to_display
+from .numbers import to_money
+from .numbers import to_price
+from .tolerance import ResolvedTolerance
+from .tolerance import Tolerance
+from .tolerance import exact_tolerance
 
 # Line statuses.
 MATCHED = "matched"
@@ -929,16 +938,16 @@ class _Matcher:
         if excluded:
             numbers += f" (lines {', '.join(str(i) for i in excluded)} have no expected amount and are left out)"
         if passed:
-            text = f"Bill total OK: {numbers}, within the {_qs(allowed)} allowed by {describe}."
+            text = f"Bill total OK: {numbers}, within the {fmt(self.price(allowed))} allowed by {describe}."
         else:
-            text = f"Bill total variance: {numbers}, more than the {_qs(allowed)} allowed by {describe}."
+            text = f"Bill total variance: {numbers}, more than the {fmt(self.price(allowed))} allowed by {describe}."
         check = ToleranceCheck(
             check=CHECK_TOTAL,
             passed=passed,
             actual=self.money(billed),
             expected=self.money(expected),
             variance=self.money(variance),
-            allowed=to_display(allowed),
+            allowed=self.price(allowed),
             unit="",
             tolerance=describe,
             sources=tol.source_labels("total"),

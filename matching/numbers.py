@@ -11,7 +11,8 @@ totals, to the currency rounding, half up (what Odoo's ``float_round`` does by d
 Results are handed back as Decimal again, so they serialise exactly (as strings).
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 from fractions import Fraction
 
 # Digits kept when a converted quantity or price has no finite decimal expansion

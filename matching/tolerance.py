@@ -33,10 +33,13 @@ Semantics of the limits, decided once here and relied on by the engine:
   what was ordered.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from fractions import Fraction
 
-from .numbers import fmt, frac, to_decimal
+from .numbers import fmt
+from .numbers import frac
+from .numbers import to_decimal
 
 COMBINE_EITHER = "either"
 COMBINE_BOTH = "both"

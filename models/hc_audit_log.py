@@ -1,7 +1,10 @@
 import hashlib
 import json
 
-from odoo import _, api, fields, models
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
 from odoo.exceptions import UserError
 
 GENESIS = "0" * 64
@@ -90,7 +93,10 @@ class HcAuditLog(models.Model):
         prev = GENESIS
         for row in self.env.cr.dictfetchall():
             vals = dict(row)
-            if vals["prev_hash"] != prev or self._digest(vals, vals["logged_at"]) != vals["entry_hash"]:
+            if (
+                vals["prev_hash"] != prev
+                or self._digest(vals, vals["logged_at"]) != vals["entry_hash"]
+            ):
                 return self.browse(vals["id"])
             prev = vals["entry_hash"]
         return self.browse()
@@ -103,5 +109,9 @@ class HcAuditLog(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"message": message, "type": "danger" if broken else "success", "sticky": bool(broken)},
+            "params": {
+                "message": message,
+                "type": "danger" if broken else "success",
+                "sticky": bool(broken),
+            },
         }

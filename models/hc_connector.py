@@ -1,8 +1,13 @@
 import logging
 from datetime import timedelta
 
-from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import Command
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 
 _logger = logging.getLogger(__name__)
 
@@ -59,12 +64,8 @@ class HcConnector(models.Model):
         help="Companies (facilities) this connector may post documents for. "
         "Empty means only its own company.",
     )
-    allowed_doc_type_ids = fields.Many2many(
-        "hc.document.type", string="Allowed document types"
-    )
-    route_ids = fields.One2many(
-        "hc.connector.route", "connector_id", string="Lane overrides"
-    )
+    allowed_doc_type_ids = fields.Many2many("hc.document.type", string="Allowed document types")
+    route_ids = fields.One2many("hc.connector.route", "connector_id", string="Lane overrides")
     user_id = fields.Many2one(
         "res.users",
         string="Technical user",
@@ -82,9 +83,7 @@ class HcConnector(models.Model):
     max_payload_bytes = fields.Integer(
         default=20 * 1024 * 1024, help="Largest request body accepted (HTTP 413 above)."
     )
-    key_ids = fields.One2many(
-        "res.users.apikeys", compute="_compute_key_ids", string="API keys"
-    )
+    key_ids = fields.One2many("res.users.apikeys", compute="_compute_key_ids", string="API keys")
     key_count = fields.Integer(compute="_compute_key_ids")
     message_ids_count = fields.Integer(compute="_compute_message_count")
 
@@ -107,9 +106,7 @@ class HcConnector(models.Model):
         keys = self.env["res.users.apikeys"].sudo()
         for connector in self:
             connector.key_ids = (
-                keys.search(
-                    [("user_id", "=", connector.user_id.id), ("scope", "=", API_KEY_SCOPE)]
-                )
+                keys.search([("user_id", "=", connector.user_id.id), ("scope", "=", API_KEY_SCOPE)])
                 if connector.user_id
                 else keys
             )
@@ -158,11 +155,7 @@ class HcConnector(models.Model):
                     "company_ids": [Command.set(self._allowed_companies().ids)],
                     "group_ids": [
                         Command.set(
-                            [
-                                self.env.ref(
-                                    "healthcare_p2p_integration.group_hc_connector"
-                                ).id
-                            ]
+                            [self.env.ref("healthcare_p2p_integration.group_hc_connector").id]
                         )
                     ],
                 }
@@ -234,8 +227,8 @@ class HcConnector(models.Model):
         """Return the active connector whose technical user owns ``token``, or nothing."""
         if not token:
             return self.browse()
-        uid = self.env["res.users.apikeys"].sudo()._check_credentials(
-            scope=API_KEY_SCOPE, key=token
+        uid = (
+            self.env["res.users.apikeys"].sudo()._check_credentials(scope=API_KEY_SCOPE, key=token)
         )
         if not uid:
             return self.browse()

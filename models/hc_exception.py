@@ -1,4 +1,7 @@
-from odoo import _, api, fields, models
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
 
 EXCEPTION_TYPES = [
     ("price_variance", "Price variance"),
@@ -50,9 +53,13 @@ class HcException(models.Model):
         index=True,
         tracking=True,
     )
-    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda s: s.env.company, index=True
+    )
     partner_id = fields.Many2one("res.partner", string="Vendor", index=True)
-    message_id = fields.Many2one("hc.inbox.message", string="Inbox message", index=True, ondelete="set null")
+    message_id = fields.Many2one(
+        "hc.inbox.message", string="Inbox message", index=True, ondelete="set null"
+    )
     res_model = fields.Char(string="Document model")
     res_id = fields.Many2oneReference(model_field="res_model", string="Document")
     description = fields.Text()

@@ -8,12 +8,19 @@ from datetime import timedelta
 import psycopg2
 import psycopg2.errors
 
-from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..pipeline.backoff import retry_delay
-from ..pipeline.errors import PermanentError, TransientError, WaitingForDependency
+from ..pipeline.errors import PermanentError
+from ..pipeline.errors import TransientError
+from ..pipeline.errors import WaitingForDependency
 
 _logger = logging.getLogger(__name__)
 
@@ -91,9 +98,7 @@ class HcInboxMessage(models.Model):
         readonly=True,
     )
     attempts = fields.Integer(readonly=True, default=0)
-    next_attempt_at = fields.Datetime(
-        index=True, readonly=True, default=fields.Datetime.now
-    )
+    next_attempt_at = fields.Datetime(index=True, readonly=True, default=fields.Datetime.now)
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     started_at = fields.Datetime(readonly=True)
     finished_at = fields.Datetime(readonly=True)
@@ -111,7 +116,9 @@ class HcInboxMessage(models.Model):
         "(connector_id, idempotency_key)",
         "An idempotency key identifies one message per connector.",
     )
-    _claim_idx = models.Index("(lane_id, next_attempt_at, id) WHERE state IN ('received', 'failed', 'waiting')")
+    _claim_idx = models.Index(
+        "(lane_id, next_attempt_at, id) WHERE state IN ('received', 'failed', 'waiting')"
+    )
 
     @api.depends("doc_type")
     def _compute_display_ref(self):
@@ -134,7 +141,9 @@ class HcInboxMessage(models.Model):
             ``conflict`` (same key, different body: the caller answers 409)
         """
         lane = connector._lane_for(doc_type)
-        batch_ref = hashlib.sha256(b"".join(documents[:1]) + str(len(documents)).encode()).hexdigest()[:16]
+        batch_ref = hashlib.sha256(
+            b"".join(documents[:1]) + str(len(documents)).encode()
+        ).hexdigest()[:16]
         results = []
         for index, raw in enumerate(documents):
             digest = hashlib.sha256(raw).hexdigest()
@@ -144,7 +153,9 @@ class HcInboxMessage(models.Model):
                 key = f"sha256:{digest}"
             existing = self._find_by_key(connector, key)
             if existing:
-                results.append((existing, "duplicate" if existing.content_hash == digest else "conflict"))
+                results.append(
+                    (existing, "duplicate" if existing.content_hash == digest else "conflict")
+                )
                 continue
             vals = {
                 "connector_id": connector.id,
@@ -166,7 +177,9 @@ class HcInboxMessage(models.Model):
                 # Another request stored the same key between our lookup and insert: the
                 # unique index decided the race; answer like a plain resubmission.
                 existing = self._find_by_key(connector, key)
-                results.append((existing, "duplicate" if existing.content_hash == digest else "conflict"))
+                results.append(
+                    (existing, "duplicate" if existing.content_hash == digest else "conflict")
+                )
                 continue
             results.append((message, "created"))
         if any(status == "created" for _msg, status in results):
@@ -190,9 +203,11 @@ class HcInboxMessage(models.Model):
             "attempts": self.attempts,
             "received_at": self.received_at and self.received_at.isoformat() + "Z",
             "finished_at": self.finished_at and self.finished_at.isoformat() + "Z",
-            "next_attempt_at": self.state in ("failed", "waiting")
-            and self.next_attempt_at
-            and self.next_attempt_at.isoformat() + "Z"
+            "next_attempt_at": (
+                self.state in ("failed", "waiting")
+                and self.next_attempt_at
+                and self.next_attempt_at.isoformat() + "Z"
+            )
             or None,
             "waiting_for": self.waiting_key or None,
             "error": {"code": self.error_code, "message": self.error_message}
@@ -307,7 +322,9 @@ class HcInboxMessage(models.Model):
             )
         )
         if self.env.cr.rowcount:
-            _logger.warning("Requeued %d stale messages of lane %s", self.env.cr.rowcount, lane.code)
+            _logger.warning(
+                "Requeued %d stale messages of lane %s", self.env.cr.rowcount, lane.code
+            )
             self.invalidate_model(["state", "next_attempt_at"])
 
     def _process_one(self):
@@ -334,7 +351,10 @@ class HcInboxMessage(models.Model):
             if review:
                 # Parked for a person: the review exception outlives the rolled-back apply.
                 self.env["hc.exception"]._raise(
-                    review.pop("exception_type"), review.pop("name"), review.pop("dedup_key"), **review
+                    review.pop("exception_type"),
+                    review.pop("name"),
+                    review.pop("dedup_key"),
+                    **review,
                 )
             message._mark_waiting(exc.key)
         except TransientError as exc:
@@ -352,7 +372,7 @@ class HcInboxMessage(models.Model):
         except (UserError, ValidationError, AccessError, ValueError, KeyError, TypeError) as exc:
             self.env.invalidate_all()
             message._mark_dead("invalid_document", str(exc))
-        except Exception as exc:  # noqa: BLE001 - unknown failures are retried, then dead
+        except Exception as exc:
             _logger.exception("Unexpected error processing inbox message %s", self.id)
             self.env.invalidate_all()
             message._mark_failed("unexpected_error", repr(exc))
@@ -449,7 +469,14 @@ class HcInboxMessage(models.Model):
 
     def _mark_failed(self, code, reason):
         if self.attempts >= self.connector_id.max_attempts:
-            self._mark_dead(code, _("Retries exhausted after %(n)s attempts: %(reason)s", n=self.attempts, reason=reason))
+            self._mark_dead(
+                code,
+                _(
+                    "Retries exhausted after %(n)s attempts: %(reason)s",
+                    n=self.attempts,
+                    reason=reason,
+                ),
+            )
             return
         delay = retry_delay(
             max(self.attempts, 1),
@@ -499,10 +526,17 @@ class HcInboxMessage(models.Model):
             raise UserError(_("A replay needs a reason."))
         busy = self.filtered(lambda m: m.state == "processing")
         if busy:
-            raise UserError(_("Messages being processed cannot be replayed: %s", busy.mapped("display_ref")))
+            raise UserError(
+                _("Messages being processed cannot be replayed: %s", busy.mapped("display_ref"))
+            )
         audit = self.env["hc.audit.log"]
         for message in self.sudo():
-            audit._log("replay", message, reason=reason, data={"previous_state": message.state, "error": message.error_code})
+            audit._log(
+                "replay",
+                message,
+                reason=reason,
+                data={"previous_state": message.state, "error": message.error_code},
+            )
             message.write(
                 {
                     "state": "received",

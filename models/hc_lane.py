@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+from odoo import api
+from odoo import fields
+from odoo import models
 
 CRON_CODE = "model._cron_process_lane(%d)"
 
@@ -17,21 +19,15 @@ class HcLane(models.Model):
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char(required=True)
-    priority = fields.Integer(
-        default=10, help="Lower runs first when cron workers are scarce."
-    )
+    priority = fields.Integer(default=10, help="Lower runs first when cron workers are scarce.")
     worker_count = fields.Integer(
         string="Parallel workers",
         default=1,
         help="Number of cron jobs draining this lane at the same time. Each claims its "
         "own messages with row locks, so raising it never processes a message twice.",
     )
-    batch_size = fields.Integer(
-        default=50, help="Messages a worker claims and commits per batch."
-    )
-    cron_ids = fields.Many2many(
-        "ir.cron", string="Workers", readonly=True, copy=False
-    )
+    batch_size = fields.Integer(default=50, help="Messages a worker claims and commits per batch.")
+    cron_ids = fields.Many2many("ir.cron", string="Workers", readonly=True, copy=False)
     active = fields.Boolean(default=True)
     message_count = fields.Integer(compute="_compute_message_count")
 
@@ -77,16 +73,20 @@ class HcLane(models.Model):
             crons = lane.cron_ids.with_context(active_test=False).sorted("id")
             wanted = lane.worker_count if lane.active else 0
             for index in range(len(crons), wanted):
-                crons |= self.env["ir.cron"].sudo().create(
-                    {
-                        "name": f"Healthcare P2P: lane {lane.code} worker {index + 1}",
-                        "model_id": model.id,
-                        "state": "code",
-                        "code": CRON_CODE % lane.id,
-                        "interval_number": 1,
-                        "interval_type": "minutes",
-                        "priority": lane.priority,
-                    }
+                crons |= (
+                    self.env["ir.cron"]
+                    .sudo()
+                    .create(
+                        {
+                            "name": f"Healthcare P2P: lane {lane.code} worker {index + 1}",
+                            "model_id": model.id,
+                            "state": "code",
+                            "code": CRON_CODE % lane.id,
+                            "interval_number": 1,
+                            "interval_type": "minutes",
+                            "priority": lane.priority,
+                        }
+                    )
                 )
             for index, cron in enumerate(crons):
                 cron.write(

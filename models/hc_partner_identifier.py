@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+from odoo import api
+from odoo import fields
+from odoo import models
 
 SCHEMES = [
     ("gln", "GLN"),
@@ -48,7 +50,11 @@ class HcPartnerIdentifier(models.Model):
         order = {"gln": 0, "duns": 1, "vat": 2, "source": 3, "other": 4}
         for scheme, value, source in sorted(identifiers, key=lambda i: order.get(i[0], 9)):
             hit = self.sudo().search(
-                [("scheme", "=", scheme), ("value", "=", value), ("source_system", "=", source or "")],
+                [
+                    ("scheme", "=", scheme),
+                    ("value", "=", value),
+                    ("source_system", "=", source or ""),
+                ],
                 limit=1,
             )
             if hit:

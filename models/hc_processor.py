@@ -1,6 +1,7 @@
 import base64
 
-from odoo import api, models
+from odoo import api
+from odoo import models
 
 from ..formats import parse as parse_payload
 from ..formats.errors import ParseError
@@ -37,9 +38,9 @@ class HcProcessor(models.AbstractModel):
     def _dependency_met(self, message, key):
         """Whether the prerequisite ``key`` (e.g. ``purchase_order:PO123``) is processed."""
         return bool(
-            self.env["hc.inbox.message"].sudo().search_count(
-                [("natural_key", "=", key), ("state", "=", "done")], limit=1
-            )
+            self.env["hc.inbox.message"]
+            .sudo()
+            .search_count([("natural_key", "=", key), ("state", "=", "done")], limit=1)
         )
 
     @api.model

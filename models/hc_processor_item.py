@@ -1,7 +1,11 @@
-from odoo import _, api, fields, models
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
 
 from ..normalize.uom import normalize_uom
-from ..pipeline.errors import PermanentError, WaitingForDependency
+from ..pipeline.errors import PermanentError
+from ..pipeline.errors import WaitingForDependency
 
 
 class HcProcessorItem(models.AbstractModel):
@@ -31,11 +35,18 @@ class HcProcessorItem(models.AbstractModel):
         vendor = self.env["res.partner"]
         if document.vendor:
             vendor = self.env["hc.partner.identifier"]._find_partner(
-                [(i.scheme.lower() if i.scheme.lower() in ("gln", "duns", "vat") else "source",
-                  i.value,
-                  "" if i.scheme.lower() in ("gln", "duns", "vat")
-                  else f"{message.connector_id.code}:{i.scheme}".lower())
-                 for i in document.vendor.identifiers]
+                [
+                    (
+                        i.scheme.lower()
+                        if i.scheme.lower() in ("gln", "duns", "vat")
+                        else "source",
+                        i.value,
+                        ""
+                        if i.scheme.lower() in ("gln", "duns", "vat")
+                        else f"{message.connector_id.code}:{i.scheme}".lower(),
+                    )
+                    for i in document.vendor.identifiers
+                ]
             )
             if not vendor:
                 raise WaitingForDependency(f"vendor:{document.vendor.key()}")
@@ -57,28 +68,41 @@ class HcProcessorItem(models.AbstractModel):
             product.write(vals)
             summary = _("Item %s updated", product.display_name)
         else:
-            product = self.env["product.product"].sudo().create(
-                dict(vals, type="consu", is_storable=True, uom_id=uom.id, purchase_ok=True)
+            product = (
+                self.env["product.product"]
+                .sudo()
+                .create(dict(vals, type="consu", is_storable=True, uom_id=uom.id, purchase_ok=True))
             )
             summary = _("Item %s created", product.display_name)
         if vendor:
-            info = self.env["product.supplierinfo"].sudo().search(
-                [("partner_id", "=", vendor.id), ("product_tmpl_id", "=", product.product_tmpl_id.id),
-                 ("hc_contract_ref", "=", False)],
-                limit=1,
+            info = (
+                self.env["product.supplierinfo"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "=", vendor.id),
+                        ("product_tmpl_id", "=", product.product_tmpl_id.id),
+                        ("hc_contract_ref", "=", False),
+                    ],
+                    limit=1,
+                )
             )
             info_vals = {"product_code": document.vendor_part_number or False}
             if info:
                 info.write(info_vals)
             else:
                 self.env["product.supplierinfo"].sudo().create(
-                    dict(info_vals, partner_id=vendor.id, product_tmpl_id=product.product_tmpl_id.id,
-                         date_start=fields.Date.today())
+                    dict(
+                        info_vals,
+                        partner_id=vendor.id,
+                        product_tmpl_id=product.product_tmpl_id.id,
+                        date_start=fields.Date.today(),
+                    )
                 )
         return {
             "records": product,
             "summary": summary,
-            "produced_keys": document.correlation_keys() + [document.natural_key()],
+            "produced_keys": [*document.correlation_keys(), document.natural_key()],
         }
 
     @api.model
@@ -90,7 +114,10 @@ class HcProcessorItem(models.AbstractModel):
             uom = self.env.ref("uom.product_uom_unit")
         if not uom:
             raise PermanentError(
-                _("Unknown unit of measure %s: map it on a unit (Inventory > Configuration).", code),
+                _(
+                    "Unknown unit of measure %s: map it on a unit (Inventory > Configuration).",
+                    code,
+                ),
                 code="unknown_uom",
             )
         return uom

@@ -1,7 +1,13 @@
-from odoo import _, api, models
+from odoo import _
+from odoo import api
+from odoo import models
 
-from ..normalize.identifiers import normalize_identifier, scheme_for
-from ..normalize.vendor_dedup import ACTION_MERGE, ACTION_REVIEW, VendorRecord, match_vendor
+from ..normalize.identifiers import normalize_identifier
+from ..normalize.identifiers import scheme_for
+from ..normalize.vendor_dedup import ACTION_MERGE
+from ..normalize.vendor_dedup import ACTION_REVIEW
+from ..normalize.vendor_dedup import VendorRecord
+from ..normalize.vendor_dedup import match_vendor
 from ..pipeline.errors import WaitingForDependency
 
 GLOBAL_SCHEMES = {"gln": "gln", "duns": "duns", "vat": "vat", "tax_id": "vat"}
@@ -65,7 +71,10 @@ class HcProcessorVendor(models.AbstractModel):
                             old=candidate.candidate.name,
                             reason=candidate.reason,
                         ),
-                        "details": {"candidate_partner_id": candidate.candidate.key, "score": candidate.score},
+                        "details": {
+                            "candidate_partner_id": candidate.candidate.key,
+                            "score": candidate.score,
+                        },
                     }
                     raise exc
         vals = self._partner_vals(document)
@@ -73,8 +82,8 @@ class HcProcessorVendor(models.AbstractModel):
             partner.write(vals)
             summary = _("Vendor %s updated", partner.display_name)
         else:
-            partner = self.env["res.partner"].sudo().create(
-                dict(vals, company_id=False, supplier_rank=1)
+            partner = (
+                self.env["res.partner"].sudo().create(dict(vals, company_id=False, supplier_rank=1))
             )
             summary = _("Vendor %s created", partner.display_name)
         self._merge_crosswalk(partner, message, entries)
@@ -86,7 +95,7 @@ class HcProcessorVendor(models.AbstractModel):
         return {
             "records": partner,
             "summary": summary,
-            "produced_keys": document.correlation_keys() + [document.natural_key()],
+            "produced_keys": [*document.correlation_keys(), document.natural_key()],
         }
 
     @api.model
@@ -98,10 +107,16 @@ class HcProcessorVendor(models.AbstractModel):
         address = document.address
         if address:
             vals.update(
-                {k: getattr(address, k) for k in ("street", "street2", "city", "zip") if getattr(address, k)}
+                {
+                    k: getattr(address, k)
+                    for k in ("street", "street2", "city", "zip")
+                    if getattr(address, k)
+                }
             )
             if address.country_code:
-                country = self.env["res.country"].search([("code", "=", address.country_code)], limit=1)
+                country = self.env["res.country"].search(
+                    [("code", "=", address.country_code)], limit=1
+                )
                 if country:
                     vals["country_id"] = country.id
         return vals
@@ -113,13 +128,18 @@ class HcProcessorVendor(models.AbstractModel):
             if not value:
                 continue
             existing = crosswalk.search(
-                [("scheme", "=", scheme), ("value", "=", value), ("source_system", "=", source)], limit=1
+                [("scheme", "=", scheme), ("value", "=", value), ("source_system", "=", source)],
+                limit=1,
             )
             if existing and existing.partner_id != partner:
                 # Two vendor records claim one identifier: keep the first, tell a steward.
                 self.env["hc.exception"]._raise(
                     "duplicate_vendor",
-                    _("Identifier %(scheme)s %(value)s is on two vendors", scheme=scheme, value=value),
+                    _(
+                        "Identifier %(scheme)s %(value)s is on two vendors",
+                        scheme=scheme,
+                        value=value,
+                    ),
                     f"id-conflict:{scheme}:{source}:{value}",
                     partner_id=partner.id,
                     company_id=message.company_id.id,
@@ -164,13 +184,17 @@ class HcProcessorVendor(models.AbstractModel):
         first_word = (document.name or "").split()[:1]
         if not first_word:
             return None
-        candidates = self.env["res.partner"].sudo().search(
-            [
-                ("is_company", "=", True),
-                ("supplier_rank", ">", 0),
-                ("name", "ilike", first_word[0][:32]),
-            ],
-            limit=200,
+        candidates = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [
+                    ("is_company", "=", True),
+                    ("supplier_rank", ">", 0),
+                    ("name", "ilike", first_word[0][:32]),
+                ],
+                limit=200,
+            )
         )
         address = document.address
         new = VendorRecord(
@@ -181,7 +205,11 @@ class HcProcessorVendor(models.AbstractModel):
         )
         existing = [
             VendorRecord(
-                name=p.name, city=p.city, postcode=p.zip, country=p.country_id.code or None, key=p.id
+                name=p.name,
+                city=p.city,
+                postcode=p.zip,
+                country=p.country_id.code or None,
+                key=p.id,
             )
             for p in candidates
         ]
@@ -193,7 +221,13 @@ class HcProcessorVendor(models.AbstractModel):
     @api.model
     def _steward_decision(self, review_key):
         """The data steward's decision on a parked vendor: merge into one, or new."""
-        exc = self.env["hc.exception"].sudo().search(
-            [("dedup_key", "=", review_key), ("state", "=", "resolved")], order="id desc", limit=1
+        exc = (
+            self.env["hc.exception"]
+            .sudo()
+            .search(
+                [("dedup_key", "=", review_key), ("state", "=", "resolved")],
+                order="id desc",
+                limit=1,
+            )
         )
         return (exc.details or {}).get("decision", {}) if exc else {}

@@ -26,7 +26,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 
 from biip.gs1_application_identifiers import _GS1_APPLICATION_IDENTIFIERS

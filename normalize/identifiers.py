@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stdnum import ean, get_cc_module
+from stdnum import ean
+from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 

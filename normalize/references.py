@@ -19,7 +19,8 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 
 VERDICT_DUPLICATE = "duplicate"
 VERDICT_REVIEW = "review"

@@ -15,7 +15,8 @@ not eroded by binary floating point.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 
 CATEGORY_UNIT = "unit"  # counted pieces: each, dozen, pair...
 CATEGORY_PACK = "pack"  # packaging levels, item specific

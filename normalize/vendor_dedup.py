@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .identifiers import normalize_duns, normalize_gln, normalize_tax_id
+from .identifiers import normalize_duns
+from .identifiers import normalize_gln
+from .identifiers import normalize_tax_id
 
 ACTION_MERGE = "merge"
 ACTION_REVIEW = "review"

@@ -6,7 +6,8 @@ Everything expensive (lookups, applying to records) happens later, in the lane w
 
 import json
 
-from ..canonical import CanonicalValidationError, from_dict
+from ..canonical import CanonicalValidationError
+from ..canonical import from_dict
 from ..formats import split as split_payload
 from ..formats.errors import ParseError
 
@@ -111,11 +112,17 @@ def _load_json_documents(fmt, body):
     for index, doc in enumerate(docs):
         if not isinstance(doc, dict):
             raise IntakeError(
-                400, "malformed_json", "Each document must be a JSON object.", [{"path": f"[{index}]"}]
+                400,
+                "malformed_json",
+                "Each document must be a JSON object.",
+                [{"path": f"[{index}]"}],
             )
         if _depth(doc) > MAX_JSON_DEPTH:
             raise IntakeError(
-                400, "too_deep", f"Document nested deeper than {MAX_JSON_DEPTH} levels.", [{"path": f"[{index}]"}]
+                400,
+                "too_deep",
+                f"Document nested deeper than {MAX_JSON_DEPTH} levels.",
+                [{"path": f"[{index}]"}],
             )
     return docs, batch
 
@@ -141,7 +148,10 @@ def split_request(doc_type, content_type, body, max_documents):
         for doc in docs:
             raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
             try:
-                from_dict(doc_type, {k: v for k, v in doc.items() if k not in ("doc_type", "schema_version")})
+                from_dict(
+                    doc_type,
+                    {k: v for k, v in doc.items() if k not in ("doc_type", "schema_version")},
+                )
                 errors = []
             except CanonicalValidationError as exc:
                 errors = exc.errors
@@ -156,5 +166,7 @@ def split_request(doc_type, content_type, body, max_documents):
     if not parts:
         raise IntakeError(400, "empty_batch", "The payload holds no document.")
     if len(parts) > max_documents:
-        raise IntakeError(413, "too_many_documents", f"A batch holds at most {max_documents} documents.")
+        raise IntakeError(
+            413, "too_many_documents", f"A batch holds at most {max_documents} documents."
+        )
     return fmt, len(parts) > 1, [(part, []) for part in parts]

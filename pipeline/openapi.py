@@ -5,8 +5,11 @@ published contract and the validator cannot drift apart; a test checks that ever
 route of the module is described here.
 """
 
-from ..canonical import DOC_TYPES, SCHEMA_VERSION, json_schema
-from .intake import CANONICAL_CONTENT_TYPE, FORMATS_BY_DOC_TYPE
+from ..canonical import DOC_TYPES
+from ..canonical import SCHEMA_VERSION
+from ..canonical import json_schema
+from .intake import CANONICAL_CONTENT_TYPE
+from .intake import FORMATS_BY_DOC_TYPE
 
 PREFIX = "/api/hc/v1"
 ENDPOINTS = {
@@ -150,7 +153,11 @@ def build(server_url="/"):
                 "asynchronous. A JSON array, NDJSON, an X12 interchange or a CSV file is a "
                 "batch: each document becomes its own message.",
                 "parameters": [
-                    {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}},
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "schema": {"type": "string", "maxLength": 200},
+                    },
                     {"name": "X-Company-Id", "in": "header", "schema": {"type": "integer"}},
                 ],
                 "requestBody": {"required": True, "content": content},
@@ -167,7 +174,9 @@ def build(server_url="/"):
                         "description": "Duplicate: the original message",
                         "content": {"application/json": {"schema": _ref("MessageStatus")}},
                     },
-                    **_error_responses(["400", "401", "403", "404", "409", "413", "415", "422", "429", "503"]),
+                    **_error_responses(
+                        ["400", "401", "403", "404", "409", "413", "415", "422", "429", "503"]
+                    ),
                 },
             }
         }
@@ -175,9 +184,19 @@ def build(server_url="/"):
         "get": {
             "operationId": "get_message",
             "summary": "Status and result of a message",
-            "parameters": [{"name": "message_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [
+                {
+                    "name": "message_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                }
+            ],
             "responses": {
-                "200": {"description": "The message", "content": {"application/json": {"schema": _ref("MessageStatus")}}},
+                "200": {
+                    "description": "The message",
+                    "content": {"application/json": {"schema": _ref("MessageStatus")}},
+                },
                 **_error_responses(["401", "404"]),
             },
         }
@@ -186,9 +205,19 @@ def build(server_url="/"):
         "get": {
             "operationId": "find_message",
             "summary": "Find a message by idempotency key",
-            "parameters": [{"name": "idempotency_key", "in": "query", "required": True, "schema": {"type": "string"}}],
+            "parameters": [
+                {
+                    "name": "idempotency_key",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            ],
             "responses": {
-                "200": {"description": "The message", "content": {"application/json": {"schema": _ref("MessageStatus")}}},
+                "200": {
+                    "description": "The message",
+                    "content": {"application/json": {"schema": _ref("MessageStatus")}},
+                },
                 **_error_responses(["400", "401", "404"]),
             },
         }
@@ -197,13 +226,31 @@ def build(server_url="/"):
         "post": {
             "operationId": "replay_message",
             "summary": "Replay a message (integration administrators)",
-            "parameters": [{"name": "message_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [
+                {
+                    "name": "message_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                }
+            ],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}}},
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["reason"],
+                            "properties": {"reason": {"type": "string"}},
+                        }
+                    }
+                },
             },
             "responses": {
-                "202": {"description": "Queued again", "content": {"application/json": {"schema": _ref("MessageStatus")}}},
+                "202": {
+                    "description": "Queued again",
+                    "content": {"application/json": {"schema": _ref("MessageStatus")}},
+                },
                 **_error_responses(["400", "401", "403", "404", "409", "422"]),
             },
         }
@@ -238,7 +285,11 @@ def _rewrite_refs(value):
     """Point JSON Schema ``#/$defs/X`` references at OpenAPI components."""
     if isinstance(value, dict):
         return {
-            k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" and isinstance(v, str) else _rewrite_refs(v))
+            k: (
+                v.replace("#/$defs/", "#/components/schemas/")
+                if k == "$ref" and isinstance(v, str)
+                else _rewrite_refs(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):

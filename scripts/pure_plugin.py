@@ -2,26 +2,39 @@
 
 The addon's ``__init__`` imports its Odoo models; the pure packages (formats, canonical,
 normalize, matching, pipeline) must not need them.  This plugin registers the addon
-directory as a bare package, so ``tests/test_pure_*.py`` and their relative imports
-(``from ..formats import x12``) resolve without executing the addon's ``__init__``.
-It registers at import time, before pytest loads ``tests/conftest.py``.
+directory as a bare package named after the addon's technical name and makes pytest name
+test modules inside it accordingly, so ``tests/test_pure_*.py`` and their relative imports
+(``from ..formats import x12``) resolve without executing the addon's ``__init__``,
+whatever the clone's directory is called.  It acts at import time, before pytest loads
+``tests/conftest.py``.
 """
 
 import sys
 import types
 from pathlib import Path
 
+import _pytest.pathlib
+
 ADDON_DIR = Path(__file__).resolve().parent.parent
+TECHNICAL_NAME = "healthcare_p2p_integration"
+
+if TECHNICAL_NAME not in sys.modules:
+    _package = types.ModuleType(TECHNICAL_NAME)
+    _package.__path__ = [str(ADDON_DIR)]
+    _package.__package__ = TECHNICAL_NAME
+    sys.modules[TECHNICAL_NAME] = _package
+
+_original = _pytest.pathlib.resolve_pkg_root_and_module_name
 
 
-def _register(name, path):
-    if name not in sys.modules:
-        module = types.ModuleType(name)
-        module.__path__ = [str(path)]
-        module.__package__ = name
-        sys.modules[name] = module
+def resolve_pkg_root_and_module_name(path, *, consider_namespace_packages=False):
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(ADDON_DIR):
+        parts = resolved.relative_to(ADDON_DIR).with_suffix("").parts
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        return ADDON_DIR.parent, ".".join((TECHNICAL_NAME, *parts))
+    return _original(path, consider_namespace_packages=consider_namespace_packages)
 
 
-# pytest names test modules after the directory holding the manifest (resolved through
-# symlinks): the clone's directory name, whatever it is.
-_register(ADDON_DIR.name, ADDON_DIR)
+_pytest.pathlib.resolve_pkg_root_and_module_name = resolve_pkg_root_and_module_name

@@ -28,11 +28,18 @@ class HcCase(TransactionCase):
         cls.Inbox = cls.env["hc.inbox.message"]
 
     @staticmethod
-    def vendor_doc(gln="0614141000012", name="Medline Industries, Inc.", city="Northfield", **extra):
+    def vendor_doc(
+        gln="0614141000012", name="Medline Industries, Inc.", city="Northfield", **extra
+    ):
         doc = {
             "identifiers": [{"scheme": "GLN", "value": gln}],
             "name": name,
-            "address": {"street": "3 Lakes Drive", "city": city, "zip": "60093", "country_code": "US"},
+            "address": {
+                "street": "3 Lakes Drive",
+                "city": city,
+                "zip": "60093",
+                "country_code": "US",
+            },
         }
         doc.update(extra)
         return doc

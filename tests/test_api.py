@@ -1,6 +1,7 @@
 import json
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase
+from odoo.tests import tagged
 
 from .common import HcCase
 
@@ -60,7 +61,9 @@ class TestApi(HcCase, HttpCase):
 
     def test_authentication_and_scopes(self):
         self.assertError(self.post("vendors", self.vendor_doc(), key=False), 401, "unauthenticated")
-        self.assertError(self.post("vendors", self.vendor_doc(), key="0" * 40), 401, "invalid_credentials")
+        self.assertError(
+            self.post("vendors", self.vendor_doc(), key="0" * 40), 401, "invalid_credentials"
+        )
         self.connector.allowed_doc_type_ids = self.doc_types.filtered(lambda d: d.code == "invoice")
         self.assertError(self.post("vendors", self.vendor_doc()), 403, "document_type_not_allowed")
         other = self.env["res.company"].create({"name": "Facility B"})
@@ -75,22 +78,35 @@ class TestApi(HcCase, HttpCase):
         new_key = self.connector._generate_api_key(expiration_days=30, overlap_hours=24)
         # during the overlap both keys work, so the sender can switch without downtime
         self.assertEqual(self.post("vendors", self.vendor_doc(), key=new_key).status_code, 202)
-        self.assertEqual(self.post("vendors", self.vendor_doc(gln="0614141000029"), key=old_key).status_code, 202)
+        self.assertEqual(
+            self.post("vendors", self.vendor_doc(gln="0614141000029"), key=old_key).status_code, 202
+        )
         self.assertEqual(len(self.connector.key_ids), 2)
-        self.env.cr.execute("SELECT key FROM res_users_apikeys WHERE user_id = %s", [self.connector.user_id.id])
+        self.env.cr.execute(
+            "SELECT key FROM res_users_apikeys WHERE user_id = %s", [self.connector.user_id.id]
+        )
         stored = [row[0] for row in self.env.cr.fetchall()]
         self.assertNotIn(new_key, stored, "only a hash is stored")
         # a rotation without overlap is a revocation: effective at once
         newest = self.connector._generate_api_key(expiration_days=30, overlap_hours=0)
-        self.assertError(self.post("vendors", self.vendor_doc(gln="0614141000036"), key=new_key),
-                         401, "invalid_credentials")
-        self.assertEqual(self.post("vendors", self.vendor_doc(gln="0614141000036"), key=newest).status_code, 202)
+        self.assertError(
+            self.post("vendors", self.vendor_doc(gln="0614141000036"), key=new_key),
+            401,
+            "invalid_credentials",
+        )
+        self.assertEqual(
+            self.post("vendors", self.vendor_doc(gln="0614141000036"), key=newest).status_code, 202
+        )
 
     def test_bad_requests_have_stable_codes(self):
         self.assertError(self.post("vendors", b"{not json"), 400, "malformed_json")
         self.assertError(self.post("vendors", b"\xff\xfe"), 400, "invalid_encoding")
         self.assertError(self.post("nothing-here", self.vendor_doc()), 404, "unknown_endpoint")
-        self.assertError(self.post("vendors", b"<x/>", content_type="application/xml"), 415, "unsupported_media_type")
+        self.assertError(
+            self.post("vendors", b"<x/>", content_type="application/xml"),
+            415,
+            "unsupported_media_type",
+        )
         deep = {"name": "x"}
         for _i in range(40):
             deep = {"nested": deep}
@@ -102,11 +118,17 @@ class TestApi(HcCase, HttpCase):
         self.assertError(self.post("vendors", self.vendor_doc()), 413, "payload_too_large")
 
     def test_batch_answers_per_document(self):
-        docs = [self.vendor_doc(gln="0614141000029"), {"name": "broken"}, self.vendor_doc(gln="0614141000036")]
+        docs = [
+            self.vendor_doc(gln="0614141000029"),
+            {"name": "broken"},
+            self.vendor_doc(gln="0614141000036"),
+        ]
         response = self.post("vendors", docs)
         self.assertEqual(response.status_code, 202, response.text)
         body = response.json()
-        self.assertEqual(body["counts"], {"created": 2, "duplicate": 0, "rejected": 1, "conflict": 0})
+        self.assertEqual(
+            body["counts"], {"created": 2, "duplicate": 0, "rejected": 1, "conflict": 0}
+        )
         self.assertEqual([r["status"] for r in body["results"]], ["created", "rejected", "created"])
         ndjson = b"\n".join(json.dumps(d).encode() for d in docs[::2])
         again = self.post("vendors", ndjson, content_type="application/x-ndjson").json()
@@ -124,14 +146,29 @@ class TestApi(HcCase, HttpCase):
         mid = self.post("vendors", self.vendor_doc()).json()["id"]
         self.process()
         url = f"/api/hc/v1/messages/{mid}/replay"
-        denied = self.url_open(url, data=b'{"reason": "x"}', headers={"Authorization": f"Bearer {self.api_key}"}, method="POST")
-        self.assertError(denied, 403, "forbidden")
-        admin_key = self.env["res.users.apikeys"].with_user(self.env.ref("base.user_admin")).sudo()._generate(
-            "hc_p2p", "admin test", None
+        denied = self.url_open(
+            url,
+            data=b'{"reason": "x"}',
+            headers={"Authorization": f"Bearer {self.api_key}"},
+            method="POST",
         )
-        no_reason = self.url_open(url, data=b"{}", headers={"Authorization": f"Bearer {admin_key}"}, method="POST")
+        self.assertError(denied, 403, "forbidden")
+        admin_key = (
+            self.env["res.users.apikeys"]
+            .with_user(self.env.ref("base.user_admin"))
+            .sudo()
+            ._generate("hc_p2p", "admin test", None)
+        )
+        no_reason = self.url_open(
+            url, data=b"{}", headers={"Authorization": f"Bearer {admin_key}"}, method="POST"
+        )
         self.assertError(no_reason, 422, "reason_required")
-        ok = self.url_open(url, data=b'{"reason": "supplier fixed data"}', headers={"Authorization": f"Bearer {admin_key}"}, method="POST")
+        ok = self.url_open(
+            url,
+            data=b'{"reason": "supplier fixed data"}',
+            headers={"Authorization": f"Bearer {admin_key}"},
+            method="POST",
+        )
         self.assertEqual(ok.status_code, 202, ok.text)
         self.assertEqual(ok.json()["state"], "received")
 
@@ -164,7 +201,9 @@ class TestOpenApi(HcCase, HttpCase):
                 continue
             for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
                 if "<string:endpoint>" in rule.rule:
-                    served |= {(rule.rule.replace("<string:endpoint>", e), method) for e in endpoints}
+                    served |= {
+                        (rule.rule.replace("<string:endpoint>", e), method) for e in endpoints
+                    }
                 else:
                     served.add((re.sub(r"<\w+:(\w+)>", r"{\1}", rule.rule), method))
         self.assertTrue(served)

@@ -3,7 +3,8 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import HcCase
@@ -53,7 +54,9 @@ class TestInboxPipeline(HcCase):
         self.assertEqual(self.env["res.partner"].search_count([]), partners)
         self.assertEqual(self.env["hc.partner.identifier"].search_count([]), idents)
         self.assertEqual(message.replay_count, 1)
-        log = self.env["hc.audit.log"].search([("action", "=", "replay"), ("res_id", "=", message.id)])
+        log = self.env["hc.audit.log"].search(
+            [("action", "=", "replay"), ("res_id", "=", message.id)]
+        )
         self.assertEqual(log.reason, "check idempotency")
         self.assertEqual(log.user_id, self.env.user)
         self.assertFalse(self.env["hc.audit.log"]._verify_chain())
@@ -82,7 +85,9 @@ class TestInboxPipeline(HcCase):
         from ..pipeline.errors import TransientError
 
         with patch.object(
-            type(self.env["hc.processor.vendor"]), "_apply", side_effect=TransientError("remote busy")
+            type(self.env["hc.processor.vendor"]),
+            "_apply",
+            side_effect=TransientError("remote busy"),
         ):
             for attempt in range(1, 4):
                 message.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
@@ -123,16 +128,22 @@ class TestInboxPipeline(HcCase):
         self.accept([self.vendor_doc()])
         self.process()
         # same company, same city, another identifier: not a silent second vendor
-        [(message, _s)] = self.accept([self.vendor_doc(gln="0614141999996", name="MEDLINE INDUSTRIES INC")])
+        [(message, _s)] = self.accept(
+            [self.vendor_doc(gln="0614141999996", name="MEDLINE INDUSTRIES INC")]
+        )
         self.process()
         self.assertEqual(message.state, "waiting")
         exc = self.env["hc.exception"].search([("message_id", "=", message.id)])
         self.assertEqual(exc.exception_type, "duplicate_vendor")
-        self.assertEqual(self.env["res.partner"].search_count([("name", "=", "MEDLINE INDUSTRIES INC")]), 0)
+        self.assertEqual(
+            self.env["res.partner"].search_count([("name", "=", "MEDLINE INDUSTRIES INC")]), 0
+        )
         # the same message processed again never opens a second exception
         message.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
         self.process()
-        self.assertEqual(self.env["hc.exception"].search_count([("message_id", "=", message.id)]), 1)
+        self.assertEqual(
+            self.env["hc.exception"].search_count([("message_id", "=", message.id)]), 1
+        )
         exc.action_vendor_merge()
         self.process()
         self.assertEqual(message.state, "done")
@@ -152,7 +163,9 @@ class TestInboxPipeline(HcCase):
             {
                 "name": "Clerk",
                 "login": "clerk_pipeline",
-                "group_ids": [(6, 0, [self.env.ref("healthcare_p2p_integration.group_hc_ap_clerk").id])],
+                "group_ids": [
+                    (6, 0, [self.env.ref("healthcare_p2p_integration.group_hc_ap_clerk").id])
+                ],
             }
         )
         with self.assertRaises(AccessError):
@@ -162,7 +175,9 @@ class TestInboxPipeline(HcCase):
 
     def test_stale_processing_message_is_requeued(self):
         [(message, _s)] = self.accept([self.vendor_doc()])
-        message.write({"state": "processing", "started_at": fields.Datetime.now() - timedelta(hours=1)})
+        message.write(
+            {"state": "processing", "started_at": fields.Datetime.now() - timedelta(hours=1)}
+        )
         self.process()
         self.assertEqual(message.state, "done", "a dead worker's message is not lost")
 
@@ -182,7 +197,8 @@ class TestClaimRace(HcCase):
     def test_two_workers_claim_disjoint_batches(self):
         # Committed rows and independent connections: row locks only exist between real
         # transactions, so this test steps outside the test transaction (and cleans up).
-        from odoo import SUPERUSER_ID, api
+        from odoo import SUPERUSER_ID
+        from odoo import api
         from odoo.sql_db import db_connect
 
         dbname = self.env.cr.dbname
@@ -217,7 +233,7 @@ class TestClaimRace(HcCase):
                     barrier.wait()
                     while batch := env["hc.inbox.message"]._claim(lane, 7):
                         claims[index].extend(batch.ids)
-                except Exception as exc:  # noqa: BLE001 - reported by the main thread
+                except Exception as exc:
                     errors.append(exc)
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in (0, 1)]
@@ -231,7 +247,9 @@ class TestClaimRace(HcCase):
             self.assertEqual(set(claims[0]) | set(claims[1]), created, "every message claimed once")
             self.assertTrue(claims[0] and claims[1], "both workers got work")
         finally:
-            setup_cr.execute("DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,))
+            setup_cr.execute(
+                "DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,)
+            )
             setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
             setup_cr.commit()
             setup_cr.close()

@@ -6,19 +6,17 @@ from decimal import Decimal
 
 import pytest
 
-from ..canonical import (
-    DOC_TYPES,
-    SCHEMA_VERSION,
-    CanonicalValidationError,
-    Identifier,
-    Invoice,
-    InvoiceLine,
-    ItemRef,
-    Party,
-    from_dict,
-    json_schema,
-    validate,
-)
+from ..canonical import DOC_TYPES
+from ..canonical import SCHEMA_VERSION
+from ..canonical import CanonicalValidationError
+from ..canonical import Identifier
+from ..canonical import Invoice
+from ..canonical import InvoiceLine
+from ..canonical import ItemRef
+from ..canonical import Party
+from ..canonical import from_dict
+from ..canonical import json_schema
+from ..canonical import validate
 
 
 def _invoice(**overrides):

@@ -4,8 +4,11 @@ from decimal import Decimal
 
 import pytest
 
-from ..formats import parse, split
-from ..formats.csv_master import iter_csv, parse_csv, split_csv
+from ..formats import parse
+from ..formats import split
+from ..formats.csv_master import iter_csv
+from ..formats.csv_master import parse_csv
+from ..formats.csv_master import split_csv
 from ..formats.errors import ParseError
 
 VENDORS = (

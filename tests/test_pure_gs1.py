@@ -8,17 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from ..normalize.gs1 import (
-    GS,
-    BarcodeError,
-    bracketed_to_element_string,
-    hibc_check_character,
-    hibc_linked,
-    parse_barcode,
-    parse_gs1,
-    parse_gs1_date,
-    parse_hibc,
-)
+from ..normalize.gs1 import GS
+from ..normalize.gs1 import BarcodeError
+from ..normalize.gs1 import bracketed_to_element_string
+from ..normalize.gs1 import hibc_check_character
+from ..normalize.gs1 import hibc_linked
+from ..normalize.gs1 import parse_barcode
+from ..normalize.gs1 import parse_gs1
+from ..normalize.gs1 import parse_gs1_date
+from ..normalize.gs1 import parse_hibc
 
 TODAY = dt.date(2026, 1, 1)
 

@@ -7,6 +7,13 @@ import sys
 
 def test_pure_packages_import_without_odoo():
     package = __name__.rsplit(".tests.", 1)[0]
-    for name in ("canonical", "formats", "normalize", "matching", "pipeline.backoff", "pipeline.errors"):
+    for name in (
+        "canonical",
+        "formats",
+        "normalize",
+        "matching",
+        "pipeline.backoff",
+        "pipeline.errors",
+    ):
         importlib.import_module(f"{package}.{name}")
     assert not [m for m in sys.modules if m == "odoo" or m.startswith("odoo.")]

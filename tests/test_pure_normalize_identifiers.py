@@ -8,19 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..normalize.identifiers import (
-    SCHEME_DUNS,
-    SCHEME_GLN,
-    SCHEME_GTIN,
-    SCHEME_VAT,
-    gs1_check_digit,
-    normalize_duns,
-    normalize_gln,
-    normalize_gtin,
-    normalize_identifier,
-    normalize_tax_id,
-    scheme_for,
-)
+from ..normalize.identifiers import SCHEME_DUNS
+from ..normalize.identifiers import SCHEME_GLN
+from ..normalize.identifiers import SCHEME_GTIN
+from ..normalize.identifiers import SCHEME_VAT
+from ..normalize.identifiers import gs1_check_digit
+from ..normalize.identifiers import normalize_duns
+from ..normalize.identifiers import normalize_gln
+from ..normalize.identifiers import normalize_gtin
+from ..normalize.identifiers import normalize_identifier
+from ..normalize.identifiers import normalize_tax_id
+from ..normalize.identifiers import scheme_for
 
 
 def _samples_dir():

@@ -7,16 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..normalize.references import (
-    VERDICT_DISTINCT,
-    VERDICT_DUPLICATE,
-    VERDICT_REVIEW,
-    VERDICT_SUSPECT,
-    InvoiceKey,
-    classify_invoice_pair,
-    find_duplicates,
-    normalize_reference,
-)
+from ..normalize.references import VERDICT_DISTINCT
+from ..normalize.references import VERDICT_DUPLICATE
+from ..normalize.references import VERDICT_REVIEW
+from ..normalize.references import VERDICT_SUSPECT
+from ..normalize.references import InvoiceKey
+from ..normalize.references import classify_invoice_pair
+from ..normalize.references import find_duplicates
+from ..normalize.references import normalize_reference
 
 
 @pytest.mark.parametrize(

@@ -6,18 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..normalize.uom import (
-    CATEGORY_MASS,
-    CATEGORY_PACK,
-    CATEGORY_UNIT,
-    UomConversionError,
-    build_pack_factors,
-    canonical_uom,
-    convert,
-    is_convertible,
-    normalize_uom,
-    uom_category,
-)
+from ..normalize.uom import CATEGORY_MASS
+from ..normalize.uom import CATEGORY_PACK
+from ..normalize.uom import CATEGORY_UNIT
+from ..normalize.uom import UomConversionError
+from ..normalize.uom import build_pack_factors
+from ..normalize.uom import canonical_uom
+from ..normalize.uom import convert
+from ..normalize.uom import is_convertible
+from ..normalize.uom import normalize_uom
+from ..normalize.uom import uom_category
 
 ITEM_X = {"CS": 100, "BX": 10}  # 1 CS = 10 BX = 100 EA
 

@@ -3,7 +3,8 @@
 import pytest
 
 from ..formats.errors import ParseError
-from ..formats.safe_xml import local_name, parse_xml
+from ..formats.safe_xml import local_name
+from ..formats.safe_xml import parse_xml
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [

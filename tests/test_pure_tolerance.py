@@ -7,22 +7,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..matching.tolerance import (
-    COMBINE_BOTH,
-    COMBINE_EITHER,
-    FIELDS,
-    SCOPE_CATEGORY,
-    SCOPE_COMPANY,
-    SCOPE_VENDOR,
-    SCOPE_VENDOR_CATEGORY,
-    Tolerance,
-    ToleranceConfigError,
-    ToleranceRule,
-    allowed_variance,
-    exact_tolerance,
-    make_resolver,
-    resolve_tolerance,
-)
+from ..matching.tolerance import COMBINE_BOTH
+from ..matching.tolerance import COMBINE_EITHER
+from ..matching.tolerance import FIELDS
+from ..matching.tolerance import SCOPE_CATEGORY
+from ..matching.tolerance import SCOPE_COMPANY
+from ..matching.tolerance import SCOPE_VENDOR
+from ..matching.tolerance import SCOPE_VENDOR_CATEGORY
+from ..matching.tolerance import Tolerance
+from ..matching.tolerance import ToleranceConfigError
+from ..matching.tolerance import ToleranceRule
+from ..matching.tolerance import allowed_variance
+from ..matching.tolerance import exact_tolerance
+from ..matching.tolerance import make_resolver
+from ..matching.tolerance import resolve_tolerance
 
 COMPANY = 1
 VENDOR = 70

@@ -3,16 +3,14 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..normalize.vendor_dedup import (
-    ACTION_MERGE,
-    ACTION_NEW,
-    ACTION_REVIEW,
-    VendorRecord,
-    clean_vendor_name,
-    compare_vendors,
-    match_vendor,
-    name_similarity,
-)
+from ..normalize.vendor_dedup import ACTION_MERGE
+from ..normalize.vendor_dedup import ACTION_NEW
+from ..normalize.vendor_dedup import ACTION_REVIEW
+from ..normalize.vendor_dedup import VendorRecord
+from ..normalize.vendor_dedup import clean_vendor_name
+from ..normalize.vendor_dedup import compare_vendors
+from ..normalize.vendor_dedup import match_vendor
+from ..normalize.vendor_dedup import name_similarity
 
 
 def test_clean_vendor_name_removes_legal_forms_and_punctuation():

@@ -1,22 +1,22 @@
 """X12 reader, splitter, canonical mappers and 997/999 writer (no Odoo)."""
 
 import os
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from ..formats import parse, split
+from ..formats import parse
+from ..formats import split
 from ..formats.errors import ParseError
-from ..formats.x12 import (
-    ISA_LENGTH,
-    functional_ack,
-    gs1_check_digit_ok,
-    parse_x12,
-    read_interchange,
-    split_interchange,
-)
+from ..formats.x12 import ISA_LENGTH
+from ..formats.x12 import functional_ack
+from ..formats.x12 import gs1_check_digit_ok
+from ..formats.x12 import parse_x12
+from ..formats.x12 import read_interchange
+from ..formats.x12 import split_interchange
 
 
 def _samples_dir():

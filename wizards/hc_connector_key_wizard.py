@@ -1,4 +1,6 @@
-from odoo import _, fields, models
+from odoo import _
+from odoo import fields
+from odoo import models
 from odoo.exceptions import UserError
 
 

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import fields
+from odoo import models
 
 
 class HcInboxReplayWizard(models.TransientModel):
@@ -8,7 +9,9 @@ class HcInboxReplayWizard(models.TransientModel):
     _description = "Replay or kill inbox messages"
 
     message_ids = fields.Many2many("hc.inbox.message", string="Messages", required=True)
-    mode = fields.Selection([("replay", "Replay"), ("kill", "Mark dead")], required=True, default="replay")
+    mode = fields.Selection(
+        [("replay", "Replay"), ("kill", "Mark dead")], required=True, default="replay"
+    )
     reason = fields.Text(required=True)
 
     def action_confirm(self):
