@@ -12,5 +12,6 @@ _pyver=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 _key=$(cat "$_here/requirements.txt" "$_here/requirements-dev.txt" "$ODOO_SRC/requirements.txt" 2>/dev/null \
   | sha256sum | cut -c1-12)
 VENV=${VENV:-$HC_CACHE/venv-py$_pyver-$_key}
-HC_BUILD=${HC_BUILD:-$HC_CACHE/build}
+# One build folder per clone, so a CI check in another clone never re-points this one.
+HC_BUILD=${HC_BUILD:-$HC_CACHE/build/$(echo "$_here" | sha256sum | cut -c1-8)}
 ODOO_BIN="$VENV/bin/python $ODOO_SRC/odoo-bin -c $HC_BUILD/odoo.conf"

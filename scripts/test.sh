@@ -51,16 +51,16 @@ if ! psql -d postgres -tAc "select 1 from pg_database where datname='$template'"
     > "$HC_CACHE/template.log" 2>&1 || { tail -n 40 "$HC_CACHE/template.log"; exit 1; }
   psql -d postgres -qc "ALTER DATABASE \"$template.part\" RENAME TO \"$template\""
   # the filestore follows the database name
-  [ -d "$HC_BUILD/data/filestore/$template.part" ] && mv "$HC_BUILD/data/filestore/$template.part" "$HC_BUILD/data/filestore/$template"
+  [ -d "$HC_CACHE/data/filestore/$template.part" ] && mv "$HC_CACHE/data/filestore/$template.part" "$HC_CACHE/data/filestore/$template"
 else
   say "reusing template database $template"
 fi
 
 db="hc_test_$$"
-cleanup() { dropdb --if-exists "$db" >/dev/null 2>&1 || true; rm -rf "$HC_BUILD/data/filestore/$db"; }
+cleanup() { dropdb --if-exists "$db" >/dev/null 2>&1 || true; rm -rf "$HC_CACHE/data/filestore/$db"; }
 trap cleanup EXIT
 createdb -T "$template" "$db"
-[ -d "$HC_BUILD/data/filestore/$template" ] && cp -r "$HC_BUILD/data/filestore/$template" "$HC_BUILD/data/filestore/$db"
+[ -d "$HC_CACHE/data/filestore/$template" ] && cp -r "$HC_CACHE/data/filestore/$template" "$HC_CACHE/data/filestore/$db"
 
 say "installing $MODULE into $db"
 log="$HC_CACHE/install.log"

@@ -37,6 +37,7 @@ from ..matching.numbers import to_money
 from ..matching.tolerance import COMBINE_BOTH
 from ..matching.tolerance import Tolerance
 from ..matching.tolerance import ToleranceRule
+from ..matching.tolerance import allowed_variance
 from ..matching.tolerance import make_resolver
 
 CENT = D("0.01")
