@@ -36,3 +36,6 @@ demo: setup
 
 clean-db:
 	@bash scripts/test.sh --drop-templates
+
+bench: setup
+	@bash scripts/bench.sh

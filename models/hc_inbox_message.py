@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import psycopg2
-import psycopg2.errors
 
 from odoo import _
 from odoo import api
@@ -133,6 +132,10 @@ class HcInboxMessage(models.Model):
     def _accept(self, connector, doc_type, company, content_type, documents, idempotency_key=None):
         """Store each raw document as its own message; de-duplicate by idempotency key.
 
+        One multi-row ``INSERT ... ON CONFLICT DO NOTHING`` stores a whole batch: the
+        unique index on (connector, idempotency key) decides races between concurrent
+        requests without an error, and a month-end batch costs a handful of queries.
+
         :param documents: list of raw payloads (bytes), one per document of the request
         :param idempotency_key: the client's key; each document of a batch gets
             ``<key>#<index>``; without one, the SHA-256 of the document is the key, so an
@@ -140,51 +143,93 @@ class HcInboxMessage(models.Model):
         :return: list of ``(message, status)`` with status ``created``, ``duplicate`` or
             ``conflict`` (same key, different body: the caller answers 409)
         """
+        if not documents:
+            return []
         lane = connector._lane_for(doc_type)
-        batch_ref = hashlib.sha256(
-            b"".join(documents[:1]) + str(len(documents)).encode()
-        ).hexdigest()[:16]
+        digests = [hashlib.sha256(raw).hexdigest() for raw in documents]
+        if idempotency_key:
+            keys = (
+                [idempotency_key]
+                if len(documents) == 1
+                else [f"{idempotency_key}#{index}" for index in range(len(documents))]
+            )
+        else:
+            keys = [f"sha256:{digest}" for digest in digests]
+        batch_ref = digests[0][:16] if len(documents) > 1 else None
+        existing = self._find_by_keys(connector, keys)
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        rows = [
+            (
+                connector.id,
+                company.id,
+                doc_type.id,
+                doc_type.code,
+                lane.id,
+                content_type,
+                psycopg2.Binary(base64.b64encode(raw)),
+                len(raw),
+                digest,
+                key,
+                batch_ref,
+                index,
+                "received",
+                0,
+                0,
+                now,
+                now,
+                uid,
+                now,
+                uid,
+                now,
+            )
+            for index, (raw, digest, key) in enumerate(zip(documents, digests, keys, strict=True))
+            if key not in existing
+        ]
+        created_ids = {}
+        if rows:
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id,
+                           doc_type, lane_id, content_type, payload, payload_size, content_hash,
+                           idempotency_key, batch_ref, batch_index, state, attempts, replay_count,
+                           next_attempt_at, received_at, create_uid, create_date, write_uid,
+                           write_date)
+                       VALUES %s
+                       ON CONFLICT (connector_id, idempotency_key) DO NOTHING
+                       RETURNING idempotency_key, id""",
+                    SQL(", ").join(
+                        SQL("(%s)", SQL(", ").join(SQL("%s", v) for v in row)) for row in rows
+                    ),
+                )
+            )
+            inserted = self.env.cr.fetchall()
+            created_ids = dict(inserted)
+            if len(created_ids) < len(rows):
+                # Another request stored some keys between our lookup and insert.
+                existing.update(
+                    self._find_by_keys(connector, [r[9] for r in rows if r[9] not in created_ids])
+                )
         results = []
-        for index, raw in enumerate(documents):
-            digest = hashlib.sha256(raw).hexdigest()
-            if idempotency_key:
-                key = idempotency_key if len(documents) == 1 else f"{idempotency_key}#{index}"
+        for digest, key in zip(digests, keys, strict=True):
+            if key in created_ids:
+                results.append((self.browse(created_ids[key]), "created"))
             else:
-                key = f"sha256:{digest}"
-            existing = self._find_by_key(connector, key)
-            if existing:
+                message = existing[key]
                 results.append(
-                    (existing, "duplicate" if existing.content_hash == digest else "conflict")
+                    (message, "duplicate" if message.content_hash == digest else "conflict")
                 )
-                continue
-            vals = {
-                "connector_id": connector.id,
-                "company_id": company.id,
-                "doc_type_id": doc_type.id,
-                "lane_id": lane.id,
-                "content_type": content_type,
-                "payload": base64.b64encode(raw),
-                "payload_size": len(raw),
-                "content_hash": digest,
-                "idempotency_key": key,
-                "batch_ref": batch_ref if len(documents) > 1 else False,
-                "batch_index": index,
-            }
-            try:
-                with self.env.cr.savepoint():
-                    message = self.sudo().create(vals)
-            except psycopg2.errors.UniqueViolation:
-                # Another request stored the same key between our lookup and insert: the
-                # unique index decided the race; answer like a plain resubmission.
-                existing = self._find_by_key(connector, key)
-                results.append(
-                    (existing, "duplicate" if existing.content_hash == digest else "conflict")
-                )
-                continue
-            results.append((message, "created"))
-        if any(status == "created" for _msg, status in results):
+        if created_ids:
             lane._trigger()
         return results
+
+    @api.model
+    def _find_by_keys(self, connector, keys):
+        messages = self.sudo().search(
+            [("connector_id", "=", connector.id), ("idempotency_key", "in", keys)]
+        )
+        return {message.idempotency_key: message for message in messages}
 
     @api.model
     def _find_by_key(self, connector, key):
@@ -368,6 +413,15 @@ class HcInboxMessage(models.Model):
                 raise
         except PermanentError as exc:
             self.env.invalidate_all()
+            for vals in getattr(exc, "exceptions", None) or ():
+                # Raised after the rollback of the apply, so that they outlive it.
+                vals = dict(vals)
+                self.env["hc.exception"]._raise(
+                    vals.pop("exception_type"),
+                    vals.pop("name"),
+                    vals.pop("dedup_key"),
+                    **vals,
+                )
             message._mark_dead(exc.code, exc.message)
         except (UserError, ValidationError, AccessError, ValueError, KeyError, TypeError) as exc:
             self.env.invalidate_all()

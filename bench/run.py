@@ -1,0 +1,183 @@
+"""Benchmarks of the inbound API, measured side by side in one run on loopback.
+
+Starts Odoo with ``--workers=2`` on a dedicated database, then measures:
+
+- accepted POSTs per second and p50/p99 latency of ``POST /api/hc/v1/vendors`` next to
+  Odoo's own minimal route ``GET /web/health``, with the same client and concurrency;
+- documents per second accepted through the batch form (JSON arrays of 500 documents).
+
+Crons are off during the run (``--max-cron-threads=0``): this measures accepting, which is
+what a sender waits for; processing is measured separately.  Every loop is bounded in
+count and time and only talks to 127.0.0.1.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+BENCH_DB = "hc_bench"
+PORT = 8079
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def ensure_database(args):
+    listed = sh(["psql", "-d", "postgres", "-tAc", f"select 1 from pg_database where datname='{BENCH_DB}'"])
+    odoo = [args.python, os.path.join(args.odoo_src, "odoo-bin"), "-c", args.config, "-d", BENCH_DB,
+            "--stop-after-init", "--no-http", "--log-level=warn"]
+    if "1" not in listed.stdout:
+        print(f"creating database {BENCH_DB} (once)", flush=True)
+        sh([*odoo, "-i", args.module])
+    else:
+        sh([*odoo, "-u", args.module])
+
+
+def bootstrap_connector(args):
+    """Create (or reuse) a bench connector and return a fresh API key."""
+    code = f"""
+import odoo
+from odoo.modules.registry import Registry
+odoo.tools.config.parse_config(['-c', {args.config!r}])
+registry = Registry({BENCH_DB!r})
+with registry.cursor() as cr:
+    env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {{}})
+    connector = env['hc.connector'].search([('code', '=', 'bench')])
+    if not connector:
+        connector = env['hc.connector'].create({{
+            'name': 'Bench', 'code': 'bench', 'max_batch_documents': 5000,
+            'allowed_doc_type_ids': [(6, 0, env['hc.document.type'].search([]).ids)],
+        }})
+    key = connector._generate_api_key(expiration_days=1, overlap_hours=0)
+    env['hc.inbox.message'].search([('connector_id', '=', connector.id)]).unlink()
+    cr.commit()
+    print(key)
+"""
+    out = sh([args.python, "-c", code], cwd=args.odoo_src)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def start_server(args):
+    cmd = [args.python, os.path.join(args.odoo_src, "odoo-bin"), "-c", args.config, "-d", BENCH_DB,
+           f"--db-filter=^{BENCH_DB}$", f"--http-port={PORT}", "--http-interface=127.0.0.1",
+           f"--workers={args.workers}", "--max-cron-threads=0", "--log-level=warn",
+           "--limit-time-real=120"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{PORT}/web/health", timeout=2).ok:
+                return proc
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("Odoo did not start for the benchmark")
+
+
+def load(make_request, count, concurrency, max_seconds=120):
+    """Send ``count`` requests with ``concurrency`` threads; return (rps, p50 ms, p99 ms, errors)."""
+    latencies = []
+    errors = 0
+    lock = threading.Lock()
+    local = threading.local()
+    deadline = time.time() + max_seconds
+
+    def one(i):
+        nonlocal errors
+        if time.time() > deadline:
+            return
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        t0 = time.perf_counter()
+        ok = make_request(session, i)
+        elapsed = (time.perf_counter() - t0) * 1000
+        with lock:
+            latencies.append(elapsed)
+            errors += 0 if ok else 1
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(count)))
+    wall = time.perf_counter() - start
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies) / wall, statistics.median(latencies), p99, errors
+
+
+def vendor(i, run):
+    return {
+        "identifiers": [{"scheme": "SOURCE", "value": f"bench-{run}-{i}"}],
+        "name": f"Bench Vendor {run} {i}",
+        "address": {"city": "Springfield", "country_code": "US"},
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--odoo-src", required=True)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--python", required=True)
+    parser.add_argument("--module", required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+
+    ensure_database(args)
+    key = bootstrap_connector(args)
+    server = start_server(args)
+    run = str(int(time.time()))
+    base = f"http://127.0.0.1:{PORT}"
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    try:
+        # warm up both routes (worker start, registry load)
+        load(lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, 50, args.concurrency)
+        load(lambda s, i: s.post(f"{base}/api/hc/v1/vendors", data=json.dumps(vendor(i, "w" + run)),
+                                 headers=headers, timeout=30).status_code == 202, 50, args.concurrency)
+        health = load(lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, args.requests, args.concurrency)
+        post = load(
+            lambda s, i: s.post(f"{base}/api/hc/v1/vendors", data=json.dumps(vendor(i, run)),
+                                headers=headers, timeout=30).status_code == 202,
+            args.requests, args.concurrency,
+        )
+        batch_size, batches = 500, 8
+        t0 = time.perf_counter()
+        batch_errors = 0
+        for b in range(batches):
+            docs = [vendor(i, f"b{run}-{b}") for i in range(batch_size)]
+            response = requests.post(f"{base}/api/hc/v1/vendors", data=json.dumps(docs), headers=headers, timeout=120)
+            if response.status_code != 202 or response.json()["counts"]["created"] != batch_size:
+                batch_errors += 1
+        batch_rate = batch_size * batches / (time.perf_counter() - t0)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    cores = os.cpu_count()
+    print()
+    print(f"Inbound API benchmark - {time.strftime('%Y-%m-%d')} - {cores} cores - Odoo --workers={args.workers}, "
+          f"{args.requests} requests, concurrency {args.concurrency}, loopback")
+    print(f"{'measure':44} {'value':>12} {'reference':>12} {'ratio':>7}")
+    print(f"{'GET /web/health (Odoo) req/s':44} {health[0]:12.1f} {'':>12} {'':>7}")
+    print(f"{'POST /api/hc/v1/vendors req/s':44} {post[0]:12.1f} {health[0]:12.1f} {post[0] / health[0]:7.2f}")
+    print(f"{'p50 latency ms (POST vs health)':44} {post[1]:12.1f} {health[1]:12.1f} {post[1] / health[1]:7.2f}")
+    print(f"{'p99 latency ms (POST vs health)':44} {post[2]:12.1f} {health[2]:12.1f} {post[2] / health[2]:7.2f}")
+    print(f"{'batch form: documents accepted/s':44} {batch_rate:12.1f} {1000:12.1f} {batch_rate / 1000:7.2f}")
+    print(f"errors: health {health[3]}, post {post[3]}, batches {batch_errors}")
+    targets = post[0] >= 0.6 * health[0] and batch_rate >= 1000
+    print("targets (POST >= 60% of /web/health, batch >= 1,000 docs/s):", "met" if targets else "NOT met")
+    return 0 if not (health[3] or post[3] or batch_errors) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
