@@ -32,9 +32,20 @@ def sh(cmd, **kw):
 
 
 def ensure_database(args):
-    listed = sh(["psql", "-d", "postgres", "-tAc", f"select 1 from pg_database where datname='{BENCH_DB}'"])
-    odoo = [args.python, os.path.join(args.odoo_src, "odoo-bin"), "-c", args.config, "-d", BENCH_DB,
-            "--stop-after-init", "--no-http", "--log-level=warn"]
+    listed = sh(
+        ["psql", "-d", "postgres", "-tAc", f"select 1 from pg_database where datname='{BENCH_DB}'"]
+    )
+    odoo = [
+        args.python,
+        os.path.join(args.odoo_src, "odoo-bin"),
+        "-c",
+        args.config,
+        "-d",
+        BENCH_DB,
+        "--stop-after-init",
+        "--no-http",
+        "--log-level=warn",
+    ]
     if "1" not in listed.stdout:
         print(f"creating database {BENCH_DB} (once)", flush=True)
         sh([*odoo, "-i", args.module])
@@ -67,10 +78,21 @@ with registry.cursor() as cr:
 
 
 def start_server(args):
-    cmd = [args.python, os.path.join(args.odoo_src, "odoo-bin"), "-c", args.config, "-d", BENCH_DB,
-           f"--db-filter=^{BENCH_DB}$", f"--http-port={PORT}", "--http-interface=127.0.0.1",
-           f"--workers={args.workers}", "--max-cron-threads=0", "--log-level=warn",
-           "--limit-time-real=120"]
+    cmd = [
+        args.python,
+        os.path.join(args.odoo_src, "odoo-bin"),
+        "-c",
+        args.config,
+        "-d",
+        BENCH_DB,
+        f"--db-filter=^{BENCH_DB}$",
+        f"--http-port={PORT}",
+        "--http-interface=127.0.0.1",
+        f"--workers={args.workers}",
+        "--max-cron-threads=0",
+        "--log-level=warn",
+        "--limit-time-real=120",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -142,20 +164,43 @@ def main():
     try:
         # warm up both routes (worker start, registry load)
         load(lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, 50, args.concurrency)
-        load(lambda s, i: s.post(f"{base}/api/hc/v1/vendors", data=json.dumps(vendor(i, "w" + run)),
-                                 headers=headers, timeout=30).status_code == 202, 50, args.concurrency)
-        health = load(lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, args.requests, args.concurrency)
+        load(
+            lambda s, i: (
+                s.post(
+                    f"{base}/api/hc/v1/vendors",
+                    data=json.dumps(vendor(i, "w" + run)),
+                    headers=headers,
+                    timeout=30,
+                ).status_code
+                == 202
+            ),
+            50,
+            args.concurrency,
+        )
+        health = load(
+            lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, args.requests, args.concurrency
+        )
         post = load(
-            lambda s, i: s.post(f"{base}/api/hc/v1/vendors", data=json.dumps(vendor(i, run)),
-                                headers=headers, timeout=30).status_code == 202,
-            args.requests, args.concurrency,
+            lambda s, i: (
+                s.post(
+                    f"{base}/api/hc/v1/vendors",
+                    data=json.dumps(vendor(i, run)),
+                    headers=headers,
+                    timeout=30,
+                ).status_code
+                == 202
+            ),
+            args.requests,
+            args.concurrency,
         )
         batch_size, batches = 500, 8
         t0 = time.perf_counter()
         batch_errors = 0
         for b in range(batches):
             docs = [vendor(i, f"b{run}-{b}") for i in range(batch_size)]
-            response = requests.post(f"{base}/api/hc/v1/vendors", data=json.dumps(docs), headers=headers, timeout=120)
+            response = requests.post(
+                f"{base}/api/hc/v1/vendors", data=json.dumps(docs), headers=headers, timeout=120
+            )
             if response.status_code != 202 or response.json()["counts"]["created"] != batch_size:
                 batch_errors += 1
         batch_rate = batch_size * batches / (time.perf_counter() - t0)
@@ -165,17 +210,30 @@ def main():
 
     cores = os.cpu_count()
     print()
-    print(f"Inbound API benchmark - {time.strftime('%Y-%m-%d')} - {cores} cores - Odoo --workers={args.workers}, "
-          f"{args.requests} requests, concurrency {args.concurrency}, loopback")
+    print(
+        f"Inbound API benchmark - {time.strftime('%Y-%m-%d')} - {cores} cores - Odoo --workers={args.workers}, "
+        f"{args.requests} requests, concurrency {args.concurrency}, loopback"
+    )
     print(f"{'measure':44} {'value':>12} {'reference':>12} {'ratio':>7}")
     print(f"{'GET /web/health (Odoo) req/s':44} {health[0]:12.1f} {'':>12} {'':>7}")
-    print(f"{'POST /api/hc/v1/vendors req/s':44} {post[0]:12.1f} {health[0]:12.1f} {post[0] / health[0]:7.2f}")
-    print(f"{'p50 latency ms (POST vs health)':44} {post[1]:12.1f} {health[1]:12.1f} {post[1] / health[1]:7.2f}")
-    print(f"{'p99 latency ms (POST vs health)':44} {post[2]:12.1f} {health[2]:12.1f} {post[2] / health[2]:7.2f}")
-    print(f"{'batch form: documents accepted/s':44} {batch_rate:12.1f} {1000:12.1f} {batch_rate / 1000:7.2f}")
+    print(
+        f"{'POST /api/hc/v1/vendors req/s':44} {post[0]:12.1f} {health[0]:12.1f} {post[0] / health[0]:7.2f}"
+    )
+    print(
+        f"{'p50 latency ms (POST vs health)':44} {post[1]:12.1f} {health[1]:12.1f} {post[1] / health[1]:7.2f}"
+    )
+    print(
+        f"{'p99 latency ms (POST vs health)':44} {post[2]:12.1f} {health[2]:12.1f} {post[2] / health[2]:7.2f}"
+    )
+    print(
+        f"{'batch form: documents accepted/s':44} {batch_rate:12.1f} {1000:12.1f} {batch_rate / 1000:7.2f}"
+    )
     print(f"errors: health {health[3]}, post {post[3]}, batches {batch_errors}")
     targets = post[0] >= 0.6 * health[0] and batch_rate >= 1000
-    print("targets (POST >= 60% of /web/health, batch >= 1,000 docs/s):", "met" if targets else "NOT met")
+    print(
+        "targets (POST >= 60% of /web/health, batch >= 1,000 docs/s):",
+        "met" if targets else "NOT met",
+    )
     return 0 if not (health[3] or post[3] or batch_errors) else 1
 
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import _
 from odoo import api
 from odoo import fields
@@ -65,13 +67,102 @@ class HcException(models.Model):
     description = fields.Text()
     details = fields.Json()
     dedup_key = fields.Char(index=True, readonly=True)
-    owner_id = fields.Many2one("res.users", string="Owner", tracking=True)
+    owner_id = fields.Many2one("res.users", string="Owner", tracking=True, index=True)
+    queue_id = fields.Many2one("hc.exception.queue", string="Queue", tracking=True, index=True)
+    date_deadline = fields.Datetime(string="Due", tracking=True, index=True)
+    age_days = fields.Integer(string="Age (days)", compute="_compute_age")
+    is_overdue = fields.Boolean(compute="_compute_age", search="_search_is_overdue")
+    amount = fields.Monetary(string="Amount at stake", currency_field="currency_id")
+    currency_id = fields.Many2one("res.currency", default=lambda s: s.env.company.currency_id)
+    move_id = fields.Many2one("account.move", string="Bill", index=True, ondelete="cascade")
+    purchase_id = fields.Many2one("purchase.order", string="Purchase order", index=True)
+    picking_id = fields.Many2one("stock.picking", string="Receipt", index=True)
+    hint = fields.Char(help="What to do next.")
     resolution = fields.Text(tracking=True)
+    resolution_action = fields.Selection(
+        [
+            ("accept", "Variance accepted"),
+            ("credit_note", "Credit note requested"),
+            ("reject", "Bill rejected"),
+            ("wait_receipt", "Waiting for receipt"),
+            ("fixed", "Fixed at the source"),
+            ("auto", "Resolved by a re-match"),
+        ],
+        readonly=True,
+        tracking=True,
+    )
+    resolved_by_id = fields.Many2one("res.users", readonly=True)
+    resolved_date = fields.Datetime(readonly=True)
 
     _open_dedup_unique = models.UniqueIndex(
         "(dedup_key) WHERE state NOT IN ('resolved', 'cancelled')",
         "This problem already has an open exception.",
     )
+
+    @api.depends("create_date", "date_deadline", "state")
+    def _compute_age(self):
+        now = fields.Datetime.now()
+        for exc in self:
+            exc.age_days = (now - exc.create_date).days if exc.create_date else 0
+            exc.is_overdue = bool(
+                exc.date_deadline
+                and exc.date_deadline < now
+                and exc.state in ("new", "in_progress", "waiting")
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(operator)
+        overdue = (operator == "=" and value) or (operator == "!=" and not value)
+        domain = [
+            ("date_deadline", "<", fields.Datetime.now()),
+            ("state", "in", ("new", "in_progress", "waiting")),
+        ]
+        return domain if overdue else ["!", "&", *domain]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        exceptions = super().create(vals_list)
+        exceptions._route()
+        return exceptions
+
+    def _route(self):
+        """Put each exception in its queue (routing rules), with an owner and a due date."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for exc in self:
+            queue = exc.queue_id or self.env["hc.exception.routing.rule"]._route(exc)
+            if not queue:
+                continue
+            owner = exc.owner_id or self.env["hc.exception.queue"]._next_owner(queue)
+            deadline = exc.create_date + timedelta(hours=queue.sla_hours)
+            exc.write({"queue_id": queue.id, "owner_id": owner.id, "date_deadline": deadline})
+            if owner and activity_type:
+                exc.activity_schedule(
+                    activity_type_id=activity_type.id,
+                    user_id=owner.id,
+                    date_deadline=deadline.date(),
+                    summary=exc.name[:120],
+                )
+
+    def _resolve(self, action, resolution):
+        """Close exceptions with the decision, the person and the audit trail."""
+        for exc in self.filtered(lambda e: e.state not in ("resolved", "cancelled")):
+            exc.write(
+                {
+                    "state": "resolved",
+                    "resolution_action": action,
+                    "resolution": resolution,
+                    "resolved_by_id": self.env.uid,
+                    "resolved_date": fields.Datetime.now(),
+                }
+            )
+            exc.activity_ids.action_feedback(feedback=resolution or action)
+            self.env["hc.audit.log"]._log(
+                f"exception_{action}",
+                exc,
+                reason=resolution,
+                data={"type": exc.exception_type, "amount": exc.amount, "move": exc.move_id.id},
+            )
 
     @api.model
     def _raise(self, exception_type, name, dedup_key, **vals):
@@ -109,6 +200,17 @@ class HcException(models.Model):
             )
             self.env["hc.audit.log"]._log("vendor_review_decided", exc, data=decision)
             self.env["hc.inbox.message"]._release_waiting({exc.dedup_key})
+
+    def action_resolve(self):
+        """Open the resolution wizard on these exceptions."""
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "hc.exception.resolve.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Resolve"),
+            "context": {"default_exception_ids": self.ids},
+        }
 
     def action_open_document(self):
         self.ensure_one()

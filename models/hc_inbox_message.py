@@ -323,7 +323,10 @@ class HcInboxMessage(models.Model):
                         WHERE m.correlation_key IS NOT NULL
                           AND p.correlation_key = m.correlation_key
                           AND p.id < m.id
-                          AND p.state IN ('received', 'processing', 'failed', 'waiting'))
+                          AND p.state IN ('received', 'processing', 'failed', 'waiting')
+                          -- a predecessor parked on this very message waits for it
+                          AND NOT (p.state = 'waiting'
+                                   AND p.waiting_key IS NOT DISTINCT FROM m.natural_key))
                  ORDER BY m.id
                  LIMIT %(limit)s
                  FOR UPDATE OF m SKIP LOCKED
@@ -472,14 +475,22 @@ class HcInboxMessage(models.Model):
         )
 
     def _has_pending_predecessor(self):
+        """Whether an earlier message of the same business object is still pending.
+
+        A predecessor parked on this very message (an acknowledgment or a receipt that
+        arrived before its purchase order) does not count: it waits for this one.
+        """
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """SELECT 1 FROM hc_inbox_message WHERE correlation_key = %s AND id < %s
-                   AND state IN %s LIMIT 1""",
+                   AND state IN %s
+                   AND NOT (state = 'waiting' AND waiting_key IS NOT DISTINCT FROM %s)
+                   LIMIT 1""",
                 self.correlation_key,
                 self.id,
                 ACTIVE_STATES,
+                self.natural_key,
             )
         )
         return bool(self.env.cr.fetchone())

@@ -20,9 +20,19 @@ class PipelineError(Exception):
 
 
 class PermanentError(PipelineError):
-    """Retrying cannot help (invalid content, unknown reference that will never come)."""
+    """Retrying cannot help (invalid content, unknown reference that will never come).
+
+    ``exceptions`` lists the problems a person must handle, as keyword dicts for
+    ``hc.exception._raise`` (``exception_type``, ``name``, ``dedup_key`` and any field
+    values): the inbox raises them *after* rolling back the failed apply, so they survive
+    the rollback that keeps the message from being half-applied.
+    """
 
     code = "permanent"
+
+    def __init__(self, message, code=None, path=None, exceptions=None):
+        super().__init__(message, code=code, path=path)
+        self.exceptions = list(exceptions or [])
 
 
 class TransientError(PipelineError):

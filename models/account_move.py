@@ -1,0 +1,228 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+
+from ..normalize.references import normalize_reference
+
+PAYMENT_STATUSES = [
+    ("scheduled", "Scheduled"),
+    ("hold", "On hold"),
+    ("rejected", "Rejected"),
+    ("paid", "Paid"),
+]
+
+
+class AccountMove(models.Model):
+    """Vendor bills imported from supplier invoices: their source, stated totals and the
+    payment status reported by the bank or treasury system."""
+
+    _inherit = "account.move"
+
+    hc_message_id = fields.Many2one(
+        "hc.inbox.message",
+        string="Inbox message",
+        index="btree_not_null",
+        ondelete="set null",
+        copy=False,
+        readonly=True,
+        help="The inbound document this bill was created from.",
+    )
+    hc_ref_normalized = fields.Char(
+        string="Normalized reference",
+        compute="_compute_hc_ref_normalized",
+        store=True,
+        index="btree_not_null",
+        help="The vendor reference reduced to its significant characters (INV-000123 -> 123): "
+        "what duplicate invoice detection compares.",
+    )
+    hc_stated_total = fields.Monetary(
+        string="Stated total",
+        currency_field="currency_id",
+        copy=False,
+        readonly=True,
+        help="Total including tax as the supplier's document states it.",
+    )
+    hc_stated_tax_total = fields.Monetary(
+        string="Stated tax",
+        currency_field="currency_id",
+        copy=False,
+        readonly=True,
+        help="Tax total as the supplier's document states it; the bill's taxes come from the "
+        "purchase order lines and products, this is kept for comparison.",
+    )
+    hc_payment_status = fields.Selection(
+        PAYMENT_STATUSES,
+        string="Payment status (bank)",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="Last status the bank or treasury system reported. Accounting payments are "
+        "registered by that system's reconciliation, not by this status.",
+    )
+    hc_payment_ref = fields.Char(string="Payment reference", copy=False, readonly=True)
+    hc_payment_date = fields.Date(string="Payment status date", copy=False, readonly=True)
+    hc_payment_amount = fields.Monetary(
+        string="Amount remitted", currency_field="currency_id", copy=False, readonly=True
+    )
+    hc_payment_note = fields.Char(
+        string="Payment status reason", copy=False, readonly=True, help="Why held or rejected."
+    )
+    hc_exception_ids = fields.Many2many(
+        "hc.exception",
+        string="Procure-to-pay exceptions",
+        compute="_compute_hc_exception_ids",
+    )
+    hc_exception_count = fields.Integer(compute="_compute_hc_exception_ids")
+    hc_match_state = fields.Selection(
+        [
+            ("pending", "Not matched yet"),
+            ("matched", "Matched (touchless)"),
+            ("accepted", "Released with accepted variances"),
+            ("blocked", "Blocked"),
+        ],
+        string="Three-way match",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        tracking=True,
+    )
+    hc_match_explanation = fields.Text(string="Match verdict", copy=False, readonly=True)
+    hc_match_date = fields.Datetime(string="Matched on", copy=False, readonly=True)
+    hc_match_total_check = fields.Json(copy=False, readonly=True)
+    hc_match_line_ids = fields.One2many(
+        "hc.bill.match.line", "move_id", string="Match lines", copy=False, readonly=True
+    )
+    hc_released = fields.Boolean(
+        string="Released for payment",
+        copy=False,
+        readonly=True,
+        tracking=True,
+        help="Matched, or its variances accepted: the bill may be paid.",
+    )
+    hc_touchless = fields.Boolean(
+        string="Touchless",
+        copy=False,
+        readonly=True,
+        help="Released with no human action.",
+    )
+    hc_release_date = fields.Datetime(copy=False, readonly=True)
+    hc_last_changed_by_id = fields.Many2one(
+        "res.users",
+        string="Last changed by",
+        copy=False,
+        readonly=True,
+        help="Who last changed the bill's lines or amounts: segregation of duties keeps "
+        "them (and the creator) from accepting its variances.",
+    )
+
+    @api.depends("ref")
+    def _compute_hc_ref_normalized(self):
+        for move in self:
+            move.hc_ref_normalized = normalize_reference(move.ref) or False
+
+    def _compute_hc_exception_ids(self):
+        exceptions = (
+            self.env["hc.exception"]
+            .sudo()
+            .search([("res_model", "=", self._name), ("res_id", "in", self.ids)])
+        )
+        by_move = {}
+        for exc in exceptions:
+            by_move.setdefault(exc.res_id, []).append(exc.id)
+        for move in self:
+            ids = by_move.get(move.id, [])
+            move.hc_exception_ids = [fields.Command.set(ids)]
+            move.hc_exception_count = len(ids)
+
+    def _hc_after_import(self):
+        """Called once a supplier invoice has been applied to this draft bill: match it.
+
+        The three-way match (PO line x received quantity x invoiced quantity and price)
+        releases the bill when it is within tolerances and raises variance exceptions
+        otherwise.  Called on every (re)apply of the document; matching is idempotent.
+        """
+        bills = self.filtered(
+            lambda m: m.move_type in ("in_invoice", "in_refund") and m.state == "draft"
+        )
+        if bills:
+            self.env["hc.three.way.match"]._match_bills(bills)
+        return True
+
+    def action_hc_match(self):
+        """Match these bills now (button)."""
+        self.env["hc.three.way.match"]._match_bills(self)
+        return True
+
+    def _hc_release(self, touchless):
+        """Release matched (or accepted) bills for payment; post them when configured."""
+        for bill in self:
+            was_released = bill.hc_released
+            bill.write(
+                {
+                    "hc_released": True,
+                    "hc_touchless": (touchless and not was_released)
+                    or (bill.hc_touchless and touchless),
+                    "hc_release_date": bill.hc_release_date or fields.Datetime.now(),
+                }
+            )
+            if not was_released:
+                self.env["hc.audit.log"]._log(
+                    "bill_released",
+                    bill,
+                    data={"touchless": touchless, "amount": bill.amount_total},
+                )
+            if bill.state == "draft" and bill.company_id.hc_autopost_matched:
+                bill.action_post()
+
+    def _hc_check_payable(self):
+        blocked = self.filtered(
+            lambda m: (
+                m.hc_match_state in ("blocked", "pending")
+                or (m.hc_match_state and not m.hc_released)
+            )
+        )
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "Payment refused: %(bills)s is blocked by the three-way match. Resolve its "
+                    "exceptions (Procure-to-Pay Hub > Exceptions) first.",
+                    bills=", ".join(blocked.mapped("display_name")),
+                )
+            )
+
+    def action_register_payment(self):
+        self._hc_check_payable()
+        return super().action_register_payment()
+
+    def write(self, vals):
+        if {"invoice_line_ids", "line_ids", "partner_id", "currency_id"} & set(
+            vals
+        ) and not self.env.su:
+            vals = dict(vals, hc_last_changed_by_id=self.env.uid)
+        res = super().write(vals)
+        if {"hc_released", "hc_match_state"} & set(vals):
+            return res
+        if "invoice_line_ids" in vals and not self.env.context.get("hc_no_rematch"):
+            # a changed bill must be matched again before it can be paid
+            matched = self.filtered(lambda m: m.hc_match_state and m.state == "draft")
+            if matched:
+                matched.with_context(hc_no_rematch=True).write({"hc_released": False})
+                self.env["hc.three.way.match"]._match_bills(matched)
+        return res
+
+    def action_hc_open_exceptions(self):
+        """The procure-to-pay exceptions raised on this bill."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "hc.exception",
+            "view_mode": "list,form",
+            "domain": [("id", "in", self.hc_exception_ids.ids)],
+            "name": self.env._("Exceptions of %s", self.display_name),
+        }
+
+    def action_hc_open_message(self):
+        """The inbound message the bill came from."""
+        self.ensure_one()
+        return self.hc_message_id.get_formview_action() if self.hc_message_id else False

@@ -1,0 +1,10 @@
+from odoo import models
+
+
+class AccountPaymentRegister(models.TransientModel):
+    _inherit = "account.payment.register"
+
+    def _create_payments(self):
+        # Whatever path led here (list action, API), a bill the match blocked is not paid.
+        self.line_ids.move_id._hc_check_payable()
+        return super()._create_payments()

@@ -1,0 +1,646 @@
+import base64
+from datetime import timedelta
+
+from odoo import _
+from odoo import api
+from odoo import models
+from odoo.fields import Command
+
+from ..normalize.identifiers import normalize_identifier
+from ..normalize.references import DEFAULT_WINDOW_DAYS
+from ..normalize.references import VERDICT_DUPLICATE
+from ..normalize.references import VERDICT_REVIEW
+from ..normalize.references import InvoiceKey
+from ..normalize.references import find_duplicates
+from ..normalize.references import normalize_reference
+from ..pipeline.errors import PermanentError
+from ..pipeline.errors import WaitingForDependency
+from .hc_processor_vendor import GLOBAL_SCHEMES
+
+PO_KEY_PREFIX = "purchase_order:"
+# Purchase order states a bill may be matched against (an RFQ is not an order yet).
+BILLABLE_PO_STATES = ("purchase", "done")
+FILE_EXTENSIONS = {
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "application/edi-x12": "edi",
+}
+
+
+class HcProcessorInvoice(models.AbstractModel):
+    """Supplier invoice / credit note -> draft vendor bill linked to its purchase order lines.
+
+    The bill is always created in draft with what the supplier invoiced (quantities and
+    prices), taxes coming from the purchase order line or the product: the document's own
+    tax and gross totals are kept on the bill for comparison, never booked.  Whatever a
+    person must look at (line without PO line, unknown item, possible duplicate) becomes an
+    ``hc.exception`` on the bill rather than a rejected document.  A true duplicate (same
+    vendor, reference, amount and year) never makes a second bill.  The three-way match
+    takes over through :meth:`account.move._hc_after_import`.
+    """
+
+    _name = "hc.processor.invoice"
+    _inherit = "hc.processor"
+    _description = "Supplier invoice processor"
+
+    # ------------------------------------------------------------------------------
+    # Sequencing
+    # ------------------------------------------------------------------------------
+
+    @api.model
+    def _dependency_met(self, message, key):
+        """A purchase order is there when its message is done or it exists in Odoo.
+
+        Purchase orders are also keyed in by hand, so a confirmed ``purchase.order`` whose
+        name is the PO number satisfies the dependency as well.
+        """
+        if super()._dependency_met(message, key):
+            return True
+        if key.startswith(PO_KEY_PREFIX):
+            return bool(self._purchase_orders(message, [key[len(PO_KEY_PREFIX) :]]))
+        return False
+
+    @api.model
+    def _purchase_orders(self, message, numbers):
+        """The billable purchase orders of the message's company named ``numbers``."""
+        if not numbers:
+            return self.env["purchase.order"]
+        return (
+            self.env["purchase.order"]
+            .sudo()
+            .search(
+                [
+                    ("name", "in", list(numbers)),
+                    ("company_id", "=", message.company_id.id),
+                    ("state", "in", BILLABLE_PO_STATES),
+                ]
+            )
+        )
+
+    # ------------------------------------------------------------------------------
+    # Look-ups shared with the payment processor
+    # ------------------------------------------------------------------------------
+
+    @api.model
+    def _party_identifiers(self, message, party):
+        """``(scheme, value, source)`` crosswalk look-ups for a document's party.
+
+        Global schemes (GLN, DUNS, tax ids) are tried normalised and as sent; any other
+        scheme is the sending system's own id, scoped by the connector like the vendor
+        master processor stores it.
+        """
+        country = party.address.country_code if party.address else None
+        entries = []
+        for ident in party.identifiers:
+            scheme = ident.scheme.lower()
+            if scheme in GLOBAL_SCHEMES:
+                normalized = normalize_identifier(ident.value, ident.scheme, country).value
+                for value in dict.fromkeys(v for v in (normalized, ident.value) if v):
+                    entries.append((GLOBAL_SCHEMES[scheme], value, ""))
+            else:
+                entries.append(("source", ident.value, f"{message.connector_id.code}:{scheme}"))
+        return entries
+
+    @api.model
+    def _find_vendor(self, message, party):
+        """The vendor (commercial entity) a document's party designates, or empty."""
+        if not party:
+            return self.env["res.partner"]
+        partner = self.env["hc.partner.identifier"]._find_partner(
+            self._party_identifiers(message, party)
+        )
+        return partner.commercial_partner_id
+
+    @api.model
+    def _find_product(self, vendor, item):
+        """The product an invoice line designates: GTIN, buyer part, then vendor part."""
+        Product = self.env["product.product"].sudo()
+        if item.gtin or item.buyer_part_number:
+            product = self.env["hc.processor.item"]._find_product(item)
+            if product:
+                return product
+        if item.vendor_part_number and vendor:
+            info = (
+                self.env["product.supplierinfo"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "=", vendor.id),
+                        ("product_code", "=", item.vendor_part_number),
+                    ],
+                    limit=1,
+                )
+            )
+            if info:
+                return info.product_id or info.product_tmpl_id.product_variant_id
+        return Product
+
+    @api.model
+    def _find_po_line(self, orders, line, product):
+        """The purchase order line an invoice line bills, or an empty recordset.
+
+        By the source's line reference first (``hc_line_ref``, the line number the
+        purchase order came with, or the position on an order keyed in by hand), accepted
+        only when it is the same product; then by product among the orders' lines, preferring the line
+        with the most left to bill.
+        """
+        if line.po_number:
+            orders = orders.filtered(lambda o: o.name == line.po_number)
+        po_lines = orders.order_line.filtered(lambda pol: not pol.display_type)
+        if not po_lines:
+            return po_lines
+        if line.po_line_ref:
+            candidate = self._po_line_by_ref(orders, line.po_line_ref)
+            if candidate and (not product or candidate.product_id == product):
+                return candidate
+        if product:
+            same = po_lines.filtered(lambda pol: pol.product_id == product)
+            if same:
+                return max(same, key=lambda pol: (pol.product_qty - pol.qty_invoiced, -pol.id))
+        return po_lines.browse()
+
+    @api.model
+    def _po_line_by_ref(self, orders, ref):
+        """The line of ``orders`` the source calls ``ref`` (only with a single order)."""
+        if len(orders) != 1:
+            return self.env["purchase.order.line"]
+        lines = orders.order_line.filtered(lambda pol: not pol.display_type).sorted(
+            lambda pol: (pol.sequence, pol.id)
+        )
+        ref = ref.strip()
+        hit = lines.filtered(lambda pol: pol.hc_line_ref == ref)
+        if hit:
+            return hit[:1]
+        # Orders keyed in by hand carry no source line numbers: "1" is the first line.
+        if not any(lines.mapped("hc_line_ref")) and ref.isdigit() and 0 < int(ref) <= len(lines):
+            return lines[int(ref) - 1]
+        return self.env["purchase.order.line"]
+
+    @api.model
+    def _line_uom(self, line, product, po_line):
+        """The unit to bill the line in, and whether the document's unit was understood.
+
+        The document's unit when it is mapped and convertible to the product's; else the
+        purchase order line's (or the product's) unit: Odoo converts quantities between
+        units of one family, never across families.
+        """
+        reference = po_line.product_uom_id or product.uom_id
+        try:
+            uom = self.env["hc.processor.item"]._uom(line.uom)
+        except PermanentError:
+            return reference, False
+        if reference and not uom._has_common_reference(reference):
+            return reference, False
+        return uom, True
+
+    @api.model
+    def _currency(self, code):
+        currency = (
+            self.env["res.currency"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("name", "=", code)], limit=1)
+        )
+        if not currency or not currency.active:
+            raise PermanentError(
+                _(
+                    "Currency %s is not active in Odoo: activate it, then replay the message.",
+                    code,
+                ),
+                code="inactive_currency",
+            )
+        return currency
+
+    # ------------------------------------------------------------------------------
+    # Applying
+    # ------------------------------------------------------------------------------
+
+    @api.model
+    def _apply(self, message, document):
+        company = message.company_id
+        Move = self.env["account.move"].sudo().with_company(company)
+        move_type = "in_refund" if document.is_credit_note else "in_invoice"
+        produced = [
+            document.natural_key(),
+            f"invoice_number:{normalize_reference(document.number)}",
+        ]
+
+        # Replay of the same message: its bill is already there.
+        bill = Move.search([("hc_message_id", "=", message.id)], limit=1)
+        if bill:
+            bill._hc_after_import()
+            return {
+                "records": bill,
+                "summary": _("Bill %s already imported from this message", bill.display_name),
+                "produced_keys": produced,
+            }
+
+        vendor = self._find_vendor(message, document.vendor)
+        if not vendor:
+            raise self._unknown_vendor(message, document)
+        self._resolve_unknown_vendor(document, vendor)
+        currency = self._currency(document.currency)
+
+        findings = self._duplicate_findings(company, vendor, move_type, document, currency)
+        if findings and findings[0][1].verdict == VERDICT_DUPLICATE:
+            original, verdict = findings[0]
+            return self._apply_duplicate(message, document, original, verdict, produced)
+
+        orders = self._purchase_orders(message, document.all_po_numbers())
+        bill = Move.create(self._bill_vals(message, document, vendor, currency, move_type))
+        problems = self._create_lines(bill, document, vendor, orders)
+        self._attach_document(message, document, bill)
+        self._raise_line_exceptions(message, document, bill, problems)
+        for original, verdict in findings:
+            self._raise_duplicate_finding(message, document, bill, original, verdict)
+        bill._hc_after_import()
+        return {
+            "records": bill,
+            "summary": _(
+                "Draft %(kind)s %(bill)s created for %(vendor)s (%(lines)s lines)",
+                kind=_("credit note") if document.is_credit_note else _("bill"),
+                bill=bill.display_name,
+                vendor=vendor.display_name,
+                lines=len(document.lines),
+            ),
+            "produced_keys": produced,
+        }
+
+    @api.model
+    def _unknown_vendor(self, message, document):
+        """Park the message on the vendor's key, with an ``unknown_vendor`` exception.
+
+        The exception travels on the ``WaitingForDependency`` (``review``), so it outlives
+        the rolled-back apply; it is resolved once the vendor is known and the bill made.
+        """
+        vendor_key = f"vendor:{document.vendor.key()}"
+        exc = WaitingForDependency(vendor_key)
+        idents = ", ".join(f"{i.scheme} {i.value}" for i in document.vendor.identifiers)
+        exc.review = {
+            "exception_type": "unknown_vendor",
+            "name": _(
+                "Unknown vendor on invoice %(number)s: %(vendor)s",
+                number=document.number,
+                vendor=document.vendor.name or idents,
+            ),
+            "dedup_key": f"unknown_vendor:{document.natural_key()}",
+            "severity": "medium",
+            "company_id": message.company_id.id,
+            "message_id": message.id,
+            "description": _(
+                "No vendor has any of these identifiers: %(ids)s. Add the identifier to the "
+                "vendor (or send its vendor master): the invoice is applied as soon as it "
+                "is known.",
+                ids=idents or "-",
+            ),
+            "details": {"vendor_key": vendor_key, "vendor_name": document.vendor.name},
+        }
+        return exc
+
+    @api.model
+    def _resolve_unknown_vendor(self, document, vendor):
+        open_ = (
+            self.env["hc.exception"]
+            .sudo()
+            .search(
+                [
+                    ("dedup_key", "=", f"unknown_vendor:{document.natural_key()}"),
+                    ("state", "not in", ("resolved", "cancelled")),
+                ]
+            )
+        )
+        if open_:
+            open_.write(
+                {
+                    "state": "resolved",
+                    "partner_id": vendor.id,
+                    "resolution": _("Vendor found: %s", vendor.display_name),
+                }
+            )
+
+    # -- duplicates ------------------------------------------------------------------
+
+    @api.model
+    def _invoice_key(self, vendor, reference, date, amount, currency):
+        return InvoiceKey(
+            vendor=str(vendor.id),
+            reference=reference or "",
+            date=date,
+            amount=amount,
+            currency=currency.name,
+        )
+
+    @api.model
+    def _duplicate_findings(self, company, vendor, move_type, document, currency):
+        """``[(bill, verdict)]`` of the vendor's bills this document may duplicate.
+
+        Candidates are the vendor's bills of the same kind with the same normalised
+        reference, or dated within the suspect window; the pure ``find_duplicates``
+        decides (duplicate, review, suspect), most severe first.
+        """
+        normalized = normalize_reference(document.number)
+        window = timedelta(days=DEFAULT_WINDOW_DAYS)
+        domain = [
+            ("company_id", "=", company.id),
+            ("move_type", "=", move_type),
+            ("commercial_partner_id", "=", vendor.id),
+            ("state", "!=", "cancel"),
+            "|",
+            ("hc_ref_normalized", "=", normalized or "-"),
+            "&",
+            ("invoice_date", ">=", document.issue_date - window),
+            ("invoice_date", "<=", document.issue_date + window),
+        ]
+        bills = self.env["account.move"].sudo().search(domain, order="invoice_date desc, id desc")
+        keyed = {}
+        for bill in bills:
+            key = self._invoice_key(
+                vendor,
+                bill.ref,
+                bill.invoice_date or bill.date,
+                bill.hc_stated_total or bill.amount_total,
+                bill.currency_id,
+            )
+            keyed[id(key)] = (bill, key)
+        new = self._invoice_key(
+            vendor, document.number, document.issue_date, document.gross_total, currency
+        )
+        found = find_duplicates(new, [key for _bill, key in keyed.values()])
+        return [(keyed[id(key)][0], verdict) for key, verdict in found]
+
+    @api.model
+    def _apply_duplicate(self, message, document, bill, verdict, produced):
+        """The document is a bill already in Odoo: point the message at it.
+
+        An exact resubmission (same payload, e.g. sent again under another idempotency
+        key) is harmless; a different payload with the same vendor, reference and amount
+        (a re-keyed copy, a correction sent as a new invoice) is shown to a clerk.
+        """
+        original = bill.hc_message_id
+        if not original or original.content_hash != message.content_hash:
+            self.env["hc.exception"]._raise(
+                "duplicate_invoice",
+                _(
+                    "Duplicate invoice %(number)s from %(vendor)s",
+                    number=document.number,
+                    vendor=bill.partner_id.display_name,
+                ),
+                f"duplicate_invoice:duplicate:{bill.id}:{message.content_hash}",
+                severity="high",
+                company_id=message.company_id.id,
+                partner_id=bill.commercial_partner_id.id,
+                message_id=message.id,
+                res_model="account.move",
+                res_id=bill.id,
+                description=_(
+                    "Not billed again: %(reason)s (bill %(bill)s). The document differs from "
+                    "the one the bill was made from: check whether it corrects it.",
+                    reason=verdict.reason,
+                    bill=bill.display_name,
+                ),
+                details={"verdict": verdict.verdict, "existing_move_id": bill.id},
+            )
+        return {
+            "records": bill,
+            "summary": _(
+                "Duplicate of %(bill)s: no second bill (%(reason)s)",
+                bill=bill.display_name,
+                reason=verdict.reason,
+            ),
+            "produced_keys": produced,
+        }
+
+    @api.model
+    def _raise_duplicate_finding(self, message, document, bill, other, verdict):
+        """A reused number (review) or a same-amount look-alike (suspect) on a new bill."""
+        label = {
+            VERDICT_REVIEW: _("Invoice number %s reused", document.number),
+        }.get(verdict.verdict, _("Possible duplicate of %s", other.ref or other.display_name))
+        self.env["hc.exception"]._raise(
+            "duplicate_invoice",
+            _("%(label)s (%(vendor)s)", label=label, vendor=bill.partner_id.display_name),
+            f"duplicate_invoice:{verdict.verdict}:{bill.id}:{other.id}",
+            severity="medium",
+            company_id=message.company_id.id,
+            partner_id=bill.commercial_partner_id.id,
+            message_id=message.id,
+            res_model="account.move",
+            res_id=bill.id,
+            description=_(
+                "%(reason)s. Compare with bill %(other)s before posting.",
+                reason=verdict.reason,
+                other=other.display_name,
+            ),
+            details={"verdict": verdict.verdict, "existing_move_id": other.id},
+        )
+
+    # -- the bill ---------------------------------------------------------------------
+
+    @api.model
+    def _bill_vals(self, message, document, vendor, currency, move_type):
+        vals = {
+            "move_type": move_type,
+            "partner_id": vendor.id,
+            "company_id": message.company_id.id,
+            "currency_id": currency.id,
+            "ref": document.number,
+            "invoice_date": document.issue_date,
+            "invoice_origin": ", ".join(document.all_po_numbers()) or False,
+            "hc_message_id": message.id,
+            "hc_stated_total": document.gross_total,
+            "hc_stated_tax_total": document.tax_total or 0.0,
+        }
+        if document.due_date:
+            # A stated due date wins over the vendor's payment terms.
+            vals.update(invoice_payment_term_id=False, invoice_date_due=document.due_date)
+        if document.is_credit_note and document.original_invoice_number:
+            original = (
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("company_id", "=", message.company_id.id),
+                        ("move_type", "=", "in_invoice"),
+                        ("commercial_partner_id", "=", vendor.id),
+                        (
+                            "hc_ref_normalized",
+                            "=",
+                            normalize_reference(document.original_invoice_number),
+                        ),
+                        ("state", "!=", "cancel"),
+                    ],
+                    order="invoice_date desc, id desc",
+                    limit=1,
+                )
+            )
+            if original:
+                vals["reversed_entry_id"] = original.id
+        return vals
+
+    @api.model
+    def _create_lines(self, bill, document, vendor, orders):
+        """Add the invoiced lines, then their charges and allowances; return the problems.
+
+        :return: dict of lists of invoice line numbers: ``no_po``, ``unknown_item``,
+            ``uom`` (unit not understood, billed in the product's unit)
+        """
+        problems = {"no_po": [], "unknown_item": [], "uom": []}
+        commands = []
+        charges = []
+        for line in document.lines:
+            product = self._find_product(vendor, line.item)
+            po_line = self._find_po_line(orders, line, product)
+            product = product or po_line.product_id
+            if not po_line:
+                problems["no_po"].append(line.line_number)
+            if not product:
+                problems["unknown_item"].append(line.line_number)
+            vals = {
+                "name": line.item.description or product.display_name or line.item.key(),
+                "quantity": float(line.quantity),
+                "price_unit": float(line.unit_price / (line.price_base_quantity or 1)),
+            }
+            if product:
+                uom, understood = self._line_uom(line, product, po_line)
+                vals.update(product_id=product.id, product_uom_id=uom.id)
+                if not understood:
+                    problems["uom"].append(line.line_number)
+            if po_line:
+                vals.update(
+                    purchase_line_id=po_line.id,
+                    tax_ids=[Command.set(po_line.tax_ids.ids)],
+                )
+            commands.append(Command.create(vals))
+            charges += [(ac, line.line_number) for ac in line.allowance_charges]
+        bill.write({"invoice_line_ids": commands})
+        charges += [(ac, None) for ac in document.allowance_charges]
+        if charges:
+            bill.write({"invoice_line_ids": self._charge_commands(bill, charges)})
+        return problems
+
+    @api.model
+    def _charge_commands(self, bill, charges):
+        """Allowances and charges as lines without product, taxed like the goods.
+
+        They carry the taxes of the product lines when those all agree (freight and
+        insurance follow the goods' VAT); otherwise none, rather than a guess.
+        """
+        tax_sets = {tuple(sorted(line.tax_ids.ids)) for line in bill.invoice_line_ids}
+        taxes = list(tax_sets.pop()) if len(tax_sets) == 1 else []
+        commands = []
+        for charge, line_number in charges:
+            label = (
+                charge.reason
+                or charge.reason_code
+                or (_("Charge") if charge.is_charge else _("Allowance"))
+            )
+            if line_number:
+                label = _("%(label)s (line %(line)s)", label=label, line=line_number)
+            amount = float(charge.amount)
+            commands.append(
+                Command.create(
+                    {
+                        "name": label,
+                        "quantity": 1.0,
+                        "price_unit": amount if charge.is_charge else -amount,
+                        "tax_ids": [Command.set(taxes)],
+                    }
+                )
+            )
+        return commands
+
+    @api.model
+    def _attach_document(self, message, document, bill):
+        """Keep the supplier's original document on the bill, as received."""
+        content_type = (message.content_type or "").split(";")[0].strip().lower()
+        extension = FILE_EXTENSIONS.get(content_type, "txt")
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"{document.number}.{extension}",
+                    "raw": base64.b64decode(message.payload or b""),
+                    "mimetype": content_type or "application/octet-stream",
+                    "res_model": "account.move",
+                    "res_id": bill.id,
+                    "company_id": bill.company_id.id,
+                    "description": _("Received from %s", message.connector_id.name),
+                }
+            )
+        )
+        if not bill.message_main_attachment_id:
+            bill.message_main_attachment_id = attachment
+        return attachment
+
+    @api.model
+    def _raise_line_exceptions(self, message, document, bill, problems):
+        """One exception per kind of line problem on the bill, naming the lines."""
+        common = {
+            "company_id": message.company_id.id,
+            "partner_id": bill.commercial_partner_id.id,
+            "message_id": message.id,
+            "res_model": "account.move",
+            "res_id": bill.id,
+        }
+        po_numbers = ", ".join(document.all_po_numbers()) or _("none")
+        if problems["no_po"]:
+            self.env["hc.exception"]._raise(
+                "no_po",
+                _(
+                    "Invoice %(number)s: %(n)s line(s) without purchase order line",
+                    number=document.number,
+                    n=len(problems["no_po"]),
+                ),
+                f"no_po:account.move:{bill.id}",
+                severity="high",
+                description=_(
+                    "Lines %(lines)s match no line of the purchase order(s) referenced "
+                    "(%(pos)s). Link them to a PO line or request a credit note.",
+                    lines=", ".join(problems["no_po"]),
+                    pos=po_numbers,
+                ),
+                details={"lines": problems["no_po"], "po_numbers": document.all_po_numbers()},
+                **common,
+            )
+        if problems["unknown_item"]:
+            self.env["hc.exception"]._raise(
+                "unknown_item",
+                _(
+                    "Invoice %(number)s: %(n)s unknown item(s)",
+                    number=document.number,
+                    n=len(problems["unknown_item"]),
+                ),
+                f"unknown_item:account.move:{bill.id}",
+                severity="medium",
+                description=_(
+                    "No product found for lines %(lines)s (by GTIN, buyer or vendor part "
+                    "number, or the PO line): %(items)s.",
+                    lines=", ".join(problems["unknown_item"]),
+                    items="; ".join(
+                        ln.item.key() or ln.item.description or "-"
+                        for ln in document.lines
+                        if ln.line_number in problems["unknown_item"]
+                    ),
+                ),
+                details={"lines": problems["unknown_item"]},
+                **common,
+            )
+        if problems["uom"]:
+            self.env["hc.exception"]._raise(
+                "uom_mismatch",
+                _("Invoice %s: unit of measure not understood", document.number),
+                f"uom_mismatch:account.move:{bill.id}",
+                severity="low",
+                description=_(
+                    "Lines %(lines)s: the invoiced unit is not mapped or not convertible to "
+                    "the product's unit; the quantity was billed in the product's unit.",
+                    lines=", ".join(problems["uom"]),
+                ),
+                details={
+                    "lines": problems["uom"],
+                    "units": sorted({ln.uom for ln in document.lines}),
+                },
+                **common,
+            )

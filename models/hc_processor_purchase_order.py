@@ -1,0 +1,297 @@
+from datetime import datetime
+from datetime import time
+
+from odoo import api
+from odoo import models
+from odoo.tools import float_compare
+
+from ..pipeline.errors import PermanentError
+from ..pipeline.errors import WaitingForDependency
+
+CANCEL_STATUSES = ("cancelled", "rejected")
+
+
+class HcProcessorPurchaseOrder(models.AbstractModel):
+    """Purchase order from a sourcing system: a ``purchase.order`` named by its number.
+
+    The order keeps the source number as its ``name`` (receipts, ship notices and
+    invoices refer to it) and in ``hc_source_ref``; each line keeps its source line
+    number in ``hc_line_ref``, so a change order updates the lines it names and adds
+    the new ones, never duplicating.  The source's approval status is honoured
+    (approved orders are confirmed, pending ones stay RFQs, cancelled ones are
+    cancelled).  An order naming an unknown item is refused as a whole, with an
+    ``unknown_item`` exception; a line priced above the vendor's contract price on the
+    order date is applied and flagged with a ``contract_price_mismatch`` exception.
+    """
+
+    _name = "hc.processor.purchase_order"
+    _inherit = "hc.processor"
+    _description = "Purchase order processor"
+
+    @api.model
+    def _find_order(self, company, number):
+        """The purchase order received as ``number`` for ``company`` (or named so)."""
+        Order = self.env["purchase.order"].sudo()
+        order = Order.search(
+            [("hc_source_ref", "=", number), ("company_id", "=", company.id)], limit=1
+        )
+        return order or Order.search([("name", "=", number), ("company_id", "=", company.id)])[:1]
+
+    @api.model
+    def _apply(self, message, document):
+        lookup = self.env["hc.processor.contract_price"]
+        vendor = lookup._find_vendor(message, document.vendor)
+        if not vendor:
+            raise WaitingForDependency(f"vendor:{document.vendor.key()}")
+        company = message.company_id
+        order = self._find_order(company, document.number)
+        produced = [*document.correlation_keys(), document.natural_key()]
+        if document.purpose == "cancel" or (
+            document.approval_status in CANCEL_STATUSES and document.purpose == "change"
+        ):
+            if not order:
+                raise PermanentError(
+                    self.env._(
+                        "Cannot cancel purchase order %s: it was never received.", document.number
+                    ),
+                    code="unknown_purchase_order",
+                )
+            summary = self._cancel(order)
+            return {"records": order, "summary": summary, "produced_keys": produced}
+        if order and order.partner_id.commercial_partner_id != vendor.commercial_partner_id:
+            raise PermanentError(
+                self.env._(
+                    "Purchase order %(number)s exists for vendor %(old)s, not %(new)s.",
+                    number=document.number,
+                    old=order.partner_id.display_name,
+                    new=vendor.display_name,
+                ),
+                code="vendor_mismatch",
+            )
+        if order.state == "cancel":
+            if document.purpose == "change":
+                raise PermanentError(
+                    self.env._(
+                        "Purchase order %s is cancelled: a change cannot apply.", document.number
+                    ),
+                    code="purchase_order_cancelled",
+                )
+            # The original order replayed after its cancellation: nothing to do.
+            return {
+                "records": order,
+                "summary": self.env._("Purchase order %s is cancelled; unchanged", order.name),
+                "produced_keys": produced,
+            }
+        if document.purpose == "change" and not order:
+            raise WaitingForDependency(
+                document.natural_key(),
+                self.env._(
+                    "A change of purchase order %s arrived before the order.", document.number
+                ),
+            )
+        lines = self._resolve_lines(message, document, vendor)
+        currency = lookup._currency(document.currency) if document.currency else company.currency_id
+        header = {
+            "partner_id": vendor.id,
+            "currency_id": currency.id,
+            "date_order": self._datetime(document.order_date),
+            "hc_source_ref": document.number,
+            "hc_connector_id": message.connector_id.id,
+        }
+        if not order:
+            order = (
+                self.env["purchase.order"]
+                .sudo()
+                .with_company(company)
+                .create(dict(header, name=document.number, company_id=company.id))
+            )
+            created = True
+        else:
+            created = False
+            if order.state in ("draft", "sent"):
+                lookup._write_changed(order, header)
+        changed = self._apply_lines(order, lines, document)
+        if document.approval_status == "approved" and order.state in ("draft", "sent"):
+            order.button_confirm()
+            changed = True
+        elif document.approval_status in CANCEL_STATUSES:
+            self._cancel(order)
+            changed = True
+        self._check_contract_prices(message, order, document, vendor)
+        if created:
+            summary = self.env._("Purchase order %s created", order.name)
+        elif changed:
+            summary = self.env._("Purchase order %s updated", order.name)
+        else:
+            summary = self.env._("Purchase order %s unchanged", order.name)
+        return {"records": order, "summary": summary, "produced_keys": produced}
+
+    @api.model
+    def _resolve_lines(self, message, document, vendor):
+        """``[(doc_line, product, uom)]``; refuse the order if any item is unknown."""
+        lookup = self.env["hc.processor.contract_price"]
+        resolved, unknown = [], []
+        for line in document.lines:
+            product = lookup._find_item(line.item, vendor)
+            if not product:
+                unknown.append(line)
+                continue
+            resolved.append((line, product, self.env["hc.processor.item"]._uom(line.uom)))
+        if unknown:
+            raise PermanentError(
+                self.env._(
+                    "Purchase order %(number)s names unknown items: %(items)s.",
+                    number=document.number,
+                    items=", ".join(
+                        f"{ln.line_number} ({ln.item.key() or ln.item.description})"
+                        for ln in unknown
+                    ),
+                ),
+                code="unknown_item",
+                exceptions=[
+                    {
+                        "exception_type": "unknown_item",
+                        "name": self.env._(
+                            "PO %(number)s line %(line)s: unknown item %(item)s",
+                            number=document.number,
+                            line=ln.line_number,
+                            item=ln.item.key() or ln.item.description,
+                        ),
+                        "dedup_key": f"unknown_item:purchase_order:{document.number}:"
+                        f"{ln.line_number}:{ln.item.key()}",
+                        "message_id": message.id,
+                        "company_id": message.company_id.id,
+                        "partner_id": vendor.id,
+                        "description": self.env._(
+                            "Create the item (item master) or correct the order in the "
+                            "sourcing system, then replay the message."
+                        ),
+                        "details": {"po_number": document.number, **ln.item.__dict__},
+                    }
+                    for ln in unknown
+                ],
+            )
+        return resolved
+
+    @api.model
+    def _apply_lines(self, order, lines, document):
+        """Create or update the order lines by source line number; return whether changed."""
+        lookup = self.env["hc.processor.contract_price"]
+        by_ref = {ln.hc_line_ref: ln for ln in order.order_line if ln.hc_line_ref}
+        changed = False
+        create_vals = []
+        for doc_line, product, uom in lines:
+            vals = {
+                "product_id": product.id,
+                "product_qty": float(doc_line.quantity),
+                "product_uom_id": uom.id,
+                "date_planned": self._datetime(
+                    doc_line.requested_date or document.requested_date or document.order_date
+                ),
+            }
+            if doc_line.unit_price is not None:
+                vals["price_unit"] = float(doc_line.unit_price)
+            existing = by_ref.get(doc_line.line_number)
+            if existing:
+                changed |= bool(lookup._write_changed(existing, vals))
+            else:
+                create_vals.append(
+                    dict(
+                        vals,
+                        order_id=order.id,
+                        hc_line_ref=doc_line.line_number,
+                        name=doc_line.item.description or product.display_name,
+                    )
+                )
+        if create_vals:
+            self.env["purchase.order.line"].sudo().create(create_vals)
+            changed = True
+        return changed
+
+    @api.model
+    def _cancel(self, order):
+        """Cancel ``order`` (unlocking a confirmed one first); return a summary."""
+        if order.state == "cancel":
+            return self.env._("Purchase order %s already cancelled", order.name)
+        if order.locked:
+            order.button_unlock()
+        order.button_cancel()
+        return self.env._("Purchase order %s cancelled", order.name)
+
+    @api.model
+    def _check_contract_prices(self, message, order, document, vendor):
+        """Flag lines priced above the vendor's contract price valid on the order date.
+
+        Opens one ``contract_price_mismatch`` exception per line; resolves the open one
+        of a line whose price a change order brought back within the contract.
+        """
+        lookup = self.env["hc.processor.contract_price"]
+        Exception_ = self.env["hc.exception"].sudo()
+        for line in order.order_line.filtered(lambda ln: ln.hc_line_ref and ln.product_id):
+            doc_line = next(
+                (dl for dl in document.lines if dl.line_number == line.hc_line_ref), None
+            )
+            dedup_key = f"contract_price_mismatch:purchase_order:{order.name}:{line.hc_line_ref}"
+            info, contract_price = lookup._contract_price(
+                vendor,
+                line.product_id,
+                document.order_date,
+                line.product_qty,
+                line.product_uom_id,
+                order.currency_id,
+                order.company_id,
+                ref=(doc_line and doc_line.contract_reference) or document.contract_reference,
+            )
+            above = (
+                contract_price is not None
+                and float_compare(
+                    line.price_unit,
+                    contract_price,
+                    precision_rounding=order.currency_id.rounding,
+                )
+                > 0
+            )
+            if not above:
+                Exception_.search(
+                    [("dedup_key", "=", dedup_key), ("state", "not in", ("resolved", "cancelled"))]
+                ).write(
+                    {
+                        "state": "resolved",
+                        "resolution": self.env._("Price within the contract after a change order."),
+                    }
+                )
+                continue
+            Exception_._raise(
+                "contract_price_mismatch",
+                self.env._(
+                    "PO %(po)s line %(line)s: %(price)s above contract %(ref)s price %(contract)s",
+                    po=order.name,
+                    line=line.hc_line_ref,
+                    price=line.price_unit,
+                    ref=info.hc_contract_ref,
+                    contract=round(contract_price, 6),
+                ),
+                dedup_key,
+                message_id=message.id,
+                company_id=order.company_id.id,
+                partner_id=vendor.id,
+                res_model="purchase.order",
+                res_id=order.id,
+                details={
+                    "po_number": order.name,
+                    "line": line.hc_line_ref,
+                    "product": line.product_id.display_name,
+                    "price_unit": line.price_unit,
+                    "uom": line.product_uom_id.name,
+                    "contract_reference": info.hc_contract_ref,
+                    "contract_price": contract_price,
+                    "contract_uom": info.product_uom_id.name,
+                    "contract_min_qty": info.min_qty,
+                    "order_date": document.order_date.isoformat(),
+                },
+            )
+
+    @staticmethod
+    def _datetime(day):
+        """Noon of ``day``: a date that survives any user time zone in the UI."""
+        return datetime.combine(day, time(12))

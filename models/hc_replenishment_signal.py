@@ -1,0 +1,97 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+
+
+class HcReplenishmentSignal(models.Model):
+    """A critical item whose free stock is below its reorder rule minimum.
+
+    Raised when a goods receipt of a critical item leaves the warehouse short; the outbound
+    events emit it to the sourcing system.  One open signal per product and warehouse: a
+    later receipt refreshes its figures, or closes it when the shortfall is gone.
+    """
+
+    _name = "hc.replenishment.signal"
+    _description = "Critical item replenishment signal"
+    _order = "id desc"
+
+    product_id = fields.Many2one("product.product", required=True, index=True, readonly=True)
+    warehouse_id = fields.Many2one("stock.warehouse", required=True, index=True, readonly=True)
+    company_id = fields.Many2one(
+        related="warehouse_id.company_id", store=True, index=True, string="Company"
+    )
+    orderpoint_id = fields.Many2one(
+        "stock.warehouse.orderpoint", string="Reorder rule", ondelete="set null", readonly=True
+    )
+    qty_on_hand = fields.Float(string="On hand", digits="Product Unit", readonly=True)
+    qty_free = fields.Float(string="Free quantity", digits="Product Unit", readonly=True)
+    qty_minimum = fields.Float(string="Minimum", digits="Product Unit", readonly=True)
+    product_uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
+    state = fields.Selection(
+        [("new", "New"), ("sent", "Sent"), ("done", "Done"), ("cancelled", "Cancelled")],
+        default="new",
+        required=True,
+        index=True,
+    )
+    picking_id = fields.Many2one(
+        "stock.picking", string="Triggering receipt", ondelete="set null", readonly=True
+    )
+    message_id = fields.Many2one(
+        "hc.inbox.message", string="Inbox message", ondelete="set null", readonly=True
+    )
+
+    _open_signal_unique = models.UniqueIndex(
+        "(product_id, warehouse_id) WHERE state IN ('new', 'sent')",
+        "A product already has an open replenishment signal in this warehouse.",
+    )
+
+    @api.model
+    def _signal(self, product, warehouse, picking=None, message=None):
+        """Open, refresh or close the signal of ``product`` in ``warehouse``.
+
+        :return: the open signal, or an empty recordset when stock is sufficient
+        """
+        orderpoint = (
+            self.env["stock.warehouse.orderpoint"]
+            .sudo()
+            .search(
+                [
+                    ("product_id", "=", product.id),
+                    ("warehouse_id", "=", warehouse.id),
+                    ("trigger", "in", ("auto", "manual")),
+                ],
+                order="product_min_qty desc",
+                limit=1,
+            )
+        )
+        open_signal = self.sudo().search(
+            [
+                ("product_id", "=", product.id),
+                ("warehouse_id", "=", warehouse.id),
+                ("state", "in", ("new", "sent")),
+            ],
+            limit=1,
+        )
+        if not orderpoint:
+            return self.browse()
+        stock = product.with_context(warehouse_id=warehouse.id)
+        free = stock.free_qty
+        minimum = orderpoint.product_min_qty
+        if product.uom_id.compare(free, minimum) >= 0:
+            if open_signal.state == "new":
+                open_signal.state = "done"
+            return self.browse()
+        vals = {
+            "orderpoint_id": orderpoint.id,
+            "qty_on_hand": stock.qty_available,
+            "qty_free": free,
+            "qty_minimum": minimum,
+            "picking_id": picking.id if picking else False,
+            "message_id": message.id if message else False,
+        }
+        if open_signal:
+            open_signal.write(vals)
+            return open_signal
+        return self.sudo().create(
+            dict(vals, product_id=product.id, warehouse_id=warehouse.id, state="new")
+        )

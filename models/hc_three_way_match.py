@@ -1,0 +1,297 @@
+import logging
+from decimal import Decimal
+
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+
+from ..matching.engine import BillLine
+from ..matching.engine import ContractPrice
+from ..matching.engine import PoLine
+from ..matching.engine import ReceiptQty
+from ..matching.engine import match_bill
+from .hc_inbox_message import _auto_commit
+
+_logger = logging.getLogger(__name__)
+
+
+def _dec(value):
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value or 0)
+
+
+class HcThreeWayMatch(models.AbstractModel):
+    """Three-way match of vendor bills: reads Odoo records, runs the pure engine, acts.
+
+    The decision itself is the ORM-free ``matching.engine.match_bill``; this service only
+    gathers its inputs in a few batched reads, stores the explainable per-line result on
+    the bill, opens (or closes) one exception per distinct problem, and releases matched
+    bills for payment without a human (touchless).
+    """
+
+    _name = "hc.three.way.match"
+    _description = "Three-way match service"
+
+    @api.model
+    def _match_bills(self, bills):
+        """Match ``bills`` (vendor bills / refunds); return ``{bill: BillMatchResult}``."""
+        bills = bills.filtered(
+            lambda m: m.move_type in ("in_invoice", "in_refund") and m.state != "cancel"
+        )
+        results = {}
+        resolvers = {}
+        for bill in bills:
+            company = bill.company_id
+            if company not in resolvers:
+                resolvers[company] = self.env["hc.tolerance.rule"]._resolver(company)
+            result = self._match_one(bill, resolvers[company])
+            self._store(bill, result)
+            results[bill] = result
+        return results
+
+    @api.model
+    def _match_one(self, bill, resolver):
+        lines = bill.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        po_lines = lines.purchase_line_id
+        is_refund = bill.move_type == "in_refund"
+        own_qty = {}
+        for line in lines.filtered("purchase_line_id"):
+            qty = line.product_uom_id._compute_quantity(
+                line.quantity, line.purchase_line_id.product_uom_id, round=False
+            )
+            own_qty[line.purchase_line_id] = own_qty.get(line.purchase_line_id, 0.0) + (
+                -qty if is_refund else qty
+            )
+        ref_unit = {}
+
+        def factor(uom, product):
+            if not uom or not product:
+                return Decimal(1)
+            key = (uom.id, product.uom_id.id)
+            if key not in ref_unit:
+                ref_unit[key] = _dec(uom._compute_quantity(1.0, product.uom_id, round=False))
+            return ref_unit[key]
+
+        engine_po_lines = [
+            PoLine(
+                id=pol.id,
+                po_id=pol.order_id.id,
+                po_name=pol.order_id.name,
+                product_id=pol.product_id.id,
+                ordered_qty=_dec(pol.product_qty),
+                price_unit=_dec(pol.price_unit),
+                uom_factor=factor(pol.product_uom_id, pol.product_id),
+                vendor_id=pol.order_id.partner_id.commercial_partner_id.id,
+                category_path=tuple(
+                    int(c)
+                    for c in reversed(
+                        (pol.product_id.categ_id.parent_path or "").strip("/").split("/")
+                    )
+                    if c
+                ),
+                currency=pol.currency_id.name,
+                previously_billed_qty=_dec(pol.qty_invoiced - own_qty.get(pol, 0.0)),
+                po_date=(pol.order_id.date_approve or pol.order_id.date_order).date(),
+                uom_name=pol.product_uom_id.name,
+                product_name=pol.product_id.display_name,
+            )
+            for pol in po_lines
+        ]
+        receipts = [ReceiptQty(po_line_id=pol.id, qty=_dec(pol.qty_received)) for pol in po_lines]
+        bill_lines = [
+            BillLine(
+                id=line.id,
+                po_line_id=line.purchase_line_id.id or None,
+                product_id=line.product_id.id or None,
+                qty=_dec(line.quantity),
+                price_unit=_dec(line.price_unit),
+                uom_factor=factor(
+                    line.product_uom_id, line.product_id or line.purchase_line_id.product_id
+                ),
+                is_credit_note=is_refund,
+                uom_name=line.product_uom_id.name or "",
+                description=line.name or "",
+            )
+            for line in lines
+        ]
+        contract_prices = self._contract_prices(bill, po_lines, factor)
+        return match_bill(
+            engine_po_lines,
+            receipts,
+            bill_lines,
+            resolver,
+            _dec(bill.currency_id.rounding),
+            contract_prices,
+            vendor_id=bill.partner_id.commercial_partner_id.id,
+        )
+
+    @api.model
+    def _contract_prices(self, bill, po_lines, factor):
+        products = po_lines.product_id
+        if not products:
+            return []
+        infos = (
+            self.env["product.supplierinfo"]
+            .sudo()
+            .search(
+                [
+                    ("hc_contract_ref", "!=", False),
+                    ("partner_id", "=", bill.partner_id.commercial_partner_id.id),
+                    "|",
+                    ("product_id", "in", products.ids),
+                    ("product_tmpl_id", "in", products.product_tmpl_id.ids),
+                ]
+            )
+        )
+        prices = []
+        for info in infos:
+            for product in info.product_id or info.product_tmpl_id.product_variant_ids & products:
+                prices.append(
+                    ContractPrice(
+                        product_id=product.id,
+                        vendor_id=bill.partner_id.commercial_partner_id.id,
+                        price=_dec(info.price),
+                        contract_ref=info.hc_contract_ref,
+                        uom_factor=factor(info.product_uom_id, product),
+                        valid_from=info.date_start or None,
+                        valid_to=info.date_end or None,
+                        currency=info.currency_id.name or "",
+                    )
+                )
+        return prices
+
+    @api.model
+    def _store(self, bill, result):
+        """Write the verdict on the bill, its lines' explanations and the exceptions."""
+        Exception_ = self.env["hc.exception"].sudo()
+        keys = set()
+        accepted_all = True
+        problems = list(result.exceptions)
+        if any(p.type != "total_variance" for p in problems):
+            # The total variance of a bill with line problems is their consequence, not
+            # a second problem for the clerk; it stands alone once the lines match.
+            problems = [p for p in problems if p.type != "total_variance"]
+        for problem in problems:
+            line_ids = ",".join(str(i) for i in sorted(problem.line_ids, key=str))
+            key = f"match:{bill.id}:{problem.type}:{line_ids}:{problem.amount}"
+            keys.add(key)
+            accepted = Exception_.search_count(
+                [
+                    ("dedup_key", "=", key),
+                    ("state", "=", "resolved"),
+                    ("resolution_action", "=", "accept"),
+                ]
+            )
+            if accepted:
+                continue
+            accepted_all = False
+            if problem.type in ("no_po", "uom_mismatch") and Exception_.search_count(
+                [
+                    ("exception_type", "=", problem.type),
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "=", bill.id),
+                    ("state", "not in", ("resolved", "cancelled")),
+                    ("dedup_key", "not like", "match:%"),
+                ]
+            ):
+                continue  # the invoice import already raised this very problem
+            Exception_._raise(
+                problem.type,
+                _(
+                    "%(type)s on %(bill)s",
+                    type=dict(Exception_._fields["exception_type"].selection)[problem.type],
+                    bill=bill.ref or bill.name,
+                ),
+                key,
+                severity="high" if problem.type in ("no_po", "total_variance") else "medium",
+                company_id=bill.company_id.id,
+                partner_id=bill.partner_id.commercial_partner_id.id,
+                move_id=bill.id,
+                res_model="account.move",
+                res_id=bill.id,
+                purchase_id=bill.invoice_line_ids.purchase_line_id.order_id[:1].id,
+                amount=float(problem.amount),
+                currency_id=bill.currency_id.id,
+                description=problem.explanation,
+                hint=problem.hint,
+                details=problem.to_dict(),
+                message_id=bill.hc_message_id.id,
+            )
+        # problems a re-match no longer sees (a receipt arrived, a credit note, a looser
+        # tolerance) close by themselves
+        stale = Exception_.search(
+            [
+                ("move_id", "=", bill.id),
+                ("dedup_key", "=like", f"match:{bill.id}:%"),
+                ("state", "not in", ("resolved", "cancelled")),
+                ("dedup_key", "not in", list(keys)),
+            ]
+        )
+        stale._resolve("auto", _("No longer found by the three-way match."))
+        if result.matched:
+            state = "matched"
+        elif accepted_all:
+            state = "accepted"
+        else:
+            state = "blocked"
+        by_line = {line.bill_line_id: line for line in result.lines}
+        self.env["hc.bill.match.line"].sudo().search([("move_id", "=", bill.id)]).unlink()
+        self.env["hc.bill.match.line"].sudo().create(
+            [
+                {
+                    "move_id": bill.id,
+                    "move_line_id": line_id,
+                    "status": line.status,
+                    "explanation": line.explanation,
+                    "decided_by": line.decided_by,
+                    "ordered_qty": float(line.ordered_qty or 0),
+                    "received_qty": float(line.received_qty or 0),
+                    "previously_billed_qty": float(line.previously_billed_qty or 0),
+                    "billed_qty": float(line.billed_qty or 0),
+                    "po_price": float(line.po_price or 0),
+                    "bill_price": float(line.bill_price or 0),
+                    "contract_price": float(line.contract_price or 0),
+                    "details": line.to_dict(),
+                }
+                for line_id, line in by_line.items()
+            ]
+        )
+        bill.sudo().write(
+            {
+                "hc_match_state": state,
+                "hc_match_explanation": result.explanation,
+                "hc_match_date": fields.Datetime.now(),
+                "hc_match_total_check": result.total_check.to_dict()
+                if result.total_check
+                else False,
+            }
+        )
+        if state in ("matched", "accepted"):
+            bill._hc_release(touchless=state == "matched")
+        return state
+
+    @api.model
+    def _open_bills_domain(self):
+        return [
+            ("move_type", "in", ("in_invoice", "in_refund")),
+            ("state", "!=", "cancel"),
+            ("hc_match_state", "in", ("blocked", "matched", "accepted", "pending")),
+            ("payment_state", "not in", ("paid", "in_payment", "reversed")),
+        ]
+
+    @api.model
+    def _cron_rematch_open_bills(self, batch_size=200):
+        """Re-match open bills in batches (after tolerance, receipt or credit note changes).
+
+        Safe to run beside live traffic and to re-run: each batch commits with its
+        progress, and a re-match of an unchanged bill changes nothing.
+        """
+        bills = self.env["account.move"].search(self._open_bills_domain(), order="id")
+        commit = _auto_commit()
+        if commit:
+            self.env["ir.cron"]._commit_progress(remaining=len(bills))
+        for start in range(0, len(bills), batch_size):
+            batch = bills[start : start + batch_size]
+            self._match_bills(batch)
+            if commit and not self.env["ir.cron"]._commit_progress(len(batch)):
+                break

@@ -1,0 +1,65 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+
+TOLERANCE_FIELDS = ("qty_pct", "qty_abs", "price_pct", "price_abs", "total_pct", "total_abs")
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    hc_over_receipt_tolerance_pct = fields.Float(
+        related="company_id.hc_over_receipt_tolerance_pct", readonly=False
+    )
+    hc_expiry_warning_days = fields.Integer(
+        related="company_id.hc_expiry_warning_days", readonly=False
+    )
+    hc_accept_threshold = fields.Monetary(
+        related="company_id.hc_accept_threshold",
+        readonly=False,
+        currency_field="company_currency_id",
+    )
+    hc_autopost_matched = fields.Boolean(related="company_id.hc_autopost_matched", readonly=False)
+    # The company default tolerance is the company-scope hc.tolerance.rule: edited here
+    # and in the rules list, stored once.
+    hc_tol_qty_pct = fields.Float("Quantity tolerance (%)", digits=(16, 4))
+    hc_tol_qty_abs = fields.Float("Quantity tolerance (units)")
+    hc_tol_price_pct = fields.Float("Unit price tolerance (%)", digits=(16, 4))
+    hc_tol_price_abs = fields.Float("Unit price tolerance (amount)")
+    hc_tol_total_pct = fields.Float("Bill total tolerance (%)", digits=(16, 4))
+    hc_tol_total_abs = fields.Float("Bill total tolerance (amount)")
+    hc_tol_allow_over_receipt = fields.Boolean("Bill received quantities beyond the order")
+
+    def _hc_company_rule(self):
+        return self.env["hc.tolerance.rule"].search(
+            [("company_id", "=", self.company_id.id), ("scope", "=", "company")], limit=1
+        )
+
+    @api.model
+    def default_get(self, fields_list):
+        res = super().default_get(fields_list)
+        company = self.env.company
+        rule = self.env["hc.tolerance.rule"].search(
+            [("company_id", "=", company.id), ("scope", "=", "company")], limit=1
+        )
+        if rule:
+            for name in TOLERANCE_FIELDS:
+                if f"hc_tol_{name}" in fields_list:
+                    res[f"hc_tol_{name}"] = rule[name]
+            if "hc_tol_allow_over_receipt" in fields_list:
+                res["hc_tol_allow_over_receipt"] = rule.allow_over_receipt
+        return res
+
+    def set_values(self):
+        super().set_values()
+        vals = {name: self[f"hc_tol_{name}"] for name in TOLERANCE_FIELDS}
+        vals["allow_over_receipt"] = self.hc_tol_allow_over_receipt
+        rule = self._hc_company_rule()
+        if rule:
+            changed = {k: v for k, v in vals.items() if rule[k] != v}
+            if changed:
+                rule.write(changed)  # triggers the batch re-match cron, not a re-match here
+        elif any(vals.values()):
+            self.env["hc.tolerance.rule"].create(
+                dict(vals, company_id=self.company_id.id, name=self.company_id.name)
+            )

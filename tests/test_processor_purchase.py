@@ -1,0 +1,362 @@
+from pathlib import Path
+
+from odoo.tests import tagged
+
+from .common import HcCase
+
+VENDOR_GLN = "0614141000012"
+VENDOR = {"identifiers": [{"scheme": "GLN", "value": VENDOR_GLN}]}
+GLOVES = "00614141000418"
+GOWNS = "00614141000425"
+
+
+def _samples_dir():
+    path = Path(__file__).resolve().parents[2] / "shared" / "samples"
+    return path if path.is_dir() else None
+
+
+@tagged("post_install", "-at_install")
+class TestProcessorPurchase(HcCase):
+    # -- helpers ----------------------------------------------------------------------
+
+    def item_doc(self, gtin=GLOVES, description="Nitrile exam gloves, medium", **extra):
+        return dict(
+            {"gtin": gtin, "description": description, "uom": "EA", "vendor": VENDOR}, **extra
+        )
+
+    def setup_masters(self):
+        self.accept([self.vendor_doc()])
+        self.accept([self.item_doc(), self.item_doc(GOWNS, "Isolation gown")], doc_type="item")
+        self.process()
+        self.vendor = self.env["hc.partner.identifier"]._find_partner([("gln", VENDOR_GLN, "")])
+        Product = self.env["product.product"]
+        self.gloves = Product.search([("barcode", "=", GLOVES)])
+        self.gowns = Product.search([("barcode", "=", GOWNS)])
+        self.assertTrue(self.vendor and self.gloves and self.gowns)
+
+    def contract_doc(self, price="10.00", **extra):
+        return dict(
+            {
+                "contract_reference": "GPO-2026-17",
+                "vendor": VENDOR,
+                "item": {"gtin": GLOVES},
+                "price": price,
+                "currency": self.env.company.currency_id.name,
+                "uom": "EA",
+                "date_start": "2026-01-01",
+                "date_end": "2026-12-31",
+            },
+            **extra,
+        )
+
+    def po_doc(self, number="PO-1001", lines=None, **extra):
+        return dict(
+            {
+                "number": number,
+                "order_date": "2026-03-02",
+                "vendor": VENDOR,
+                "currency": self.env.company.currency_id.name,
+                "approval_status": "approved",
+                "lines": lines
+                or [
+                    {
+                        "line_number": "1",
+                        "item": {"gtin": GLOVES},
+                        "quantity": "100",
+                        "uom": "EA",
+                        "unit_price": "9.50",
+                        "requested_date": "2026-03-10",
+                    }
+                ],
+            },
+            **extra,
+        )
+
+    def order(self, number="PO-1001"):
+        return self.env["purchase.order"].search([("hc_source_ref", "=", number)])
+
+    def run_doc(self, doc, doc_type):
+        [(message, _status)] = self.accept([doc], doc_type=doc_type)
+        self.process()
+        return message
+
+    # -- contract prices ------------------------------------------------------------
+
+    def test_contract_price_created_updated_in_place(self):
+        self.setup_masters()
+        message = self.run_doc(self.contract_doc(min_quantity="10"), "contract_price")
+        self.assertEqual(message.state, "done", message.error_message)
+        info = self.env["product.supplierinfo"].search([("hc_contract_ref", "=", "GPO-2026-17")])
+        self.assertEqual(len(info), 1)
+        self.assertEqual(info.partner_id, self.vendor)
+        self.assertEqual(info.product_tmpl_id, self.gloves.product_tmpl_id)
+        self.assertEqual((info.price, info.min_qty), (10.0, 10.0))
+        self.assertEqual(str(info.date_start), "2026-01-01")
+        self.assertEqual(str(info.date_end), "2026-12-31")
+        self.assertEqual(info.currency_id, self.env.company.currency_id)
+        # same contract, item and start date: updated in place, never a second entry
+        message2 = self.run_doc(
+            self.contract_doc(price="9.00", min_quantity="10", date_end="2027-06-30"),
+            "contract_price",
+        )
+        self.assertEqual(message2.state, "done", message2.error_message)
+        again = self.env["product.supplierinfo"].search([("hc_contract_ref", "=", "GPO-2026-17")])
+        self.assertEqual(again, info)
+        self.assertEqual(info.price, 9.0)
+        self.assertEqual(str(info.date_end), "2027-06-30")
+        # a new validity period is its own entry
+        self.run_doc(
+            self.contract_doc(price="8.50", date_start="2028-01-01", date_end=None),
+            "contract_price",
+        )
+        infos = self.env["product.supplierinfo"].search([("hc_contract_ref", "=", "GPO-2026-17")])
+        self.assertEqual(len(infos), 2)
+
+    def test_contract_price_validity_on_po_date(self):
+        self.setup_masters()
+        self.run_doc(self.contract_doc(price="10.00", date_end="2026-02-28"), "contract_price")
+        self.run_doc(
+            self.contract_doc(price="8.00", date_start="2026-03-01", date_end=None),
+            "contract_price",
+        )
+        lookup = self.env["hc.processor.contract_price"]
+        unit = self.env.ref("uom.product_uom_unit")
+        args = (self.vendor, self.gloves)
+        rest = (5, unit, self.env.company.currency_id, self.env.company)
+        from datetime import date
+
+        self.assertEqual(lookup._contract_price(*args, date(2026, 2, 1), *rest)[1], 10.0)
+        self.assertEqual(lookup._contract_price(*args, date(2026, 3, 2), *rest)[1], 8.0)
+        self.assertIsNone(lookup._contract_price(*args, date(2025, 12, 31), *rest)[1])
+        # converted to the line's unit: a box of 10 costs ten units
+        box = self.env["uom.uom"].create(
+            {"name": "Box of 10", "relative_factor": 10, "relative_uom_id": unit.id}
+        )
+        price = lookup._contract_price(
+            *args, date(2026, 3, 2), 1, box, self.env.company.currency_id, self.env.company
+        )[1]
+        self.assertAlmostEqual(price, 80.0)
+
+    def test_contract_price_waits_for_its_item(self):
+        self.accept([self.vendor_doc()])
+        self.process()
+        message = self.run_doc(self.contract_doc(), "contract_price")
+        self.assertEqual(message.state, "waiting")
+        self.assertEqual(message.waiting_key, f"item:gtin={GLOVES}")
+        self.accept([self.item_doc()], doc_type="item")
+        self.process()
+        self.assertEqual(message.state, "done", "released when the item arrived")
+
+    # -- purchase orders -------------------------------------------------------------
+
+    def test_po_created_and_confirmed(self):
+        self.setup_masters()
+        message = self.run_doc(self.po_doc(), "purchase_order")
+        self.assertEqual(message.state, "done", message.error_message)
+        order = self.order()
+        self.assertEqual(order.name, "PO-1001")
+        self.assertEqual(order.partner_id, self.vendor)
+        self.assertEqual(order.hc_connector_id, self.connector)
+        self.assertEqual(order.state, "purchase")
+        line = order.order_line
+        self.assertEqual(
+            (line.product_id, line.product_qty, line.price_unit, line.hc_line_ref),
+            (self.gloves, 100.0, 9.5, "1"),
+        )
+        self.assertEqual(line.product_uom_id, self.env.ref("uom.product_uom_unit"))
+        self.assertEqual(str(line.date_planned.date()), "2026-03-10")
+        self.assertIn("purchase_order:PO-1001", message.natural_key)
+
+    def test_pending_po_stays_rfq_change_adds_line_then_cancel(self):
+        self.setup_masters()
+        self.run_doc(self.po_doc(approval_status="pending"), "purchase_order")
+        order = self.order()
+        self.assertEqual(order.state, "draft")
+        lines = [
+            dict(self.po_doc()["lines"][0], quantity="120"),
+            {
+                "line_number": "2",
+                "item": {"gtin": GOWNS},
+                "quantity": "30",
+                "uom": "EA",
+                "unit_price": "4.00",
+            },
+        ]
+        message = self.run_doc(self.po_doc(purpose="change", lines=lines), "purchase_order")
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(order.state, "purchase")
+        self.assertEqual(len(order.order_line), 2, "line 1 updated, line 2 added")
+        self.assertEqual(
+            order.order_line.sorted("hc_line_ref").mapped("product_qty"), [120.0, 30.0]
+        )
+        message = self.run_doc(self.po_doc(purpose="cancel"), "purchase_order")
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(order.state, "cancel")
+
+    def test_replaying_a_po_changes_nothing(self):
+        self.setup_masters()
+        message = self.run_doc(self.po_doc(), "purchase_order")
+        order = self.order()
+        before = (order.write_date, order.order_line.ids, order.order_line.write_date)
+        pickings = order.picking_ids.ids
+        message._replay("idempotency check")
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertIn("unchanged", message.result_summary)
+        self.assertEqual(self.order(), order)
+        self.assertEqual((order.order_line.ids, order.picking_ids.ids), (before[1], pickings))
+        self.assertEqual(self.env["purchase.order"].search_count([("name", "=", "PO-1001")]), 1)
+
+    def test_po_before_its_vendor_waits_then_released(self):
+        message = self.run_doc(self.po_doc(), "purchase_order")
+        self.assertEqual(message.state, "waiting")
+        self.assertEqual(message.waiting_key, f"vendor:gln={VENDOR_GLN}")
+        self.setup_masters()
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(self.order().state, "purchase")
+
+    def test_unknown_item_dead_with_exception_and_no_po(self):
+        self.setup_masters()
+        lines = [
+            self.po_doc()["lines"][0],
+            {
+                "line_number": "2",
+                "item": {"buyer_part_number": "NOPE-1"},
+                "quantity": "1",
+                "uom": "EA",
+                "unit_price": "1",
+            },
+        ]
+        message = self.run_doc(self.po_doc(lines=lines), "purchase_order")
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.error_code, "unknown_item")
+        self.assertFalse(self.order(), "no half-applied order")
+        exc = self.env["hc.exception"].search([("message_id", "=", message.id)])
+        self.assertEqual(exc.exception_type, "unknown_item")
+        self.assertIn("NOPE-1", exc.name)
+
+    def test_contract_price_mismatch_flagged(self):
+        self.setup_masters()
+        self.run_doc(self.contract_doc(price="9.00"), "contract_price")
+        message = self.run_doc(self.po_doc(), "purchase_order")
+        self.assertEqual(message.state, "done", message.error_message)
+        order = self.order()
+        self.assertEqual(order.state, "purchase", "the order is still created")
+        exc = self.env["hc.exception"].search(
+            [("res_model", "=", "purchase.order"), ("res_id", "=", order.id)]
+        )
+        self.assertEqual(exc.exception_type, "contract_price_mismatch")
+        self.assertEqual(exc.details["contract_price"], 9.0)
+        # a change order back within the contract resolves it
+        lines = [dict(self.po_doc()["lines"][0], unit_price="9.00")]
+        self.run_doc(self.po_doc(purpose="change", lines=lines), "purchase_order")
+        self.assertEqual(exc.state, "resolved")
+
+    def test_po_within_contract_not_flagged(self):
+        self.setup_masters()
+        self.run_doc(self.contract_doc(price="9.50"), "contract_price")
+        self.run_doc(self.po_doc(), "purchase_order")
+        self.assertFalse(
+            self.env["hc.exception"].search([("exception_type", "=", "contract_price_mismatch")])
+        )
+
+    # -- acknowledgments -------------------------------------------------------------
+
+    def ack_doc(self, **extra):
+        return dict(
+            {
+                "po_number": "PO-1001",
+                "ack_number": "ACK-1",
+                "ack_date": "2026-03-03",
+                "status": "accepted_with_changes",
+                "lines": [
+                    {
+                        "line_number": "1",
+                        "status": "change",
+                        "quantity": "80",
+                        "unit_price": "9.75",
+                        "scheduled_date": "2026-03-14",
+                        "reason": "allocation",
+                    }
+                ],
+            },
+            **extra,
+        )
+
+    def test_ack_applies_changes_with_history(self):
+        self.setup_masters()
+        self.run_doc(self.po_doc(), "purchase_order")
+        order = self.order()
+        message = self.run_doc(self.ack_doc(), "po_ack")
+        self.assertEqual(message.state, "done", message.error_message)
+        line = order.order_line
+        self.assertEqual((line.product_qty, line.price_unit), (80.0, 9.75))
+        self.assertEqual(str(line.date_planned.date()), "2026-03-14")
+        self.assertEqual(order.hc_ack_state, "changed")
+        hist = order.hc_ack_line_ids
+        self.assertEqual(len(hist), 1)
+        self.assertEqual((hist.old_qty, hist.new_qty), (100.0, 80.0))
+        self.assertEqual((hist.old_price, hist.new_price), (9.5, 9.75))
+        self.assertTrue(hist.changed)
+        self.assertIn("ACK-1", order.message_ids[0].body)
+        # applied once: processing it again changes nothing
+        message._replay("idempotency check")
+        self.process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(len(order.hc_ack_line_ids), 1)
+
+    def test_ack_before_its_po_waits(self):
+        self.setup_masters()
+        message = self.run_doc(self.ack_doc(), "po_ack")
+        self.assertEqual(message.state, "waiting")
+        self.assertEqual(message.waiting_key, "purchase_order:PO-1001")
+        self.run_doc(self.po_doc(), "purchase_order")
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(self.order().order_line.product_qty, 80.0)
+
+    # -- X12 850 ----------------------------------------------------------------------
+
+    def test_x12_850_sample(self):
+        samples = _samples_dir()
+        if not samples or not (samples / "x12_850_node-x12.edi").is_file():
+            self.skipTest("shared samples folder absent")
+        raw = (samples / "x12_850_node-x12.edi").read_bytes()
+        vendor = {"identifiers": [{"scheme": "DUNS", "value": "999999999"}]}
+        self.accept(
+            [
+                self.vendor_doc(
+                    gln="0614141000029",
+                    name="Widget Supply",
+                    identifiers=[{"scheme": "DUNS", "value": "999999999"}],
+                )
+            ]
+        )
+        items = [
+            ("065322-117", "SMALL WIDGET"),
+            ("066850-116", "MEDIUM WIDGET"),
+            ("060733-110", "LARGE WIDGET"),
+            ("065308-116", "NANO WIDGET"),
+            ("065374-118", "BLUE WIDGET"),
+            ("067504-118", "ORANGE WIDGET"),
+        ]
+        self.accept(
+            [
+                {"buyer_part_number": bpn, "description": name, "uom": "EA", "vendor": vendor}
+                for bpn, name in items
+            ],
+            doc_type="item",
+        )
+        self.process()
+        doc_type = self.doc_types.filtered(lambda d: d.code == "purchase_order")
+        [(message, _s)] = self.Inbox._accept(
+            self.connector, doc_type, self.company, "application/edi-x12", [raw]
+        )
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        order = self.order("08292233294")
+        self.assertEqual(order.name, "08292233294")
+        self.assertEqual(len(order.order_line), 6)
+        self.assertEqual(order.state, "purchase")
+        self.assertAlmostEqual(order.amount_untaxed, 13045.94, places=2)

@@ -1,0 +1,137 @@
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+
+
+class HcExceptionResolveWizard(models.TransientModel):
+    """What an AP clerk does with an exception: one decision, a reason, the audit trail.
+
+    Accepting a variance is the sensitive decision: a reason is required, above the
+    company's threshold only an AP manager may accept, and never the person who created
+    or last changed the bill (segregation of duties).  Every decision re-runs the
+    three-way match of the bills concerned.
+    """
+
+    _name = "hc.exception.resolve.wizard"
+    _description = "Resolve exceptions"
+
+    exception_ids = fields.Many2many("hc.exception", string="Exceptions", required=True)
+    action = fields.Selection(
+        [
+            ("accept", "Accept the variance"),
+            ("credit_note", "Request a credit note"),
+            ("reject", "Reject the bill"),
+            ("reassign", "Reassign"),
+            ("wait_receipt", "Wait for the receipt"),
+        ],
+        required=True,
+        default="accept",
+    )
+    reason = fields.Text()
+    owner_id = fields.Many2one("res.users", string="New owner")
+    queue_id = fields.Many2one("hc.exception.queue", string="New queue")
+    amount = fields.Monetary(compute="_compute_amount", currency_field="currency_id")
+    currency_id = fields.Many2one("res.currency", compute="_compute_amount")
+    needs_manager = fields.Boolean(compute="_compute_amount")
+
+    @api.depends("exception_ids")
+    def _compute_amount(self):
+        for wizard in self:
+            wizard.amount = sum(wizard.exception_ids.mapped("amount"))
+            wizard.currency_id = (
+                wizard.exception_ids.currency_id[:1] or self.env.company.currency_id
+            )
+            wizard.needs_manager = any(
+                exc.amount > exc.company_id.hc_accept_threshold for exc in wizard.exception_ids
+            )
+
+    def _check_can_accept(self):
+        user = self.env.user
+        for exc in self.exception_ids:
+            bill = exc.move_id
+            if bill and user in (bill.create_uid | bill.hc_last_changed_by_id):
+                raise AccessError(
+                    _(
+                        "Segregation of duties: you created or last changed bill %s, so "
+                        "someone else must accept its variance.",
+                        bill.display_name,
+                    )
+                )
+            if exc.amount > exc.company_id.hc_accept_threshold and not user.has_group(
+                "healthcare_p2p_integration.group_hc_ap_manager"
+            ):
+                raise AccessError(
+                    _(
+                        "%(amount)s is above the %(threshold)s acceptance threshold: an AP "
+                        "manager must accept this variance.",
+                        amount=exc.amount,
+                        threshold=exc.company_id.hc_accept_threshold,
+                    )
+                )
+
+    def action_confirm(self):
+        self.ensure_one()
+        exceptions = self.exception_ids.filtered(lambda e: e.state not in ("resolved", "cancelled"))
+        if not exceptions:
+            raise UserError(_("These exceptions are already closed."))
+        reason = (self.reason or "").strip()
+        if self.action in ("accept", "reject", "credit_note") and not reason:
+            raise UserError(_("Give a reason: it is kept in the audit trail."))
+        bills = exceptions.move_id
+        if self.action == "accept":
+            self._check_can_accept()
+            exceptions._resolve("accept", reason)
+        elif self.action == "reject":
+            exceptions._resolve("reject", reason)
+            for bill in bills.filtered(lambda b: b.state != "cancel"):
+                if bill.state == "posted":
+                    bill.button_draft()
+                bill.button_cancel()
+                bill.message_post(body=_("Bill rejected: %s", reason))
+        elif self.action == "credit_note":
+            exceptions.write({"state": "waiting", "resolution": reason})
+            self.env["hc.audit.log"]._log(
+                "credit_note_requested",
+                exceptions[:1],
+                reason=reason,
+                data={"exceptions": exceptions.ids},
+            )
+            for bill in bills:
+                bill.message_post(body=_("Credit note requested from the vendor: %s", reason))
+        elif self.action == "wait_receipt":
+            exceptions.write(
+                {"state": "waiting", "resolution": reason or _("Waiting for the receipt.")}
+            )
+            self.env["hc.audit.log"]._log(
+                "wait_receipt", exceptions[:1], reason=reason, data={"exceptions": exceptions.ids}
+            )
+        elif self.action == "reassign":
+            if not (self.owner_id or self.queue_id):
+                raise UserError(_("Choose the new owner or queue."))
+            vals = {"state": "in_progress"}
+            if self.queue_id:
+                vals["queue_id"] = self.queue_id.id
+            if self.owner_id:
+                vals["owner_id"] = self.owner_id.id
+            exceptions.write(vals)
+            exceptions.activity_ids.write(
+                {"user_id": (self.owner_id or self.queue_id.manager_id).id}
+            )
+            self.env["hc.audit.log"]._log(
+                "exception_reassigned",
+                exceptions[:1],
+                reason=reason,
+                data={
+                    "exceptions": exceptions.ids,
+                    "owner": self.owner_id.id,
+                    "queue": self.queue_id.id,
+                },
+            )
+        if bills and self.action in ("accept", "wait_receipt", "credit_note"):
+            self.env["hc.three.way.match"]._match_bills(
+                bills.filtered(lambda b: b.state != "cancel")
+            )
+        return {"type": "ir.actions.act_window_close"}
