@@ -48,9 +48,9 @@ def ensure_database(args):
     ]
     if "1" not in listed.stdout:
         print(f"creating database {BENCH_DB} (once)", flush=True)
-        sh([*odoo, "-i", args.module])
+        sh([*odoo, "-i", f"{args.module},account_edi_ubl_cii"])
     else:
-        sh([*odoo, "-u", args.module])
+        sh([*odoo, "-u", args.module, "-i", "account_edi_ubl_cii"])
 
 
 def bootstrap_connector(args):
@@ -144,6 +144,65 @@ def vendor(i, run):
     }
 
 
+def bench_documents(args, what, count):
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "documents.py")
+    out = sh([args.python, script, args.config, BENCH_DB, what, str(count)], cwd=args.odoo_src)
+    line = [row for row in out.stdout.splitlines() if row.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT ") :])
+
+
+def run_documents(args):
+    print("measuring invoice processing and matching (in-process, crons off)...", flush=True)
+    if args.skip_documents:
+        return None
+    return {
+        "native": bench_documents(args, "native", args.invoices),
+        "pipeline1": bench_documents(args, "pipeline1", args.invoices),
+        "pipeline2": bench_documents(args, "pipeline2", args.invoices),
+        "match": bench_documents(args, "match", args.match_bills),
+    }
+
+
+def print_documents(d):
+    if not d:
+        return
+    native = d["native"]["invoices"] / d["native"]["seconds"]
+    p1 = d["pipeline1"]["invoices"] / d["pipeline1"]["seconds"]
+    p2 = d["pipeline2"]["invoices"] / d["pipeline2"]["seconds"]
+    print()
+    print(
+        f"Invoice processing - {d['native']['invoices']} UBL invoices of 3 lines each, same files both ways"
+    )
+    print(f"{'measure':52} {'value':>10} {'native':>10} {'ratio':>7}")
+    print(f"{'Odoo native UBL import (account_edi_ubl_cii) inv/s':52} {native:10.2f}")
+    print(f"{'  ms per invoice':52} {1000 / native:10.1f}")
+    print(
+        f"{'inbox -> draft bill + PO link + match, 1 worker inv/s':52} {p1:10.2f} {native:10.2f} {p1 / native:7.2f}"
+    )
+    print(f"{'same, 2 workers inv/s':52} {p2:10.2f} {native:10.2f} {p2 / native:7.2f}")
+    print(f"{'scaling efficiency 1 -> 2 workers':52} {p2 / p1 / 2:10.2f}")
+    print(
+        f"{'SQL queries per invoice (pipeline, 1 worker)':52} {d['pipeline1']['queries_per_invoice']:10.1f} "
+        f"{d['native']['queries_per_invoice']:10.1f}"
+    )
+    print(
+        f"message states: 1 worker {d['pipeline1']['states']}, 2 workers {d['pipeline2']['states']}; "
+        f"bills {d['pipeline1']['bills']} + {d['pipeline2']['bills']}, matched {d['pipeline1']['matched']} + {d['pipeline2']['matched']}"
+    )
+    m = d["match"]
+    print()
+    print(f"Three-way match - {m['bills']} bills of {m['lines_per_bill']} lines")
+    for size, row in m["batches"].items():
+        print(
+            f"  batch of {int(size):4d}: {row['queries_per_bill']:6.1f} queries/bill, {row['seconds_per_bill'] * 1000:7.1f} ms/bill"
+        )
+    if "rest_bills_per_second" in m:
+        print(
+            f"  remaining bills in batches of 100: {m['rest_bills_per_second']:.1f} bills/s; matched {m['matched']}/{m['bills']}"
+        )
+    print("target (invoices >= 3x native):", "met" if p1 >= 3 * native else "NOT met")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--odoo-src", required=True)
@@ -153,10 +212,18 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--invoices", type=int, default=60)
+    parser.add_argument("--match-bills", type=int, default=1000)
+    parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--skip-documents", action="store_true")
     args = parser.parse_args()
 
     ensure_database(args)
     key = bootstrap_connector(args)
+    documents = run_documents(args)
+    if args.skip_api:
+        print_documents(documents)
+        return 0
     server = start_server(args)
     run = str(int(time.time()))
     base = f"http://127.0.0.1:{PORT}"
@@ -234,6 +301,7 @@ def main():
         "targets (POST >= 60% of /web/health, batch >= 1,000 docs/s):",
         "met" if targets else "NOT met",
     )
+    print_documents(documents)
     return 0 if not (health[3] or post[3] or batch_errors) else 1
 
 

@@ -13,7 +13,10 @@ import psycopg2
 from odoo import http
 from odoo.http import request
 
+from ..formats import x12
+from ..formats.errors import ParseError
 from ..pipeline.intake import IntakeError
+from ..pipeline.intake import negotiate_quietly
 from ..pipeline.intake import split_request
 from ..pipeline.openapi import build as build_openapi
 
@@ -24,9 +27,18 @@ HARD_MAX_BYTES = 64 * 1024 * 1024
 BEARER_RE = re.compile(r"^bearer\s+(\S+)$", re.IGNORECASE)
 
 
-def _error(status, code, message, fields=None, headers=None):
-    body = {"error": {"code": code, "message": message, "fields": fields or []}}
+def _error(status, code, message, fields=None, headers=None, **extra):
+    body = {"error": {"code": code, "message": message, "fields": fields or []}, **extra}
     return request.make_json_response(body, status=status, headers=headers)
+
+
+def _functional_ack(body, accepted):
+    """The 997/999 answering an X12 interchange, or None when not even its ISA reads."""
+    try:
+        interchange = x12.read_interchange(body, strict=False)
+        return x12.functional_ack(interchange, accepted).decode("latin-1")
+    except ParseError:
+        return None
 
 
 class HcApiController(http.Controller):
@@ -123,7 +135,17 @@ class HcApiController(http.Controller):
                 connector.max_batch_documents,
             )
         except IntakeError as exc:
-            return _error(exc.status, exc.code, exc.message, exc.fields)
+            extra = {}
+            if (
+                exc.status == 400
+                and negotiate_quietly(
+                    doc_type.code, request.httprequest.headers.get("Content-Type")
+                )
+                == "x12"
+            ):
+                # EDI partners expect a functional acknowledgment rejecting the interchange
+                extra["functional_ack"] = _functional_ack(body, accepted=False)
+            return _error(exc.status, exc.code, exc.message, exc.fields, **extra)
 
         key = request.httprequest.headers.get("Idempotency-Key")
         if key is not None and not (0 < len(key) <= 200):
@@ -172,6 +194,7 @@ class HcApiController(http.Controller):
                 }
             results.append(entry)
 
+        extra = {"functional_ack": _functional_ack(body, accepted=True)} if fmt == "x12" else {}
         if not batch:
             entry = results[0]
             if entry["status"] == "rejected":
@@ -187,7 +210,7 @@ class HcApiController(http.Controller):
             message = outcome[0][0]
             status = 202 if entry["status"] == "created" else 200
             return request.make_json_response(
-                dict(message._api_status(), duplicate=entry["status"] == "duplicate"),
+                dict(message._api_status(), duplicate=entry["status"] == "duplicate", **extra),
                 status=status,
                 headers=[("Location", f"{PREFIX}/messages/{message.id}")],
             )
@@ -197,7 +220,8 @@ class HcApiController(http.Controller):
         }
         status = 202 if counts["created"] or counts["duplicate"] else 422
         return request.make_json_response(
-            {"documents": len(results), "counts": counts, "results": results}, status=status
+            {"documents": len(results), "counts": counts, "results": results, **extra},
+            status=status,
         )
 
     @http.route(

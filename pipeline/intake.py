@@ -72,6 +72,14 @@ def negotiate(doc_type, content_type):
     return fmt
 
 
+def negotiate_quietly(doc_type, content_type):
+    """The format key for a Content-Type, or None when it is not accepted."""
+    try:
+        return negotiate(doc_type, content_type)
+    except IntakeError:
+        return None
+
+
 def _depth(value, level=0):
     if level > MAX_JSON_DEPTH:
         return level

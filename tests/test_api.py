@@ -211,3 +211,95 @@ class TestOpenApi(HcCase, HttpCase):
         # every document type's schema is published and names its required fields
         vendor = doc["components"]["schemas"]["Vendor"]
         self.assertIn("identifiers", vendor["required"])
+
+
+X12_850 = [
+    "BEG*00*SA*PO-{n}**20250301",
+    "CUR*BY*USD",
+    "N1*BY*General Hospital*UL*0614141000005",
+    "N1*SE*Acme Medical*1*123456789",
+    "PO1*1*10*EA*25.50**VP*GL-100*UK*00614141000029",
+    "PID*F****Nitrile gloves M",
+    "CTT*1",
+]
+
+
+def x12_interchange(sets, se_count_fix=0):
+    isa = "*".join(
+        [
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            "ZZ",
+            "HOSPITAL".ljust(15),
+            "ZZ",
+            "VENDOR".ljust(15),
+            "250301",
+            "1200",
+            "U",
+            "00401",
+            "000000101",
+            "0",
+            "P",
+            ">",
+        ]
+    )
+    segs = [isa, "GS*PO*HOSPITAL*VENDOR*20250301*1200*77*X*004010"]
+    for index, body in enumerate(sets, start=1):
+        tx = [f"ST*850*{index:04d}", *body]
+        segs += [*tx, f"SE*{len(tx) + 1 + se_count_fix}*{index:04d}"]
+    segs += [f"GE*{len(sets)}*77", "IEA*1*000000101"]
+    return ("~\n".join(segs) + "~\n").encode()
+
+
+@tagged("post_install", "-at_install")
+class TestApiStandardFormats(HcCase, HttpCase):
+    def post(self, endpoint, body, content_type):
+        return self.url_open(
+            f"/api/hc/v1/{endpoint}",
+            data=body,
+            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": content_type},
+            method="POST",
+        )
+
+    def test_x12_interchange_is_a_batch_with_a_997(self):
+        sets = [[s.format(n=n) for s in X12_850] for n in (1, 2)]
+        response = self.post("purchase-orders", x12_interchange(sets), "application/edi-x12")
+        self.assertEqual(response.status_code, 202, response.text)
+        body = response.json()
+        self.assertEqual(body["counts"]["created"], 2, "one message per transaction set")
+        self.assertIn("AK1*PO*77", body["functional_ack"])
+        self.assertIn("AK9*A*2*2*2", body["functional_ack"])
+        messages = self.Inbox.browse([r["id"] for r in body["results"]])
+        self.assertEqual(set(messages.mapped("content_type")), {"application/edi-x12"})
+        self.assertTrue(
+            all(
+                b"ST*850" in self.env["hc.inbox.message"].browse(m.id).payload_text().encode()
+                for m in messages
+            )
+        )
+
+    def test_broken_interchange_is_400_with_a_rejecting_997(self):
+        sets = [[s.format(n=3) for s in X12_850]]
+        response = self.post(
+            "purchase-orders", x12_interchange(sets, se_count_fix=5), "application/edi-x12"
+        )
+        self.assertEqual(response.status_code, 400, response.text)
+        body = response.json()
+        self.assertTrue(body["error"]["code"].startswith("x12_"))
+        self.assertIn("AK9*R", body["functional_ack"])
+
+    def test_csv_vendor_batch(self):
+        csv = (
+            b"source_id,name,gln,city,country_code\n"
+            b"V-1,Owens & Minor,0614141000029,Mechanicsville,US\n"
+            b"V-2,Cardinal Health,0614141000036,Dublin,US\n"
+        )
+        response = self.post("vendors", csv, "text/csv")
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(response.json()["counts"]["created"], 2)
+        self.process()
+        names = self.Inbox.browse([r["id"] for r in response.json()["results"]]).mapped("state")
+        self.assertEqual(names, ["done", "done"])

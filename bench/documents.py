@@ -1,0 +1,323 @@
+"""In-process benchmarks of document processing and matching (run by bench/run.py).
+
+- invoices (3 lines, UBL 2.1 / PEPPOL BIS 3) from inbox to draft bill, with PO linking and
+  the three-way match, 1 and 2 workers, next to Odoo's own UBL import
+  (``account_edi_ubl_cii``: ``account.journal._create_document_from_attachment``) of the
+  same files in the same run;
+- SQL queries per processed invoice and per matched bill, and bills matched per second,
+  for growing batch sizes (the query count per bill must not grow with the batch).
+
+Usage: python bench/documents.py <odoo.conf> <database> <what> [args]; prints JSON.
+"""
+
+import json
+import multiprocessing
+import sys
+import time
+
+import odoo
+import odoo.api
+import odoo.modules
+import odoo.service
+import odoo.sql_db
+import odoo.tools
+from odoo.fields import Command
+from odoo.modules.registry import Registry
+
+GLN = "5790000435951"
+GTINS = ["05412345000013", "05412345000020", "05412345000037"]
+
+
+def ubl_invoice(number, po_name, prices):
+    lines = "".join(
+        f"""
+  <cac:InvoiceLine>
+    <cbc:ID>{i + 1}</cbc:ID>
+    <cbc:InvoicedQuantity unitCode="C62">10</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="USD">{10 * price:.2f}</cbc:LineExtensionAmount>
+    <cac:OrderLineReference><cbc:LineID>{i + 1}</cbc:LineID></cac:OrderLineReference>
+    <cac:Item>
+      <cbc:Name>Item {i + 1}</cbc:Name>
+      <cac:StandardItemIdentification><cbc:ID schemeID="0160">{GTINS[i]}</cbc:ID></cac:StandardItemIdentification>
+      <cac:ClassifiedTaxCategory><cbc:ID>E</cbc:ID><cbc:Percent>0</cbc:Percent>
+        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>
+    </cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="USD">{price:.2f}</cbc:PriceAmount></cac:Price>
+  </cac:InvoiceLine>"""
+        for i, price in enumerate(prices)
+    )
+    total = sum(10 * p for p in prices)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+         xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+         xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>
+  <cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>
+  <cbc:ID>{number}</cbc:ID>
+  <cbc:IssueDate>2026-11-20</cbc:IssueDate>
+  <cbc:DueDate>2026-12-20</cbc:DueDate>
+  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
+  <cbc:DocumentCurrencyCode>USD</cbc:DocumentCurrencyCode>
+  <cac:OrderReference><cbc:ID>{po_name}</cbc:ID></cac:OrderReference>
+  <cac:AccountingSupplierParty><cac:Party>
+    <cbc:EndpointID schemeID="0088">{GLN}</cbc:EndpointID>
+    <cac:PartyIdentification><cbc:ID schemeID="0088">{GLN}</cbc:ID></cac:PartyIdentification>
+    <cac:PartyName><cbc:Name>Bench Medical Supply</cbc:Name></cac:PartyName>
+    <cac:PostalAddress><cbc:CityName>Springfield</cbc:CityName>
+      <cac:Country><cbc:IdentificationCode>US</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
+    <cac:PartyLegalEntity><cbc:RegistrationName>Bench Medical Supply</cbc:RegistrationName></cac:PartyLegalEntity>
+  </cac:Party></cac:AccountingSupplierParty>
+  <cac:AccountingCustomerParty><cac:Party>
+    <cbc:EndpointID schemeID="0088">5790000435968</cbc:EndpointID>
+    <cac:PartyName><cbc:Name>General Hospital</cbc:Name></cac:PartyName>
+    <cac:PostalAddress><cac:Country><cbc:IdentificationCode>US</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
+    <cac:PartyLegalEntity><cbc:RegistrationName>General Hospital</cbc:RegistrationName></cac:PartyLegalEntity>
+  </cac:Party></cac:AccountingCustomerParty>
+  <cac:TaxTotal><cbc:TaxAmount currencyID="USD">0.00</cbc:TaxAmount>
+    <cac:TaxSubtotal><cbc:TaxableAmount currencyID="USD">{total:.2f}</cbc:TaxableAmount>
+      <cbc:TaxAmount currencyID="USD">0.00</cbc:TaxAmount>
+      <cac:TaxCategory><cbc:ID>E</cbc:ID><cbc:Percent>0</cbc:Percent>
+        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal></cac:TaxTotal>
+  <cac:LegalMonetaryTotal>
+    <cbc:LineExtensionAmount currencyID="USD">{total:.2f}</cbc:LineExtensionAmount>
+    <cbc:TaxExclusiveAmount currencyID="USD">{total:.2f}</cbc:TaxExclusiveAmount>
+    <cbc:TaxInclusiveAmount currencyID="USD">{total:.2f}</cbc:TaxInclusiveAmount>
+    <cbc:PayableAmount currencyID="USD">{total:.2f}</cbc:PayableAmount>
+  </cac:LegalMonetaryTotal>{lines}
+</Invoice>""".encode()
+
+
+def env_for(cr):
+    return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+
+
+def setup_fixtures(env, count, lines_per_po=3, tag="inv"):
+    """Vendor, products, and ``count`` confirmed and received POs (not timed)."""
+    usd = env.ref("base.USD")
+    usd.active = True
+    vendor = env["hc.partner.identifier"]._find_partner([("gln", GLN, "")])
+    if not vendor:
+        vendor = env["res.partner"].create(
+            {
+                "name": "Bench Medical Supply",
+                "is_company": True,
+                "supplier_rank": 1,
+                "global_location_number": GLN,
+            }
+        )
+        env["hc.partner.identifier"].create(
+            {"partner_id": vendor.id, "scheme": "gln", "value": GLN}
+        )
+    products = env["product.product"]
+    for i, gtin in enumerate(
+        GTINS + [f"0541234500{n:04d}" for n in range(lines_per_po - len(GTINS))]
+    ):
+        product = env["product.product"].search([("barcode", "=", gtin)], limit=1) or env[
+            "product.product"
+        ].create(
+            {
+                "name": f"Bench item {i}",
+                "barcode": gtin,
+                "is_storable": True,
+                "purchase_method": "receive",
+                "supplier_taxes_id": [Command.clear()],
+            }
+        )
+        products |= product
+    pos = env["purchase.order"]
+    run = int(time.time() * 1000) % 10**9
+    for n in range(count):
+        po = env["purchase.order"].create(
+            {
+                "name": f"BENCH-{tag}-{run}-{n}",
+                "partner_id": vendor.id,
+                "currency_id": usd.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": p.id,
+                            "product_qty": 10,
+                            "price_unit": 5.0 + i,
+                            "tax_ids": [Command.clear()],
+                            "hc_line_ref": str(i + 1),
+                        }
+                    )
+                    for i, p in enumerate(products[:lines_per_po])
+                ],
+            }
+        )
+        po.button_confirm()
+        picking = po.picking_ids[:1]
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.with_context(skip_backorder=True).button_validate()
+        pos |= po
+    env["hc.tolerance.rule"].search(
+        [("company_id", "=", env.company.id), ("scope", "=", "company")]
+    ) or env["hc.tolerance.rule"].create(
+        {"name": "Bench default", "company_id": env.company.id, "price_pct": 1.0, "total_pct": 1.0}
+    )
+    env.company.hc_autopost_matched = False  # measure up to the draft bill and its verdict
+    return vendor, pos
+
+
+def native_import(conf, db, count):
+    with Registry(db).cursor() as cr:
+        env = env_for(cr)
+        _vendor, pos = setup_fixtures(env, count, tag="native")
+        cr.commit()
+        journal = env["account.journal"].search(
+            [("type", "=", "purchase"), ("company_id", "=", env.company.id)], limit=1
+        )
+        files = [ubl_invoice(f"N-{po.name}", po.name, [5.0, 6.0, 7.0]) for po in pos]
+        start = time.perf_counter()
+        queries = cr.sql_log_count
+        for n, data in enumerate(files):
+            attachment = env["ir.attachment"].create(
+                {"name": f"native-{n}.xml", "raw": data, "mimetype": "application/xml"}
+            )
+            moves = journal.with_context(
+                default_move_type="in_invoice"
+            )._create_document_from_attachment(attachment.ids)
+            assert moves and moves.invoice_line_ids, "native import produced no bill"
+            cr.commit()
+        elapsed = time.perf_counter() - start
+        return {
+            "invoices": count,
+            "seconds": elapsed,
+            "queries_per_invoice": (cr.sql_log_count - queries) / count,
+        }
+
+
+def _drain(db, lane_id, out):
+    odoo.sql_db.close_all()
+    with Registry(db).cursor() as cr:
+        env = env_for(cr)
+        queries = cr.sql_log_count
+        env["hc.inbox.message"]._cron_process_lane(lane_id)
+        cr.commit()
+        out.put(cr.sql_log_count - queries)
+
+
+def pipeline_import(conf, db, count, workers):
+    with Registry(db).cursor() as cr:
+        env = env_for(cr)
+        _vendor, pos = setup_fixtures(env, count, tag=f"p{workers}")
+        connector = env["hc.connector"].search([("code", "=", "bench")])
+        doc_type = env["hc.document.type"].search([("code", "=", "invoice")])
+        lane = connector._lane_for(doc_type)
+        lane.batch_size = 20
+        files = [ubl_invoice(f"P{workers}-{po.name}", po.name, [5.0, 6.0, 7.0]) for po in pos]
+        results = env["hc.inbox.message"]._accept(
+            connector, doc_type, env.company, "application/xml", files
+        )
+        ids = [m.id for m, _s in results]
+        cr.commit()
+        lane_id = lane.id
+    # Forked workers must not share the parent's pooled connections.
+    odoo.sql_db.close_all()
+    queue = multiprocessing.Queue()
+    start = time.perf_counter()
+    procs = [
+        multiprocessing.Process(target=_drain, args=(db, lane_id, queue)) for _i in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    elapsed = time.perf_counter() - start
+    queries = sum(queue.get(timeout=10) for _p in procs)
+    with Registry(db).cursor() as cr:
+        env = env_for(cr)
+        messages = env["hc.inbox.message"].browse(ids)
+        states = {}
+        for m in messages:
+            states[m.state] = states.get(m.state, 0) + 1
+        bills = env["account.move"].search([("hc_message_id", "in", ids)])
+        matched = sum(1 for b in bills if b.hc_match_state == "matched")
+    return {
+        "invoices": count,
+        "workers": workers,
+        "seconds": elapsed,
+        "states": states,
+        "bills": len(bills),
+        "matched": matched,
+        "queries_per_invoice": queries / count,
+    }
+
+
+def match_bench(conf, db, count, lines=5):
+    with Registry(db).cursor() as cr:
+        env = env_for(cr)
+        vendor, pos = setup_fixtures(env, count, lines_per_po=lines, tag="match")
+        bills = env["account.move"]
+        for po in pos:
+            bills |= env["account.move"].create(
+                {
+                    "move_type": "in_invoice",
+                    "partner_id": vendor.id,
+                    "invoice_date": "2026-11-20",
+                    "ref": f"M-{po.name}",
+                    "currency_id": po.currency_id.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": pol.product_id.id,
+                                "quantity": pol.product_qty,
+                                "price_unit": pol.price_unit,
+                                "purchase_line_id": pol.id,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                        for pol in po.order_line
+                    ],
+                }
+            )
+        cr.commit()
+        service = env["hc.three.way.match"]
+        out = {"bills": count, "lines_per_bill": lines, "batches": {}}
+        done = 0
+        start_all = time.perf_counter()
+        for size in (1, 10, 100):
+            if done + size > len(bills):
+                break
+            batch = bills[done : done + size]
+            env.invalidate_all()
+            q = cr.sql_log_count
+            t = time.perf_counter()
+            service._match_bills(batch)
+            cr.commit()
+            out["batches"][size] = {
+                "queries_per_bill": (cr.sql_log_count - q) / size,
+                "seconds_per_bill": (time.perf_counter() - t) / size,
+            }
+            done += size
+        rest = bills[done:]
+        t = time.perf_counter()
+        for start in range(0, len(rest), 100):
+            env.invalidate_all()
+            service._match_bills(rest[start : start + 100])
+            cr.commit()
+        if rest:
+            out["rest_bills_per_second"] = len(rest) / (time.perf_counter() - t)
+        out["all_seconds"] = time.perf_counter() - start_all
+        out["matched"] = sum(1 for b in bills if b.hc_match_state == "matched")
+        return out
+
+
+def main():
+    conf, db, what = sys.argv[1:4]
+    count = int(sys.argv[4]) if len(sys.argv) > 4 else 50
+    odoo.tools.config.parse_config(["-c", conf, "--log-level=warn"])
+    odoo.tools.config["log_db"] = False
+    if what == "native":
+        result = native_import(conf, db, count)
+    elif what.startswith("pipeline"):
+        result = pipeline_import(conf, db, count, int(what[-1]))
+    else:
+        result = match_bench(conf, db, count)
+    print("RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
