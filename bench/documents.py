@@ -87,6 +87,15 @@ def ubl_invoice(number, po_name, prices):
 </Invoice>""".encode()
 
 
+RUN_SALT = int(time.time()) % 997
+
+
+def _price(n, i):
+    """Distinct amounts per invoice and per run, as real invoices have: same-amount bills
+    of one vendor within a week are duplicate suspects (and would be flagged)."""
+    return round(5.0 + i + ((RUN_SALT * 1000 + n) % 99991) / 100, 2)
+
+
 def env_for(cr):
     return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
 
@@ -137,7 +146,7 @@ def setup_fixtures(env, count, lines_per_po=3, tag="inv"):
                         {
                             "product_id": p.id,
                             "product_qty": 10,
-                            "price_unit": 5.0 + i,
+                            "price_unit": _price(n, i),
                             "tax_ids": [Command.clear()],
                             "hc_line_ref": str(i + 1),
                         }
@@ -169,7 +178,10 @@ def native_import(conf, db, count):
         journal = env["account.journal"].search(
             [("type", "=", "purchase"), ("company_id", "=", env.company.id)], limit=1
         )
-        files = [ubl_invoice(f"N-{po.name}", po.name, [5.0, 6.0, 7.0]) for po in pos]
+        files = [
+            ubl_invoice(f"N-{po.name}", po.name, [_price(n, i) for i in range(3)])
+            for n, po in enumerate(pos)
+        ]
         start = time.perf_counter()
         queries = cr.sql_log_count
         for n, data in enumerate(files):
@@ -207,7 +219,10 @@ def pipeline_import(conf, db, count, workers):
         doc_type = env["hc.document.type"].search([("code", "=", "invoice")])
         lane = connector._lane_for(doc_type)
         lane.batch_size = 20
-        files = [ubl_invoice(f"P{workers}-{po.name}", po.name, [5.0, 6.0, 7.0]) for po in pos]
+        files = [
+            ubl_invoice(f"P{workers}-{po.name}", po.name, [_price(n, i) for i in range(3)])
+            for n, po in enumerate(pos)
+        ]
         results = env["hc.inbox.message"]._accept(
             connector, doc_type, env.company, "application/xml", files
         )

@@ -599,14 +599,15 @@ def _date(seg, index, *, required=False):
         if required:
             raise ParseError("x12_segment", f"{seg.tag}{index:02d} is required", seg.where())
         return None
-    try:
-        if len(text) == 8:
-            return datetime.strptime(text, "%Y%m%d").date()
-        if len(text) == 6:
-            # Y2K window of the X12 standard for 6-digit dates.
-            return datetime.strptime(text, "%y%m%d").date()
-    except ValueError:
-        pass
+    formats = {8: "%Y%m%d", 6: "%y%m%d"}  # 6 digits: the standard's Y2K window
+    parsed = None
+    if len(text) in formats:
+        try:
+            parsed = datetime.strptime(text, formats[len(text)]).date()
+        except ValueError:
+            parsed = None  # reported below with the element's position
+    if parsed:
+        return parsed
     raise ParseError(
         "x12_segment", f"{seg.tag}{index:02d} {text!r} is not a CCYYMMDD date", seg.where()
     )

@@ -1,7 +1,6 @@
 import hashlib
 import json
 
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -74,14 +73,14 @@ class HcAuditLog(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.context.get("hc_audit_append"):
-            raise UserError(_("Audit entries are written by the system only."))
+            raise UserError(self.env._("Audit entries are written by the system only."))
         return super().create(vals_list)
 
-    def write(self, vals):
-        raise UserError(_("The audit log is append-only."))
+    def write(self, vals):  # pylint: disable=method-required-super
+        raise UserError(self.env._("The audit log is append-only."))
 
-    def unlink(self):
-        raise UserError(_("The audit log is append-only."))
+    def unlink(self):  # pylint: disable=method-required-super
+        raise UserError(self.env._("The audit log is append-only."))
 
     @api.model
     def _verify_chain(self):
@@ -104,7 +103,9 @@ class HcAuditLog(models.Model):
     def action_verify_chain(self):
         broken = self._verify_chain()
         message = (
-            _("Audit chain broken at entry %s.", broken.id) if broken else _("Audit chain intact.")
+            self.env._("Audit chain broken at entry %s.", broken.id)
+            if broken
+            else self.env._("Audit chain intact.")
         )
         return {
             "type": "ir.actions.client",

@@ -4,7 +4,6 @@ import time
 from datetime import timedelta
 
 from odoo import Command
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -103,7 +102,7 @@ class HcConnector(models.Model):
                 connector.backoff_max_seconds < connector.backoff_base_seconds
             ):
                 raise ValidationError(
-                    _("The backoff cap must be at least the (positive) backoff base.")
+                    self.env._("The backoff cap must be at least the (positive) backoff base.")
                 )
 
     def _compute_key_ids(self):
@@ -153,7 +152,7 @@ class HcConnector(models.Model):
             .with_context(no_reset_password=True)
             .create(
                 {
-                    "name": _("Connector: %s", self.name),
+                    "name": self.env._("Connector: %s", self.name),
                     "login": f"hc_connector_{self.code}",
                     "company_id": self.company_id.id,
                     "company_ids": [Command.set(self._allowed_companies().ids)],
@@ -199,7 +198,7 @@ class HcConnector(models.Model):
             API_KEY_SCOPE, f"{self.code} {fields.Datetime.to_string(now)}", expiration
         )
         self.message_post(
-            body=_(
+            body=self.env._(
                 "API key rotated by %(user)s; previous keys expire at %(end)s UTC.",
                 user=self.env.user.name,
                 end=fields.Datetime.to_string(overlap_end),
@@ -210,7 +209,7 @@ class HcConnector(models.Model):
     def action_rotate_key(self):
         self.ensure_one()
         if not self.env.user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
-            raise UserError(_("Only an integration administrator may issue API keys."))
+            raise UserError(self.env._("Only an integration administrator may issue API keys."))
         return {
             "type": "ir.actions.act_window",
             "res_model": "hc.connector.key.wizard",

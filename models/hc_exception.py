@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -195,7 +194,7 @@ class HcException(models.Model):
                 {
                     "details": dict(exc.details or {}, decision=decision),
                     "state": "resolved",
-                    "resolution": _("Data steward decision: %s", decision["action"]),
+                    "resolution": self.env._("Data steward decision: %s", decision["action"]),
                 }
             )
             self.env["hc.audit.log"]._log("vendor_review_decided", exc, data=decision)
@@ -208,7 +207,7 @@ class HcException(models.Model):
             "res_model": "hc.exception.resolve.wizard",
             "view_mode": "form",
             "target": "new",
-            "name": _("Resolve"),
+            "name": self.env._("Resolve"),
             "context": {"default_exception_ids": self.ids},
         }
 
@@ -221,5 +220,5 @@ class HcException(models.Model):
             "res_model": self.res_model,
             "res_id": self.res_id,
             "view_mode": "form",
-            "name": _("Document"),
+            "name": self.env._("Document"),
         }

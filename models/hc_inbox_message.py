@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import psycopg2
 
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -309,7 +308,7 @@ class HcInboxMessage(models.Model):
             # A fresh READ COMMITTED transaction: under Odoo's default REPEATABLE READ a
             # row claimed and committed by another worker after our snapshot would raise
             # a serialization failure instead of being skipped or re-checked.
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
             self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         self.env.cr.execute(
             SQL(
@@ -352,7 +351,7 @@ class HcInboxMessage(models.Model):
         messages = self.browse(ids)
         messages.invalidate_recordset(["state", "attempts", "started_at", "finished_at"])
         if _auto_commit():
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         return messages
 
     @api.model
@@ -524,7 +523,7 @@ class HcInboxMessage(models.Model):
                 "state": "waiting",
                 "waiting_key": key,
                 "error_code": "waiting_for_dependency",
-                "error_message": _("Waiting for %s to arrive.", key),
+                "error_message": self.env._("Waiting for %s to arrive.", key),
                 # Released at once when the prerequisite is processed; polled meanwhile in
                 # case it came by another way (created by hand in Odoo).
                 "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
@@ -536,7 +535,7 @@ class HcInboxMessage(models.Model):
         if self.attempts >= self.connector_id.max_attempts:
             self._mark_dead(
                 code,
-                _(
+                self.env._(
                     "Retries exhausted after %(n)s attempts: %(reason)s",
                     n=self.attempts,
                     reason=reason,
@@ -582,17 +581,21 @@ class HcInboxMessage(models.Model):
 
     def _check_admin(self):
         if not self.env.user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
-            raise AccessError(_("Only an integration administrator may replay or kill messages."))
+            raise AccessError(
+                self.env._("Only an integration administrator may replay or kill messages.")
+            )
 
     def _replay(self, reason):
         """Re-run messages from scratch, keeping who asked and why in the audit log."""
         self._check_admin()
         if not (reason or "").strip():
-            raise UserError(_("A replay needs a reason."))
+            raise UserError(self.env._("A replay needs a reason."))
         busy = self.filtered(lambda m: m.state == "processing")
         if busy:
             raise UserError(
-                _("Messages being processed cannot be replayed: %s", busy.mapped("display_ref"))
+                self.env._(
+                    "Messages being processed cannot be replayed: %s", busy.mapped("display_ref")
+                )
             )
         audit = self.env["hc.audit.log"]
         for message in self.sudo():
@@ -619,7 +622,7 @@ class HcInboxMessage(models.Model):
     def _kill(self, reason):
         self._check_admin()
         if not (reason or "").strip():
-            raise UserError(_("Marking a message dead needs a reason."))
+            raise UserError(self.env._("Marking a message dead needs a reason."))
         audit = self.env["hc.audit.log"]
         for message in self.sudo().filtered(lambda m: m.state not in FINAL_STATES):
             audit._log("mark_dead", message, reason=reason, data={"previous_state": message.state})
@@ -650,7 +653,7 @@ class HcInboxMessage(models.Model):
             "res_model": self.result_model,
             "view_mode": "list,form",
             "domain": [("id", "in", self.result_ids or [])],
-            "name": self.result_summary or _("Result"),
+            "name": self.result_summary or self.env._("Result"),
         }
 
     def payload_text(self):

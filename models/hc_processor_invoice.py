@@ -1,7 +1,6 @@
 import base64
 from datetime import timedelta
 
-from odoo import _
 from odoo import api
 from odoo import models
 from odoo.fields import Command
@@ -204,7 +203,7 @@ class HcProcessorInvoice(models.AbstractModel):
         )
         if not currency or not currency.active:
             raise PermanentError(
-                _(
+                self.env._(
                     "Currency %s is not active in Odoo: activate it, then replay the message.",
                     code,
                 ),
@@ -232,7 +231,9 @@ class HcProcessorInvoice(models.AbstractModel):
             bill._hc_after_import()
             return {
                 "records": bill,
-                "summary": _("Bill %s already imported from this message", bill.display_name),
+                "summary": self.env._(
+                    "Bill %s already imported from this message", bill.display_name
+                ),
                 "produced_keys": produced,
             }
 
@@ -248,8 +249,16 @@ class HcProcessorInvoice(models.AbstractModel):
             return self._apply_duplicate(message, document, original, verdict, produced)
 
         orders = self._purchase_orders(message, document.all_po_numbers())
-        bill = Move.create(self._bill_vals(message, document, vendor, currency, move_type))
-        problems = self._create_lines(bill, document, vendor, orders)
+        commands, charges, problems = self._line_commands(document, vendor, orders)
+        # One create with its lines: Odoo syncs taxes and totals once, not per write.
+        bill = Move.create(
+            dict(
+                self._bill_vals(message, document, vendor, currency, move_type),
+                invoice_line_ids=commands,
+            )
+        )
+        if charges:
+            bill.write({"invoice_line_ids": self._charge_commands(bill, charges)})
         self._attach_document(message, document, bill)
         self._raise_line_exceptions(message, document, bill, problems)
         for original, verdict in findings:
@@ -257,9 +266,9 @@ class HcProcessorInvoice(models.AbstractModel):
         bill._hc_after_import()
         return {
             "records": bill,
-            "summary": _(
+            "summary": self.env._(
                 "Draft %(kind)s %(bill)s created for %(vendor)s (%(lines)s lines)",
-                kind=_("credit note") if document.is_credit_note else _("bill"),
+                kind=self.env._("credit note") if document.is_credit_note else self.env._("bill"),
                 bill=bill.display_name,
                 vendor=vendor.display_name,
                 lines=len(document.lines),
@@ -279,7 +288,7 @@ class HcProcessorInvoice(models.AbstractModel):
         idents = ", ".join(f"{i.scheme} {i.value}" for i in document.vendor.identifiers)
         exc.review = {
             "exception_type": "unknown_vendor",
-            "name": _(
+            "name": self.env._(
                 "Unknown vendor on invoice %(number)s: %(vendor)s",
                 number=document.number,
                 vendor=document.vendor.name or idents,
@@ -288,7 +297,7 @@ class HcProcessorInvoice(models.AbstractModel):
             "severity": "medium",
             "company_id": message.company_id.id,
             "message_id": message.id,
-            "description": _(
+            "description": self.env._(
                 "No vendor has any of these identifiers: %(ids)s. Add the identifier to the "
                 "vendor (or send its vendor master): the invoice is applied as soon as it "
                 "is known.",
@@ -315,7 +324,7 @@ class HcProcessorInvoice(models.AbstractModel):
                 {
                     "state": "resolved",
                     "partner_id": vendor.id,
-                    "resolution": _("Vendor found: %s", vendor.display_name),
+                    "resolution": self.env._("Vendor found: %s", vendor.display_name),
                 }
             )
 
@@ -349,8 +358,14 @@ class HcProcessorInvoice(models.AbstractModel):
             "|",
             ("hc_ref_normalized", "=", normalized or "-"),
             "&",
+            "&",
             ("invoice_date", ">=", document.issue_date - window),
             ("invoice_date", "<=", document.issue_date + window),
+            # only a bill of the same amount can be a "suspect" twin: keeps the candidate
+            # set small for a vendor sending hundreds of invoices a week
+            "|",
+            ("hc_stated_total", "=", float(document.gross_total or 0)),
+            ("amount_total", "=", float(document.gross_total or 0)),
         ]
         bills = self.env["account.move"].sudo().search(domain, order="invoice_date desc, id desc")
         keyed = {}
@@ -381,7 +396,7 @@ class HcProcessorInvoice(models.AbstractModel):
         if not original or original.content_hash != message.content_hash:
             self.env["hc.exception"]._raise(
                 "duplicate_invoice",
-                _(
+                self.env._(
                     "Duplicate invoice %(number)s from %(vendor)s",
                     number=document.number,
                     vendor=bill.partner_id.display_name,
@@ -393,7 +408,7 @@ class HcProcessorInvoice(models.AbstractModel):
                 message_id=message.id,
                 res_model="account.move",
                 res_id=bill.id,
-                description=_(
+                description=self.env._(
                     "Not billed again: %(reason)s (bill %(bill)s). The document differs from "
                     "the one the bill was made from: check whether it corrects it.",
                     reason=verdict.reason,
@@ -403,7 +418,7 @@ class HcProcessorInvoice(models.AbstractModel):
             )
         return {
             "records": bill,
-            "summary": _(
+            "summary": self.env._(
                 "Duplicate of %(bill)s: no second bill (%(reason)s)",
                 bill=bill.display_name,
                 reason=verdict.reason,
@@ -415,11 +430,13 @@ class HcProcessorInvoice(models.AbstractModel):
     def _raise_duplicate_finding(self, message, document, bill, other, verdict):
         """A reused number (review) or a same-amount look-alike (suspect) on a new bill."""
         label = {
-            VERDICT_REVIEW: _("Invoice number %s reused", document.number),
-        }.get(verdict.verdict, _("Possible duplicate of %s", other.ref or other.display_name))
+            VERDICT_REVIEW: self.env._("Invoice number %s reused", document.number),
+        }.get(
+            verdict.verdict, self.env._("Possible duplicate of %s", other.ref or other.display_name)
+        )
         self.env["hc.exception"]._raise(
             "duplicate_invoice",
-            _("%(label)s (%(vendor)s)", label=label, vendor=bill.partner_id.display_name),
+            self.env._("%(label)s (%(vendor)s)", label=label, vendor=bill.partner_id.display_name),
             f"duplicate_invoice:{verdict.verdict}:{bill.id}:{other.id}",
             severity="medium",
             company_id=message.company_id.id,
@@ -427,7 +444,7 @@ class HcProcessorInvoice(models.AbstractModel):
             message_id=message.id,
             res_model="account.move",
             res_id=bill.id,
-            description=_(
+            description=self.env._(
                 "%(reason)s. Compare with bill %(other)s before posting.",
                 reason=verdict.reason,
                 other=other.display_name,
@@ -479,11 +496,13 @@ class HcProcessorInvoice(models.AbstractModel):
         return vals
 
     @api.model
-    def _create_lines(self, bill, document, vendor, orders):
-        """Add the invoiced lines, then their charges and allowances; return the problems.
+    def _line_commands(self, document, vendor, orders):
+        """The bill's invoiced lines as create commands, its charges, and the problems.
 
-        :return: dict of lists of invoice line numbers: ``no_po``, ``unknown_item``,
-            ``uom`` (unit not understood, billed in the product's unit)
+        :return: ``(commands, charges, problems)``: charges are ``(allowance_charge,
+            line_number or None)`` for :meth:`_charge_commands`; problems a dict of lists
+            of invoice line numbers: ``no_po``, ``unknown_item``, ``uom`` (unit not
+            understood, billed in the product's unit)
         """
         problems = {"no_po": [], "unknown_item": [], "uom": []}
         commands = []
@@ -513,11 +532,8 @@ class HcProcessorInvoice(models.AbstractModel):
                 )
             commands.append(Command.create(vals))
             charges += [(ac, line.line_number) for ac in line.allowance_charges]
-        bill.write({"invoice_line_ids": commands})
         charges += [(ac, None) for ac in document.allowance_charges]
-        if charges:
-            bill.write({"invoice_line_ids": self._charge_commands(bill, charges)})
-        return problems
+        return commands, charges, problems
 
     @api.model
     def _charge_commands(self, bill, charges):
@@ -533,10 +549,10 @@ class HcProcessorInvoice(models.AbstractModel):
             label = (
                 charge.reason
                 or charge.reason_code
-                or (_("Charge") if charge.is_charge else _("Allowance"))
+                or (self.env._("Charge") if charge.is_charge else self.env._("Allowance"))
             )
             if line_number:
-                label = _("%(label)s (line %(line)s)", label=label, line=line_number)
+                label = self.env._("%(label)s (line %(line)s)", label=label, line=line_number)
             amount = float(charge.amount)
             commands.append(
                 Command.create(
@@ -566,7 +582,7 @@ class HcProcessorInvoice(models.AbstractModel):
                     "res_model": "account.move",
                     "res_id": bill.id,
                     "company_id": bill.company_id.id,
-                    "description": _("Received from %s", message.connector_id.name),
+                    "description": self.env._("Received from %s", message.connector_id.name),
                 }
             )
         )
@@ -584,18 +600,18 @@ class HcProcessorInvoice(models.AbstractModel):
             "res_model": "account.move",
             "res_id": bill.id,
         }
-        po_numbers = ", ".join(document.all_po_numbers()) or _("none")
+        po_numbers = ", ".join(document.all_po_numbers()) or self.env._("none")
         if problems["no_po"]:
             self.env["hc.exception"]._raise(
                 "no_po",
-                _(
+                self.env._(
                     "Invoice %(number)s: %(n)s line(s) without purchase order line",
                     number=document.number,
                     n=len(problems["no_po"]),
                 ),
                 f"no_po:account.move:{bill.id}",
                 severity="high",
-                description=_(
+                description=self.env._(
                     "Lines %(lines)s match no line of the purchase order(s) referenced "
                     "(%(pos)s). Link them to a PO line or request a credit note.",
                     lines=", ".join(problems["no_po"]),
@@ -607,14 +623,14 @@ class HcProcessorInvoice(models.AbstractModel):
         if problems["unknown_item"]:
             self.env["hc.exception"]._raise(
                 "unknown_item",
-                _(
+                self.env._(
                     "Invoice %(number)s: %(n)s unknown item(s)",
                     number=document.number,
                     n=len(problems["unknown_item"]),
                 ),
                 f"unknown_item:account.move:{bill.id}",
                 severity="medium",
-                description=_(
+                description=self.env._(
                     "No product found for lines %(lines)s (by GTIN, buyer or vendor part "
                     "number, or the PO line): %(items)s.",
                     lines=", ".join(problems["unknown_item"]),
@@ -630,10 +646,10 @@ class HcProcessorInvoice(models.AbstractModel):
         if problems["uom"]:
             self.env["hc.exception"]._raise(
                 "uom_mismatch",
-                _("Invoice %s: unit of measure not understood", document.number),
+                self.env._("Invoice %s: unit of measure not understood", document.number),
                 f"uom_mismatch:account.move:{bill.id}",
                 severity="low",
-                description=_(
+                description=self.env._(
                     "Lines %(lines)s: the invoiced unit is not mapped or not convertible to "
                     "the product's unit; the quantity was billed in the product's unit.",
                     lines=", ".join(problems["uom"]),

@@ -1,4 +1,3 @@
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -66,14 +65,14 @@ class HcProcessorItem(models.AbstractModel):
             vals["use_expiration_date"] = document.lot_tracked
         if product:
             product.write(vals)
-            summary = _("Item %s updated", product.display_name)
+            summary = self.env._("Item %s updated", product.display_name)
         else:
             product = (
                 self.env["product.product"]
                 .sudo()
                 .create(dict(vals, type="consu", is_storable=True, uom_id=uom.id, purchase_ok=True))
             )
-            summary = _("Item %s created", product.display_name)
+            summary = self.env._("Item %s created", product.display_name)
         if vendor:
             info = (
                 self.env["product.supplierinfo"]
@@ -114,7 +113,7 @@ class HcProcessorItem(models.AbstractModel):
             uom = self.env.ref("uom.product_uom_unit")
         if not uom:
             raise PermanentError(
-                _(
+                self.env._(
                     "Unknown unit of measure %s: map it on a unit (Inventory > Configuration).",
                     code,
                 ),

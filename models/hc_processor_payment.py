@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -40,7 +39,7 @@ class HcProcessorPayment(models.AbstractModel):
             bills_by_ref.append((ref, bill))
         if not bills_by_ref:
             raise PermanentError(
-                _("Payment %s names no invoice.", document.payment_id), code="no_invoice"
+                self.env._("Payment %s names no invoice.", document.payment_id), code="no_invoice"
             )
         updated = self.env["account.move"]
         for ref, bill in bills_by_ref:
@@ -49,7 +48,7 @@ class HcProcessorPayment(models.AbstractModel):
         bills = self.env["account.move"].union(*(bill for _ref, bill in bills_by_ref))
         return {
             "records": bills,
-            "summary": _(
+            "summary": self.env._(
                 "Payment %(payment)s %(status)s on %(n)s bill(s)",
                 payment=document.payment_id,
                 status=document.status,
@@ -69,7 +68,7 @@ class HcProcessorPayment(models.AbstractModel):
         normalized = normalize_reference(ref.invoice_number)
         if not normalized:
             raise PermanentError(
-                _("Invoice reference %r is empty once normalised.", ref.invoice_number),
+                self.env._("Invoice reference %r is empty once normalised.", ref.invoice_number),
                 code="invalid_invoice_reference",
             )
         domain = [
@@ -101,7 +100,7 @@ class HcProcessorPayment(models.AbstractModel):
             bills = bills.filtered(lambda b: b.invoice_date == ref.invoice_date) or bills
         if len(bills.commercial_partner_id) > 1:
             raise PermanentError(
-                _(
+                self.env._(
                     "Invoice %(number)s matches bills of several vendors (%(vendors)s): the "
                     "payment must identify its payee.",
                     number=ref.invoice_number,
@@ -121,7 +120,7 @@ class HcProcessorPayment(models.AbstractModel):
         received = message.received_at or fields.Datetime.now()
         if fields.Datetime.now() - received > timedelta(hours=hours):
             raise PermanentError(
-                _(
+                self.env._(
                     "Invoice %(number)s was not received within %(hours)s hours.",
                     number=ref.invoice_number,
                     hours=hours,
@@ -171,7 +170,7 @@ class HcProcessorPayment(models.AbstractModel):
         if document.status == "rejected":
             self.env["hc.exception"]._raise(
                 "payment_rejected",
-                _(
+                self.env._(
                     "Payment %(payment)s of %(bill)s rejected",
                     payment=document.payment_id,
                     bill=bill.ref or bill.display_name,
@@ -183,7 +182,7 @@ class HcProcessorPayment(models.AbstractModel):
                 message_id=message.id,
                 res_model="account.move",
                 res_id=bill.id,
-                description=_(
+                description=self.env._(
                     "The bank rejected payment %(payment)s (%(method)s) on %(date)s: "
                     "%(reason)s. Check the vendor's bank details before paying again.",
                     payment=document.payment_id,

@@ -1,6 +1,5 @@
 from collections import defaultdict
 
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -55,7 +54,7 @@ class HcProcessorReceipt(models.AbstractModel):
         order = asn._find_purchase_order(message.company_id, document.po_number)
         if not order:
             raise PermanentError(
-                _(
+                self.env._(
                     "Purchase order %s is not a confirmed order of this company.",
                     document.po_number,
                 ),
@@ -65,7 +64,7 @@ class HcProcessorReceipt(models.AbstractModel):
         if already:
             return {
                 "records": already,
-                "summary": _(
+                "summary": self.env._(
                     "Receipt %(receipt)s was already applied to %(pickings)s",
                     receipt=document.receipt_id,
                     pickings=", ".join(already.mapped("name")),
@@ -85,14 +84,14 @@ class HcProcessorReceipt(models.AbstractModel):
         backorders = done.backorder_ids
         self._after_receipt(message, document, order, plan, done)
         received = sum(1 for entry in plan if entry["quantity"])
-        summary = _(
+        summary = self.env._(
             "Receipt %(receipt)s on %(po)s: %(received)s line(s) received, %(refused)s "
             "refused into exceptions%(backorder)s",
             receipt=document.receipt_id,
             po=order.name,
             received=received,
             refused=refused,
-            backorder=_(", backorder %s", ", ".join(backorders.mapped("name")))
+            backorder=self.env._(", backorder %s", ", ".join(backorders.mapped("name")))
             if backorders
             else "",
         )
@@ -111,7 +110,7 @@ class HcProcessorReceipt(models.AbstractModel):
         """What to receive for ``line``: a dict, or ``None`` when the line is refused."""
         asn = self.env["hc.processor.ship_notice"]
         refuse = self.env["hc.exception"]._raise
-        where = _(
+        where = self.env._(
             "Receipt %(receipt)s line %(line)s", receipt=document.receipt_id, line=line.line_number
         )
         key = f"{document.natural_key()}:{line.line_number}"
@@ -119,9 +118,9 @@ class HcProcessorReceipt(models.AbstractModel):
         if not product:
             refuse(
                 "unknown_item",
-                _("%s: unknown item", where),
+                self.env._("%s: unknown item", where),
                 f"unknown_item:{key}",
-                description=_(
+                description=self.env._(
                     "No product matches %s (GTIN, buyer or vendor part number).",
                     line.item.key() or line.item.description,
                 ),
@@ -134,14 +133,16 @@ class HcProcessorReceipt(models.AbstractModel):
             if float(line.quantity_received or 0) > 0:
                 refuse(
                     "over_receipt",
-                    _(
+                    self.env._(
                         "%(where)s: %(product)s is not open on %(po)s",
                         where=where,
                         product=product.display_name,
                         po=order.name,
                     ),
                     f"over_receipt:{key}",
-                    description=_("Nothing of this item remains to be received on the order."),
+                    description=self.env._(
+                        "Nothing of this item remains to be received on the order."
+                    ),
                     details={"received": float(line.quantity_received)},
                     **asn._exception_vals(message, order),
                 )
@@ -161,14 +162,14 @@ class HcProcessorReceipt(models.AbstractModel):
         if move_uom.compare(quantity, allowed) > 0:
             refuse(
                 "over_receipt",
-                _(
+                self.env._(
                     "%(where)s: over-receipt of %(product)s",
                     where=where,
                     product=product.display_name,
                 ),
                 f"over_receipt:{key}",
                 severity="high",
-                description=_(
+                description=self.env._(
                     "Received %(qty)s %(uom)s, %(open)s %(uom)s open on %(po)s; the tolerance "
                     "of %(pct)s%% allows %(allowed)s %(uom)s. The line was not received.",
                     qty=quantity,
@@ -195,10 +196,10 @@ class HcProcessorReceipt(models.AbstractModel):
             if problem:
                 refuse(
                     "lot_expiry",
-                    _("%(where)s: %(problem)s", where=where, problem=problem),
+                    self.env._("%(where)s: %(problem)s", where=where, problem=problem),
                     f"lot_expiry:{key}",
                     severity="high",
-                    description=_(
+                    description=self.env._(
                         "%(product)s is tracked by %(tracking)s: the line was not received. "
                         "Receive it once the lot and expiry are known and valid.",
                         product=product.display_name,
@@ -279,24 +280,24 @@ class HcProcessorReceipt(models.AbstractModel):
     def _lot_problem(self, message, product, lots, quantity, uom):
         """Why the lots of a tracked line cannot be received, or ``None``."""
         if not lots:
-            return _("no lot for %s", product.display_name)
+            return self.env._("no lot for %s", product.display_name)
         if product.tracking == "serial" and (
             len(lots) != quantity or len({lot for lot, _e, _q in lots}) != len(lots)
         ):
-            return _(
+            return self.env._(
                 "%(n)s distinct serial number(s) for %(qty)s unit(s) of %(product)s",
                 n=len({lot for lot, _e, _q in lots}),
                 qty=quantity,
                 product=product.display_name,
             )
         if uom.compare(sum(q for _lot, _e, q in lots), quantity) != 0:
-            return _("lot quantities do not add up to the received quantity")
+            return self.env._("lot quantities do not add up to the received quantity")
         if product.use_expiration_date and any(not expiry for _lot, expiry, _q in lots):
-            return _("no expiry date for lot(s) of %s", product.display_name)
+            return self.env._("no expiry date for lot(s) of %s", product.display_name)
         limit = self.env["hc.processor.ship_notice"]._min_expiry_date(message.company_id)
         short = [lot for lot, expiry, _q in lots if expiry and expiry <= limit]
         if short:
-            return _("lot(s) %s expired or too short-dated", ", ".join(short))
+            return self.env._("lot(s) %s expired or too short-dated", ", ".join(short))
         return None
 
     # ------------------------------------------------------------------------------
@@ -356,11 +357,11 @@ class HcProcessorReceipt(models.AbstractModel):
                 }
             )
             picking.message_post(
-                body=_(
+                body=self.env._(
                     "Validated by goods receipt %(receipt)s received %(date)s%(by)s.",
                     receipt=document.receipt_id,
                     date=document.received_date,
-                    by=_(" by %s", document.received_by) if document.received_by else "",
+                    by=self.env._(" by %s", document.received_by) if document.received_by else "",
                 )
             )
         return pickings
@@ -373,7 +374,7 @@ class HcProcessorReceipt(models.AbstractModel):
             if not asn._open_moves(order, product):
                 asn._close_short_shipment(
                     f"short_shipment:{order.company_id.id}:{order.name}:{product.id}",
-                    _("Received in full by goods receipt %s.", document.receipt_id),
+                    self.env._("Received in full by goods receipt %s.", document.receipt_id),
                 )
         signals = self.env["hc.replenishment.signal"]
         for entry in plan:

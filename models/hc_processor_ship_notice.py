@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -149,7 +148,9 @@ class HcProcessorShipNotice(models.AbstractModel):
             if not order:
                 # _dependency_met saw it: it was cancelled or moved company meanwhile.
                 raise PermanentError(
-                    _("Purchase order %s is not a confirmed order of this company.", po_number),
+                    self.env._(
+                        "Purchase order %s is not a confirmed order of this company.", po_number
+                    ),
                     code="unknown_purchase_order",
                 )
             lines = [
@@ -162,11 +163,11 @@ class HcProcessorShipNotice(models.AbstractModel):
             for line in lines:
                 asn_lines |= self._record_line(message, document, order, line)
             self._check_short_shipment(message, document, order, asn_lines)
-        summary = _(
+        summary = self.env._(
             "ASN %(asn)s: %(n)s line(s) recorded on %(pickings)s",
             asn=document.asn_number,
             n=len(asn_lines),
-            pickings=", ".join(pickings.mapped("name")) or _("no open receipt"),
+            pickings=", ".join(pickings.mapped("name")) or self.env._("no open receipt"),
         )
         return {
             "records": pickings or asn_lines,
@@ -192,13 +193,13 @@ class HcProcessorShipNotice(models.AbstractModel):
         if not product:
             self.env["hc.exception"]._raise(
                 "unknown_item",
-                _(
+                self.env._(
                     "ASN %(asn)s line %(line)s: unknown item",
                     asn=document.asn_number,
                     line=line.line_number,
                 ),
                 f"unknown_item:asn:{document.natural_key()}:{line.line_number}",
-                description=_(
+                description=self.env._(
                     "No product matches %(item)s (GTIN, buyer or vendor part number).",
                     item=line.item.key() or line.item.description,
                 ),
@@ -242,16 +243,16 @@ class HcProcessorShipNotice(models.AbstractModel):
             expired = line.expiry_date <= fields.Date.context_today(self)
             self.env["hc.exception"]._raise(
                 "lot_expiry",
-                _(
+                self.env._(
                     "%(state)s lot %(lot)s of %(product)s on ASN %(asn)s",
-                    state=_("Expired") if expired else _("Short-dated"),
+                    state=self.env._("Expired") if expired else self.env._("Short-dated"),
                     lot=line.lot or "-",
                     product=product.display_name,
                     asn=document.asn_number,
                 ),
                 f"lot_expiry:asn:{order.name}:{product.id}:{line.lot or line.line_number}",
                 severity="high" if expired else "medium",
-                description=_(
+                description=self.env._(
                     "Expiry date %(expiry)s; the minimum shelf life on arrival is %(days)s day(s).",
                     expiry=line.expiry_date,
                     days=message.company_id.hc_expiry_warning_days,
@@ -286,14 +287,14 @@ class HcProcessorShipNotice(models.AbstractModel):
             if move_uom.compare(expected, open_qty) < 0:
                 self.env["hc.exception"]._raise(
                     "short_shipment",
-                    _(
+                    self.env._(
                         "Short shipment of %(product)s on %(po)s",
                         product=product.display_name,
                         po=order.name,
                     ),
                     dedup_key,
                     severity="low",
-                    description=_(
+                    description=self.env._(
                         "Ship notices announce %(expected)s %(uom)s, %(open)s %(uom)s are open "
                         "on the order. The goods receipt decides what was delivered.",
                         expected=expected,
@@ -308,7 +309,9 @@ class HcProcessorShipNotice(models.AbstractModel):
                     **self._exception_vals(message, order, moves[0].picking_id),
                 )
             else:
-                self._close_short_shipment(dedup_key, _("Later ship notices cover the order."))
+                self._close_short_shipment(
+                    dedup_key, self.env._("Later ship notices cover the order.")
+                )
 
     @api.model
     def _close_short_shipment(self, dedup_key, resolution):

@@ -1,4 +1,3 @@
-from odoo import _
 from odoo import api
 from odoo import models
 
@@ -58,12 +57,12 @@ class HcProcessorVendor(models.AbstractModel):
                     exc = WaitingForDependency(review_key)
                     exc.review = {
                         "exception_type": "duplicate_vendor",
-                        "name": _("Possible duplicate vendor: %s", document.name),
+                        "name": self.env._("Possible duplicate vendor: %s", document.name),
                         "dedup_key": review_key,
                         "partner_id": candidate.candidate.key,
                         "company_id": message.company_id.id,
                         "message_id": message.id,
-                        "description": _(
+                        "description": self.env._(
                             "%(new)s (from %(connector)s) resembles existing vendor %(old)s: "
                             "%(reason)s. Merge it into the existing vendor or confirm it as new.",
                             new=document.name,
@@ -80,12 +79,12 @@ class HcProcessorVendor(models.AbstractModel):
         vals = self._partner_vals(document)
         if partner:
             partner.write(vals)
-            summary = _("Vendor %s updated", partner.display_name)
+            summary = self.env._("Vendor %s updated", partner.display_name)
         else:
             partner = (
                 self.env["res.partner"].sudo().create(dict(vals, company_id=False, supplier_rank=1))
             )
-            summary = _("Vendor %s created", partner.display_name)
+            summary = self.env._("Vendor %s created", partner.display_name)
         self._merge_crosswalk(partner, message, entries)
         gln = next((v for s, v, _src, ok in entries if s == "gln" and ok), None)
         if gln and not partner.global_location_number:
@@ -135,7 +134,7 @@ class HcProcessorVendor(models.AbstractModel):
                 # Two vendor records claim one identifier: keep the first, tell a steward.
                 self.env["hc.exception"]._raise(
                     "duplicate_vendor",
-                    _(
+                    self.env._(
                         "Identifier %(scheme)s %(value)s is on two vendors",
                         scheme=scheme,
                         value=value,
@@ -144,7 +143,7 @@ class HcProcessorVendor(models.AbstractModel):
                     partner_id=partner.id,
                     company_id=message.company_id.id,
                     message_id=message.id,
-                    description=_(
+                    description=self.env._(
                         "%(a)s and %(b)s share this identifier.",
                         a=existing.partner_id.display_name,
                         b=partner.display_name,
@@ -169,13 +168,13 @@ class HcProcessorVendor(models.AbstractModel):
         if bad:
             self.env["hc.exception"]._raise(
                 "data_quality",
-                _("Invalid identifiers on vendor %s", partner.display_name),
+                self.env._("Invalid identifiers on vendor %s", partner.display_name),
                 f"dq:vendor:{partner.id}:{','.join(sorted(bad))}",
                 severity="low",
                 partner_id=partner.id,
                 company_id=message.company_id.id,
                 message_id=message.id,
-                description=_("Check digits do not verify: %s", ", ".join(bad)),
+                description=self.env._("Check digits do not verify: %s", ", ".join(bad)),
             )
 
     @api.model

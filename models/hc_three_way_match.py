@@ -1,7 +1,6 @@
 import logging
 from decimal import Decimal
 
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -197,7 +196,7 @@ class HcThreeWayMatch(models.AbstractModel):
                 continue  # the invoice import already raised this very problem
             Exception_._raise(
                 problem.type,
-                _(
+                self.env._(
                     "%(type)s on %(bill)s",
                     type=dict(Exception_._fields["exception_type"].selection)[problem.type],
                     bill=bill.ref or bill.name,
@@ -227,7 +226,7 @@ class HcThreeWayMatch(models.AbstractModel):
                 ("dedup_key", "not in", list(keys)),
             ]
         )
-        stale._resolve("auto", _("No longer found by the three-way match."))
+        stale._resolve("auto", self.env._("No longer found by the three-way match."))
         if result.matched:
             state = "matched"
         elif accepted_all:

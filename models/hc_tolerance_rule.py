@@ -1,4 +1,3 @@
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -103,14 +102,14 @@ class HcToleranceRule(models.Model):
     def _check_limits(self):
         for rule in self:
             if any(rule[name] < 0 for name in LIMIT_FIELDS):
-                raise ValidationError(_("Tolerances cannot be negative (%s).", rule.name))
+                raise ValidationError(self.env._("Tolerances cannot be negative (%s).", rule.name))
             if (
                 rule.scope != "company"
                 and not any(rule[n] for n in LIMIT_FIELDS)
                 and not rule.allow_over_receipt
             ):
                 raise ValidationError(
-                    _("Rule %s sets no limit: set one, or delete the rule.", rule.name)
+                    self.env._("Rule %s sets no limit: set one, or delete the rule.", rule.name)
                 )
             try:
                 rule._to_rule()

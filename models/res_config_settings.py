@@ -51,7 +51,7 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         vals = {name: self[f"hc_tol_{name}"] for name in TOLERANCE_FIELDS}
         vals["allow_over_receipt"] = self.hc_tol_allow_over_receipt
         rule = self._hc_company_rule()
@@ -63,3 +63,4 @@ class ResConfigSettings(models.TransientModel):
             self.env["hc.tolerance.rule"].create(
                 dict(vals, company_id=self.company_id.id, name=self.company_id.name)
             )
+        return res

@@ -1,4 +1,3 @@
-from odoo import _
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
@@ -19,7 +18,7 @@ class HcConnectorKeyWizard(models.TransientModel):
     def action_generate(self):
         self.ensure_one()
         if self.expiration_days < 0 or self.overlap_hours < 0:
-            raise UserError(_("Durations cannot be negative."))
+            raise UserError(self.env._("Durations cannot be negative."))
         key = self.connector_id._generate_api_key(self.expiration_days, self.overlap_hours)
         self.env["hc.audit.log"]._log(
             "credential_rotated",
@@ -30,7 +29,7 @@ class HcConnectorKeyWizard(models.TransientModel):
         return {
             "type": "ir.actions.act_window",
             "res_model": "res.users.apikeys.show",
-            "name": _("Connector API key: copy it now, it will not be shown again"),
+            "name": self.env._("Connector API key: copy it now, it will not be shown again"),
             "views": [(False, "form")],
             "target": "new",
             "context": {"default_key": key},

@@ -1,4 +1,3 @@
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -54,7 +53,7 @@ class HcExceptionResolveWizard(models.TransientModel):
             bill = exc.move_id
             if bill and user in (bill.create_uid | bill.hc_last_changed_by_id):
                 raise AccessError(
-                    _(
+                    self.env._(
                         "Segregation of duties: you created or last changed bill %s, so "
                         "someone else must accept its variance.",
                         bill.display_name,
@@ -64,7 +63,7 @@ class HcExceptionResolveWizard(models.TransientModel):
                 "healthcare_p2p_integration.group_hc_ap_manager"
             ):
                 raise AccessError(
-                    _(
+                    self.env._(
                         "%(amount)s is above the %(threshold)s acceptance threshold: an AP "
                         "manager must accept this variance.",
                         amount=exc.amount,
@@ -76,10 +75,10 @@ class HcExceptionResolveWizard(models.TransientModel):
         self.ensure_one()
         exceptions = self.exception_ids.filtered(lambda e: e.state not in ("resolved", "cancelled"))
         if not exceptions:
-            raise UserError(_("These exceptions are already closed."))
+            raise UserError(self.env._("These exceptions are already closed."))
         reason = (self.reason or "").strip()
         if self.action in ("accept", "reject", "credit_note") and not reason:
-            raise UserError(_("Give a reason: it is kept in the audit trail."))
+            raise UserError(self.env._("Give a reason: it is kept in the audit trail."))
         bills = exceptions.move_id
         if self.action == "accept":
             self._check_can_accept()
@@ -90,7 +89,7 @@ class HcExceptionResolveWizard(models.TransientModel):
                 if bill.state == "posted":
                     bill.button_draft()
                 bill.button_cancel()
-                bill.message_post(body=_("Bill rejected: %s", reason))
+                bill.message_post(body=self.env._("Bill rejected: %s", reason))
         elif self.action == "credit_note":
             exceptions.write({"state": "waiting", "resolution": reason})
             self.env["hc.audit.log"]._log(
@@ -100,17 +99,19 @@ class HcExceptionResolveWizard(models.TransientModel):
                 data={"exceptions": exceptions.ids},
             )
             for bill in bills:
-                bill.message_post(body=_("Credit note requested from the vendor: %s", reason))
+                bill.message_post(
+                    body=self.env._("Credit note requested from the vendor: %s", reason)
+                )
         elif self.action == "wait_receipt":
             exceptions.write(
-                {"state": "waiting", "resolution": reason or _("Waiting for the receipt.")}
+                {"state": "waiting", "resolution": reason or self.env._("Waiting for the receipt.")}
             )
             self.env["hc.audit.log"]._log(
                 "wait_receipt", exceptions[:1], reason=reason, data={"exceptions": exceptions.ids}
             )
         elif self.action == "reassign":
             if not (self.owner_id or self.queue_id):
-                raise UserError(_("Choose the new owner or queue."))
+                raise UserError(self.env._("Choose the new owner or queue."))
             vals = {"state": "in_progress"}
             if self.queue_id:
                 vals["queue_id"] = self.queue_id.id

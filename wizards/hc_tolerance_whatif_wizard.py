@@ -1,4 +1,3 @@
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -87,7 +86,7 @@ class HcToleranceWhatifWizard(models.TransientModel):
                 "newly_blocked": blocked,
                 "released_amount": released_amount,
                 "blocked_amount": blocked_amount,
-                "summary": _(
+                "summary": self.env._(
                     "%(n)s open bills checked: %(r)s would be released (%(ra).2f), %(b)s would be blocked (%(ba).2f).",
                     n=len(bills),
                     r=released,

@@ -15,11 +15,15 @@ registry.category("web_tour.tours").add("hc_inbox_dead_letter_tour", {
             run: "click",
         },
         {
-            trigger: ".o_control_panel .o_searchview",
+            // the inbox opens on what is in progress: the dead letter is not there
+            trigger: ".o_list_view .o_list_renderer",
         },
         {
-            trigger: ".o_searchview_facet .o_facet_remove",
+            trigger: ".o_searchview_facet:contains('In progress') .o_facet_remove",
             run: "click",
+        },
+        {
+            trigger: ".o_control_panel:not(:has(.o_searchview_facet))",
         },
         {
             trigger: ".o_data_row td[name='state']:contains('Dead')",
