@@ -121,6 +121,16 @@ class HcException(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        link_fields = {
+            "account.move": "move_id",
+            "purchase.order": "purchase_id",
+            "stock.picking": "picking_id",
+        }
+        for vals in vals_list:
+            # the generic document reference also fills the typed link the queues filter on
+            link = link_fields.get(vals.get("res_model"))
+            if link and vals.get("res_id") and not vals.get(link):
+                vals[link] = vals["res_id"]
         exceptions = super().create(vals_list)
         exceptions._route()
         return exceptions
