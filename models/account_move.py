@@ -145,6 +145,22 @@ class AccountMove(models.Model):
         bills = self.filtered(
             lambda m: m.move_type in ("in_invoice", "in_refund") and m.state == "draft"
         )
+        # A credit note can settle the variance of a blocked bill on the same PO lines.
+        credited = bills.filtered(
+            lambda m: m.move_type == "in_refund"
+        ).invoice_line_ids.purchase_line_id
+        if credited:
+            bills |= (
+                self.env["account.move.line"]
+                .sudo()
+                .search(
+                    [
+                        ("purchase_line_id", "in", credited.ids),
+                        ("move_id.hc_match_state", "=", "blocked"),
+                    ]
+                )
+                .move_id
+            )
         if bills:
             self.env["hc.three.way.match"]._match_bills(bills)
         return True
