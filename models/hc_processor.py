@@ -35,6 +35,21 @@ class HcProcessor(models.AbstractModel):
         return parsed[0]
 
     @api.model
+    def _find_vendor(self, message, party):
+        """The partner ``party`` designates, through the identifier crosswalk.
+
+        :param message: the inbox message (its connector scopes source-system ids)
+        :param party: a canonical :class:`Party`
+        :return: a ``res.partner`` (empty when no identifier is known)
+        """
+        if not party or not party.identifiers:
+            return self.env["res.partner"]
+        entries = self.env["hc.processor.vendor"]._crosswalk_entries(message, party)
+        return self.env["hc.partner.identifier"]._find_partner(
+            [(scheme, value, source) for scheme, value, source, _valid in entries if value]
+        )
+
+    @api.model
     def _dependency_met(self, message, key):
         """Whether the prerequisite ``key`` (e.g. ``purchase_order:PO123``) is processed."""
         return bool(

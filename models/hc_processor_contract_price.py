@@ -24,21 +24,6 @@ class HcProcessorContractPrice(models.AbstractModel):
     # -- look-ups shared with the other purchasing processors -------------------------
 
     @api.model
-    def _find_vendor(self, message, party):
-        """The partner ``party`` designates, through the identifier crosswalk.
-
-        :param message: the inbox message (its connector scopes source-system ids)
-        :param party: a canonical :class:`Party`
-        :return: a ``res.partner`` (empty when no identifier is known)
-        """
-        if not party or not party.identifiers:
-            return self.env["res.partner"]
-        entries = self.env["hc.processor.vendor"]._crosswalk_entries(message, party)
-        return self.env["hc.partner.identifier"]._find_partner(
-            [(scheme, value, source) for scheme, value, source, _valid in entries if value]
-        )
-
-    @api.model
     def _find_item(self, item_ref, vendor=None):
         """The product ``item_ref`` designates: GTIN, buyer part number, vendor part number.
 

@@ -33,20 +33,7 @@ class HcProcessorItem(models.AbstractModel):
     def _apply(self, message, document):
         vendor = self.env["res.partner"]
         if document.vendor:
-            vendor = self.env["hc.partner.identifier"]._find_partner(
-                [
-                    (
-                        i.scheme.lower()
-                        if i.scheme.lower() in ("gln", "duns", "vat")
-                        else "source",
-                        i.value,
-                        ""
-                        if i.scheme.lower() in ("gln", "duns", "vat")
-                        else f"{message.connector_id.code}:{i.scheme}".lower(),
-                    )
-                    for i in document.vendor.identifiers
-                ]
-            )
+            vendor = self._find_vendor(message, document.vendor)
             if not vendor:
                 raise WaitingForDependency(f"vendor:{document.vendor.key()}")
         uom = self._uom(document.uom)
