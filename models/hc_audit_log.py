@@ -31,6 +31,23 @@ class HcAuditLog(models.Model):
     entry_hash = fields.Char(readonly=True, index=True)
     logged_at = fields.Datetime(readonly=True, required=True)
 
+    def init(self):
+        # Append-only in the database too: not even SQL run by the application may change
+        # or delete an entry (the ORM refuses first; this catches everything else).
+        self.env.cr.execute(
+            """
+            CREATE OR REPLACE FUNCTION hc_audit_log_append_only() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION 'hc_audit_log is append-only (% refused)', TG_OP;
+            END;
+            $$ LANGUAGE plpgsql;
+            DROP TRIGGER IF EXISTS hc_audit_log_append_only ON hc_audit_log;
+            CREATE TRIGGER hc_audit_log_append_only
+                BEFORE UPDATE OR DELETE OR TRUNCATE ON hc_audit_log
+                FOR EACH STATEMENT EXECUTE FUNCTION hc_audit_log_append_only();
+            """
+        )
+
     @api.model
     def _log(self, action, record=None, reason=None, data=None):
         """Append one entry; serialised on a lock so the chain never forks."""
