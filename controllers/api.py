@@ -303,3 +303,56 @@ class HcApiController(http.Controller):
     def openapi(self, **_kwargs):
         """The published API contract (OpenAPI 3.1), generated from the canonical model."""
         return request.make_json_response(build_openapi(request.httprequest.host_url))
+
+    @http.route(
+        f"{PREFIX}/health",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def health(self, **_kwargs):
+        """Liveness for load balancers and monitors: database, lane workers, oldest message."""
+        try:
+            healthy, details = request.env["hc.metrics"].sudo()._health()
+        except psycopg2.Error:
+            return _error(
+                503, "unavailable", "The database is unavailable.", headers=[("Retry-After", "30")]
+            )
+        return request.make_json_response(details, status=200 if healthy else 503)
+
+    @http.route(
+        f"{PREFIX}/metrics",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def metrics(self, **_kwargs):
+        """Prometheus text format; needs an API key of an integration admin or an auditor."""
+        match = BEARER_RE.match(request.httprequest.headers.get("Authorization", "").strip())
+        uid = match and request.env["res.users.apikeys"].sudo()._check_credentials(
+            scope="hc_p2p", key=match.group(1)
+        )
+        if not uid:
+            return _error(
+                401,
+                "unauthenticated",
+                "An API key is required.",
+                headers=[("WWW-Authenticate", "Bearer")],
+            )
+        request.update_env(user=uid)
+        user = request.env.user
+        if not (
+            user.has_group("healthcare_p2p_integration.group_hc_integration_admin")
+            or user.has_group("healthcare_p2p_integration.group_hc_auditor")
+        ):
+            return _error(
+                403, "forbidden", "Only integration administrators and auditors read metrics."
+            )
+        body = request.env["hc.metrics"].sudo()._prometheus()
+        return request.make_response(
+            body, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
+        )

@@ -35,3 +35,4 @@ from . import hc_tolerance_rule
 from . import hc_bill_match_line
 from . import hc_three_way_match
 from . import account_payment_register
+from . import hc_metrics

@@ -255,6 +255,36 @@ def build(server_url="/"):
             },
         }
     }
+    paths[f"{PREFIX}/health"] = {
+        "get": {
+            "operationId": "health",
+            "summary": "Database reachable, lane workers alive, queue depth and oldest message",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "Healthy",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "503": {
+                    "description": "Degraded (a lane worker stalled) or the database is unavailable"
+                },
+            },
+        }
+    }
+    paths[f"{PREFIX}/metrics"] = {
+        "get": {
+            "operationId": "metrics",
+            "summary": "Prometheus metrics (integration administrators and auditors)",
+            "responses": {
+                "200": {
+                    "description": "Prometheus text exposition format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+                **_error_responses(["401"]),
+                "403": {"description": "Not an integration administrator or auditor"},
+            },
+        }
+    }
     paths[f"{PREFIX}/openapi.json"] = {
         "get": {
             "operationId": "openapi",
