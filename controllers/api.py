@@ -66,6 +66,24 @@ class HcApiController(http.Controller):
         request.update_env(user=connector.user_id.id)
         return connector, None
 
+    def _staff(self, groups, denied):
+        """Authenticate a person's API key and require one of ``groups``: error or None."""
+        match = BEARER_RE.match(request.httprequest.headers.get("Authorization", "").strip())
+        uid = match and request.env["res.users.apikeys"].sudo()._check_credentials(
+            scope="hc_p2p", key=match.group(1)
+        )
+        if not uid:
+            return _error(
+                401,
+                "unauthenticated",
+                "An API key of an authorized person is required.",
+                headers=[("WWW-Authenticate", "Bearer")],
+            )
+        request.update_env(user=uid)
+        if not any(request.env.user.has_group(f"healthcare_p2p_integration.{g}") for g in groups):
+            return _error(403, "forbidden", denied)
+        return None
+
     def _company(self, connector):
         """The company the request is for: ``X-Company-Id`` header or the connector's."""
         header = request.httprequest.headers.get("X-Company-Id")
@@ -261,22 +279,11 @@ class HcApiController(http.Controller):
     )
     def replay_message(self, message_id, **_kwargs):
         """Replay a message (integration administrators' API keys only)."""
-        header = request.httprequest.headers.get("Authorization", "")
-        match = BEARER_RE.match(header.strip())
-        uid = match and request.env["res.users.apikeys"].sudo()._check_credentials(
-            scope="hc_p2p", key=match.group(1)
+        err = self._staff(
+            ("group_hc_integration_admin",), "Only integration administrators may replay messages."
         )
-        if not uid:
-            return _error(
-                401,
-                "unauthenticated",
-                "An administrator's API key is required.",
-                headers=[("WWW-Authenticate", "Bearer")],
-            )
-        request.update_env(user=uid)
-        user = request.env.user
-        if not user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
-            return _error(403, "forbidden", "Only integration administrators may replay messages.")
+        if err:
+            return err
         message = request.env["hc.inbox.message"].browse(message_id).exists()
         if not message:
             return _error(404, "not_found", "No such message.")
@@ -332,26 +339,12 @@ class HcApiController(http.Controller):
     )
     def metrics(self, **_kwargs):
         """Prometheus text format; needs an API key of an integration admin or an auditor."""
-        match = BEARER_RE.match(request.httprequest.headers.get("Authorization", "").strip())
-        uid = match and request.env["res.users.apikeys"].sudo()._check_credentials(
-            scope="hc_p2p", key=match.group(1)
+        err = self._staff(
+            ("group_hc_integration_admin", "group_hc_auditor"),
+            "Only integration administrators and auditors read metrics.",
         )
-        if not uid:
-            return _error(
-                401,
-                "unauthenticated",
-                "An API key is required.",
-                headers=[("WWW-Authenticate", "Bearer")],
-            )
-        request.update_env(user=uid)
-        user = request.env.user
-        if not (
-            user.has_group("healthcare_p2p_integration.group_hc_integration_admin")
-            or user.has_group("healthcare_p2p_integration.group_hc_auditor")
-        ):
-            return _error(
-                403, "forbidden", "Only integration administrators and auditors read metrics."
-            )
+        if err:
+            return err
         body = request.env["hc.metrics"].sudo()._prometheus()
         return request.make_response(
             body, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
