@@ -123,7 +123,9 @@ class HcApiController(http.Controller):
 
     def _post_documents(self, endpoint):
         env = request.env
-        doc_type = env["hc.document.type"].sudo().search([("endpoint", "=", endpoint)], limit=1)
+        doc_type = (
+            env["hc.document.type"].sudo().browse(env["hc.document.type"]._id_by_endpoint(endpoint))
+        )
         if not doc_type:
             return _error(404, "unknown_endpoint", f"No document endpoint {PREFIX}/{endpoint}.")
         connector, err = self._connector()

@@ -126,19 +126,36 @@ class HcConnector(models.Model):
 
     # -- scopes ---------------------------------------------------------------------
 
+    @tools.ormcache("self.id")
+    def _scope(self):
+        """``(allowed doc type codes, allowed company ids, {doc type id: lane id})``.
+
+        Read on every POST, so cached per worker; any change to connectors, their lane
+        overrides, document types or lanes clears Odoo's registry cache on all workers.
+        """
+        connector = self.sudo()
+        doc_types = self.env["hc.document.type"].sudo().search([])
+        overrides = {route.doc_type_id.id: route.lane_id.id for route in connector.route_ids}
+        lanes = {dt.id: overrides.get(dt.id, dt.default_lane_id.id) for dt in doc_types}
+        companies = connector.allowed_company_ids or connector.company_id
+        return (
+            frozenset(connector.allowed_doc_type_ids.mapped("code")),
+            tuple(companies.ids),
+            tuple(lanes.items()),
+        )
+
     def _allowed_companies(self):
         self.ensure_one()
-        return self.allowed_company_ids or self.company_id
+        return self.env["res.company"].browse(self._scope()[1])
 
     def _is_doc_type_allowed(self, doc_type_code):
         self.ensure_one()
-        return doc_type_code in self.allowed_doc_type_ids.mapped("code")
+        return doc_type_code in self._scope()[0]
 
     def _lane_for(self, doc_type):
         """The lane a document type is processed on for this connector."""
         self.ensure_one()
-        route = self.route_ids.filtered(lambda r: r.doc_type_id == doc_type)[:1]
-        return route.lane_id or doc_type.default_lane_id
+        return self.env["hc.lane"].browse(dict(self._scope()[2])[doc_type.id])
 
     # -- technical user and credentials -----------------------------------------------
 

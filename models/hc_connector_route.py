@@ -1,3 +1,4 @@
+from odoo import api
 from odoo import fields
 from odoo import models
 
@@ -18,3 +19,16 @@ class HcConnectorRoute(models.Model):
         "UNIQUE(connector_id, doc_type_id)",
         "A connector routes each document type to one lane only.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # connectors' cached scopes (hc.connector._scope)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()

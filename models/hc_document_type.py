@@ -1,5 +1,7 @@
+from odoo import api
 from odoo import fields
 from odoo import models
+from odoo import tools
 
 
 class HcDocumentType(models.Model):
@@ -21,3 +23,18 @@ class HcDocumentType(models.Model):
     )
 
     _code_unique = models.Constraint("UNIQUE(code)", "Document type codes must be unique.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # connectors' cached scopes (hc.connector._scope)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    @api.model
+    @tools.ormcache("endpoint")
+    def _id_by_endpoint(self, endpoint):
+        """The document type id behind an API path segment (cached: read on every POST)."""
+        return self.sudo().search([("endpoint", "=", endpoint)], limit=1).id

@@ -155,7 +155,6 @@ class HcInboxMessage(models.Model):
         else:
             keys = [f"sha256:{digest}" for digest in digests]
         batch_ref = digests[0][:16] if len(documents) > 1 else None
-        existing = self._find_by_keys(connector, keys)
         now = fields.Datetime.now()
         uid = self.env.uid
         rows = [
@@ -183,33 +182,29 @@ class HcInboxMessage(models.Model):
                 now,
             )
             for index, (raw, digest, key) in enumerate(zip(documents, digests, keys, strict=True))
-            if key not in existing
         ]
-        created_ids = {}
-        if rows:
-            self.env.flush_all()
-            self.env.cr.execute(
-                SQL(
-                    """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id,
-                           doc_type, lane_id, content_type, payload, payload_size, content_hash,
-                           idempotency_key, batch_ref, batch_index, state, attempts, replay_count,
-                           next_attempt_at, received_at, create_uid, create_date, write_uid,
-                           write_date)
-                       VALUES %s
-                       ON CONFLICT (connector_id, idempotency_key) DO NOTHING
-                       RETURNING idempotency_key, id""",
-                    SQL(", ").join(
-                        SQL("(%s)", SQL(", ").join(SQL("%s", v) for v in row)) for row in rows
-                    ),
-                )
+        # Insert first, look up only what the unique index refused: the common case (a new
+        # document) costs one statement, a resubmission two.
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id,
+                       doc_type, lane_id, content_type, payload, payload_size, content_hash,
+                       idempotency_key, batch_ref, batch_index, state, attempts, replay_count,
+                       next_attempt_at, received_at, create_uid, create_date, write_uid,
+                       write_date)
+                   VALUES %s
+                   ON CONFLICT (connector_id, idempotency_key) DO NOTHING
+                   RETURNING idempotency_key, id""",
+                SQL(", ").join(
+                    SQL("(%s)", SQL(", ").join(SQL("%s", v) for v in row)) for row in rows
+                ),
             )
-            inserted = self.env.cr.fetchall()
-            created_ids = dict(inserted)
-            if len(created_ids) < len(rows):
-                # Another request stored some keys between our lookup and insert.
-                existing.update(
-                    self._find_by_keys(connector, [r[9] for r in rows if r[9] not in created_ids])
-                )
+        )
+        created_ids = dict(self.env.cr.fetchall())
+        existing = {}
+        if len(created_ids) < len(rows):
+            existing = self._find_by_keys(connector, [k for k in keys if k not in created_ids])
         results = []
         for digest, key in zip(digests, keys, strict=True):
             if key in created_ids:

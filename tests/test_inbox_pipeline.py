@@ -181,6 +181,20 @@ class TestInboxPipeline(HcCase):
         self.process()
         self.assertEqual(message.state, "done", "a dead worker's message is not lost")
 
+    def test_connector_lane_override_applies_at_once(self):
+        [(first, _s)] = self.accept([self.vendor_doc()])
+        self.assertEqual(first.lane_id, self.lane_bulk)
+        vendor_type = self.doc_types.filtered(lambda d: d.code == "vendor")
+        self.env["hc.connector.route"].create(
+            {
+                "connector_id": self.connector.id,
+                "doc_type_id": vendor_type.id,
+                "lane_id": self.lane_critical.id,
+            }
+        )
+        [(second, _s)] = self.accept([self.vendor_doc(gln="0614141000029")])
+        self.assertEqual(second.lane_id, self.lane_critical, "cached scopes are cleared on change")
+
     def test_lane_workers_follow_worker_count(self):
         lane = self.lane_bulk
         lane.worker_count = 3
