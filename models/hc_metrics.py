@@ -41,10 +41,13 @@ class HcMetrics(models.AbstractModel):
                 "queue_depth": depth,
                 "oldest_age_seconds": (now - oldest).total_seconds() if oldest else 0,
             }
-        crons = self.env["hc.lane"].sudo().search([]).cron_ids.filtered("active")
         stale = []
-        for cron in crons:
-            lane = self.env["hc.lane"].sudo().search([("cron_ids", "in", cron.id)], limit=1)
+        workers = [
+            (lane, cron)
+            for lane in self.env["hc.lane"].sudo().search([])
+            for cron in lane.cron_ids.filtered("active")
+        ]
+        for lane, cron in workers:
             waiting = lanes.get(lane.code, {}).get("queue_depth", 0)
             last = cron.lastcall
             if cron.failure_count >= 3 or (

@@ -138,7 +138,6 @@ class HcToleranceRule(models.Model):
             "healthcare_p2p_integration.ir_cron_hc_rematch_open_bills", raise_if_not_found=False
         )
         if cron:
-            self.env["ir.config_parameter"].sudo().set_param("hc_p2p.rematch_requested", "1")
             cron._trigger()
 
     @api.model
