@@ -3,6 +3,7 @@
 # from the template on first use.  UPDATE=1 upgrades the addon first (after changing
 # fields, views or data).  Example:
 #   DB=hc_dev UPDATE=1 scripts/dev_test.sh tests/test_api.py -k conflict
+# HTTP_PORT=8170 gives this run its own HTTP port (several checkouts at once).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/env.sh
@@ -20,7 +21,13 @@ elif [ -n "${UPDATE:-}" ]; then
   $ODOO_BIN -d "$db" -u "$MODULE" --stop-after-init --no-http --log-level=warn > "$HC_CACHE/$db.log" 2>&1 \
     || { tail -n 40 "$HC_CACHE/$db.log"; exit 1; }
 fi
+conf="$HC_BUILD/odoo.conf"
+if [ -n "${HTTP_PORT:-}" ]; then
+  # Several checkouts testing at once each need their own HTTP port for HttpCase.
+  conf="$HC_BUILD/odoo-$HTTP_PORT.conf"
+  { cat "$HC_BUILD/odoo.conf"; echo "http_port = $HTTP_PORT"; echo "gevent_port = $((HTTP_PORT + 1000))"; } > "$conf"
+fi
 cd "$addon"
 HC_BUILD_ADDONS="$HC_BUILD/addons" PYTHONPATH="$addon/scripts" "$VENV/bin/python" -m pytest \
-  -p odoo_plugin -p no:cacheprovider --odoo-config="$HC_BUILD/odoo.conf" --odoo-database="$db" \
+  -p odoo_plugin -p no:cacheprovider --odoo-config="$conf" --odoo-database="$db" \
   --odoo-http --odoo-log-level=warn -q "$@"
