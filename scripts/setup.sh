@@ -86,6 +86,12 @@ echo "$ODOO_SRC" > "$site/odoo19-src.pth"
 # 5. Build folder: Odoo sees this repository under its technical name.
 mkdir -p "$HC_BUILD/addons"
 ln -sfn "$here" "$HC_BUILD/addons/$MODULE"
+# Encryption key for secrets at rest (bank details, HMAC secrets): one per machine, kept
+# outside the repository and the database (see pipeline/crypto.py).
+keyfile="$HC_CACHE/encryption.key"
+if [ ! -s "$keyfile" ]; then
+  (umask 077; "$VENV/bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$keyfile")
+fi
 cat > "$HC_BUILD/odoo.conf" <<CONF
 [options]
 addons_path = $ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$HC_BUILD/addons
@@ -97,5 +103,6 @@ data_dir = $HC_CACHE/data
 admin_passwd = admin
 http_interface = 127.0.0.1
 log_level = info
+hc_p2p_encryption_keys = $(cat "$keyfile")
 CONF
 say "ready: venv $VENV, Odoo $ODOO_SRC, config $HC_BUILD/odoo.conf"
