@@ -11,7 +11,9 @@ are never stored in clear by accident.
 import hmac
 import os
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import Fernet
+from cryptography.fernet import InvalidToken
+from cryptography.fernet import MultiFernet
 
 CONFIG_OPTION = "hc_p2p_encryption_keys"
 ENV_VARIABLE = "HC_P2P_ENCRYPTION_KEYS"
