@@ -7,6 +7,7 @@ Every refusal is JSON ``{"error": {"code", "message", "fields"}}`` with a stable
 
 import logging
 import re
+import time
 
 import psycopg2
 
@@ -63,7 +64,7 @@ class HcApiController(http.Controller):
                 "The API key is unknown, expired or its connector is archived.",
                 headers=[("WWW-Authenticate", 'Bearer error="invalid_token"')],
             )
-        request.update_env(user=connector.user_id.id)
+        request.update_env(user=connector._api_profile()[0])
         return connector, None
 
     def _staff(self, groups, denied):
@@ -88,7 +89,7 @@ class HcApiController(http.Controller):
         """The company the request is for: ``X-Company-Id`` header or the connector's."""
         header = request.httprequest.headers.get("X-Company-Id")
         if not header:
-            return connector.company_id, None
+            return request.env["res.company"].browse(connector._api_profile()[1]), None
         if not header.isdigit():
             return None, _error(400, "invalid_header", "X-Company-Id must be a company id.")
         company = connector._allowed_companies().filtered(lambda c: c.id == int(header))
@@ -122,26 +123,29 @@ class HcApiController(http.Controller):
             )
 
     def _post_documents(self, endpoint):
+        started = time.perf_counter()
         env = request.env
         doc_type = (
             env["hc.document.type"].sudo().browse(env["hc.document.type"]._id_by_endpoint(endpoint))
         )
         if not doc_type:
             return _error(404, "unknown_endpoint", f"No document endpoint {PREFIX}/{endpoint}.")
+        doc_type_code = doc_type._cached_code()
         connector, err = self._connector()
         if err:
             return err
-        if not connector._is_doc_type_allowed(doc_type.code):
+        if not connector._is_doc_type_allowed(doc_type_code):
             return _error(
                 403,
                 "document_type_not_allowed",
-                f"Connector {connector.code} may not post {doc_type.code} documents.",
+                f"Connector {connector.code} may not post {doc_type_code} documents.",
             )
         company, err = self._company(connector)
         if err:
             return err
+        _user, _company, max_payload_bytes, max_batch_documents = connector._api_profile()
         length = request.httprequest.content_length
-        limit = min(connector.max_payload_bytes, HARD_MAX_BYTES)
+        limit = min(max_payload_bytes, HARD_MAX_BYTES)
         if length is not None and length > limit:
             return _error(413, "payload_too_large", f"The body exceeds {limit} bytes.")
         body = request.httprequest.get_data(cache=False)
@@ -149,17 +153,17 @@ class HcApiController(http.Controller):
             return _error(413, "payload_too_large", f"The body exceeds {limit} bytes.")
         try:
             fmt, batch, items = split_request(
-                doc_type.code,
+                doc_type_code,
                 request.httprequest.headers.get("Content-Type"),
                 body,
-                connector.max_batch_documents,
+                max_batch_documents,
             )
         except IntakeError as exc:
             extra = {}
             if (
                 exc.status == 400
                 and negotiate_quietly(
-                    doc_type.code, request.httprequest.headers.get("Content-Type")
+                    doc_type_code, request.httprequest.headers.get("Content-Type")
                 )
                 == "x12"
             ):
@@ -186,6 +190,7 @@ class HcApiController(http.Controller):
                 content_type,
                 [raw for _i, raw in valid],
                 idempotency_key=key,
+                api_latency_ms=(time.perf_counter() - started) * 1000.0,
             )
         )
         outcome = {index: result for (index, _raw), result in zip(valid, accepted, strict=True)}
@@ -205,7 +210,12 @@ class HcApiController(http.Controller):
                 )
                 continue
             message, status = outcome[index]
-            entry = {"index": index, "status": status, "id": message.id, "state": message.state}
+            entry = {
+                "index": index,
+                "status": status,
+                "id": message.id,
+                "state": "received" if status == "created" else message.state,
+            }
             if status == "conflict":
                 entry["error"] = {
                     "code": "idempotency_conflict",
@@ -228,10 +238,10 @@ class HcApiController(http.Controller):
                     "This Idempotency-Key was used for a different document.",
                 )
             message = outcome[0][0]
-            status = 202 if entry["status"] == "created" else 200
+            created = entry["status"] == "created"
             return request.make_json_response(
-                dict(message._api_status(), duplicate=entry["status"] == "duplicate", **extra),
-                status=status,
+                dict(message._api_status(), duplicate=not created, **extra),
+                status=202 if created else 200,
                 headers=[("Location", f"{PREFIX}/messages/{message.id}")],
             )
         counts = {

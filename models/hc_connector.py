@@ -144,6 +144,20 @@ class HcConnector(models.Model):
             tuple(lanes.items()),
         )
 
+    @tools.ormcache("self.id")
+    def _api_profile(self):
+        """``(technical user id, default company id, max payload bytes, max batch)``.
+
+        What the API needs of the connector on every POST, cached like :meth:`_scope`.
+        """
+        connector = self.sudo()
+        return (
+            connector.user_id.id,
+            connector.company_id.id,
+            connector.max_payload_bytes,
+            connector.max_batch_documents,
+        )
+
     def _allowed_companies(self):
         self.ensure_one()
         return self.env["res.company"].browse(self._scope()[1])

@@ -34,7 +34,21 @@ class HcDocumentType(models.Model):
         return super().write(vals)
 
     @api.model
-    @tools.ormcache("endpoint")
+    @tools.ormcache()
+    def _catalog(self):
+        """``({endpoint: id}, {id: code})``, read on every POST, so cached per worker."""
+        types = self.sudo().search_fetch([], ["endpoint", "code"])
+        return (
+            {t.endpoint: t.id for t in types if t.endpoint},
+            {t.id: t.code for t in types},
+        )
+
+    @api.model
     def _id_by_endpoint(self, endpoint):
-        """The document type id behind an API path segment (cached: read on every POST)."""
-        return self.sudo().search([("endpoint", "=", endpoint)], limit=1).id
+        """The document type id behind an API path segment (0 when there is none)."""
+        return self._catalog()[0].get(endpoint, 0)
+
+    def _cached_code(self):
+        """This type's code without reading the record (the API's hot path)."""
+        self.ensure_one()
+        return self._catalog()[1][self.id]

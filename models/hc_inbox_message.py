@@ -100,6 +100,12 @@ class HcInboxMessage(models.Model):
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     started_at = fields.Datetime(readonly=True)
     finished_at = fields.Datetime(readonly=True)
+    api_latency_ms = fields.Float(
+        string="API latency (ms)",
+        readonly=True,
+        aggregator="avg",
+        help="Time the API spent on the request before storing it.",
+    )
     error_code = fields.Char(readonly=True)
     error_message = fields.Text(readonly=True)
     document = fields.Json(readonly=True, help="The document in the canonical model.")
@@ -128,7 +134,16 @@ class HcInboxMessage(models.Model):
     # ------------------------------------------------------------------------------
 
     @api.model
-    def _accept(self, connector, doc_type, company, content_type, documents, idempotency_key=None):
+    def _accept(
+        self,
+        connector,
+        doc_type,
+        company,
+        content_type,
+        documents,
+        idempotency_key=None,
+        api_latency_ms=None,
+    ):
         """Store each raw document as its own message; de-duplicate by idempotency key.
 
         One multi-row ``INSERT ... ON CONFLICT DO NOTHING`` stores a whole batch: the
@@ -139,12 +154,15 @@ class HcInboxMessage(models.Model):
         :param idempotency_key: the client's key; each document of a batch gets
             ``<key>#<index>``; without one, the SHA-256 of the document is the key, so an
             exact resubmission returns the original message
+        :param api_latency_ms: time the API spent before storing (for latency metrics)
         :return: list of ``(message, status)`` with status ``created``, ``duplicate`` or
-            ``conflict`` (same key, different body: the caller answers 409)
+            ``conflict`` (same key, different body: the caller answers 409); a created
+            message's fields are already in the cache, so answering costs no query
         """
         if not documents:
             return []
         lane = connector._lane_for(doc_type)
+        doc_type_code = doc_type._cached_code()
         digests = [hashlib.sha256(raw).hexdigest() for raw in documents]
         if idempotency_key:
             keys = (
@@ -162,7 +180,7 @@ class HcInboxMessage(models.Model):
                 connector.id,
                 company.id,
                 doc_type.id,
-                doc_type.code,
+                doc_type_code,
                 lane.id,
                 content_type,
                 psycopg2.Binary(base64.b64encode(raw)),
@@ -176,6 +194,7 @@ class HcInboxMessage(models.Model):
                 0,
                 now,
                 now,
+                api_latency_ms,
                 uid,
                 now,
                 uid,
@@ -191,8 +210,8 @@ class HcInboxMessage(models.Model):
                 """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id,
                        doc_type, lane_id, content_type, payload, payload_size, content_hash,
                        idempotency_key, batch_ref, batch_index, state, attempts, replay_count,
-                       next_attempt_at, received_at, create_uid, create_date, write_uid,
-                       write_date)
+                       next_attempt_at, received_at, api_latency_ms, create_uid, create_date,
+                       write_uid, write_date)
                    VALUES %s
                    ON CONFLICT (connector_id, idempotency_key) DO NOTHING
                    RETURNING idempotency_key, id""",
@@ -208,7 +227,28 @@ class HcInboxMessage(models.Model):
         results = []
         for digest, key in zip(digests, keys, strict=True):
             if key in created_ids:
-                results.append((self.browse(created_ids[key]), "created"))
+                message = self.browse(created_ids[key])
+                message._update_cache(
+                    {
+                        "doc_type": doc_type_code,
+                        "state": "received",
+                        "idempotency_key": key,
+                        "content_hash": digest,
+                        "attempts": 0,
+                        "received_at": now,
+                        "finished_at": False,
+                        "next_attempt_at": now,
+                        "waiting_key": False,
+                        "error_code": False,
+                        "error_message": False,
+                        "issues": False,
+                        "result_model": False,
+                        "result_ids": False,
+                        "result_summary": False,
+                    },
+                    validate=False,
+                )
+                results.append((message, "created"))
             else:
                 message = existing[key]
                 results.append(

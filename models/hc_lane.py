@@ -1,6 +1,8 @@
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo import tools
+from odoo.tools import SQL
 
 CRON_CODE = "model._cron_process_lane(%d)"
 
@@ -97,8 +99,39 @@ class HcLane(models.Model):
                     }
                 )
             lane.cron_ids = crons
+        self.env.registry.clear_cache()  # _cron_ids_cached
 
     def _trigger(self):
-        """Wake this lane's workers now (after a POST), instead of at the next minute."""
-        for lane in self.sudo():
-            lane.cron_ids.filtered("active")._trigger()
+        """Wake this lane's workers now (after a POST), instead of at the next minute.
+
+        Called on every accepted POST, so it costs one statement: a worker that already
+        has a due trigger nobody has started on needs no second one (``ir.cron`` deletes a
+        job's due triggers when the job starts, so those rows are locked and skipped:
+        a worker already past its last claim gets a new trigger).  Only when a trigger is
+        inserted are the cron threads notified, once, after commit.
+        """
+        cron_ids = [cron_id for lane in self for cron_id in lane._cron_ids_cached()]
+        if not cron_ids:
+            return
+        self.env.cr.execute(
+            SQL(
+                """WITH pending AS (
+                       SELECT cron_id FROM ir_cron_trigger
+                        WHERE cron_id = ANY(%(ids)s)
+                          AND call_at <= (now() AT TIME ZONE 'UTC')
+                          FOR KEY SHARE SKIP LOCKED)
+                   INSERT INTO ir_cron_trigger (cron_id, call_at)
+                   SELECT c.id, (now() AT TIME ZONE 'UTC') FROM ir_cron c
+                    WHERE c.id = ANY(%(ids)s) AND c.active
+                      AND c.id NOT IN (SELECT cron_id FROM pending)
+                   RETURNING cron_id""",
+                ids=cron_ids,
+            )
+        )
+        if self.env.cr.rowcount:
+            self.env["ir.cron.trigger"].invalidate_model()
+            self.env.cr.postcommit.add(self.env["ir.cron"].sudo()._notifydb)
+
+    @tools.ormcache("self.id")
+    def _cron_ids_cached(self):
+        return tuple(self.sudo().cron_ids.ids)

@@ -195,6 +195,28 @@ class TestInboxPipeline(HcCase):
         [(second, _s)] = self.accept([self.vendor_doc(gln="0614141000029")])
         self.assertEqual(second.lane_id, self.lane_critical, "cached scopes are cleared on change")
 
+    def test_accept_wakes_each_worker_once(self):
+        lane = self.lane_bulk
+        lane.worker_count = 2
+        crons = lane.cron_ids.filtered("active")
+        triggers = self.env["ir.cron.trigger"]
+        domain = [("cron_id", "in", crons.ids)]
+        triggers.search(domain).unlink()
+        self.accept([self.vendor_doc()])
+        self.assertEqual(triggers.search(domain).cron_id, crons, "every worker woken")
+        self.assertEqual(triggers.search_count(domain), 2)
+        self.accept([self.vendor_doc(gln="0614141000029")])
+        self.assertEqual(triggers.search_count(domain), 2, "a due trigger is enough")
+        # a trigger for later (a retry's) does not wake anybody now
+        triggers.search(domain).write({"call_at": fields.Datetime.now() + timedelta(hours=1)})
+        self.accept([self.vendor_doc(gln="0614141000036")])
+        self.assertEqual(triggers.search_count(domain), 4)
+        # an inactive worker is never triggered
+        crons[1].active = False
+        triggers.search(domain).unlink()
+        self.accept([self.vendor_doc(gln="0614141000043")])
+        self.assertEqual(triggers.search(domain).cron_id, crons[0])
+
     def test_lane_workers_follow_worker_count(self):
         lane = self.lane_bulk
         lane.worker_count = 3
@@ -265,5 +287,57 @@ class TestClaimRace(HcCase):
                 "DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,)
             )
             setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
+            setup_cr.commit()
+            setup_cr.close()
+
+    def test_worker_already_running_gets_a_new_trigger(self):
+        """A due trigger a running job is consuming (its row locked) is not enough.
+
+        ``ir.cron`` deletes a job's due triggers when the job starts and commits at its end:
+        a POST arriving after the job's last claim must still leave a trigger behind.
+        """
+        from odoo import SUPERUSER_ID
+        from odoo import api
+        from odoo.sql_db import db_connect
+
+        dbname = self.env.cr.dbname
+        lane = self.lane_critical
+        cron_ids = list(lane._cron_ids_cached())
+        count_sql = "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = ANY(%s)"
+        setup_cr = db_connect(dbname).cursor()
+        job_cr = db_connect(dbname).cursor()
+        post_cr = db_connect(dbname).cursor()
+        try:
+            setup_cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,))
+            setup_cr.execute(
+                """INSERT INTO ir_cron_trigger (cron_id, call_at)
+                   SELECT unnest(%s::int[]), now() AT TIME ZONE 'UTC' - interval '1 second'""",
+                (cron_ids,),
+            )
+            setup_cr.commit()
+            # A request now: every worker has a due trigger nobody started on.
+            post_env = api.Environment(post_cr, SUPERUSER_ID, {})
+            post_env["hc.lane"].browse(lane.id)._trigger()
+            post_cr.execute(count_sql, (cron_ids,))
+            self.assertEqual(post_cr.fetchone()[0], len(cron_ids), "no second trigger needed")
+            post_cr.rollback()
+            # The workers start: ir.cron deletes their due triggers (locked until commit).
+            job_cr.execute(
+                "DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s) AND call_at <= now() AT TIME ZONE 'UTC'",
+                (cron_ids,),
+            )
+            post_env = api.Environment(post_cr, SUPERUSER_ID, {})
+            post_env["hc.lane"].browse(lane.id)._trigger()
+            # The request still sees the old rows (not committed away) plus its own.
+            post_cr.execute(count_sql, (cron_ids,))
+            self.assertEqual(
+                post_cr.fetchone()[0], 2 * len(cron_ids), "a running worker gets a new trigger"
+            )
+        finally:
+            post_cr.rollback()
+            post_cr.close()
+            job_cr.rollback()
+            job_cr.close()
+            setup_cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,))
             setup_cr.commit()
             setup_cr.close()
