@@ -19,6 +19,7 @@ from ..pipeline.backoff import retry_delay
 from ..pipeline.errors import PermanentError
 from ..pipeline.errors import TransientError
 from ..pipeline.errors import WaitingForDependency
+from .hc_processor import DeferredCreate
 
 _logger = logging.getLogger(__name__)
 
@@ -32,6 +33,64 @@ TRANSIENT_PGCODES = {
     psycopg2.errorcodes.DEADLOCK_DETECTED,
     psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
 }
+
+
+class CreateBatch:
+    """Documents of one claimed batch waiting to have their records created together.
+
+    Each joined with the keys of what it touches (an invoice: its reference, amount and
+    purchase orders); a document sharing a key with one waiting flushes the batch first,
+    so no document is ever applied without seeing the records of those before it.  If the
+    combined ``create`` fails, or finishing one of them does, those messages are applied
+    again one at a time, with the ordinary outcomes (dead, retry, waiting).
+    """
+
+    def __init__(self, env):
+        self.env = env
+        self.items = []
+        self.keys = set()
+
+    def conflicts(self, keys):
+        return bool(self.keys & keys)
+
+    def add(self, message, keys, deferred):
+        self.items.append((message, deferred))
+        self.keys |= keys
+        if message.correlation_key:
+            self.keys.add(f"corr:{message.correlation_key}")
+
+    def flush(self):
+        items, self.items, self.keys = self.items, [], set()
+        if not items:
+            return
+        by_model = {}
+        for message, deferred in items:
+            # one create per model and company (recordsets hash without their env)
+            key = (deferred.model._name, deferred.model.env.company.id)
+            by_model.setdefault(key, []).append((message, deferred))
+        retry = self.env["hc.inbox.message"]
+        for group in by_model.values():
+            model = group[0][1].model
+            messages = self.env["hc.inbox.message"].union(*(m for m, _d in group))
+            try:
+                with self.env.cr.savepoint():
+                    records = model.create([deferred.vals for _m, deferred in group])
+                    finished = model.browse()
+                    for (message, deferred), record in zip(group, records, strict=True):
+                        if message._finish_deferred(deferred, record):
+                            finished |= record
+                        else:
+                            # not finished: gone again, applied alone below
+                            record.unlink()
+                            retry |= message
+                    for after in {d.after for _m, d in group if d.after}:
+                        getattr(finished, after)()
+            except Exception:
+                _logger.info("Batch create of %s failed; applying one by one", model._name)
+                self.env.invalidate_all()
+                retry |= messages
+        for message in retry:
+            message._process_one()
 
 
 def _auto_commit():
@@ -308,7 +367,12 @@ class HcInboxMessage(models.Model):
 
     @api.model
     def _cron_process_lane(self, lane_id, max_batches=None):
-        """Entry point of a lane's cron workers: drain the lane batch by batch."""
+        """Entry point of a lane's cron workers: drain the lane batch by batch.
+
+        Progress is committed after every message, except while documents wait in memory
+        for their records to be created together (:class:`CreateBatch`): then at the end
+        of the batch, when they are all done.
+        """
         lane = self.env["hc.lane"].browse(lane_id).exists()
         if not lane or not lane.active:
             return
@@ -319,13 +383,21 @@ class HcInboxMessage(models.Model):
             if not messages:
                 break
             batches += 1
+            group = CreateBatch(self.env)
+            uncommitted = 0
             for message in messages:
-                message._process_one()
-                if _auto_commit():
-                    remaining = self.env["ir.cron"]._commit_progress(1)
+                message._process_one(group=group)
+                uncommitted += 1
+                if not group.items and _auto_commit():
+                    remaining = self.env["ir.cron"]._commit_progress(uncommitted)
+                    uncommitted = 0
                     if not remaining:
                         return  # out of time: the cron is rescheduled at once
-            if not _auto_commit():
+            group.flush()
+            if _auto_commit():
+                if uncommitted and not self.env["ir.cron"]._commit_progress(uncommitted):
+                    return
+            else:
                 self.env.flush_all()
 
     @api.model
@@ -409,11 +481,14 @@ class HcInboxMessage(models.Model):
             )
             self.invalidate_model(["state", "next_attempt_at"])
 
-    def _process_one(self):
+    def _process_one(self, group=None):
         """Parse and apply one claimed message in its own savepoint; record the outcome.
 
         Transient failures are retried with backoff, a missing prerequisite parks the
         message, anything else is final: the message goes ``dead`` with the reason.
+
+        :param group: a :class:`CreateBatch` the worker creates records with: a document
+            whose processor defers its creation joins it instead of being done here
         """
         self.ensure_one()
         message = self.sudo()
@@ -422,11 +497,19 @@ class HcInboxMessage(models.Model):
             # correlation key) is kept even when applying it fails or has to wait.
             with self.env.cr.savepoint():
                 processor, parsed = message._parse_step()
+            if group is not None and group.conflicts({f"corr:{message.correlation_key}"}):
+                group.flush()  # an earlier message of the same business object waits there
             if message.correlation_key and message._has_pending_predecessor():
                 message._defer()
                 return
+            keys = group is not None and processor._batch_keys(message, parsed.document)
+            if keys and group.conflicts(keys):
+                group.flush()  # what it creates must be visible to this document
             with self.env.cr.savepoint():
-                result = message._apply_step(processor, parsed)
+                result = message._apply_step(processor, parsed, prepare=bool(keys))
+            if isinstance(result, DeferredCreate):
+                group.add(message, keys, result)
+                return
         except WaitingForDependency as exc:
             self.env.invalidate_all()
             review = getattr(exc, "review", None)
@@ -470,6 +553,22 @@ class HcInboxMessage(models.Model):
         else:
             message._mark_done(result)
 
+    def _finish_deferred(self, deferred, record):
+        """Finish a document whose record a :class:`CreateBatch` created.
+
+        :return: whether it is done; if not, the record is gone again (the savepoint)
+            and the caller applies the message the ordinary way
+        """
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                result = deferred.finish(record)
+                self.sudo()._mark_done(result)
+        except Exception:
+            self.env.invalidate_all()
+            return False
+        return True
+
     def _parse_step(self):
         """Parse the raw payload into the canonical model and store what it says."""
         processor = self.env[f"hc.processor.{self.doc_type}"]
@@ -488,11 +587,17 @@ class HcInboxMessage(models.Model):
         )
         return processor, parsed
 
-    def _apply_step(self, processor, parsed):
-        """Apply the parsed document once every prerequisite it names is there."""
+    def _apply_step(self, processor, parsed, prepare=False):
+        """Apply the parsed document once every prerequisite it names is there.
+
+        With ``prepare``, the processor may stop short of creating its main record and
+        return a :class:`DeferredCreate` instead.
+        """
         for key in parsed.document.dependencies():
             if not processor._dependency_met(self, key):
                 raise WaitingForDependency(key)
+        if prepare:
+            return processor._prepare_apply(self, parsed.document)
         return processor._apply(self, parsed.document)
 
     def _defer(self):

@@ -14,6 +14,7 @@ from ..normalize.references import find_duplicates
 from ..normalize.references import normalize_reference
 from ..pipeline.errors import PermanentError
 from ..pipeline.errors import WaitingForDependency
+from .hc_processor import DeferredCreate
 from .hc_processor_vendor import GLOBAL_SCHEMES
 
 PO_KEY_PREFIX = "purchase_order:"
@@ -217,6 +218,32 @@ class HcProcessorInvoice(models.AbstractModel):
 
     @api.model
     def _apply(self, message, document):
+        prepared = self._prepare_apply(message, document)
+        if not isinstance(prepared, DeferredCreate):
+            return prepared
+        return prepared.apply()
+
+    @api.model
+    def _batch_keys(self, message, document):
+        """What makes two invoices of one batch interfere (see ``DeferredCreate``).
+
+        An invoice may duplicate another of the same batch (same reference or amount,
+        whatever identifier names the vendor) or bill the same purchase order: such a
+        pair is never created together, so each sees the bills before it exactly as if
+        the batch were processed one message at a time.
+        """
+        keys = {f"po:{number}" for number in document.all_po_numbers()}
+        keys.add(f"ref:{normalize_reference(document.number)}")
+        keys.add(f"amount:{document.gross_total}")
+        return keys
+
+    @api.model
+    def _prepare_apply(self, message, document):
+        """Everything up to creating the bill; the creation itself may be batched.
+
+        :return: the result (replay, duplicate) or a :class:`DeferredCreate` holding the
+            bill's values and what to do once it exists
+        """
         company = message.company_id
         Move = self.env["account.move"].sudo().with_company(company)
         move_type = "in_refund" if document.is_credit_note else "in_invoice"
@@ -250,31 +277,39 @@ class HcProcessorInvoice(models.AbstractModel):
 
         orders = self._purchase_orders(message, document.all_po_numbers())
         commands, charges, problems = self._line_commands(document, vendor, orders)
+
+        def finish(bill):
+            if charges:
+                bill.write({"invoice_line_ids": self._charge_commands(bill, charges)})
+            self._attach_document(message, document, bill)
+            self._raise_line_exceptions(message, document, bill, problems)
+            for original, verdict in findings:
+                self._raise_duplicate_finding(message, document, bill, original, verdict)
+            return {
+                "records": bill,
+                "summary": self.env._(
+                    "Draft %(kind)s %(bill)s created for %(vendor)s (%(lines)s lines)",
+                    kind=self.env._("credit note")
+                    if document.is_credit_note
+                    else self.env._("bill"),
+                    bill=bill.display_name,
+                    vendor=vendor.display_name,
+                    lines=len(document.lines),
+                ),
+                "produced_keys": produced,
+            }
+
         # One create with its lines: Odoo syncs taxes and totals once, not per write.
-        bill = Move.create(
+        return DeferredCreate(
+            Move,
             dict(
                 self._bill_vals(message, document, vendor, currency, move_type),
                 invoice_line_ids=commands,
-            )
-        )
-        if charges:
-            bill.write({"invoice_line_ids": self._charge_commands(bill, charges)})
-        self._attach_document(message, document, bill)
-        self._raise_line_exceptions(message, document, bill, problems)
-        for original, verdict in findings:
-            self._raise_duplicate_finding(message, document, bill, original, verdict)
-        bill._hc_after_import()
-        return {
-            "records": bill,
-            "summary": self.env._(
-                "Draft %(kind)s %(bill)s created for %(vendor)s (%(lines)s lines)",
-                kind=self.env._("credit note") if document.is_credit_note else self.env._("bill"),
-                bill=bill.display_name,
-                vendor=vendor.display_name,
-                lines=len(document.lines),
             ),
-            "produced_keys": produced,
-        }
+            finish,
+            # then the three-way match (of all the bills of a batch at once)
+            after="_hc_after_import",
+        )
 
     @api.model
     def _unknown_vendor(self, message, document):

@@ -2,9 +2,11 @@ import base64
 import copy
 from datetime import timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo import Command
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import HcCase
@@ -237,6 +239,100 @@ class TestProcessorAccount(HcCase):
         self.assertEqual(len(duplicate), 1)
         self.assertEqual(duplicate.details["verdict"], "duplicate")
         self.assertEqual(duplicate.message_id, third)
+
+    # -- several invoices in one claimed batch ----------------------------------------
+
+    def _spy_bill_creates(self):
+        Move = type(self.env["account.move"])
+        original = Move.create
+        calls = []
+
+        def create(records, vals_list):
+            calls.append(len(vals_list) if isinstance(vals_list, list) else 1)
+            return original(records, vals_list)
+
+        return patch.object(Move, "create", create), calls
+
+    def test_batch_creates_bills_together_and_sees_duplicates(self):
+        self._make_po(self.vendor, "PO-HC-1002", [(self.gloves, 4, 12.5, "1", self.tax10)])
+        other = self.invoice_doc(
+            number="INV-000200",
+            po_numbers=["PO-HC-1002"],
+            lines=[
+                {
+                    "line_number": "1",
+                    "po_line_ref": "1",
+                    "item": {"gtin": GTIN_GLOVES},
+                    "quantity": "4",
+                    "uom": "EA",
+                    "unit_price": "12.50",
+                }
+            ],
+            tax_total="5.00",
+            gross_total="55.00",
+        )
+        first = self.accept([self.invoice_doc()], doc_type="invoice", key="b-1")[0][0]
+        second = self.accept([other], doc_type="invoice", key="b-2")[0][0]
+        # the same invoice again in the same batch, re-keyed: must see the first's bill
+        third = self.accept([self.invoice_doc(number="INV 123")], doc_type="invoice", key="b-3")[0][
+            0
+        ]
+        spy, calls = self._spy_bill_creates()
+        with spy:
+            self.process()
+        self.assertEqual((first | second | third).mapped("state"), ["done"] * 3)
+        self.assertEqual(calls, [2], "the first two bills are created in one call")
+        bills = self.env["account.move"].search([("partner_id", "=", self.vendor.id)])
+        self.assertEqual(len(bills), 2, "no duplicate bill inside a batch")
+        self.assertEqual(third.result_ids, first.result_ids)
+        self.assertEqual(len(self.exceptions("duplicate_invoice")), 1)
+        for message in first | second:
+            bill = self.bills_of(message)
+            self.assertTrue(bill.attachment_ids, "original document attached")
+            self.assertTrue(bill.hc_match_state, "matched after the batch create")
+
+    def test_batch_member_failing_to_finish_is_applied_alone(self):
+        self._make_po(self.vendor, "PO-HC-1003", [(self.gloves, 4, 12.5, "1", self.tax10)])
+        bad = self.invoice_doc(number="BAD-1", po_numbers=["PO-HC-1003"], gross_total="55.00")
+        good = self.accept([self.invoice_doc()], doc_type="invoice", key="g-1")[0][0]
+        poison = self.accept([bad], doc_type="invoice", key="p-1")[0][0]
+        Processor = type(self.env["hc.processor.invoice"])
+        original = Processor._attach_document
+
+        def attach(processor, message, document, bill):
+            if document.number == "BAD-1":
+                raise ValueError("cannot store this attachment")
+            return original(processor, message, document, bill)
+
+        with patch.object(Processor, "_attach_document", attach):
+            self.process()
+        self.assertEqual(good.state, "done", good.error_message)
+        self.assertEqual(poison.state, "dead")
+        self.assertIn("cannot store this attachment", poison.error_message)
+        self.assertFalse(
+            self.env["account.move"].search([("ref", "=", "BAD-1")]), "no half-applied bill"
+        )
+        self.assertEqual(len(self.bills_of(good)), 1)
+
+    def test_batch_create_failing_falls_back_to_one_by_one(self):
+        self._make_po(self.vendor, "PO-HC-1004", [(self.gloves, 4, 12.5, "1", self.tax10)])
+        other = self.invoice_doc(number="INV-000400", po_numbers=["PO-HC-1004"])
+        messages = self.accept([self.invoice_doc()], doc_type="invoice", key="f-1")[0][0]
+        messages |= self.accept([other], doc_type="invoice", key="f-2")[0][0]
+        Move = type(self.env["account.move"])
+        original = Move.create
+
+        def create(records, vals_list):
+            if isinstance(vals_list, list) and len(vals_list) > 1:
+                raise UserError("simulated failure of a combined create")
+            return original(records, vals_list)
+
+        with patch.object(Move, "create", create):
+            self.process()
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
+        self.assertEqual(
+            len(self.env["account.move"].search([("hc_message_id", "in", messages.ids)])), 2
+        )
 
     def test_replay_finds_its_bill(self):
         message = self.process_invoice(self.invoice_doc())
