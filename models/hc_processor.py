@@ -34,12 +34,9 @@ class DeferredCreate:
         self.finish = finish
         self.after = after
 
-    def create(self):
-        return self.model.create(self.vals)
-
     def apply(self):
         """Create, finish and follow up one record: the ordinary, unbatched path."""
-        record = self.create()
+        record = self.model.create(self.vals)
         result = self.finish(record)
         if self.after:
             getattr(record, self.after)()

@@ -324,7 +324,7 @@ class TestProcessorAccount(HcCase):
 
         def create(records, vals_list):
             if isinstance(vals_list, list) and len(vals_list) > 1:
-                raise UserError("simulated failure of a combined create")
+                raise UserError(self.env._("simulated failure of a combined create"))
             return original(records, vals_list)
 
         with patch.object(Move, "create", create):
