@@ -360,3 +360,55 @@ class TestProcessorPurchase(HcCase):
         self.assertEqual(len(order.order_line), 6)
         self.assertEqual(order.state, "purchase")
         self.assertAlmostEqual(order.amount_untaxed, 13045.94, places=2)
+
+    # -- X12 855 ----------------------------------------------------------------------
+
+    def test_x12_855_sample(self):
+        """The public 855 acknowledges PO POTEST1112 line by line: lines 1 and 4 accepted,
+        2 and 3 rejected; units are 'UN' (X12 'unit'), i.e. each."""
+        samples = _samples_dir()
+        if not samples or not (samples / "x12_855_node-x12.edi").is_file():
+            self.skipTest("shared samples folder absent")
+        raw = (samples / "x12_855_node-x12.edi").read_bytes()
+        self.setup_masters()
+        books = ["9780446360265", "9780767928427", "9780099599531", "9780446360272"]
+        self.accept(
+            [self.item_doc(gtin, f"Book {gtin}") for gtin in books],
+            doc_type="item",
+        )
+        self.process()
+        lines = [
+            {
+                "line_number": str(n + 1),
+                "item": {"gtin": gtin},
+                "quantity": qty,
+                "uom": "EA",
+                "unit_price": price,
+            }
+            for n, (gtin, qty, price) in enumerate(
+                zip(books, ["3", "2", "1", "2"], ["4.50", "15.99", "7.99", "4.50"], strict=True)
+            )
+        ]
+        self.run_doc(self.po_doc(number="POTEST1112", lines=lines), "purchase_order")
+        order = self.order("POTEST1112")
+        self.assertEqual(order.state, "purchase")
+        doc_type = self.doc_types.filtered(lambda d: d.code == "po_ack")
+        [(message, _s)] = self.Inbox._accept(
+            self.connector, doc_type, self.company, "application/edi-x12", [raw]
+        )
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(message.source_format, "x12")
+        by_ref = {line.hc_line_ref: line for line in order.order_line}
+        self.assertEqual(by_ref["1"].product_qty, 3.0, "accepted as ordered")
+        self.assertEqual(by_ref["4"].product_qty, 2.0)
+        self.assertEqual(by_ref["2"].product_qty, 0.0, "rejected line cancelled to zero")
+        self.assertEqual(by_ref["3"].product_qty, 0.0)
+        history = order.hc_ack_line_ids
+        self.assertEqual(len(history), 4, "CTT*4: every line acknowledged")
+        self.assertEqual(
+            {h.line_number: h.status for h in history},
+            {"1": "accept", "2": "reject", "3": "reject", "4": "accept"},
+        )
+        self.assertEqual(order.hc_ack_state, "changed")
+        self.assertFalse(message.issues and [i for i in message.issues if "uom" in i["code"]])
