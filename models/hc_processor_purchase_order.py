@@ -99,6 +99,9 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
             "hc_connector_id": message.connector_id.id,
         }
         if not order:
+            picking_type = self._receiving_type(message, company, document)
+            if picking_type:
+                header["picking_type_id"] = picking_type.id
             order = (
                 self.env["purchase.order"]
                 .sudo()
@@ -125,6 +128,61 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         else:
             summary = self.env._("Purchase order %s unchanged", order.name)
         return {"records": order, "summary": summary, "produced_keys": produced}
+
+    @api.model
+    def _receiving_type(self, message, company, document):
+        """The receipt operation of the warehouse the order ships to, or empty (default).
+
+        The ship-to party names the receiving facility, by GLN most of the time: the
+        warehouse whose address partner carries that identifier (in the crosswalk or as
+        the partner's GLN) receives the goods.  A ship-to naming no warehouse of the
+        company leaves Odoo's default and is shown to supply chain (an exception), and
+        one naming another company's warehouse refuses the order.
+        """
+        party = document.ship_to
+        if not party or not party.identifiers:
+            return self.env["stock.picking.type"]
+        values = [i.value for i in party.identifiers if i.value]
+        partner = self._find_vendor(message, party)
+        Warehouse = self.env["stock.warehouse"].sudo().with_context(active_test=False)
+        domain = [("partner_id.global_location_number", "in", values)]
+        if partner:
+            domain = ["|", ("partner_id", "child_of", partner.commercial_partner_id.id), *domain]
+        warehouses = Warehouse.search(domain)
+        mine = warehouses.filtered(lambda w: w.company_id == company and w.active)
+        if mine:
+            return mine[0].in_type_id
+        if warehouses:
+            raise PermanentError(
+                self.env._(
+                    "Purchase order %(number)s ships to %(where)s, a warehouse of another "
+                    "company than %(company)s.",
+                    number=document.number,
+                    where=warehouses[0].display_name,
+                    company=company.display_name,
+                ),
+                code="ship_to_other_company",
+            )
+        self.env["hc.exception"]._raise(
+            "data_quality",
+            self.env._(
+                "Purchase order %(number)s: unknown ship-to %(party)s",
+                number=document.number,
+                party=party.name or party.key(),
+            ),
+            f"unknown_ship_to:{document.natural_key()}",
+            severity="low",
+            company_id=company.id,
+            message_id=message.id,
+            description=self.env._(
+                "No warehouse of %(company)s has the ship-to identifier %(ids)s: the order "
+                "is received at the default warehouse. Set the GLN on the warehouse's "
+                "address to route such orders.",
+                company=company.display_name,
+                ids=", ".join(values),
+            ),
+        )
+        return self.env["stock.picking.type"]
 
     @api.model
     def _resolve_lines(self, message, document, vendor):

@@ -412,3 +412,48 @@ class TestProcessorPurchase(HcCase):
         )
         self.assertEqual(order.hc_ack_state, "changed")
         self.assertFalse(message.issues and [i for i in message.issues if "uom" in i["code"]])
+
+    # -- receiving facility -----------------------------------------------------------
+
+    def test_ship_to_gln_picks_the_receiving_warehouse(self):
+        self.setup_masters()
+        east_address = self.env["res.partner"].create(
+            {"name": "East Campus dock", "global_location_number": "0614141000104"}
+        )
+        east = self.env["stock.warehouse"].create(
+            {"name": "East Campus", "code": "EAST", "partner_id": east_address.id}
+        )
+        doc = self.po_doc(ship_to={"identifiers": [{"scheme": "GLN", "value": "0614141000104"}]})
+        message = self.run_doc(doc, "purchase_order")
+        self.assertEqual(message.state, "done", message.error_message)
+        order = self.order()
+        self.assertEqual(order.picking_type_id, east.in_type_id)
+        self.assertEqual(order.picking_ids.location_dest_id.warehouse_id, east)
+
+    def test_unknown_ship_to_uses_default_and_tells_supply_chain(self):
+        self.setup_masters()
+        doc = self.po_doc(ship_to={"identifiers": [{"scheme": "GLN", "value": "0614141000111"}]})
+        message = self.run_doc(doc, "purchase_order")
+        self.assertEqual(message.state, "done", message.error_message)
+        default = (
+            self.env["purchase.order"].with_company(self.company)._get_picking_type(self.company.id)
+        )
+        self.assertEqual(self.order().picking_type_id, default)
+        exc = self.env["hc.exception"].search([("dedup_key", "like", "unknown_ship_to:%")])
+        self.assertEqual(len(exc), 1)
+        self.assertIn("0614141000111", exc.description)
+
+    def test_ship_to_of_another_company_is_refused(self):
+        self.setup_masters()
+        other = self.env["res.company"].create({"name": "Other facility"})
+        address = self.env["res.partner"].create(
+            {"name": "Other dock", "global_location_number": "0614141000128"}
+        )
+        self.env["stock.warehouse"].create(
+            {"name": "Other WH", "code": "OTH", "partner_id": address.id, "company_id": other.id}
+        )
+        doc = self.po_doc(ship_to={"identifiers": [{"scheme": "GLN", "value": "0614141000128"}]})
+        message = self.run_doc(doc, "purchase_order")
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.error_code, "ship_to_other_company")
+        self.assertFalse(self.order(), "no order created")
