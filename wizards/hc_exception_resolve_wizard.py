@@ -66,6 +66,7 @@ class HcExceptionResolveWizard(models.TransientModel):
     def _check_can_accept(self):
         """Who may accept these variances: the company's segregation-of-duties rules.
 
+        * only AP clerks and managers accept (not supply chain or integration staff);
         * the author rule (company setting, on by default): not the user who created or
           last changed the bill; with the rule off, such an acceptance is audited as an
           override;
@@ -75,6 +76,14 @@ class HcExceptionResolveWizard(models.TransientModel):
         """
         user = self.env.user
         for exc in self.exception_ids:
+            if not user.has_group("healthcare_p2p_integration.group_hc_ap_clerk"):
+                # Supply chain and integration staff work exceptions, they do not approve
+                # what the company pays.
+                self._refuse(
+                    exc,
+                    "ap_role",
+                    self.env._("Only AP clerks and managers may accept a variance."),
+                )
             bill = exc.move_id
             if bill and user in (bill.create_uid | bill.hc_last_changed_by_id):
                 if exc.company_id.hc_sod_creator_cannot_accept:
