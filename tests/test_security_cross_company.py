@@ -76,7 +76,9 @@ class TestSecurityCrossCompany(TwoCompanyCase):
         self.connector.allowed_doc_type_ids = self.doc_types.filtered(lambda d: d.code != "vendor")
         self.process()
         self.assert_refused(message, "document_type_not_allowed")
-        self.assertFalse(self.env["res.partner"].search([("name", "=", "Medline Industries, Inc.")]))
+        self.assertFalse(
+            self.env["res.partner"].search([("name", "=", "Medline Industries, Inc.")])
+        )
 
     def test_company_not_allowed_is_dead(self):
         # Reached the inbox for B without the API's check (import, scope narrowed since).
@@ -84,7 +86,9 @@ class TestSecurityCrossCompany(TwoCompanyCase):
         self.process()
         exception = self.assert_refused(message, "company_not_allowed")
         self.assertEqual(exception.company_id, self.company_b)
-        self.assertFalse(self.env["res.partner"].search([("name", "=", "Medline Industries, Inc.")]))
+        self.assertFalse(
+            self.env["res.partner"].search([("name", "=", "Medline Industries, Inc.")])
+        )
 
     def test_company_allowed_is_processed(self):
         self.connector.allowed_company_ids = self.company_a | self.company_b
@@ -149,9 +153,7 @@ class TestSecurityCrossCompany(TwoCompanyCase):
             "asn_number": "ASN-X",
             "po_number": "PO-B-1",
             "ship_date": "2026-11-20",
-            "lines": [
-                {"line_number": "1", "item": {"gtin": GTIN}, "quantity": "10", "uom": "EA"}
-            ],
+            "lines": [{"line_number": "1", "item": {"gtin": GTIN}, "quantity": "10", "uom": "EA"}],
         }
         message = self.run_for(doc, "ship_notice", self.company_a)
         self.assert_refused(message)
