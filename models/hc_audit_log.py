@@ -90,10 +90,19 @@ class HcAuditLog(models.Model):
         A refused action raises, and the exception rolls the request's transaction back:
         the entry is written and committed on a cursor of its own first.  Inside Odoo's
         test transaction (no commit possible) it is written in the current transaction.
-        The lock wait is bounded: should the request itself hold the chain's lock, the
-        entry is written in the request's transaction and a warning is logged.
+        Refusals are checked before anything is logged, so the request does not hold the
+        chain's lock yet; should it (or the wait exceed a few seconds), the entry is
+        written in the request's transaction and a warning is logged.
         """
         if getattr(threading.current_thread(), "testing", False):
+            return self._log(action, record, reason=reason, data=data)
+        self.env.cr.execute(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        )
+        if self.env.cr.fetchone():
+            # This transaction already wrote an entry and holds the chain's lock: another
+            # cursor would wait for it in vain.
+            _logger.warning("Audit entry %r written in the refused transaction only", action)
             return self._log(action, record, reason=reason, data=data)
         try:
             with self.env.registry.cursor() as cr:

@@ -1,7 +1,9 @@
 """Connector scopes re-checked in processing; references to another company refused."""
 
+from odoo.tests import HttpCase
 from odoo.tests import tagged
 
+from .common import HcCase
 from .security_common import TwoCompanyCase
 
 GTIN = "00614141000029"
@@ -253,3 +255,66 @@ class TestSecurityCrossCompany(TwoCompanyCase):
         self.assert_refused(message)
         self.assertEqual(message.company_id, self.company_b)
         self.assertFalse(po_a.invoice_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestApiCompanyBoundary(HcCase, HttpCase):
+    """Replay over the API reaches only the administrator's companies."""
+
+    def test_admin_key_replays_own_company_only(self):
+        company_b = self.env["res.company"].create({"name": "Facility B (API)"})
+        connector_b = self.env["hc.connector"].create(
+            {
+                "name": "Facility B",
+                "code": "facb_api",
+                "company_id": company_b.id,
+                "allowed_doc_type_ids": [(6, 0, self.doc_types.ids)],
+            }
+        )
+        [(message_a, _s)] = self.accept([self.vendor_doc()])
+        [(message_b, _s)] = self.Inbox._accept(
+            connector_b,
+            self.doc_types.filtered(lambda d: d.code == "vendor"),
+            company_b,
+            "application/json",
+            [self.raw(self.vendor_doc(gln="0614141000029"))],
+        )
+        admin_a = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": "Integration admin A",
+                    "login": "integration_admin_a",
+                    "company_id": self.company.id,
+                    "company_ids": [(6, 0, self.company.ids)],
+                    "group_ids": [
+                        (
+                            6,
+                            0,
+                            [
+                                self.env.ref(
+                                    "healthcare_p2p_integration.group_hc_integration_admin"
+                                ).id
+                            ],
+                        )
+                    ],
+                }
+            )
+        )
+        key = self.env["res.users.apikeys"].with_user(admin_a).sudo()._generate("hc_p2p", "t", None)
+
+        def replay(message):
+            return self.url_open(
+                f"/api/hc/v1/messages/{message.id}/replay",
+                data=b'{"reason": "supplier fixed data"}',
+                headers={"Authorization": f"Bearer {key}"},
+                method="POST",
+            )
+
+        other = replay(message_b)
+        self.assertEqual(other.status_code, 404, other.text)
+        self.assertEqual(other.json()["error"]["code"], "not_found")
+        self.assertEqual(message_b.replay_count, 0)
+        own = replay(message_a)
+        self.assertEqual(own.status_code, 202, own.text)

@@ -1,5 +1,8 @@
 """Roles, access rights, company rules and segregation of duties."""
 
+import threading
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
@@ -488,3 +491,20 @@ class TestSegregationOfDuties(TwoCompanyCase):
         self.assertEqual(self.company_a.hc_payment_manager_threshold, 10000.0)
         bill = self.posted_bill(12000.0)
         self.refused(lambda: self.pay(self.clerk, bill))
+
+    def test_refusal_entry_written_on_its_own_cursor(self):
+        """The production path: the entry goes through a cursor of its own (in the
+        registry's test mode, a cursor on the test transaction), committed before the
+        refused action rolls back."""
+        bill = self.posted_bill(15000.0)
+        with (
+            patch.object(threading.current_thread(), "testing", False),
+            self.enter_registry_test_mode(),
+        ):
+            self.env["hc.audit.log"]._log_detached(
+                "sod_refused", bill, reason="payment_threshold", data={"action": "test"}
+            )
+        log = self.audit("sod_refused", res_id=bill.id)
+        self.assertEqual(log.data, {"action": "test"})
+        self.assertEqual(log.company_id, self.company_a)
+        self.assertFalse(self.env["hc.audit.log"]._verify_chain())

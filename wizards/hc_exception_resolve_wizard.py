@@ -75,6 +75,7 @@ class HcExceptionResolveWizard(models.TransientModel):
           ``account.move._hc_check_release_allowed``).
         """
         user = self.env.user
+        overrides = []  # logged once every rule passed: refusals are logged first
         for exc in self.exception_ids:
             if not user.has_group("healthcare_p2p_integration.group_hc_ap_clerk"):
                 # Supply chain and integration staff work exceptions, they do not approve
@@ -96,17 +97,17 @@ class HcExceptionResolveWizard(models.TransientModel):
                             bill.display_name,
                         ),
                     )
-                self.env["hc.audit.log"]._log(
-                    "sod_override",
-                    exc,
-                    reason="bill_author",
-                    data={
-                        "rule": "bill_author",
-                        "setting": "off",
-                        "user": user.login,
-                        "move": bill.id,
-                        "amount": exc.amount,
-                    },
+                overrides.append(
+                    (
+                        exc,
+                        {
+                            "rule": "bill_author",
+                            "setting": "off",
+                            "user": user.login,
+                            "move": bill.id,
+                            "amount": exc.amount,
+                        },
+                    )
                 )
             if exc.amount > exc.company_id.hc_accept_threshold and not user.has_group(
                 "healthcare_p2p_integration.group_hc_ap_manager"
@@ -122,6 +123,8 @@ class HcExceptionResolveWizard(models.TransientModel):
                     ),
                 )
         self.exception_ids.move_id._hc_check_release_allowed("accept_variance", log_approval=False)
+        for exc, data in overrides:
+            self.env["hc.audit.log"]._log("sod_override", exc, reason=data["rule"], data=data)
 
     def action_confirm(self):
         self.ensure_one()
