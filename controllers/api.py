@@ -296,7 +296,8 @@ class HcApiController(http.Controller):
         )
         if err:
             return err
-        message = request.env["hc.inbox.message"].browse(message_id).exists()
+        # Searched with the administrator's rights: another company's message is not found.
+        message = request.env["hc.inbox.message"].search([("id", "=", message_id)])
         if not message:
             return _error(404, "not_found", "No such message.")
         try:

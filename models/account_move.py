@@ -5,6 +5,9 @@ from odoo.exceptions import UserError
 
 from ..normalize.references import normalize_reference
 
+AP_MANAGER_GROUP = "healthcare_p2p_integration.group_hc_ap_manager"
+PAYABLE_TYPES = ("in_invoice", "in_receipt")
+
 PAYMENT_STATUSES = [
     ("scheduled", "Scheduled"),
     ("hold", "On hold"),
@@ -170,8 +173,82 @@ class AccountMove(models.Model):
         self.env["hc.three.way.match"]._match_bills(self)
         return True
 
+    def _hc_above_payment_threshold(self):
+        """Vendor bills whose total is above their company's payment release threshold
+        while the segregation-of-duties rule is on."""
+        return self.filtered(
+            lambda m: (
+                m.move_type in PAYABLE_TYPES
+                and m.company_id.hc_sod_payment_manager
+                and m.company_id.currency_id.compare_amounts(
+                    abs(m.amount_total_signed), m.company_id.hc_payment_manager_threshold
+                )
+                > 0
+            )
+        )
+
+    def _hc_check_release_allowed(self, action, log_approval=True):
+        """Segregation of duties: above the payment threshold only an AP manager releases.
+
+        ``action`` (``release``, ``accept_variance``, ``register_payment``) is what the
+        user attempted.  A refusal raises a ``UserError`` and is written to the audit log
+        (on its own cursor, so that the entry survives the rollback); an AP manager acting
+        above the threshold is an approval, audited as well.
+        """
+        above = self._hc_above_payment_threshold()
+        if not above:
+            return
+        user = self.env.user
+        audit = self.env["hc.audit.log"]
+        if user.has_group(AP_MANAGER_GROUP):
+            for bill in above if log_approval else ():
+                audit._log(
+                    "sod_manager_approval",
+                    bill,
+                    data={
+                        "rule": "payment_threshold",
+                        "action": action,
+                        "amount": abs(bill.amount_total_signed),
+                        "threshold": bill.company_id.hc_payment_manager_threshold,
+                    },
+                )
+            return
+        for bill in above:
+            audit._log_detached(
+                "sod_refused",
+                bill,
+                reason="payment_threshold",
+                data={
+                    "rule": "payment_threshold",
+                    "action": action,
+                    "user": user.login,
+                    "amount": abs(bill.amount_total_signed),
+                    "threshold": bill.company_id.hc_payment_manager_threshold,
+                },
+            )
+        bill = above[0]
+        raise UserError(
+            self.env._(
+                "Segregation of duties: %(bill)s (%(amount)s) is above the payment release "
+                "threshold of %(threshold)s of %(company)s; only an AP manager may release "
+                "or pay it.",
+                bill=bill.display_name,
+                amount=bill.company_id.currency_id.format(abs(bill.amount_total_signed)),
+                threshold=bill.company_id.currency_id.format(
+                    bill.company_id.hc_payment_manager_threshold
+                ),
+                company=bill.company_id.name,
+            )
+        )
+
     def _hc_release(self, touchless):
-        """Release matched (or accepted) bills for payment; post them when configured."""
+        """Release matched (or accepted) bills for payment; post them when configured.
+
+        A release with no human (touchless) is the match's decision; any other release
+        is a person's and follows the payment threshold rule.
+        """
+        if not touchless:
+            self.filtered(lambda m: not m.hc_released)._hc_check_release_allowed("release")
         for bill in self:
             was_released = bill.hc_released
             bill.write(
@@ -209,6 +286,8 @@ class AccountMove(models.Model):
 
     def action_register_payment(self):
         self._hc_check_payable()
+        # Refused here already; the approval is audited when the payment is created.
+        self._hc_check_release_allowed("register_payment", log_approval=False)
         return super().action_register_payment()
 
     def write(self, vals):

@@ -6,5 +6,7 @@ class AccountPaymentRegister(models.TransientModel):
 
     def _create_payments(self):
         # Whatever path led here (list action, API), a bill the match blocked is not paid.
-        self.line_ids.move_id._hc_check_payable()
+        bills = self.line_ids.move_id
+        bills._hc_check_payable()
+        bills._hc_check_release_allowed("register_payment")
         return super()._create_payments()

@@ -1,10 +1,16 @@
 import hashlib
 import json
+import logging
+import threading
+
+import psycopg2
 
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
@@ -30,6 +36,12 @@ class HcAuditLog(models.Model):
     prev_hash = fields.Char(readonly=True)
     entry_hash = fields.Char(readonly=True, index=True)
     logged_at = fields.Datetime(readonly=True, required=True)
+    company_id = fields.Many2one(
+        "res.company",
+        readonly=True,
+        index="btree_not_null",
+        help="Company (facility) of the record concerned; empty for entries of no company.",
+    )
 
     def init(self):
         # Append-only in the database too: not even SQL run by the application may change
@@ -56,7 +68,9 @@ class HcAuditLog(models.Model):
         row = self.env.cr.fetchone()
         prev = row[0] if row else GENESIS
         now = fields.Datetime.now()
+        company = record and "company_id" in record._fields and record[:1].sudo().company_id
         vals = {
+            "company_id": company.id if company else False,
             "action": action,
             "res_model": record._name if record else False,
             "res_id": record.id if record else 0,
@@ -70,6 +84,38 @@ class HcAuditLog(models.Model):
         return self.sudo().with_context(hc_audit_append=True).create(vals)
 
     @api.model
+    def _log_detached(self, action, record=None, reason=None, data=None):
+        """Append an entry that outlives the current transaction (a refusal).
+
+        A refused action raises, and the exception rolls the request's transaction back:
+        the entry is written and committed on a cursor of its own first.  Inside Odoo's
+        test transaction (no commit possible) it is written in the current transaction.
+        Refusals are checked before anything is logged, so the request does not hold the
+        chain's lock yet; should it (or the wait exceed a few seconds), the entry is
+        written in the request's transaction and a warning is logged.
+        """
+        if getattr(threading.current_thread(), "testing", False):
+            return self._log(action, record, reason=reason, data=data)
+        self.env.cr.execute(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        )
+        if self.env.cr.fetchone():
+            # This transaction already wrote an entry and holds the chain's lock: another
+            # cursor would wait for it in vain.
+            _logger.warning("Audit entry %r written in the refused transaction only", action)
+            return self._log(action, record, reason=reason, data=data)
+        try:
+            with self.env.registry.cursor() as cr:
+                cr.execute("SET LOCAL lock_timeout = '5s'")
+                env = self.env(cr=cr)
+                target = env[record._name].browse(record.ids) if record else None
+                env["hc.audit.log"]._log(action, target, reason=reason, data=data)
+        except psycopg2.Error:
+            _logger.warning("Audit entry %r written in the refused transaction only", action)
+            return self._log(action, record, reason=reason, data=data)
+        return self.browse()
+
+    @api.model
     def _digest(self, vals, when):
         content = json.dumps(
             {
@@ -81,6 +127,8 @@ class HcAuditLog(models.Model):
                 "data": vals["data"] or {},
                 "prev": vals["prev_hash"],
                 "at": fields.Datetime.to_string(when),
+                # only when set: entries written before the field existed keep their hash
+                **({"company": vals["company_id"]} if vals.get("company_id") else {}),
             },
             sort_keys=True,
             default=str,
@@ -104,7 +152,7 @@ class HcAuditLog(models.Model):
         """Walk the chain from the start; return the first broken entry or nothing."""
         self.env.cr.execute(
             """SELECT id, action, res_model, res_id, user_id, reason, data, prev_hash,
-                      entry_hash, logged_at FROM hc_audit_log ORDER BY id"""
+                      entry_hash, logged_at, company_id FROM hc_audit_log ORDER BY id"""
         )
         prev = GENESIS
         for row in self.env.cr.dictfetchall():

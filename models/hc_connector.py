@@ -173,26 +173,41 @@ class HcConnector(models.Model):
 
     # -- technical user and credentials -----------------------------------------------
 
-    def _ensure_technical_user(self):
+    def _technical_user_vals(self):
+        """What a connector's technical user is: the connector group only (no internal
+        user, no other right) in exactly the companies the connector may post for."""
         self.ensure_one()
+        companies = self._allowed_companies() | self.company_id
+        return {
+            "company_id": self.company_id.id,
+            "company_ids": [Command.set(companies.ids)],
+            "group_ids": [
+                Command.set([self.env.ref("healthcare_p2p_integration.group_hc_connector").id])
+            ],
+        }
+
+    def _ensure_technical_user(self):
+        """The connector's technical user, created on first use, its rights reset.
+
+        Posting needs no access right of its own (the API stores the document as the
+        system, processing runs in the lane crons), so the user holds the connector group
+        alone: groups someone added by hand are removed on every key issue.
+        """
+        self.ensure_one()
+        Users = self.env["res.users"].sudo().with_context(no_reset_password=True)
         if self.user_id:
+            user = self.user_id.sudo()
+            expected = self.env.ref("healthcare_p2p_integration.group_hc_connector")
+            if user.group_ids != expected or user.company_ids != (
+                self._allowed_companies() | self.company_id
+            ):
+                user.write(self._technical_user_vals())
             return self.user_id
-        user = (
-            self.env["res.users"]
-            .sudo()
-            .with_context(no_reset_password=True)
-            .create(
-                {
-                    "name": self.env._("Connector: %s", self.name),
-                    "login": f"hc_connector_{self.code}",
-                    "company_id": self.company_id.id,
-                    "company_ids": [Command.set(self._allowed_companies().ids)],
-                    "group_ids": [
-                        Command.set(
-                            [self.env.ref("healthcare_p2p_integration.group_hc_connector").id]
-                        )
-                    ],
-                }
+        user = Users.create(
+            dict(
+                self._technical_user_vals(),
+                name=self.env._("Connector: %s", self.name),
+                login=f"hc_connector_{self.code}",
             )
         )
         self.user_id = user
@@ -289,4 +304,8 @@ class HcConnector(models.Model):
     def write(self, vals):
         res = super().write(vals)
         self.env.registry.clear_cache()  # scopes and activity change who may post
+        if {"company_id", "allowed_company_ids"} & set(vals):
+            # the technical user follows the connector's companies
+            for connector in self.filtered("user_id"):
+                connector._ensure_technical_user()
         return res

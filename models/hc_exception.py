@@ -21,6 +21,8 @@ EXCEPTION_TYPES = [
     ("duplicate_vendor", "Possible duplicate vendor"),
     ("data_quality", "Data quality"),
     ("total_variance", "Bill total variance"),
+    ("scope_violation", "Connector scope violation"),
+    ("cross_company_reference", "Cross-company reference"),
 ]
 
 

@@ -569,8 +569,60 @@ class HcInboxMessage(models.Model):
             return False
         return True
 
+    def _check_connector_scope(self):
+        """Check the connector's scopes again before anything is parsed (fail closed).
+
+        The API refuses what a connector may not post; this second check catches what
+        reached the inbox another way or before the scopes were narrowed (a replay, an
+        import, a connector whose document types or companies changed since).  A refusal
+        is final: the message is dead with a stable code and the integration team gets an
+        exception.
+        """
+        connector = self.connector_id
+        if not connector._is_doc_type_allowed(self.doc_type):
+            code = "document_type_not_allowed"
+            text = self.env._(
+                "Connector %(connector)s may not post %(type)s documents.",
+                connector=connector.code,
+                type=self.doc_type,
+            )
+        elif self.company_id not in connector._allowed_companies():
+            code = "company_not_allowed"
+            text = self.env._(
+                "Connector %(connector)s may not post documents for %(company)s.",
+                connector=connector.code,
+                company=self.company_id.name,
+            )
+        else:
+            return
+        raise PermanentError(
+            text,
+            code=code,
+            exceptions=[
+                {
+                    "exception_type": "scope_violation",
+                    "name": self.env._(
+                        "%(ref)s refused: %(code)s", ref=self.display_ref, code=code
+                    ),
+                    "dedup_key": f"scope_violation:{self.id}",
+                    "severity": "high",
+                    "company_id": self.company_id.id,
+                    "message_id": self.id,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "description": self.env._(
+                        "%s Nothing was applied. Fix the connector's scopes (or the sending "
+                        "system), then replay the message.",
+                        text,
+                    ),
+                    "details": {"code": code, "connector": connector.code},
+                }
+            ],
+        )
+
     def _parse_step(self):
         """Parse the raw payload into the canonical model and store what it says."""
+        self._check_connector_scope()
         processor = self.env[f"hc.processor.{self.doc_type}"]
         parsed = processor._parse(self)
         keys = parsed.document.correlation_keys()
@@ -724,6 +776,8 @@ class HcInboxMessage(models.Model):
             raise AccessError(
                 self.env._("Only an integration administrator may replay or kill messages.")
             )
+        # and only messages of the companies the administrator works for (record rules)
+        self.check_access("write")
 
     def _replay(self, reason):
         """Re-run messages from scratch, keeping who asked and why in the audit log."""

@@ -84,6 +84,108 @@ class HcProcessor(models.AbstractModel):
             [(scheme, value, source) for scheme, value, source, _valid in entries if value]
         )
 
+    # -- company boundaries ------------------------------------------------------------
+
+    @api.model
+    def _foreign_record(self, message, model, domain):
+        """A record of ``model`` matching ``domain`` in a company other than the message's.
+
+        Look-ups of references are scoped to the message's company; this tells a reference
+        that will never resolve there (it belongs to another facility) from one that has
+        not arrived yet.
+        """
+        return (
+            self.env[model]
+            .sudo()
+            .with_context(active_test=False)
+            .search([*domain, ("company_id", "not in", (message.company_id.id, False))], limit=1)
+        )
+
+    @api.model
+    def _po_reference_domain(self, number):
+        """How documents name a purchase order: its source number or its Odoo name."""
+        return ["|", ("hc_source_ref", "=", number), ("name", "=", number)]
+
+    @api.model
+    def _check_po_company(self, message, number):
+        """Refuse a document naming purchase order ``number`` of another company."""
+        self._check_reference_company(
+            message,
+            "purchase.order",
+            self._po_reference_domain(number),
+            self.env._("Purchase order %s", number),
+        )
+
+    @api.model
+    def _foreign_po_exists(self, message, number):
+        """Whether only another company has purchase order ``number``: then a document
+        waiting for it would wait forever; it is let through to be refused."""
+        return bool(
+            self._foreign_record(message, "purchase.order", self._po_reference_domain(number))
+        )
+
+    @api.model
+    def _check_reference_company(self, message, model, domain, reference):
+        """Refuse the document when ``reference`` names a record of another company.
+
+        Called where a processor found nothing in the message's company: when another
+        company has such a record, the document is refused (dead, ``cross_company_reference``)
+        with an exception for the integration team, never applied or parked.
+
+        :param model: the referenced model (``purchase.order``, ``account.move``...)
+        :param domain: how the reference is looked up, without the company
+        :param reference: what the document calls it, for the error (``PO 4500012``)
+        """
+        if self._foreign_record(message, model, domain):
+            raise self._cross_company_error(message, reference)
+
+    @api.model
+    def _check_records_company(self, message, records, reference):
+        """Refuse the document when resolved ``records`` belong to another company."""
+        if any(r.company_id and r.company_id != message.company_id for r in records.sudo()):
+            raise self._cross_company_error(message, reference)
+
+    @api.model
+    def _cross_company_error(self, message, reference):
+        """The refusal of a document naming another company's record.
+
+        The other company is not named: the error is shown to the sending system and to
+        this company's users, who must learn nothing about another facility's records.
+        """
+        text = self.env._(
+            "%(reference)s is not a record of %(company)s: a document of one company "
+            "(facility) may not reference another company's records.",
+            reference=reference,
+            company=message.company_id.name,
+        )
+        return PermanentError(
+            text,
+            code="cross_company_reference",
+            exceptions=[
+                {
+                    "exception_type": "cross_company_reference",
+                    "name": self.env._(
+                        "%(ref)s refused: cross-company reference to %(reference)s",
+                        ref=message.display_ref,
+                        reference=reference,
+                    ),
+                    "dedup_key": f"cross_company_reference:{message.id}",
+                    "severity": "high",
+                    "company_id": message.company_id.id,
+                    "message_id": message.id,
+                    "res_model": message._name,
+                    "res_id": message.id,
+                    "description": self.env._(
+                        "%s Nothing was applied. Check the sending system's company mapping "
+                        "(X-Company-Id) and the connector's scopes, then replay or discard "
+                        "the message.",
+                        text,
+                    ),
+                    "details": {"reference": reference, "connector": message.connector_id.code},
+                }
+            ],
+        )
+
     @api.model
     def _dependency_met(self, message, key):
         """Whether the prerequisite ``key`` (e.g. ``purchase_order:PO123``) is processed."""

@@ -58,7 +58,11 @@ class HcProcessorInvoice(models.AbstractModel):
         if super()._dependency_met(message, key):
             return True
         if key.startswith(PO_KEY_PREFIX):
-            return bool(self._purchase_orders(message, [key[len(PO_KEY_PREFIX) :]]))
+            number = key[len(PO_KEY_PREFIX) :]
+            # Another company's order: applied at once, to be refused (never parked).
+            return bool(self._purchase_orders(message, [number])) or self._foreign_po_exists(
+                message, number
+            )
         return False
 
     @api.model
@@ -267,6 +271,9 @@ class HcProcessorInvoice(models.AbstractModel):
         vendor = self._find_vendor(message, document.vendor)
         if not vendor:
             raise self._unknown_vendor(message, document)
+        self._check_records_company(
+            message, vendor, self.env._("Vendor %s", document.vendor.name or vendor.name)
+        )
         self._resolve_unknown_vendor(document, vendor)
         currency = self._currency(document.currency)
 
@@ -276,6 +283,8 @@ class HcProcessorInvoice(models.AbstractModel):
             return self._apply_duplicate(message, document, original, verdict, produced)
 
         orders = self._purchase_orders(message, document.all_po_numbers())
+        for number in set(document.all_po_numbers()) - set(orders.mapped("name")):
+            self._check_po_company(message, number)
         commands, charges, problems = self._line_commands(document, vendor, orders)
 
         def finish(bill):
@@ -528,6 +537,21 @@ class HcProcessorInvoice(models.AbstractModel):
             )
             if original:
                 vals["reversed_entry_id"] = original.id
+            else:
+                self._check_reference_company(
+                    message,
+                    "account.move",
+                    [
+                        ("move_type", "=", "in_invoice"),
+                        (
+                            "hc_ref_normalized",
+                            "=",
+                            normalize_reference(document.original_invoice_number),
+                        ),
+                        ("state", "!=", "cancel"),
+                    ],
+                    self.env._("Invoice %s", document.original_invoice_number),
+                )
         return vals
 
     @api.model

@@ -31,10 +31,24 @@ class HcProcessorPayment(models.AbstractModel):
     @api.model
     def _apply(self, message, document):
         vendor = self.env["hc.processor.invoice"]._find_vendor(message, document.vendor)
+        self._check_records_company(
+            message, vendor, self.env._("Vendor %s", document.vendor.name or vendor.name)
+        )
         bills_by_ref = []
         for ref in document.invoices:
             bill = self._find_bill(message, document, vendor, ref)
             if not bill:
+                # Another company's bill is refused at once, never waited for.
+                self._check_reference_company(
+                    message,
+                    "account.move",
+                    [
+                        ("move_type", "=", "in_invoice"),
+                        ("hc_ref_normalized", "=", normalize_reference(ref.invoice_number)),
+                        ("state", "!=", "cancel"),
+                    ],
+                    self.env._("Invoice %s", ref.invoice_number),
+                )
                 self._wait_for_invoice(message, ref)
             bills_by_ref.append((ref, bill))
         if not bills_by_ref:

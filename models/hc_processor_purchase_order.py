@@ -43,8 +43,14 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         vendor = lookup._find_vendor(message, document.vendor)
         if not vendor:
             raise WaitingForDependency(f"vendor:{document.vendor.key()}")
+        self._check_records_company(
+            message, vendor, self.env._("Vendor %s", document.vendor.name or vendor.name)
+        )
         company = message.company_id
         order = self._find_order(company, document.number)
+        if not order and document.purpose != "original":
+            # A change or cancellation of another company's order.
+            self._check_po_company(message, document.number)
         produced = [*document.correlation_keys(), document.natural_key()]
         if document.purpose == "cancel" or (
             document.approval_status in CANCEL_STATUSES and document.purpose == "change"

@@ -53,7 +53,10 @@ class HcProcessorShipNotice(models.AbstractModel):
             return True
         if key.startswith(PO_KEY_PREFIX):
             po_number = key[len(PO_KEY_PREFIX) :]
-            return bool(self._find_purchase_order(message.company_id, po_number))
+            # Another company's order: applied at once, to be refused (never parked).
+            return bool(
+                self._find_purchase_order(message.company_id, po_number)
+            ) or self._foreign_po_exists(message, po_number)
         return False
 
     @api.model
@@ -146,6 +149,7 @@ class HcProcessorShipNotice(models.AbstractModel):
         for po_number in document.po_numbers():
             order = self._find_purchase_order(message.company_id, po_number)
             if not order:
+                self._check_po_company(message, po_number)
                 # _dependency_met saw it: it was cancelled or moved company meanwhile.
                 raise PermanentError(
                     self.env._(

@@ -1,6 +1,14 @@
 from odoo import fields
 from odoo import models
 
+# Segregation-of-duties settings: every change is written to the audit log.
+SOD_FIELDS = (
+    "hc_sod_creator_cannot_accept",
+    "hc_sod_payment_manager",
+    "hc_payment_manager_threshold",
+    "hc_accept_threshold",
+)
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -29,3 +37,35 @@ class ResCompany(models.Model):
         help="Bills that pass the three-way match are posted and released for payment "
         "with no human action (touchless).",
     )
+    hc_sod_creator_cannot_accept = fields.Boolean(
+        string="Bill author cannot accept its variances",
+        default=True,
+        help="Segregation of duties: the user who created or last changed a bill may not "
+        "accept its match variances.",
+    )
+    hc_sod_payment_manager = fields.Boolean(
+        string="Large payments need an AP manager",
+        default=True,
+        help="Segregation of duties: only an AP manager may release for payment (accept "
+        "variances) or register a payment on a vendor bill above the payment threshold.",
+    )
+    hc_payment_manager_threshold = fields.Monetary(
+        string="Payment release threshold",
+        currency_field="currency_id",
+        default=10000.0,
+        help="Vendor bills whose total (company currency) is above this amount are "
+        "released and paid by an AP manager only.",
+    )
+
+    def write(self, vals):
+        changed = [name for name in SOD_FIELDS if name in vals]
+        before = {company: {n: company[n] for n in changed} for company in self} if changed else {}
+        res = super().write(vals)
+        for company, old in before.items():
+            new = {n: company[n] for n in changed}
+            if old != new:
+                # Turning a control off (or raising a threshold) is an override: audited.
+                self.env["hc.audit.log"]._log(
+                    "sod_settings_changed", company, data={"before": old, "after": new}
+                )
+        return res

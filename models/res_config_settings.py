@@ -20,6 +20,17 @@ class ResConfigSettings(models.TransientModel):
         currency_field="company_currency_id",
     )
     hc_autopost_matched = fields.Boolean(related="company_id.hc_autopost_matched", readonly=False)
+    hc_sod_creator_cannot_accept = fields.Boolean(
+        related="company_id.hc_sod_creator_cannot_accept", readonly=False
+    )
+    hc_sod_payment_manager = fields.Boolean(
+        related="company_id.hc_sod_payment_manager", readonly=False
+    )
+    hc_payment_manager_threshold = fields.Monetary(
+        related="company_id.hc_payment_manager_threshold",
+        readonly=False,
+        currency_field="company_currency_id",
+    )
     # The company default tolerance is the company-scope hc.tolerance.rule: edited here
     # and in the rules list, stored once.
     hc_tol_qty_pct = fields.Float("Quantity tolerance (%)", digits=(16, 4))

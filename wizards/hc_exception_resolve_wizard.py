@@ -47,29 +47,84 @@ class HcExceptionResolveWizard(models.TransientModel):
                 exc.amount > exc.company_id.hc_accept_threshold for exc in wizard.exception_ids
             )
 
+    def _refuse(self, exc, rule, error):
+        """Audit a segregation-of-duties refusal (it outlives the rollback), then raise."""
+        self.env["hc.audit.log"]._log_detached(
+            "sod_refused",
+            exc,
+            reason=rule,
+            data={
+                "rule": rule,
+                "action": "accept_variance",
+                "user": self.env.user.login,
+                "move": exc.move_id.id,
+                "amount": exc.amount,
+            },
+        )
+        raise AccessError(error)
+
     def _check_can_accept(self):
+        """Who may accept these variances: the company's segregation-of-duties rules.
+
+        * only AP clerks and managers accept (not supply chain or integration staff);
+        * the author rule (company setting, on by default): not the user who created or
+          last changed the bill; with the rule off, such an acceptance is audited as an
+          override;
+        * above the acceptance threshold (amount at stake) only an AP manager;
+        * releasing a bill above the payment threshold needs an AP manager (see
+          ``account.move._hc_check_release_allowed``).
+        """
         user = self.env.user
+        overrides = []  # logged once every rule passed: refusals are logged first
         for exc in self.exception_ids:
+            if not user.has_group("healthcare_p2p_integration.group_hc_ap_clerk"):
+                # Supply chain and integration staff work exceptions, they do not approve
+                # what the company pays.
+                self._refuse(
+                    exc,
+                    "ap_role",
+                    self.env._("Only AP clerks and managers may accept a variance."),
+                )
             bill = exc.move_id
             if bill and user in (bill.create_uid | bill.hc_last_changed_by_id):
-                raise AccessError(
-                    self.env._(
-                        "Segregation of duties: you created or last changed bill %s, so "
-                        "someone else must accept its variance.",
-                        bill.display_name,
+                if exc.company_id.hc_sod_creator_cannot_accept:
+                    self._refuse(
+                        exc,
+                        "bill_author",
+                        self.env._(
+                            "Segregation of duties: you created or last changed bill %s, so "
+                            "someone else must accept its variance.",
+                            bill.display_name,
+                        ),
+                    )
+                overrides.append(
+                    (
+                        exc,
+                        {
+                            "rule": "bill_author",
+                            "setting": "off",
+                            "user": user.login,
+                            "move": bill.id,
+                            "amount": exc.amount,
+                        },
                     )
                 )
             if exc.amount > exc.company_id.hc_accept_threshold and not user.has_group(
                 "healthcare_p2p_integration.group_hc_ap_manager"
             ):
-                raise AccessError(
+                self._refuse(
+                    exc,
+                    "acceptance_threshold",
                     self.env._(
                         "%(amount)s is above the %(threshold)s acceptance threshold: an AP "
                         "manager must accept this variance.",
                         amount=exc.amount,
                         threshold=exc.company_id.hc_accept_threshold,
-                    )
+                    ),
                 )
+        self.exception_ids.move_id._hc_check_release_allowed("accept_variance", log_approval=False)
+        for exc, data in overrides:
+            self.env["hc.audit.log"]._log("sod_override", exc, reason=data["rule"], data=data)
 
     def action_confirm(self):
         self.ensure_one()
