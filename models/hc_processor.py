@@ -80,9 +80,14 @@ class HcProcessor(models.AbstractModel):
         if not party or not party.identifiers:
             return self.env["res.partner"]
         entries = self.env["hc.processor.vendor"]._crosswalk_entries(message, party)
-        return self.env["hc.partner.identifier"]._find_partner(
+        partner = self.env["hc.partner.identifier"]._find_partner(
             [(scheme, value, source) for scheme, value, source, _valid in entries if value]
         )
+        # A vendor private to another company is not this company's to use.
+        self._check_records_company(
+            message, partner, self.env._("Vendor %s", party.name or partner.name)
+        )
+        return partner
 
     # -- company boundaries ------------------------------------------------------------
 

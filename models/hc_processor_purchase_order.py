@@ -43,9 +43,6 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         vendor = lookup._find_vendor(message, document.vendor)
         if not vendor:
             raise WaitingForDependency(f"vendor:{document.vendor.key()}")
-        self._check_records_company(
-            message, vendor, self.env._("Vendor %s", document.vendor.name or vendor.name)
-        )
         company = message.company_id
         order = self._find_order(company, document.number)
         if not order and document.purpose != "original":

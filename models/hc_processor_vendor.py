@@ -46,6 +46,10 @@ class HcProcessorVendor(models.AbstractModel):
         crosswalk = self.env["hc.partner.identifier"].sudo()
         entries = self._crosswalk_entries(message, document)
         partner = crosswalk._find_partner([(s, v, src) for s, v, src, _ok in entries])
+        # A vendor private to another company is never updated from this one.
+        self._check_records_company(
+            message, partner, self.env._("Vendor %s", document.name or partner.name)
+        )
         review_key = f"review:{document.natural_key()}"
         if not partner:
             decision = self._steward_decision(review_key)

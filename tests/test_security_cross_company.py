@@ -150,6 +150,32 @@ class TestSecurityCrossCompany(TwoCompanyCase):
         message = self.run_for(self.invoice_doc(po=None), "invoice", self.company_a)
         self.assert_refused(message)
 
+    def test_master_data_of_other_company_vendor_refused(self):
+        """Vendor master, item and contract price naming a vendor private to B."""
+        self.vendor.company_id = self.company_b
+        name = self.vendor.name
+        vendor = self.run_for(self.vendor_doc(name="Renamed by A"), "vendor", self.company_a)
+        self.assert_refused(vendor)
+        self.assertEqual(self.vendor.name, name)
+        item = {
+            "vendor": VENDOR,
+            "gtin": "09501101530003",
+            "description": "Isolation gown",
+            "uom": "EA",
+        }
+        self.assert_refused(self.run_for(item, "item", self.company_a))
+        contract = {
+            "contract_reference": "GPO-X",
+            "vendor": VENDOR,
+            "item": {"gtin": GTIN},
+            "price": "1.00",
+            "currency": self.company_a.currency_id.name,
+            "uom": "EA",
+            "date_start": "2026-01-01",
+            "date_end": "2026-12-31",
+        }
+        self.assert_refused(self.run_for(contract, "contract_price", self.company_a))
+
     def test_ship_notice_for_other_company_po_refused(self):
         doc = {
             "asn_number": "ASN-X",

@@ -508,3 +508,15 @@ class TestSegregationOfDuties(TwoCompanyCase):
         self.assertEqual(log.data, {"action": "test"})
         self.assertEqual(log.company_id, self.company_a)
         self.assertFalse(self.env["hc.audit.log"]._verify_chain())
+
+    def test_clerk_of_a_cannot_read_bills_of_b(self):
+        bill_b = self.make_bill(self.company_b, "INV-B-VIS")
+        bill_a = self.make_bill(self.company_a, "INV-A-VIS")
+        Move = (
+            self.env["account.move"]
+            .with_user(self.clerk)
+            .with_context(allowed_company_ids=self.company_a.ids)
+        )
+        self.assertEqual(Move.search([("id", "in", (bill_a | bill_b).ids)]), bill_a)
+        with self.assertRaises(AccessError):
+            Move.browse(bill_b.id).read(["ref"])
