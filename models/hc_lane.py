@@ -101,4 +101,6 @@ class HcLane(models.Model):
     def _trigger(self):
         """Wake this lane's workers now (after a POST), instead of at the next minute."""
         for lane in self.sudo():
-            lane.cron_ids.filtered("active")._trigger()
+            # ir.cron._trigger() wants one cron: a lane has zero to 32 workers
+            for cron in lane.cron_ids.filtered("active"):
+                cron._trigger()
