@@ -33,7 +33,7 @@ class TestReconciliation(MatchCase):
         """Move a timestamp into the past (what waiting days would do)."""
         self.env.flush_all()
         self.env.cr.execute(
-            f"UPDATE {table} SET {column} = %s WHERE id IN %s",  # noqa: S608 (test helper)
+            f"UPDATE {table} SET {column} = %s WHERE id IN %s",
             [fields.Datetime.now() - timedelta(**delta), tuple(record.ids)],
         )
         record.invalidate_recordset()
@@ -148,9 +148,7 @@ class TestReconciliation(MatchCase):
         self.assertEqual(len(found), 1)
         self.assertEqual(found.exception_type, "receipt_overdue")
         self.assertEqual(found.move_id, bill)
-        self.assertEqual(
-            found.queue_id, self.env.ref("healthcare_p2p_integration.queue_receiving")
-        )
+        self.assertEqual(found.queue_id, self.env.ref("healthcare_p2p_integration.queue_receiving"))
         self.receive(po, 10)
         self.assertEqual(bill.hc_match_state, "matched")
         rule.action_run_now()
