@@ -123,6 +123,7 @@ class TestObservability(MetricsData, MatchCase):
         self.assertEqual(values["touchless_rate"], 50.0, "1 of 2 released bills")
         self.assertEqual(values["unmatched_bills"], 1)
         self.assertAlmostEqual(values["unmatched_amount"], 105.0)
+        self.assertAlmostEqual(blocked.amount_total, 105.0)
         open_exc = self.env["hc.exception"].search(
             [("state", "not in", ("resolved", "cancelled")), ("company_id", "=", self.company.id)]
         )
