@@ -124,6 +124,13 @@ class HcRetentionPolicy(models.Model):
         """Apply this policy now; return ``(payloads purged, messages deleted)``."""
         self.ensure_one()
         purged = deleted = 0
+        # deletions first: a message about to be deleted needs no purge
+        if self.log_days:
+            while ids := self._candidates(self.log_days, SQL("TRUE")):
+                self.env.cr.execute(SQL("DELETE FROM hc_inbox_message WHERE id IN %s", tuple(ids)))
+                deleted += len(ids)
+                if not self._commit(len(ids)):
+                    break
         if self.payload_days:
             while ids := self._candidates(self.payload_days, SQL("m.payload_purged_at IS NULL")):
                 self.env.cr.execute(
@@ -138,13 +145,8 @@ class HcRetentionPolicy(models.Model):
                 purged += len(ids)
                 if not self._commit(len(ids)):
                     break
-        if self.log_days:
-            while ids := self._candidates(self.log_days, SQL("TRUE")):
-                self.env.cr.execute(SQL("DELETE FROM hc_inbox_message WHERE id IN %s", tuple(ids)))
-                deleted += len(ids)
-                if not self._commit(len(ids)):
-                    break
-        self.env["hc.inbox.message"].invalidate_model()
+        # the database cleared links to deleted messages (ON DELETE SET NULL)
+        self.env.invalidate_all()
         if purged or deleted:
             self.env["hc.audit.log"]._log(
                 "retention_purge",
