@@ -228,31 +228,36 @@ class HcReconciliationRule(models.Model):
         cleared = [exc for key, exc in open_by_key.items() if key not in keys]
         remaining = len(new) + len(cleared)
         self._commit(0, remaining=remaining)
-        opened = 0
-        for start in range(0, len(new), self.batch_size):
-            for finding in new[start : start + self.batch_size]:
-                vals = dict(finding)
-                vals["queue_id"] = vals.get("queue_id") or self.queue_id.id
-                vals.setdefault("severity", self.severity)
-                vals.setdefault("details", {})["rule"] = self.code
-                Exception_._raise(
-                    vals.pop("exception_type", self.exception_type),
-                    vals.pop("name"),
-                    vals.pop("dedup_key"),
-                    **vals,
+        # Open first, then resolve; each batch commits (in a cron).  Out of time, the run
+        # stops where it is: the next run finds the rest, nothing is done twice.
+        opened = resolved = 0
+        batches = [
+            ("open", new[i : i + self.batch_size]) for i in range(0, len(new), self.batch_size)
+        ]
+        batches += [
+            ("resolve", cleared[i : i + self.batch_size])
+            for i in range(0, len(cleared), self.batch_size)
+        ]
+        for kind, batch in batches:
+            if kind == "open":
+                for finding in batch:
+                    vals = dict(finding)
+                    vals["queue_id"] = vals.get("queue_id") or self.queue_id.id
+                    vals.setdefault("severity", self.severity)
+                    vals.setdefault("details", {})["rule"] = self.code
+                    Exception_._raise(
+                        vals.pop("exception_type", self.exception_type),
+                        vals.pop("name"),
+                        vals.pop("dedup_key"),
+                        **vals,
+                    )
+                opened += len(batch)
+            else:
+                Exception_.union(*batch)._resolve(
+                    "auto",
+                    self.env._("Cleared: the reconciliation no longer finds this (%s).", self.name),
                 )
-                opened += 1
-            remaining -= len(new[start : start + self.batch_size])
-            if not self._commit(len(new[start : start + self.batch_size]), remaining):
-                break
-        resolved = 0
-        for start in range(0, len(cleared), self.batch_size):
-            batch = Exception_.union(*cleared[start : start + self.batch_size])
-            batch._resolve(
-                "auto",
-                self.env._("Cleared: the reconciliation no longer finds this (%s).", self.name),
-            )
-            resolved += len(batch)
+                resolved += len(batch)
             remaining -= len(batch)
             if not self._commit(len(batch), remaining):
                 break

@@ -61,6 +61,18 @@ class TestReconciliation(MatchCase):
         with self.assertRaises(UserError):
             self.rule("receipt_unbilled").with_user(self.clerk).action_run_now()
 
+    def test_a_rule_already_running_elsewhere_is_skipped(self):
+        rule = self.rule("receipt_unbilled")
+        po = self.make_po()
+        self.age("stock_picking", "date_done", po.picking_ids, days=20)
+        with self.env.registry.cursor() as other:
+            other.execute("SELECT pg_advisory_lock(727311, %s)", [rule.id])
+            self.assertFalse(rule._run(), "another worker holds the rule: skipped")
+            other.execute("SELECT pg_advisory_unlock(727311, %s)", [rule.id])
+        self.assertFalse(self.findings("receipt_unbilled"))
+        self.assertTrue(rule._run())
+        self.assertEqual(len(self.open_findings("receipt_unbilled")), 1)
+
     def test_stuck_timeout_cannot_be_shorter_than_five_minutes(self):
         with self.assertRaises(ValidationError):
             self.rule("stuck_processing").write({"threshold": 1, "threshold_unit": "minutes"})
