@@ -362,7 +362,7 @@ class HcMetrics(models.AbstractModel):
                 move,
                 [
                     ("move_type", "=", "in_invoice"),
-                    ("state", "=", "posted"),
+                    ("state", "!=", "cancel"),
                     ("hc_released", "=", True),
                     ("hc_payment_status", "=", False),
                     ("payment_state", "not in", ("paid", "in_payment", "reversed")),

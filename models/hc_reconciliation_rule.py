@@ -525,13 +525,17 @@ class HcReconciliationRule(models.Model):
         ], 0
 
     def _find_payment_status_gap(self, companies, since):
-        """Released, posted bills with no payment status from the bank since ``since``."""
+        """Released bills with no payment status from the bank since ``since``.
+
+        Posted or not: a released bill left in draft (companies that do not post matched
+        bills automatically) is a gap too, the payment run cannot pick it up.
+        """
         rows = self._fetch(
             SQL(
                 """SELECT am.id, am.name, am.ref, am.company_id, am.partner_id, am.currency_id,
                           abs(am.amount_total_signed) AS amount, am.hc_release_date
                      FROM account_move am
-                    WHERE am.move_type = 'in_invoice' AND am.state = 'posted'
+                    WHERE am.move_type = 'in_invoice' AND am.state != 'cancel'
                       AND am.hc_released AND am.hc_payment_status IS NULL
                       AND am.payment_state NOT IN ('paid', 'in_payment', 'reversed')
                       AND COALESCE(am.hc_release_date, am.create_date) < %s

@@ -257,6 +257,14 @@ class TestReconciliation(MatchCase):
         bill.write({"hc_payment_status": "scheduled"})
         rule.action_run_now()
         self.assertEqual(found.state, "resolved")
+        # released but left in draft (no automatic posting): a gap too
+        self.company.hc_autopost_matched = False
+        draft = self.make_bill(self.make_po())
+        self.match(draft)
+        self.assertEqual((draft.state, draft.hc_released), ("draft", True))
+        self.age("account_move", "hc_release_date", draft, days=11)
+        rule.action_run_now()
+        self.assertEqual(self.open_findings("payment_status_gap").move_id, draft)
 
     # -- the re-match, in the same framework -----------------------------------------
 
