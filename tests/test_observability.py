@@ -250,11 +250,4 @@ class TestDashboardTour(HcCase, HttpCase):
         self.accept([{"name": "no identifiers"}])
         self.process()
         self.assertEqual(self.Inbox.search_count([("state", "=", "dead")]), 1)
-        # Build the web client's bundles in this transaction first: on a loaded shared
-        # machine compiling them inside the browser's request can hold the test cursor
-        # longer than the other requests wait for it.
-        qweb = self.env["ir.qweb"]
-        for bundle in ("web.assets_web", "web.assets_tests"):
-            qweb._get_asset_bundle(bundle, css=True, js=False).css()
-            qweb._get_asset_bundle(bundle, css=False, js=True).js()
         self.start_tour("/odoo", "hc_dashboard_tour", login="admin")
