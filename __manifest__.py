@@ -36,6 +36,7 @@
         "data/hc_lane_data.xml",
         "data/uom_data.xml",
         "data/hc_exception_data.xml",
+        "data/hc_reconciliation_data.xml",
         "views/hc_connector_views.xml",
         "views/hc_inbox_message_views.xml",
         "views/hc_lane_views.xml",
@@ -48,8 +49,12 @@
         "wizards/hc_inbox_replay_views.xml",
         "wizards/hc_connector_key_views.xml",
         "views/menus.xml",
+        "views/hc_observability_views.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "healthcare_p2p_integration/static/src/dashboard/*",
+        ],
         "web.assets_tests": [
             "healthcare_p2p_integration/static/src/tours/*.js",
         ],

@@ -23,6 +23,14 @@ EXCEPTION_TYPES = [
     ("total_variance", "Bill total variance"),
     ("scope_violation", "Connector scope violation"),
     ("cross_company_reference", "Cross-company reference"),
+    # reconciliation findings and alert thresholds
+    ("receipt_not_billed", "Receipt not billed"),
+    ("receipt_overdue", "Bill waiting for its receipt"),
+    ("po_not_acknowledged", "PO not acknowledged"),
+    ("lane_stalled", "Lane without workers"),
+    ("message_waiting", "Message waiting for a prerequisite"),
+    ("payment_status_gap", "No payment status"),
+    ("threshold_breach", "Metric threshold breached"),
 ]
 
 

@@ -165,6 +165,12 @@ class HcInboxMessage(models.Model):
         aggregator="avg",
         help="Time the API spent on the request before storing it.",
     )
+    payload_purged_at = fields.Datetime(
+        readonly=True,
+        index="btree_not_null",
+        help="When retention cleared the payload and the canonical document (metadata and "
+        "content hash are kept, so a resubmission is still recognised).",
+    )
     error_code = fields.Char(readonly=True)
     error_message = fields.Text(readonly=True)
     document = fields.Json(readonly=True, help="The document in the canonical model.")
@@ -462,24 +468,67 @@ class HcInboxMessage(models.Model):
         return messages
 
     @api.model
-    def _requeue_stale(self, lane):
-        """Give back messages whose worker died mid-batch (they are never lost)."""
+    def _requeue_stale(self, lane=None, minutes=STALE_PROCESSING_MINUTES):
+        """Give back messages whose worker died mid-batch (they are never lost).
+
+        ``lane``: only that lane (a lane worker tidies its own lane before claiming);
+        without it every lane (the reconciliation, which also covers a lane whose workers
+        are dead).  A message that was claimed its connector's maximum number of times and
+        never finished probably kills the worker (memory, timeout): it goes ``dead`` with
+        that reason instead of looping, and can be replayed once understood.
+        :return: ``(requeued ids, dead ids)``
+        """
+        now = fields.Datetime.now()
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                """UPDATE hc_inbox_message SET state = 'received', next_attempt_at = %s
-                    WHERE id IN (SELECT id FROM hc_inbox_message
-                                  WHERE lane_id = %s AND state = 'processing' AND started_at < %s
-                                  FOR UPDATE SKIP LOCKED)""",
-                fields.Datetime.now(),
-                lane.id,
-                fields.Datetime.now() - timedelta(minutes=STALE_PROCESSING_MINUTES),
+                """SELECT m.id, m.attempts >= c.max_attempts
+                     FROM hc_inbox_message m JOIN hc_connector c ON c.id = m.connector_id
+                    WHERE m.state = 'processing' AND m.started_at < %s %s
+                      FOR UPDATE OF m SKIP LOCKED""",
+                now - timedelta(minutes=minutes),
+                SQL("AND m.lane_id = %s", lane.id) if lane else SQL(""),
             )
         )
-        if self.env.cr.rowcount:
-            _logger.warning(
-                "Requeued %d stale messages of lane %s", self.env.cr.rowcount, lane.code
+        rows = self.env.cr.fetchall()
+        requeue = [mid for mid, exhausted in rows if not exhausted]
+        dead = [mid for mid, exhausted in rows if exhausted]
+        if requeue:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE hc_inbox_message SET state = 'received', next_attempt_at = %s
+                        WHERE id IN %s""",
+                    now,
+                    tuple(requeue),
+                )
             )
-            self.invalidate_model(["state", "next_attempt_at"])
+        if dead:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE hc_inbox_message
+                          SET state = 'dead', finished_at = %s, error_code = 'worker_died',
+                              error_message = %s
+                        WHERE id IN %s""",
+                    now,
+                    self.env._(
+                        "The worker processing this message stopped before finishing, as "
+                        "many times as the connector allows attempts: it may crash workers. "
+                        "Investigate, then replay."
+                    ),
+                    tuple(dead),
+                )
+            )
+        if rows:
+            _logger.warning(
+                "Stale processing messages%s: %d requeued, %d dead",
+                f" of lane {lane.code}" if lane else "",
+                len(requeue),
+                len(dead),
+            )
+            self.invalidate_model(
+                ["state", "next_attempt_at", "finished_at", "error_code", "error_message"]
+            )
+        return requeue, dead
 
     def _process_one(self, group=None):
         """Parse and apply one claimed message in its own savepoint; record the outcome.
@@ -784,6 +833,15 @@ class HcInboxMessage(models.Model):
         self._check_admin()
         if not (reason or "").strip():
             raise UserError(self.env._("A replay needs a reason."))
+        purged = self.filtered("payload_purged_at")
+        if purged:
+            raise UserError(
+                self.env._(
+                    "The payload of %s was purged by the retention policy: ask the source "
+                    "system to send the document again.",
+                    purged.mapped("display_ref"),
+                )
+            )
         busy = self.filtered(lambda m: m.state == "processing")
         if busy:
             raise UserError(

@@ -7,10 +7,49 @@ from prometheus_client import generate_latest
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 OPEN_STATES = ("received", "processing", "failed", "waiting")
 # A lane worker that has not run for this long while messages wait is not alive.
 STALE_CRON_MINUTES = 15
+# Business rates (touchless) are measured over the bills released in this many days.
+BUSINESS_WINDOW_DAYS = 30
+QUANTILES = (0.5, 0.95, 0.99)
+# (code, label, unit): the figures of the dashboard, the thresholds and Prometheus.
+METRICS = [
+    ("accepted", "Messages accepted", "count"),
+    ("processed", "Messages processed", "count"),
+    ("failed", "Messages failed (retrying)", "count"),
+    ("dead", "Dead letters", "count"),
+    ("retries", "Retries", "count"),
+    ("error_rate", "Error rate (%)", "pct"),
+    ("queue_depth", "Queue depth", "count"),
+    ("oldest_open_age", "Age of the oldest open message (s)", "seconds"),
+    ("api_latency_p50", "API latency p50 (ms)", "ms"),
+    ("api_latency_p95", "API latency p95 (ms)", "ms"),
+    ("api_latency_p99", "API latency p99 (ms)", "ms"),
+    ("processing_p50", "Processing latency p50 (s)", "seconds"),
+    ("processing_p95", "Processing latency p95 (s)", "seconds"),
+    ("processing_p99", "Processing latency p99 (s)", "seconds"),
+    ("touchless_rate", "Touchless rate (%)", "pct"),
+    ("unmatched_bills", "Unmatched bills", "count"),
+    ("unmatched_amount", "Unmatched bills amount", "amount"),
+    ("open_exceptions", "Open exceptions", "count"),
+    ("overdue_exceptions", "Overdue exceptions", "count"),
+    ("delayed_receipts", "Delayed receipts", "count"),
+    ("failed_vendor_syncs", "Failed vendor and item syncs", "count"),
+    ("payment_status_gaps", "Payment status gaps", "count"),
+    ("recon_findings", "Open reconciliation findings", "count"),
+]
+TECHNICAL_METRICS = [code for code, _label, _unit in METRICS[:14]]
+BUSINESS_METRICS = [code for code, _label, _unit in METRICS[14:]]
+AGE_BUCKETS = [("0-1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), ("7d+", 7, None)]
+HC_GROUPS = (
+    "healthcare_p2p_integration.group_hc_auditor",
+    "healthcare_p2p_integration.group_hc_supply_chain",
+    "healthcare_p2p_integration.group_hc_ap_clerk",
+)
 
 
 class HcMetrics(models.AbstractModel):
@@ -60,6 +99,332 @@ class HcMetrics(models.AbstractModel):
             "database": "ok",
             "lanes": lanes,
             "stalled_workers": stale,
+        }
+
+    # ------------------------------------------------------------------------------
+    # Figures (dashboard, thresholds, Prometheus)
+    # ------------------------------------------------------------------------------
+
+    @api.model
+    def _flow_rows(self, company_ids, window_hours, group_by=True):
+        """Technical figures of the inbox, per connector / lane / document type (or total).
+
+        Flows (accepted, processed, dead, retries, latencies) count the last
+        ``window_hours``; queue depth and age of the oldest open message are as of now.
+        Percentiles are PostgreSQL's ``percentile_cont`` over the window.
+        """
+        now = fields.Datetime.now()
+        since = now - timedelta(hours=window_hours)
+        keys = SQL("c.code, l.code, m.doc_type") if group_by else SQL("NULL, NULL, NULL")
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """SELECT %(keys)s,
+                       count(*) FILTER (WHERE m.received_at >= %(since)s),
+                       count(*) FILTER (WHERE m.state = 'done' AND m.finished_at >= %(since)s),
+                       count(*) FILTER (WHERE m.state = 'failed'),
+                       count(*) FILTER (WHERE m.state = 'dead' AND m.finished_at >= %(since)s),
+                       coalesce(sum(greatest(m.attempts - 1, 0))
+                                FILTER (WHERE m.received_at >= %(since)s), 0),
+                       count(*) FILTER (WHERE m.state IN %(open)s),
+                       min(m.received_at) FILTER (WHERE m.state IN %(open)s),
+                       percentile_cont(%(q)s) WITHIN GROUP (ORDER BY m.api_latency_ms)
+                           FILTER (WHERE m.received_at >= %(since)s
+                                   AND m.api_latency_ms IS NOT NULL),
+                       percentile_cont(%(q)s) WITHIN GROUP (
+                           ORDER BY extract(epoch FROM m.finished_at - m.received_at))
+                           FILTER (WHERE m.state = 'done' AND m.finished_at >= %(since)s)
+                  FROM hc_inbox_message m
+                  JOIN hc_connector c ON c.id = m.connector_id
+                  JOIN hc_lane l ON l.id = m.lane_id
+                 WHERE m.company_id IN %(companies)s
+                   AND (m.received_at >= %(since)s OR m.finished_at >= %(since)s
+                        OR m.state IN %(open)s)
+              GROUP BY 1, 2, 3
+              ORDER BY 1, 2, 3""",
+                keys=keys,
+                since=since,
+                open=OPEN_STATES,
+                q=list(QUANTILES),
+                companies=tuple(company_ids) or (0,),
+            )
+        )
+        rows = []
+        for row in self.env.cr.fetchall():
+            connector, lane, doc_type, accepted, processed, failed, dead, retries = row[:8]
+            depth, oldest = row[8:10]
+            api_q = row[10] or [0.0] * 3
+            proc = row[11] or [0.0] * 3
+            finished = processed + dead
+            rows.append(
+                {
+                    "connector": connector,
+                    "lane": lane,
+                    "doc_type": doc_type,
+                    "accepted": accepted,
+                    "processed": processed,
+                    "failed": failed,
+                    "dead": dead,
+                    "retries": int(retries),
+                    "error_rate": round(100.0 * dead / finished, 2) if finished else 0.0,
+                    "queue_depth": depth,
+                    "oldest_open_age": (now - oldest).total_seconds() if oldest else 0.0,
+                    "api_latency_p50": round(api_q[0] or 0.0, 2),
+                    "api_latency_p95": round(api_q[1] or 0.0, 2),
+                    "api_latency_p99": round(api_q[2] or 0.0, 2),
+                    "processing_p50": round(proc[0] or 0.0, 3),
+                    "processing_p95": round(proc[1] or 0.0, 3),
+                    "processing_p99": round(proc[2] or 0.0, 3),
+                }
+            )
+        return rows
+
+    @api.model
+    def _compute_metrics(self, company_ids, window_hours=24):
+        """Every figure of ``METRICS`` for these companies, as ``{code: value}``."""
+        company_ids = tuple(company_ids) or (0,)
+        values = dict.fromkeys(TECHNICAL_METRICS, 0.0)
+        total = self._flow_rows(company_ids, window_hours, group_by=False)
+        if total:
+            values.update({k: v for k, v in total[0].items() if k in values})
+        now = fields.Datetime.now()
+        cr = self.env.cr
+        cr.execute(
+            """SELECT count(*) FILTER (WHERE hc_touchless), count(*)
+                 FROM account_move
+                WHERE hc_released AND state != 'cancel' AND company_id IN %s
+                  AND hc_release_date >= %s""",
+            [company_ids, now - timedelta(days=BUSINESS_WINDOW_DAYS)],
+        )
+        touchless, released = cr.fetchone()
+        values["touchless_rate"] = round(100.0 * touchless / released, 2) if released else 0.0
+        cr.execute(
+            """SELECT count(*), coalesce(sum(abs(amount_total_signed)), 0)
+                 FROM account_move
+                WHERE hc_match_state IN ('blocked', 'pending') AND state != 'cancel'
+                  AND move_type IN ('in_invoice', 'in_refund') AND company_id IN %s""",
+            [company_ids],
+        )
+        count, amount = cr.fetchone()
+        values["unmatched_bills"] = count
+        values["unmatched_amount"] = float(amount)
+        cr.execute(
+            """SELECT count(*), count(*) FILTER (WHERE date_deadline < %s),
+                      count(*) FILTER (WHERE dedup_key LIKE 'recon:%%')
+                 FROM hc_exception
+                WHERE state NOT IN ('resolved', 'cancelled') AND company_id IN %s""",
+            [now, company_ids],
+        )
+        values["open_exceptions"], values["overdue_exceptions"], values["recon_findings"] = (
+            cr.fetchone()
+        )
+        cr.execute(
+            """SELECT count(*) FROM stock_picking p
+                 JOIN stock_picking_type t ON t.id = p.picking_type_id AND t.code = 'incoming'
+                WHERE p.state NOT IN ('draft', 'done', 'cancel') AND p.scheduled_date < %s
+                  AND p.company_id IN %s
+                  AND EXISTS (SELECT 1 FROM stock_move sm
+                               WHERE sm.picking_id = p.id AND sm.purchase_line_id IS NOT NULL)""",
+            [now, company_ids],
+        )
+        values["delayed_receipts"] = cr.fetchone()[0]
+        cr.execute(
+            """SELECT count(*) FROM hc_inbox_message
+                WHERE doc_type IN ('vendor', 'item') AND company_id IN %s
+                  AND (state = 'failed' OR (state = 'dead' AND finished_at >= %s))""",
+            [company_ids, now - timedelta(hours=window_hours)],
+        )
+        values["failed_vendor_syncs"] = cr.fetchone()[0]
+        values["payment_status_gaps"] = self._payment_status_gaps(company_ids)
+        return values
+
+    @api.model
+    def _payment_status_gaps(self, company_ids):
+        """Released bills with no payment status, past the reconciliation rule's delay."""
+        Rule = self.env["hc.reconciliation.rule"].sudo()
+        companies = self.env["res.company"].sudo().browse(company_ids).exists()
+        count = 0
+        for company in companies:
+            rule = Rule.search(
+                [("code", "=", "payment_status_gap"), ("company_id", "in", (company.id, False))],
+                order="company_id",
+                limit=1,
+            )
+            delta = rule._delta() if rule else timedelta(days=5)
+            rule = rule or Rule.new({"code": "payment_status_gap"})
+            findings, _repaired = rule._find_payment_status_gap(
+                company, fields.Datetime.now() - delta
+            )
+            count += len(findings)
+        return count
+
+    @api.model
+    def _exception_breakdown(self, company_ids):
+        """Open exceptions by type, by queue and by age bucket."""
+        now = fields.Datetime.now()
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT e.exception_type, e.queue_id, coalesce(q.name->>'en_US', ''),
+                      extract(epoch FROM %s - e.create_date) / 86400, e.date_deadline < %s
+                 FROM hc_exception e LEFT JOIN hc_exception_queue q ON q.id = e.queue_id
+                WHERE e.state NOT IN ('resolved', 'cancelled') AND e.company_id IN %s""",
+            [now, now, tuple(company_ids) or (0,)],
+        )
+        by_type, by_queue = {}, {}
+        by_age = dict.fromkeys((name for name, _low, _high in AGE_BUCKETS), 0)
+        labels = dict(self.env["hc.exception"]._fields["exception_type"].selection)
+        for exc_type, queue_id, queue, age, overdue in self.env.cr.fetchall():
+            row = by_type.setdefault(
+                exc_type, {"type": exc_type, "label": labels.get(exc_type, exc_type),
+                           "count": 0, "overdue": 0}
+            )  # fmt: skip
+            row["count"] += 1
+            row["overdue"] += bool(overdue)
+            qrow = by_queue.setdefault(
+                queue_id or 0, {"queue_id": queue_id or False, "queue": queue, "count": 0,
+                                "overdue": 0}
+            )  # fmt: skip
+            qrow["count"] += 1
+            qrow["overdue"] += bool(overdue)
+            for name, low, high in AGE_BUCKETS:
+                if age >= low and (high is None or age < high):
+                    by_age[name] += 1
+                    break
+        return {
+            "by_type": sorted(by_type.values(), key=lambda r: -r["count"]),
+            "by_queue": sorted(by_queue.values(), key=lambda r: -r["count"]),
+            "by_age": [{"bucket": name, "count": by_age[name]} for name, *_r in AGE_BUCKETS],
+        }
+
+    @api.model
+    def _card_actions(self, company_ids, window_hours):
+        """What each dashboard figure opens: ``{code: (model, name, domain)}``."""
+        now = fields.Datetime.now()
+        since = fields.Datetime.to_string(now - timedelta(hours=window_hours))
+        company = [("company_id", "in", list(company_ids))]
+        inbox, move, exc = "hc.inbox.message", "account.move", "hc.exception"
+        open_msgs = [("state", "in", list(OPEN_STATES))]
+        window = [("received_at", ">=", since)]
+        unmatched = [
+            ("hc_match_state", "in", ("blocked", "pending")),
+            ("state", "!=", "cancel"),
+            ("move_type", "in", ("in_invoice", "in_refund")),
+        ]
+        open_exc = [("state", "not in", ("resolved", "cancelled"))]
+        gap_rule = (
+            self.env["hc.reconciliation.rule"]
+            .sudo()
+            .search([("code", "=", "payment_status_gap")], order="company_id desc", limit=1)
+        )
+        gap_since = now - (gap_rule._delta() if gap_rule else timedelta(days=5))
+        actions = {
+            "accepted": (inbox, window),
+            "processed": (inbox, [("state", "=", "done"), ("finished_at", ">=", since)]),
+            "failed": (inbox, [("state", "=", "failed")]),
+            "dead": (inbox, [("state", "=", "dead"), ("finished_at", ">=", since)]),
+            "retries": (inbox, [*window, ("attempts", ">", 1)]),
+            "error_rate": (inbox, [("state", "=", "dead"), ("finished_at", ">=", since)]),
+            "queue_depth": (inbox, open_msgs),
+            "oldest_open_age": (inbox, open_msgs),
+            "touchless_rate": (
+                move,
+                [
+                    ("hc_released", "=", True),
+                    ("hc_release_date", ">=", fields.Datetime.to_string(now - timedelta(days=30))),
+                ],
+            ),
+            "unmatched_bills": (move, unmatched),
+            "unmatched_amount": (move, unmatched),
+            "open_exceptions": (exc, open_exc),
+            "overdue_exceptions": (exc, [("is_overdue", "=", True)]),
+            "recon_findings": (exc, [*open_exc, ("dedup_key", "=like", "recon:%")]),
+            "delayed_receipts": (
+                "stock.picking",
+                [
+                    ("picking_type_code", "=", "incoming"),
+                    ("state", "not in", ("draft", "done", "cancel")),
+                    ("scheduled_date", "<", fields.Datetime.to_string(now)),
+                    ("move_ids.purchase_line_id", "!=", False),
+                ],
+            ),
+            "failed_vendor_syncs": (
+                inbox,
+                [
+                    ("doc_type", "in", ("vendor", "item")),
+                    "|",
+                    ("state", "=", "failed"),
+                    "&",
+                    ("state", "=", "dead"),
+                    ("finished_at", ">=", since),
+                ],
+            ),
+            "payment_status_gaps": (
+                move,
+                [
+                    ("move_type", "=", "in_invoice"),
+                    ("state", "!=", "cancel"),
+                    ("hc_released", "=", True),
+                    ("hc_payment_status", "=", False),
+                    ("payment_state", "not in", ("paid", "in_payment", "reversed")),
+                    ("hc_release_date", "<", fields.Datetime.to_string(gap_since)),
+                ],
+            ),
+        }
+        for code in ("api_latency_p50", "api_latency_p95", "api_latency_p99"):
+            actions[code] = (inbox, [*window, ("api_latency_ms", "!=", False)])
+        for code in ("processing_p50", "processing_p95", "processing_p99"):
+            actions[code] = (inbox, [("state", "=", "done"), ("finished_at", ">=", since)])
+        return {code: (model, [*company, *domain]) for code, (model, domain) in actions.items()}
+
+    @api.model
+    def get_dashboard(self, company_ids=None, window_hours=24):
+        """Everything the integration dashboard shows (called by the OWL client action).
+
+        Restricted to the companies the user may see; only procure-to-pay users read it.
+        """
+        user = self.env.user
+        if not any(user.has_group(group) for group in HC_GROUPS):
+            raise AccessError(self.env._("Only procure-to-pay users see the dashboard."))
+        allowed = set(user.company_ids.ids)
+        company_ids = [c for c in (company_ids or self.env.companies.ids) if c in allowed]
+        window_hours = max(1, min(int(window_hours or 24), 24 * 31))
+        metrics = self.sudo()
+        values = metrics._compute_metrics(company_ids, window_hours)
+        labels = {code: (label, unit) for code, label, unit in METRICS}
+        thresholds = (
+            self.env["hc.metric.threshold"].sudo().search([("company_id", "in", company_ids)])
+        )
+        breached = {t.metric for t in thresholds if t.state == "breached"}
+        actions = metrics._card_actions(company_ids, window_hours)
+        return {
+            "companies": [{"id": c.id, "name": c.name} for c in user.company_ids.sorted("name")],
+            "company_ids": company_ids,
+            "window_hours": window_hours,
+            "currency": self.env.company.currency_id.symbol,
+            "cards": [
+                {
+                    "code": code,
+                    "label": labels[code][0],
+                    "unit": labels[code][1],
+                    "value": values[code],
+                    "group": "technical" if code in TECHNICAL_METRICS else "business",
+                    "breached": code in breached,
+                    "res_model": actions[code][0],
+                    "domain": actions[code][1],
+                }
+                for code, _label, _unit in METRICS
+            ],
+            "rows": metrics._flow_rows(company_ids, window_hours),
+            "exceptions": metrics._exception_breakdown(company_ids),
+            "thresholds": [
+                {
+                    "id": t.id,
+                    "name": t.display_name,
+                    "state": t.state,
+                    "last_value": t.last_value,
+                }
+                for t in thresholds
+            ],
         }
 
     @api.model
@@ -161,4 +526,90 @@ class HcMetrics(models.AbstractModel):
         )
         done, released = self.env.cr.fetchone()
         touchless.set(done / released if released else 0)
+        self._prometheus_more(registry)
         return generate_latest(registry)
+
+    @api.model
+    def _prometheus_more(self, registry):
+        """Per-route flows and latency percentiles (last hour), business figures per company."""
+        route = ["connector", "lane", "doc_type"]
+        flows = Gauge(
+            "hc_messages_last_hour",
+            "Messages accepted, processed, failed (retrying now), dead and retries in the "
+            "last hour",
+            [*route, "outcome"],
+            registry=registry,
+        )
+        route_depth = Gauge(
+            "hc_route_queue_depth", "Open messages per route", route, registry=registry
+        )
+        route_oldest = Gauge(
+            "hc_route_oldest_open_seconds",
+            "Age of the oldest open message per route",
+            route,
+            registry=registry,
+        )
+        api_latency = Gauge(
+            "hc_api_latency_ms",
+            "API latency percentiles of the last hour",
+            [*route, "quantile"],
+            registry=registry,
+        )
+        processing = Gauge(
+            "hc_processing_seconds",
+            "Processing latency (accepted to applied) percentiles of the last hour",
+            [*route, "quantile"],
+            registry=registry,
+        )
+        companies = self.env["res.company"].sudo().search([])
+        for row in self._flow_rows(companies.ids, 1):
+            labels = (row["connector"], row["lane"], row["doc_type"] or "")
+            for outcome in ("accepted", "processed", "failed", "dead", "retries"):
+                flows.labels(*labels, outcome).set(row[outcome])
+            route_depth.labels(*labels).set(row["queue_depth"])
+            route_oldest.labels(*labels).set(row["oldest_open_age"])
+            for quantile in ("p50", "p95", "p99"):
+                q = str(int(quantile[1:]) / 100)
+                api_latency.labels(*labels, q).set(row[f"api_latency_{quantile}"])
+                processing.labels(*labels, q).set(row[f"processing_{quantile}"])
+        business = Gauge(
+            "hc_business",
+            "Business figures per company (touchless rate over 30 days, in %)",
+            ["company", "metric"],
+            registry=registry,
+        )
+        for company in companies:
+            values = self._compute_metrics(company.ids, 24)
+            for code in BUSINESS_METRICS:
+                business.labels(company.name, code).set(values[code])
+        ages = Gauge(
+            "hc_exceptions_open_by_age",
+            "Open exceptions by age (days)",
+            ["age"],
+            registry=registry,
+        )
+        for bucket in self._exception_breakdown(companies.ids)["by_age"]:
+            ages.labels(bucket["bucket"]).set(bucket["count"])
+        breaches = Gauge(
+            "hc_threshold_breached",
+            "Alert thresholds currently breached (1) or healthy (0)",
+            ["company", "metric", "threshold"],
+            registry=registry,
+        )
+        for threshold in self.env["hc.metric.threshold"].sudo().search([]):
+            breaches.labels(threshold.company_id.name, threshold.metric, str(threshold.id)).set(
+                1 if threshold.state == "breached" else 0
+            )
+        findings = Gauge(
+            "hc_reconciliation_findings_open",
+            "Open reconciliation findings per rule",
+            ["rule"],
+            registry=registry,
+        )
+        self.env.cr.execute(
+            """SELECT split_part(dedup_key, ':', 2), count(*) FROM hc_exception
+                WHERE dedup_key LIKE 'recon:%' AND state NOT IN ('resolved', 'cancelled')
+             GROUP BY 1"""
+        )
+        for rule, count in self.env.cr.fetchall():
+            findings.labels(rule).set(count)

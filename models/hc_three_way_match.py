@@ -279,18 +279,25 @@ class HcThreeWayMatch(models.AbstractModel):
         ]
 
     @api.model
-    def _cron_rematch_open_bills(self, batch_size=200):
+    def _cron_rematch_open_bills(self, batch_size=200, companies=None):
         """Re-match open bills in batches (after tolerance, receipt or credit note changes).
 
         Safe to run beside live traffic and to re-run: each batch commits with its
-        progress, and a re-match of an unchanged bill changes nothing.
+        progress (in a cron job), and a re-match of an unchanged bill changes nothing.
+        Run by the ``rematch_open_bills`` reconciliation rule; returns the bills matched.
         """
-        bills = self.env["account.move"].search(self._open_bills_domain(), order="id")
-        commit = _auto_commit()
+        domain = self._open_bills_domain()
+        if companies is not None:
+            domain.append(("company_id", "in", companies.ids))
+        bills = self.env["account.move"].search(domain, order="id")
+        commit = _auto_commit() and bool(self.env.context.get("ir_cron_progress_id"))
         if commit:
             self.env["ir.cron"]._commit_progress(remaining=len(bills))
+        done = 0
         for start in range(0, len(bills), batch_size):
             batch = bills[start : start + batch_size]
             self._match_bills(batch)
+            done += len(batch)
             if commit and not self.env["ir.cron"]._commit_progress(len(batch)):
                 break
+        return done
