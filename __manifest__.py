@@ -36,6 +36,7 @@
         "data/hc_lane_data.xml",
         "data/uom_data.xml",
         "data/hc_exception_data.xml",
+        "data/hc_outbox_data.xml",
         "views/hc_connector_views.xml",
         "views/hc_inbox_message_views.xml",
         "views/hc_lane_views.xml",
@@ -47,6 +48,8 @@
         "views/res_config_settings_views.xml",
         "wizards/hc_inbox_replay_views.xml",
         "wizards/hc_connector_key_views.xml",
+        "views/hc_outbox_views.xml",
+        "wizards/hc_outbox_replay_views.xml",
         "views/menus.xml",
     ],
     "assets": {

@@ -36,3 +36,7 @@ from . import hc_bill_match_line
 from . import hc_three_way_match
 from . import account_payment_register
 from . import hc_metrics
+from . import hc_outbox_event_type
+from . import hc_outbox_endpoint
+from . import hc_outbox_payload
+from . import hc_outbox_event
