@@ -217,9 +217,9 @@ class AccountMove(models.Model):
         ) and not self.env.su:
             vals = dict(vals, hc_last_changed_by_id=self.env.uid)
         held = self.browse()
-        if vals.get("hc_match_state") == "blocked" and self.env[
-            "hc.outbox.event"
-        ]._subscribers("payment.hold"):
+        if vals.get("hc_match_state") == "blocked" and self.env["hc.outbox.event"]._subscribers(
+            "payment.hold"
+        ):
             held = self.filtered(lambda m: m.hc_match_state != "blocked")
         res = super().write(vals)
         if held:

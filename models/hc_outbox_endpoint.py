@@ -116,9 +116,7 @@ class HcOutboxEndpoint(models.Model):
         for endpoint in self:
             parts = urlsplit(endpoint.url or "")
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValidationError(
-                    self.env._("%s is not an http(s) URL.", endpoint.url or "''")
-                )
+                raise ValidationError(self.env._("%s is not an http(s) URL.", endpoint.url or "''"))
             if (
                 parts.scheme == "http"
                 and parts.hostname not in LOOPBACK_HOSTS
@@ -148,8 +146,7 @@ class HcOutboxEndpoint(models.Model):
             if endpoint.active and not endpoint.secret_encrypted:
                 raise ValidationError(
                     self.env._(
-                        "Endpoint %s needs a signing secret: receivers verify every event "
-                        "with it.",
+                        "Endpoint %s needs a signing secret: receivers verify every event with it.",
                         endpoint.name,
                     )
                 )
@@ -165,24 +162,31 @@ class HcOutboxEndpoint(models.Model):
             endpoint.secret = False  # write-only
 
     def _inverse_secret(self):
-        now = fields.Datetime.now()
-        for endpoint in self.sudo():
-            if not endpoint.secret:
-                continue
-            if len(endpoint.secret) < 16:
-                raise ValidationError(self.env._("A signing secret needs at least 16 characters."))
-            try:
-                token = crypto.encrypt(self._keys(), endpoint.secret)
-            except crypto.KeyMissingError as exc:
-                raise UserError(str(exc)) from exc
-            vals = {"secret_encrypted": token}
-            if endpoint.secret_encrypted:
-                # Rotation: the receiver accepts either secret during the overlap.
-                vals.update(
-                    previous_secret_encrypted=endpoint.secret_encrypted,
-                    previous_secret_expires_at=now + timedelta(hours=24),
-                )
-            endpoint.write(vals)
+        # create() and write() encrypt the secret before the constraints run; this
+        # covers any other path that assigns the field
+        for endpoint in self:
+            if endpoint.secret:
+                endpoint.write({"secret": endpoint.secret})
+
+    def _encrypt_secret_vals(self, vals, previous=None):
+        """Replace a clear ``secret`` in ``vals`` by its encrypted form (and rotate)."""
+        if "secret" not in vals:
+            return vals
+        vals = dict(vals)
+        value = vals.pop("secret")
+        if not value:
+            return vals
+        if len(value) < 16:
+            raise ValidationError(self.env._("A signing secret needs at least 16 characters."))
+        try:
+            vals["secret_encrypted"] = crypto.encrypt(self._keys(), value)
+        except crypto.KeyMissingError as exc:
+            raise UserError(str(exc)) from exc
+        if previous:
+            # Rotation: the receiver accepts either secret during the overlap.
+            vals["previous_secret_encrypted"] = previous
+            vals["previous_secret_expires_at"] = fields.Datetime.now() + timedelta(hours=24)
+        return vals
 
     @api.depends("secret_encrypted")
     def _compute_secret_set(self):
@@ -235,9 +239,7 @@ class HcOutboxEndpoint(models.Model):
         endpoints, event types or connectors clears Odoo's registry cache everywhere.
         """
         endpoints = (
-            self.sudo()
-            .with_context(active_test=True)
-            .search([("connector_id.active", "=", True)])
+            self.sudo().with_context(active_test=True).search([("connector_id.active", "=", True)])
         )
         found = {}
         for endpoint in endpoints:
@@ -249,12 +251,19 @@ class HcOutboxEndpoint(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        endpoints = super().create(vals_list)
+        endpoints = super().create([self._encrypt_secret_vals(vals) for vals in vals_list])
         self.env.registry.clear_cache()
         return endpoints
 
     def write(self, vals):
-        res = super().write(vals)
+        if vals.get("secret"):
+            res = True
+            for endpoint in self:
+                res &= super(HcOutboxEndpoint, endpoint).write(
+                    endpoint._encrypt_secret_vals(vals, endpoint.sudo().secret_encrypted)
+                )
+        else:
+            res = super().write(vals)
         if set(vals) & {"active", "event_type_ids", "connector_id"}:
             self.env.registry.clear_cache()
         return res
@@ -297,7 +306,10 @@ class HcOutboxEndpoint(models.Model):
         Event = self.env["hc.outbox.event"]
         pending = dict(
             Event._read_group(
-                [("endpoint_id", "in", self.ids), ("state", "in", ("pending", "failed", "sending"))],
+                [
+                    ("endpoint_id", "in", self.ids),
+                    ("state", "in", ("pending", "failed", "sending")),
+                ],
                 ["endpoint_id"],
                 ["__count"],
             )

@@ -154,7 +154,9 @@ class HcOutboxEvent(models.Model):
                 continue
             event_id = str(uuid.uuid4())
             body = outbound.canonical_json(
-                Payload._envelope(event_type, event_id, version, now, company, record, build(record))
+                Payload._envelope(
+                    event_type, event_id, version, now, company, record, build(record)
+                )
             )
             for endpoint_id, connector_id in endpoints:
                 vals_list.append(
@@ -217,9 +219,15 @@ class HcOutboxEvent(models.Model):
                     if job["endpoint_id"] in opened:
                         # the circuit opened during this batch: not attempted, not counted
                         self._release([job])
+                        if commit:
+                            self.env.cr.commit()  # pylint: disable=invalid-commit
                         continue
                     result = self._send(session, job)
                     sent += 1
+                    if commit:
+                        # the breaker row may have been changed by another worker since:
+                        # lock and re-read it instead of failing on a stale snapshot
+                        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                     breaker = self._record(job, result)
                     if breaker.state != outbound.CLOSED:
                         opened.add(job["endpoint_id"])
@@ -236,6 +244,7 @@ class HcOutboxEvent(models.Model):
     @api.model
     def _requeue_stale(self):
         """Give back events whose worker died mid-request (at least once: resend them)."""
+        self.env.flush_all()
         now = fields.Datetime.now()
         self.env.cr.execute(
             SQL(
@@ -419,7 +428,7 @@ class HcOutboxEvent(models.Model):
         except requests.RequestException as exc:
             result["outcome"] = outbound.classify(error="request_error")
             result["error"] = str(exc)
-        except Exception as exc:  # noqa: BLE001 -- a receiver must never kill the worker
+        except Exception as exc:  # a receiver must never kill the worker
             _logger.exception("Unexpected error delivering outbound event %s", job["id"])
             result["outcome"] = outbound.classify(error="unexpected_error")
             result["error"] = repr(exc)

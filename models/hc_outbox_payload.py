@@ -212,7 +212,9 @@ class HcOutboxPayload(models.AbstractModel):
             "amount_total": _amount(bill.amount_total, currency),
             "amount_residual": _amount(bill.amount_residual, currency),
             "vendor": self._partner(bill.partner_id),
-            "purchase_orders": sorted(set(bill.invoice_line_ids.purchase_line_id.order_id.mapped("name"))),
+            "purchase_orders": sorted(
+                set(bill.invoice_line_ids.purchase_line_id.order_id.mapped("name"))
+            ),
             "match_state": bill.hc_match_state or None,
         }
 
@@ -231,11 +233,15 @@ class HcOutboxPayload(models.AbstractModel):
     def _payment_hold(self, bill):
         """``payment.hold``: the three-way match blocked this bill from payment."""
         bill = bill.sudo()
-        exceptions = self.env["hc.exception"].sudo().search(
-            [
-                ("move_id", "=", bill.id),
-                ("state", "not in", ("resolved", "cancelled")),
-            ]
+        exceptions = (
+            self.env["hc.exception"]
+            .sudo()
+            .search(
+                [
+                    ("move_id", "=", bill.id),
+                    ("state", "not in", ("resolved", "cancelled")),
+                ]
+            )
         )
         return {
             "bill": self._bill(bill),

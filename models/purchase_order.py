@@ -94,9 +94,7 @@ class PurchaseOrder(models.Model):
                     "acknowledgment requests (po.ack_requested)."
                 )
             )
-        orders.message_post(
-            body=self.env._("Acknowledgment requested from the supplier's system.")
-        )
+        orders.message_post(body=self.env._("Acknowledgment requested from the supplier's system."))
         return True
 
 
