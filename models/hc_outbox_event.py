@@ -26,6 +26,9 @@ CLAIMABLE_STATES = ("pending", "failed")
 STALE_SENDING_MINUTES = 10
 # A half-open probe whose worker died is given up after this.
 PROBE_TIMEOUT_SECONDS = STALE_SENDING_MINUTES * 60
+# A worker gives back the rest of its batch after this long, so that no event it claimed
+# stays "sending" long enough (this + one timeout <= 120 s) to be taken for a lost one.
+BATCH_SECONDS = STALE_SENDING_MINUTES * 60 / 2
 RESPONSE_EXCERPT_BYTES = 2048
 CRON_XMLID = "healthcare_p2p_integration.ir_cron_hc_outbox_deliver"
 ADMIN_GROUP = "healthcare_p2p_integration.group_hc_integration_admin"
@@ -215,7 +218,14 @@ class HcOutboxEvent(models.Model):
                     break
                 batches += 1
                 opened = set()
+                claimed_at = time.monotonic()
                 for index, job in enumerate(jobs):
+                    if time.monotonic() - claimed_at > BATCH_SECONDS:
+                        # slow receivers: give the rest back untried, claim afresh
+                        self._release(jobs[index:])
+                        if commit:
+                            self.env.cr.commit()  # pylint: disable=invalid-commit
+                        break
                     if job["endpoint_id"] in opened:
                         # the circuit opened during this batch: not attempted, not counted
                         self._release([job])

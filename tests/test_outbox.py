@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
 from odoo import Command
@@ -24,6 +25,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import _super_send
 
+from ..models import hc_outbox_event as outbox_module
 from ..pipeline import crypto
 from ..pipeline import outbound
 from .common import HcCase
@@ -547,6 +549,29 @@ class TestOutbox(HcCase):
         self.deliver()
         self.assertEqual(event.state, "delivered")
         self.assertEqual(event.attempts, 2)
+
+    def test_prometheus_metrics(self):
+        self.receiver.scripts["/m"] = [500]
+        endpoint = self.endpoint("/m", breaker_threshold=1)
+        self.make_po()
+        self.deliver()
+        text = self.env["hc.metrics"]._prometheus().decode()
+        self.assertIn(
+            f'hc_outbox_events{{connector="suppnet",endpoint="{endpoint.id}",'
+            'event_type="po.released",state="failed"} 1.0',
+            text,
+        )
+        self.assertIn(f'hc_outbox_circuit_open{{endpoint="{endpoint.id}"}} 1.0', text)
+        self.assertIn(f'hc_outbox_oldest_undelivered_seconds{{endpoint="{endpoint.id}"}}', text)
+
+    def test_slow_batch_gives_back_untried_events(self):
+        self.endpoint("/orders")
+        event = self.events(self.make_po())
+        with patch.object(outbox_module, "BATCH_SECONDS", -1):
+            self.deliver(max_batches=1)
+        self.assertEqual((event.state, event.attempts), ("pending", 0), "untried, uncounted")
+        self.deliver()
+        self.assertEqual((event.state, event.attempts), ("delivered", 1))
 
     # -- configuration ------------------------------------------------------------------
 

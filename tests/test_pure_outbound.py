@@ -31,7 +31,9 @@ def test_signature_is_hmac_sha256_of_timestamp_dot_body():
     body = b'{"id":"e1"}'
     expected = hmac.new(b"s3cret-s3cret-16", b"1700000000." + body, hashlib.sha256).hexdigest()
     assert ob.sign("s3cret-s3cret-16", 1700000000, body) == expected
-    assert ob.signature_header("s3cret-s3cret-16", 1700000000, body) == f"t=1700000000,v1={expected}"
+    assert (
+        ob.signature_header("s3cret-s3cret-16", 1700000000, body) == f"t=1700000000,v1={expected}"
+    )
 
 
 def test_signature_header_carries_one_v1_per_secret_during_rotation():
@@ -105,7 +107,11 @@ def test_delivery_headers():
 )
 def test_classify_status(status, kind, breaker):
     outcome = ob.classify(status)
-    assert (outcome.kind, outcome.breaker_failure, outcome.code) == (kind, breaker, f"http_{status}")
+    assert (outcome.kind, outcome.breaker_failure, outcome.code) == (
+        kind,
+        breaker,
+        f"http_{status}",
+    )
 
 
 @pytest.mark.parametrize("error", ["timeout", "connection_error"])
@@ -200,4 +206,7 @@ def test_probe_success_closes_and_failure_reopens():
     reopened = ob.on_failure(probing, threshold=5, cooldown_seconds=60, now=1070)
     assert reopened == ob.Breaker(ob.OPEN, 6, 1130, None)
     # a single failed probe reopens even under a high threshold
-    assert ob.on_failure(ob.start_probe(ob.Breaker(ob.OPEN, 1, 0, None), 1), 99, 10, 2).state == ob.OPEN
+    assert (
+        ob.on_failure(ob.start_probe(ob.Breaker(ob.OPEN, 1, 0, None), 1), 99, 10, 2).state
+        == ob.OPEN
+    )
