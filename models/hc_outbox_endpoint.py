@@ -215,8 +215,7 @@ class HcOutboxEndpoint(models.Model):
         if not self.env.user.has_group(ADMIN_GROUP):
             raise AccessError(self.env._("Only an integration administrator may set secrets."))
         value = secrets.token_urlsafe(32)
-        self.secret = value
-        self.env["hc.audit.log"]._log("outbox_secret_rotated", self)
+        self.secret = value  # audit-logged by write()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -262,6 +261,8 @@ class HcOutboxEndpoint(models.Model):
                 res &= super(HcOutboxEndpoint, endpoint).write(
                     endpoint._encrypt_secret_vals(vals, endpoint.sudo().secret_encrypted)
                 )
+                # who rotated a signing secret, and when (never the secret itself)
+                self.env["hc.audit.log"]._log("outbox_secret_rotated", endpoint)
         else:
             res = super().write(vals)
         if set(vals) & {"active", "event_type_ids", "connector_id"}:

@@ -22,6 +22,7 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tests import Form
 from odoo.tests import tagged
 from odoo.tests.common import _super_send
 
@@ -585,12 +586,35 @@ class TestOutbox(HcCase):
         self.assertTrue(endpoint.secret_set)
         endpoint.secret = "a-brand-new-secret-456789"
         self.assertEqual(endpoint._signing_secrets(), ["a-brand-new-secret-456789", SECRET])
+        self.assertTrue(
+            self.env["hc.audit.log"].search_count(
+                [("action", "=", "outbox_secret_rotated"), ("res_id", "=", endpoint.id)]
+            )
+        )
         # the receiver still holding the old secret keeps verifying during the overlap
         self.make_po()
         self.deliver()
         self.assertTrue(self.receiver.requests[-1]["signature_ok"])
         with self.assertRaises(ValidationError):
             endpoint.secret = "short"
+
+    def test_endpoint_form_sets_secret_and_connector_button(self):
+        with Form(self.env["hc.outbox.endpoint"]) as form:
+            form.name = "Form endpoint"
+            form.connector_id = self.supplier_system
+            form.url = "https://supplier.example.org/hook"
+            form.event_type_ids.add(self.types["payment.hold"])
+            form.secret = SECRET
+        endpoint = form.record
+        self.assertTrue(endpoint.secret_set)
+        self.assertEqual(endpoint._signing_secrets(), [SECRET])
+        self.assertIn(
+            (endpoint.id, self.supplier_system.id, frozenset(self.company.ids)),
+            self.Event._subscribers("payment.hold"),
+            "the subscription cache sees the new endpoint at once",
+        )
+        endpoint.active = False
+        self.assertFalse(self.Event._subscribers("payment.hold"))
 
     def test_endpoint_validation(self):
         with self.assertRaises(ValidationError):
