@@ -263,6 +263,48 @@ class TestOutbox(HcCase):
         po2.button_confirm()
         self.assertFalse(self.events(po2))
 
+    def test_po_from_the_inbox_goes_to_the_supplier_not_back_to_its_source(self):
+        self.endpoint("/orders")
+        source = self.endpoint("/source", connector_id=self.connector.id)
+        vendor = {"identifiers": [{"scheme": "GLN", "value": "0614141000012"}]}
+        self.accept([self.vendor_doc()])
+        self.accept(
+            [{"gtin": "00614141000418", "description": "Gloves", "uom": "EA", "vendor": vendor}],
+            doc_type="item",
+        )
+        self.process()
+        po_doc = {
+            "number": "PO-OUT-1",
+            "order_date": "2026-03-02",
+            "vendor": vendor,
+            "currency": self.company.currency_id.name,
+            "approval_status": "approved",
+            "lines": [
+                {
+                    "line_number": "1",
+                    "item": {"gtin": "00614141000418"},
+                    "quantity": "100",
+                    "uom": "EA",
+                    "unit_price": "9.50",
+                }
+            ],
+        }
+        [(message, _status)] = self.accept([po_doc], doc_type="purchase_order")
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        order = self.env["purchase.order"].search([("hc_source_ref", "=", "PO-OUT-1")])
+        self.assertEqual(order.state, "purchase")
+        event = self.events(order, "po.released")
+        self.assertEqual(event.connector_id, self.supplier_system)
+        self.assertNotIn(source, event.endpoint_id)
+        data = json.loads(event.payload)["data"]["order"]
+        self.assertEqual(data["source_ref"], "PO-OUT-1")
+        self.assertEqual(data["lines"][0]["line_ref"], "1")
+        self.assertIn(
+            {"scheme": "gln", "value": "0614141000012", "source_system": None},
+            data["vendor"]["identifiers"],
+        )
+
     def test_company_not_allowed_for_connector_gets_nothing(self):
         self.endpoint("/orders")
         other = self.env["res.company"].create({"name": "Other facility"})
