@@ -542,6 +542,41 @@ class HcOutboxEvent(models.Model):
         )
         self.invalidate_model()
 
+    @api.model
+    def _cron_purge(self, keep_days=90, batch_size=5000):
+        """Delete delivered events older than ``keep_days`` (dead letters are kept).
+
+        Payloads hold financial data: they are kept as long as operations need them to
+        answer "was the supplier told?", then go.  Batched, committing between batches.
+        """
+        self.env.flush_all()
+        commit = _auto_commit()
+        cutoff = fields.Datetime.now() - timedelta(days=keep_days)
+        purged = 0
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    """DELETE FROM hc_outbox_event WHERE id IN (
+                           SELECT id FROM hc_outbox_event
+                            WHERE state = 'delivered' AND delivered_at < %s
+                            LIMIT %s FOR UPDATE SKIP LOCKED)""",
+                    cutoff,
+                    batch_size,
+                )
+            )
+            count = self.env.cr.rowcount
+            purged += count
+            if commit:
+                self.env["ir.cron"]._commit_progress(count)
+            if count < batch_size:
+                break
+        if purged:
+            _logger.info(
+                "Purged %d delivered outbound events older than %d days", purged, keep_days
+            )
+            self.invalidate_model()
+        return purged
+
     # ------------------------------------------------------------------------------
     # Dead letters: replay and manual actions (integration admins)
     # ------------------------------------------------------------------------------

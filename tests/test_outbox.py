@@ -607,6 +607,18 @@ class TestOutbox(HcCase):
         self.assertIn(f'hc_outbox_circuit_open{{endpoint="{endpoint.id}"}} 1.0', text)
         self.assertIn(f'hc_outbox_oldest_undelivered_seconds{{endpoint="{endpoint.id}"}}', text)
 
+    def test_purge_keeps_dead_letters_and_recent_events(self):
+        self.receiver.scripts["/purge"] = [200, 200, 400]
+        self.endpoint("/purge")
+        old, recent, dead = (self.events(self.make_po()) for _ in range(3))
+        self.deliver()
+        self.assertEqual((old | recent | dead).mapped("state"), ["delivered", "delivered", "dead"])
+        long_ago = fields.Datetime.now() - timedelta(days=91)
+        (old | dead).sudo().write({"delivered_at": long_ago, "occurred_at": long_ago})
+        self.assertEqual(self.Event._cron_purge(keep_days=90), 1)
+        self.assertFalse(old.exists())
+        self.assertTrue(recent.exists() and dead.exists())
+
     def test_slow_batch_gives_back_untried_events(self):
         self.endpoint("/orders")
         event = self.events(self.make_po())
