@@ -670,6 +670,30 @@ class TestOutbox(HcCase):
         endpoint.active = False
         self.assertFalse(self.Event._subscribers("payment.hold"))
 
+    def test_views_for_auditor_hide_the_secret(self):
+        auditor = self.env["res.users"].create(
+            {
+                "name": "auditor",
+                "login": "outbox_auditor",
+                "group_ids": [
+                    Command.set([self.env.ref("healthcare_p2p_integration.group_hc_auditor").id])
+                ],
+            }
+        )
+        endpoint = self.endpoint("/orders")
+        views = (False, "list"), (False, "form"), (False, "search")
+        for model in ("hc.outbox.event", "hc.outbox.endpoint"):
+            for user in (auditor, self.env.user):
+                result = self.env[model].with_user(user).get_views(list(views))
+                self.assertEqual(set(result["views"]), {"list", "form", "search"})
+        form = self.env["hc.outbox.endpoint"].with_user(auditor).get_views([(False, "form")])
+        self.assertNotIn('name="secret"', form["views"]["form"]["arch"])
+        self.assertEqual(endpoint.with_user(auditor).circuit_state, "closed")
+        with self.assertRaises(AccessError):
+            endpoint.with_user(auditor).secret_encrypted  # noqa: B018
+        with self.assertRaises(AccessError):
+            endpoint.with_user(auditor).write({"url": "https://elsewhere.example.org"})
+
     def test_endpoint_validation(self):
         with self.assertRaises(ValidationError):
             self.endpoint("/p", url="http://supplier.example.org/hook")
