@@ -39,3 +39,7 @@ from . import hc_metrics
 from . import hc_reconciliation_rule
 from . import hc_metric_threshold
 from . import hc_retention_policy
+from . import hc_outbox_event_type
+from . import hc_outbox_endpoint
+from . import hc_outbox_payload
+from . import hc_outbox_event

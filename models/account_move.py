@@ -295,7 +295,17 @@ class AccountMove(models.Model):
             vals
         ) and not self.env.su:
             vals = dict(vals, hc_last_changed_by_id=self.env.uid)
+        held = self.browse()
+        if vals.get("hc_match_state") == "blocked" and self.env["hc.outbox.event"]._subscribers(
+            "payment.hold"
+        ):
+            held = self.filtered(lambda m: m.hc_match_state != "blocked")
         res = super().write(vals)
+        if held:
+            # outbound payment.hold: the match has just blocked these bills from payment
+            self.env["hc.outbox.event"]._emit(
+                "payment.hold", held, self.env["hc.outbox.payload"]._payment_hold
+            )
         if {"hc_released", "hc_match_state"} & set(vals):
             return res
         if "invoice_line_ids" in vals and not self.env.context.get("hc_no_rematch"):

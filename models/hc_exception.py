@@ -143,7 +143,21 @@ class HcException(models.Model):
                 vals[link] = vals["res_id"]
         exceptions = super().create(vals_list)
         exceptions._route()
+        exceptions._hc_emit_outbound()
         return exceptions
+
+    def _hc_emit_outbound(self):
+        """Outbound ``invoice.exception`` for invoice and match exceptions."""
+        Outbox = self.env["hc.outbox.event"]
+        if not Outbox._subscribers("invoice.exception"):
+            return
+        Payload = self.env["hc.outbox.payload"]
+        invoice_types = Payload._invoice_exception_types()
+        Outbox._emit(
+            "invoice.exception",
+            self.filtered(lambda e: e.move_id or e.exception_type in invoice_types),
+            Payload._invoice_exception,
+        )
 
     def _route(self):
         """Put each exception in its queue (routing rules), with an owner and a due date."""

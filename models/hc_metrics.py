@@ -527,6 +527,7 @@ class HcMetrics(models.AbstractModel):
         done, released = self.env.cr.fetchone()
         touchless.set(done / released if released else 0)
         self._prometheus_more(registry)
+        self._prometheus_outbox(registry)
         return generate_latest(registry)
 
     @api.model
@@ -613,3 +614,44 @@ class HcMetrics(models.AbstractModel):
         )
         for rule, count in self.env.cr.fetchall():
             findings.labels(rule).set(count)
+
+    @api.model
+    def _prometheus_outbox(self, registry):
+        """Outbound events by endpoint and state, oldest undelivered, circuit states."""
+        events = Gauge(
+            "hc_outbox_events",
+            "Outbound events by endpoint, type and state",
+            ["connector", "endpoint", "event_type", "state"],
+            registry=registry,
+        )
+        oldest = Gauge(
+            "hc_outbox_oldest_undelivered_seconds",
+            "Age of the oldest event not yet delivered (pending, sending, failed)",
+            ["endpoint"],
+            registry=registry,
+        )
+        circuit = Gauge(
+            "hc_outbox_circuit_open",
+            "1 when the endpoint's circuit breaker is open or half-open",
+            ["endpoint"],
+            registry=registry,
+        )
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            """SELECT c.code, p.id, e.event_type, e.state, count(*),
+                      min(e.occurred_at) FILTER (WHERE e.state IN ('pending', 'sending', 'failed'))
+                 FROM hc_outbox_event e
+                 JOIN hc_outbox_endpoint p ON p.id = e.endpoint_id
+                 JOIN hc_connector c ON c.id = e.connector_id
+             GROUP BY 1, 2, 3, 4"""
+        )
+        first_open = {}
+        for connector, endpoint, event_type, state, count, first in self.env.cr.fetchall():
+            events.labels(connector, str(endpoint), event_type, state).set(count)
+            if first and (endpoint not in first_open or first < first_open[endpoint]):
+                first_open[endpoint] = first
+        self.env.cr.execute("SELECT id, circuit_state FROM hc_outbox_endpoint WHERE active")
+        for endpoint, state in self.env.cr.fetchall():
+            circuit.labels(str(endpoint)).set(0 if state == "closed" else 1)
+            first = first_open.get(endpoint)
+            oldest.labels(str(endpoint)).set((now - first).total_seconds() if first else 0)

@@ -45,6 +45,15 @@ class HcReplenishmentSignal(models.Model):
         "A product already has an open replenishment signal in this warehouse.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        signals = super().create(vals_list)
+        # outbound stock.replenishment (signals exist for critical items only)
+        self.env["hc.outbox.event"]._emit(
+            "stock.replenishment", signals, self.env["hc.outbox.payload"]._stock_replenishment
+        )
+        return signals
+
     @api.model
     def _signal(self, product, warehouse, picking=None, message=None):
         """Open, refresh or close the signal of ``product`` in ``warehouse``.

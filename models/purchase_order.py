@@ -1,5 +1,6 @@
 from odoo import fields
 from odoo import models
+from odoo.exceptions import UserError
 
 ACK_STATES = [
     ("none", "Not acknowledged"),
@@ -53,6 +54,48 @@ class PurchaseOrder(models.Model):
         "(company_id, hc_source_ref) WHERE hc_source_ref IS NOT NULL",
         "A source purchase order number is received once per company.",
     )
+
+    def button_approve(self, force=False):
+        res = super().button_approve(force=force)
+        self._hc_emit_released()
+        return res
+
+    def _hc_emit_released(self):
+        """Outbound ``po.released`` (and ``po.ack_requested`` while not acknowledged).
+
+        The sourcing system a PO came from is not told about its own order.
+        """
+        Outbox = self.env["hc.outbox.event"]
+        if not (Outbox._subscribers("po.released") or Outbox._subscribers("po.ack_requested")):
+            return  # the common case: nothing subscribed, nothing read
+        released = self.filtered(lambda o: o.state == "purchase")
+        source = lambda o: o.sudo().hc_connector_id.id  # noqa: E731
+        payloads = self.env["hc.outbox.payload"]
+        Outbox._emit("po.released", released, payloads._po_released, exclude_connector=source)
+        Outbox._emit(
+            "po.ack_requested",
+            released.filtered(lambda o: o.hc_ack_state == "none" and not o.acknowledged),
+            payloads._po_ack_requested,
+            exclude_connector=source,
+        )
+
+    def action_hc_request_ack(self):
+        """Ask the supplier's system (again) to acknowledge these confirmed orders."""
+        orders = self.filtered(lambda o: o.state == "purchase")
+        if not orders:
+            raise UserError(self.env._("Only confirmed purchase orders can be acknowledged."))
+        events = self.env["hc.outbox.event"]._emit(
+            "po.ack_requested", orders, self.env["hc.outbox.payload"]._po_ack_requested
+        )
+        if not events:
+            raise UserError(
+                self.env._(
+                    "No outbound endpoint of these orders' companies subscribes to "
+                    "acknowledgment requests (po.ack_requested)."
+                )
+            )
+        orders.message_post(body=self.env._("Acknowledgment requested from the supplier's system."))
+        return True
 
 
 class PurchaseOrderLine(models.Model):

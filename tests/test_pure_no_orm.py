@@ -14,6 +14,7 @@ def test_pure_packages_import_without_odoo():
         "matching",
         "pipeline.backoff",
         "pipeline.errors",
+        "pipeline.outbound",
     ):
         importlib.import_module(f"{package}.{name}")
     assert not [m for m in sys.modules if m == "odoo" or m.startswith("odoo.")]
