@@ -47,6 +47,8 @@
         "views/res_config_settings_views.xml",
         "wizards/hc_inbox_replay_views.xml",
         "wizards/hc_connector_key_views.xml",
+        "data/hc_bank_change_data.xml",
+        "views/hc_bank_change_request_views.xml",
         "views/menus.xml",
     ],
     "assets": {

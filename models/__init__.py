@@ -36,3 +36,6 @@ from . import hc_bill_match_line
 from . import hc_three_way_match
 from . import account_payment_register
 from . import hc_metrics
+from . import res_partner_bank
+from . import hc_bank_change_request
+from . import account_payment

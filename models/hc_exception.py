@@ -21,6 +21,7 @@ EXCEPTION_TYPES = [
     ("duplicate_vendor", "Possible duplicate vendor"),
     ("data_quality", "Data quality"),
     ("total_variance", "Bill total variance"),
+    ("bank_change", "Vendor bank details change"),
 ]
 
 

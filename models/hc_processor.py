@@ -35,6 +35,11 @@ class HcProcessor(models.AbstractModel):
         return parsed[0]
 
     @api.model
+    def _stored_document(self, document):
+        """The canonical document as kept on the message (processors may mask secrets)."""
+        return document.to_dict()
+
+    @api.model
     def _find_vendor(self, message, party):
         """The partner ``party`` designates, through the identifier crosswalk.
 

@@ -29,3 +29,25 @@ class ResCompany(models.Model):
         help="Bills that pass the three-way match are posted and released for payment "
         "with no human action (touchless).",
     )
+    hc_sod_bank_change = fields.Boolean(
+        string="Segregation of duties on bank changes",
+        default=True,
+        help="Whoever requests a change of a vendor's bank details cannot approve it.",
+    )
+
+    def write(self, vals):
+        # Settings that decide what is paid (tolerances, thresholds, duties) are audited.
+        audited = {k: v for k, v in vals.items() if k.startswith("hc_")}
+        before = (
+            {c.id: {k: c[k] for k in audited if k in c._fields} for c in self} if audited else {}
+        )
+        res = super().write(vals)
+        for company in self if audited else ():
+            changed = {
+                k: {"old": before[company.id].get(k), "new": company[k]}
+                for k in audited
+                if k in company._fields and before[company.id].get(k) != company[k]
+            }
+            if changed:
+                self.env["hc.audit.log"]._log("company_settings_changed", company, data=changed)
+        return res

@@ -64,3 +64,5 @@ class ResConfigSettings(models.TransientModel):
                 dict(vals, company_id=self.company_id.id, name=self.company_id.name)
             )
         return res
+
+    hc_sod_bank_change = fields.Boolean(related="company_id.hc_sod_bank_change", readonly=False)
