@@ -13,6 +13,13 @@ import argparse
 import sys
 
 
+def check(env, expect=None):
+    """``(exit code, one line)`` for the audit chain of ``env``'s database."""
+    log = env["hc.audit.log"]
+    report = log._verify_report(expect_hash=expect)
+    return (0 if report["ok"] else 1), log._verify_report_text(report)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", required=True)
@@ -31,11 +38,10 @@ def main(argv=None):
         if "hc.audit.log" not in env:
             print(f"no audit log in database {args.database}", file=sys.stderr)
             return 2
-        log = env["hc.audit.log"]
-        report = log._verify_report(expect_hash=args.expect)
-        print(log._verify_report_text(report))
+        code, text = check(env, args.expect)
+        print(text)
         cr.rollback()
-    return 0 if report["ok"] else 1
+    return code
 
 
 if __name__ == "__main__":
