@@ -231,6 +231,12 @@ class HcBankChangeRequest(models.Model):
                 }
             )
             older.exception_id._resolve("fixed", self.env._("Superseded by request #%s", self.id))
+            for req in older:
+                self.env["hc.audit.log"]._log(
+                    "bank_change_superseded",
+                    req,
+                    data={"partner": req.partner_id.id, "by": self.id, "new": req.new_masked},
+                )
         exception = self.env["hc.exception"]._raise(
             "bank_change",
             self.env._("Vendor bank details change: %s", self.partner_id.display_name),

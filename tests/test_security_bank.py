@@ -313,6 +313,26 @@ class TestSecurityBank(HcCase):
         )
         self._assert_no_clear(self._audit_text(), "the audit log")
 
+    def test_newer_vendor_update_supersedes_a_pending_one(self):
+        [(first, _s)] = self.accept([self.vendor_doc(bank_accounts=[{"iban": IBAN}])])
+        self.process(self.lane_bulk)
+        [(second, _s)] = self.accept(
+            [self.vendor_doc(bank_accounts=[{"account_number": US_ACCOUNT}])]
+        )
+        self.process(self.lane_bulk)
+        older = self.Request.search([("message_id", "=", first.id)])
+        newer = self.Request.search([("message_id", "=", second.id)])
+        self.assertEqual(older.state, "cancelled")
+        self.assertEqual(older.exception_id.state, "resolved")
+        self.assertEqual(newer.state, "pending")
+        self.assertTrue(
+            self.env["hc.audit.log"].search_count(
+                [("action", "=", "bank_change_superseded"), ("res_id", "=", older.id)]
+            )
+        )
+        with self.assertRaises(UserError):
+            older.with_user(self.manager).action_approve(reason="too late")
+
     def test_payments_refused_while_a_change_is_pending(self):
         bill = self.env["account.move"].create(
             {
