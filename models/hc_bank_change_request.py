@@ -79,7 +79,7 @@ class HcBankChangeRequest(models.Model):
     )
     old_masked = fields.Text(string="Current details", readonly=True)
     new_masked = fields.Text(string="New details", readonly=True)
-    new_secret = fields.Text(readonly=True, copy=False, prefetch=False)
+    new_secret = fields.Text(readonly=True, copy=False, prefetch=False, groups="base.group_system")
     new_fingerprints = fields.Char(readonly=True, index=True, copy=False)
     requested_by_id = fields.Many2one(
         "res.users", string="Requested by", readonly=True, default=lambda s: s.env.uid

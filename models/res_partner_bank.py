@@ -43,6 +43,7 @@ class ResPartnerBank(models.Model):
         readonly=True,
         copy=False,
         prefetch=False,
+        groups="base.group_system",
         help="Fernet token of the account number, routing number, BIC and holder.",
     )
     hc_routing_masked = fields.Char(string="Routing number", readonly=True, copy=False)

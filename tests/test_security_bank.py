@@ -387,6 +387,15 @@ class TestSecurityBank(HcCase):
         )
         self.env.invalidate_all()
         with patch.object(type(self.Bank), "_hc_keys", lambda self: [new, old]):
+            action = self.env["res.config.settings"].create({}).action_hc_rotate_encryption_keys()
+            self.assertIn("1 clear accounts encrypted", action["params"]["message"])
+            self.env.flush_all()
+            self.env.cr.execute(
+                "UPDATE res_partner_bank SET acc_number = %s, sanitized_acc_number = %s, "
+                "hc_protected = false, hc_secret = NULL WHERE id = %s",
+                ["NL91 ABNA 0417 1643 00", "NL91ABNA0417164300", legacy.id],
+            )
+            self.env.invalidate_all()
             counts = self.Bank._hc_rotate_keys()
             self.env.flush_all()
         self.assertEqual(counts["encrypted"], 1)
@@ -407,3 +416,8 @@ class TestSecurityBank(HcCase):
         )
         with self.assertRaises(AccessError):
             self.Bank.with_user(self.manager)._hc_rotate_keys()
+        # the ciphertext itself is not readable by ordinary users either
+        with self.assertRaises(AccessError):
+            account.with_user(self.treasurer).read(["hc_secret"])
+        with self.assertRaises(AccessError):
+            request.with_user(self.manager).read(["new_secret"])
