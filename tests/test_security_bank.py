@@ -6,6 +6,7 @@ import psycopg2
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.tests import Form
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -226,6 +227,21 @@ class TestSecurityBank(HcCase):
         self.assertEqual(active._hc_decrypt()["routing_number"], US_ROUTING)
         self.assertFalse(account.active, "the replaced account is archived")
         self._assert_no_clear(self._audit_text(), "the audit log")
+
+    def test_clerk_files_a_request_in_the_form(self):
+        """The form a clerk uses: clear input is encrypted on save, shown masked after."""
+        with Form(self.Request.with_user(self.clerk)) as form:
+            form.partner_id = self.vendor
+            form.new_acc_number = IBAN_SPACED
+            form.new_bic = "DEUTDEFF"
+        request = form.record
+        self.assertEqual(request.state, "pending")
+        self.assertEqual(request.new_masked, "DE••••3000, BIC ••••DEFF")
+        self.assertFalse(request.new_acc_number, "the clear input is never read back")
+        self._assert_no_clear(self._row_text("hc_bank_change_request", request.id), "the row")
+        action = self.vendor.with_user(self.clerk).action_hc_bank_changes()
+        self.assertEqual(self.Request.search(action["domain"]), request)
+        self.assertEqual(self.vendor.hc_bank_change_count, 1)
 
     def test_requester_cannot_approve_segregation_of_duties(self):
         request = self._request(self.manager)
