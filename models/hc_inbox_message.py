@@ -15,6 +15,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..pipeline import crypto
 from ..pipeline.backoff import retry_delay
 from ..pipeline.errors import PermanentError
 from ..pipeline.errors import TransientError
@@ -67,6 +68,11 @@ class HcInboxMessage(models.Model):
     payload = fields.Binary(attachment=False, readonly=True, help="The raw document as received.")
     payload_size = fields.Integer(readonly=True)
     content_hash = fields.Char(index=True, readonly=True, help="SHA-256 of the raw payload.")
+    payload_encrypted = fields.Boolean(
+        readonly=True,
+        help="The payload carries secrets (supplier bank details) and is stored as a Fernet "
+        "token; processing and replays decrypt it with the server's key.",
+    )
     idempotency_key = fields.Char(readonly=True, index=True)
     batch_ref = fields.Char(
         readonly=True, help="Request the message arrived in, shared by a batch's documents."
@@ -434,6 +440,8 @@ class HcInboxMessage(models.Model):
         """Parse the raw payload into the canonical model and store what it says."""
         processor = self.env[f"hc.processor.{self.doc_type}"]
         parsed = processor._parse(self)
+        if processor._payload_has_secrets(parsed.document):
+            self._encrypt_payload()
         keys = parsed.document.correlation_keys()
         self.write(
             {
@@ -676,8 +684,35 @@ class HcInboxMessage(models.Model):
     def payload_text(self):
         """The raw payload decoded for display (documents are text formats)."""
         self.ensure_one()
+        if self.payload_encrypted:
+            return self.env._("(encrypted: the document carries supplier bank details)")
         raw = base64.b64decode(self.payload or b"")
         return raw.decode("utf-8", errors="replace")
+
+    def _raw_payload(self):
+        """The payload as received (decrypted when stored encrypted)."""
+        self.ensure_one()
+        raw = base64.b64decode(self.payload or b"")
+        if not self.payload_encrypted:
+            return raw
+        keys = self.env["res.partner.bank"]._hc_keys()
+        try:
+            return crypto.decrypt(keys, raw.decode()).encode()
+        except (crypto.KeyMissingError, crypto.DecryptionError) as exc:
+            raise UserError(self.env._("Payload cannot be decrypted: %s", str(exc))) from exc
+
+    def _encrypt_payload(self):
+        """Store the payload as a Fernet token (documents carrying bank details).
+
+        Without a key the payload stays as received: applying such a document refuses
+        anyway, and the message says why.
+        """
+        for message in self.filtered(lambda m: m.payload and not m.payload_encrypted):
+            keys = self.env["res.partner.bank"]._hc_keys()
+            if not keys:
+                continue
+            token = crypto.encrypt(keys, base64.b64decode(message.payload).decode("utf-8"))
+            message.write({"payload": base64.b64encode(token.encode()), "payload_encrypted": True})
 
     @api.model
     def _json_dumps(self, value):

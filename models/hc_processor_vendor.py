@@ -120,6 +120,10 @@ class HcProcessorVendor(models.AbstractModel):
         }
 
     @api.model
+    def _payload_has_secrets(self, document):
+        return bool(document.bank_accounts)
+
+    @api.model
     def _stored_document(self, document):
         """The canonical document as kept on the message: bank details masked."""
         data = document.to_dict()

@@ -1,3 +1,5 @@
+import base64
+
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -315,5 +317,11 @@ class ResPartnerBank(models.Model):
                 super(ResPartnerBank, bank).write(vals)
                 counts["encrypted"] += 1
         counts["requests"] = self.env["hc.bank.change.request"]._hc_rotate_keys(keys)
+        counts["payloads"] = 0
+        Message = self.env["hc.inbox.message"].sudo()
+        for message in Message.search([("payload_encrypted", "=", True)]):
+            token = base64.b64decode(message.payload).decode()
+            message.write({"payload": base64.b64encode(crypto.rotate(keys, token).encode())})
+            counts["payloads"] += 1
         self.env["hc.audit.log"]._log("encryption_keys_rotated", data=counts)
         return counts

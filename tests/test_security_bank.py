@@ -300,8 +300,17 @@ class TestSecurityBank(HcCase):
         self.assertEqual(request.mode, "replace_all")
         self.assertEqual(request.requested_by_id, self.connector.user_id)
         self.assertIn("held for approval", message.result_summary)
-        # the canonical document kept on the message is masked too
+        # the canonical document kept on the message is masked, the raw payload encrypted
         self.assertEqual(message.document["bank_accounts"][0]["iban"], "DE••••3000")
+        self.assertTrue(message.payload_encrypted)
+        self._assert_no_clear(self._row_text("hc_inbox_message", message.id), "the message")
+        self.assertNotIn(IBAN, message.payload_text())
+        self.assertIn(IBAN.encode(), message._raw_payload())
+        # a replay decrypts it and changes nothing more (same pending request)
+        message._replay("check the replay of an encrypted payload")
+        self.process(self.lane_bulk)
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(self.Request.search([("partner_id", "=", vendor.id)]), request)
         self.assertEqual(vendor.hc_bank_change_count, 1)
         # the same update again: no second request
         [(again, _s)] = self.accept([doc], key="second-delivery")
@@ -389,6 +398,9 @@ class TestSecurityBank(HcCase):
     def test_key_rotation_reencrypts_under_the_newest_key(self):
         old, new = crypto.generate_key(), crypto.generate_key()
         with patch.object(type(self.Bank), "_hc_keys", lambda self: [old]):
+            [(message, _s)] = self.accept([self.vendor_doc(bank_accounts=[{"iban": IBAN}])])
+            self.process(self.lane_bulk)
+            self.assertTrue(message.payload_encrypted)
             account = self._store()
             request = self._request(self.clerk)
             legacy = self.Bank.create(
@@ -416,7 +428,8 @@ class TestSecurityBank(HcCase):
             self.env.flush_all()
         self.assertEqual(counts["encrypted"], 1)
         self.assertGreaterEqual(counts["rotated"], 1)
-        self.assertGreaterEqual(counts["requests"], 1)
+        self.assertGreaterEqual(counts["requests"], 2)
+        self.assertEqual(counts["payloads"], 1)
         self.env.invalidate_all()
         with patch.object(type(self.Bank), "_hc_keys", lambda self: [new]):
             # the old key can go: everything decrypts and is found with the new one alone
@@ -424,6 +437,7 @@ class TestSecurityBank(HcCase):
             self.assertEqual(legacy._hc_decrypt()["acc_number"], "NL91ABNA0417164300")
             self.assertEqual(self.Bank.search([("acc_number", "=", IBAN)]), account)
             self.assertEqual(request._hc_new_details()[0]["acc_number"], US_ACCOUNT)
+            self.assertIn(IBAN.encode(), message._raw_payload())
         self.assertEqual(legacy.acc_number, "NL••••4300")
         with self.assertRaises(crypto.DecryptionError):
             crypto.decrypt([old], account.sudo().hc_secret)
