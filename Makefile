@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test test-pure test-odoo lint run demo bench clean-db
+.PHONY: help setup test test-pure test-odoo lint run demo bench clean-db audit-verify
 
 help:
 	@echo "make setup     install PostgreSQL, a virtualenv with Odoo 19.0 and the requirements"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint      ruff and pylint-odoo on the addon"
 	@echo "make run       Odoo with the addon on http://localhost:8069 (database hc_p2p)"
 	@echo "make demo      install the addon with demo data and start the server"
+	@echo "make audit-verify DB=<db>  verify the hash-chained audit log (exit 1 if broken)"
 
 setup:
 	@bash scripts/setup.sh
@@ -39,3 +40,6 @@ clean-db:
 
 bench: setup
 	@bash scripts/bench.sh
+
+audit-verify: setup
+	@bash scripts/audit_verify.sh

@@ -51,6 +51,8 @@
         "wizards/hc_connector_key_views.xml",
         "views/hc_outbox_views.xml",
         "wizards/hc_outbox_replay_views.xml",
+        "data/hc_bank_change_data.xml",
+        "views/hc_bank_change_request_views.xml",
         "views/menus.xml",
         "views/hc_observability_views.xml",
     ],

@@ -59,6 +59,7 @@ VENDOR_COLUMNS = (
     "bic",
     "account_number",
     "routing_number",
+    "holder_name",
     "active",
 )
 ITEM_COLUMNS = (
@@ -195,6 +196,7 @@ def _vendor_dict(values, errors):
         data["address"] = address
     bank = {k: values.get(k) for k in ("iban", "bic", "account_number", "routing_number")}
     if any(bank.values()):
+        bank["holder_name"] = values.get("holder_name")
         data["bank_accounts"] = [bank]
     if "active" in values:
         active = _bool(values["active"], "active", errors)

@@ -43,3 +43,6 @@ from . import hc_outbox_event_type
 from . import hc_outbox_endpoint
 from . import hc_outbox_payload
 from . import hc_outbox_event
+from . import res_partner_bank
+from . import hc_bank_change_request
+from . import account_payment

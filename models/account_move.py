@@ -71,6 +71,12 @@ class AccountMove(models.Model):
     hc_payment_note = fields.Char(
         string="Payment status reason", copy=False, readonly=True, help="Why held or rejected."
     )
+    hc_bank_change_pending = fields.Boolean(
+        string="Vendor bank change pending",
+        compute="_compute_hc_bank_change_pending",
+        help="The vendor's bank details are being changed: payment is refused until an AP "
+        "manager approves or rejects the change.",
+    )
     hc_exception_ids = fields.Many2many(
         "hc.exception",
         string="Procure-to-pay exceptions",
@@ -268,7 +274,25 @@ class AccountMove(models.Model):
             if bill.state == "draft" and bill.company_id.hc_autopost_matched:
                 bill.action_post()
 
+    @api.depends("partner_id")
+    def _compute_hc_bank_change_pending(self):
+        pending = self.env["hc.bank.change.request"]._hc_pending_partners(self.partner_id)
+        for move in self:
+            move.hc_bank_change_pending = bool(
+                move.partner_id and move.partner_id.commercial_partner_id in pending
+            )
+
     def _hc_check_payable(self):
+        bills = self.filtered(lambda m: m.move_type in ("in_invoice", "in_refund"))
+        pending = self.env["hc.bank.change.request"]._hc_pending_partners(bills.partner_id)
+        if pending:
+            raise UserError(
+                self.env._(
+                    "Payment refused: a change of bank details of %s awaits an AP manager's "
+                    "approval (Procure-to-Pay Hub > Bank change requests).",
+                    ", ".join(pending.mapped("display_name")),
+                )
+            )
         blocked = self.filtered(
             lambda m: (
                 m.hc_match_state in ("blocked", "pending")

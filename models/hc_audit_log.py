@@ -150,20 +150,68 @@ class HcAuditLog(models.Model):
     @api.model
     def _verify_chain(self):
         """Walk the chain from the start; return the first broken entry or nothing."""
-        self.env.cr.execute(
-            """SELECT id, action, res_model, res_id, user_id, reason, data, prev_hash,
-                      entry_hash, logged_at, company_id FROM hc_audit_log ORDER BY id"""
-        )
+        return self.browse(self._verify_report()["broken_id"] or [])
+
+    @api.model
+    def _verify_report(self, expect_hash=None, batch=5000):
+        """Walk the whole chain in id order, in batches; describe the first broken link.
+
+        Returns ``{"ok", "checked", "head", "broken_id", "problem", "expected_found"}``:
+        ``problem`` says whether the entry's content no longer matches its hash (edited)
+        or its ``prev_hash`` no longer names the entry before it (deleted or inserted).
+        ``expect_hash`` (a head an auditor noted earlier) must still be in the chain: an
+        entry deleted from the end leaves no broken link, only a missing known hash.
+        """
         prev = GENESIS
-        for row in self.env.cr.dictfetchall():
-            vals = dict(row)
-            if (
-                vals["prev_hash"] != prev
-                or self._digest(vals, vals["logged_at"]) != vals["entry_hash"]
-            ):
-                return self.browse(vals["id"])
-            prev = vals["entry_hash"]
-        return self.browse()
+        checked = 0
+        last_id = 0
+        report = {"ok": True, "broken_id": None, "problem": None}
+        while report["ok"]:
+            self.env.cr.execute(
+                """SELECT id, action, res_model, res_id, user_id, reason, data, prev_hash,
+                          entry_hash, logged_at, company_id FROM hc_audit_log
+                    WHERE id > %s ORDER BY id LIMIT %s""",
+                (last_id, batch),
+            )
+            rows = self.env.cr.dictfetchall()
+            if not rows:
+                break
+            for vals in rows:
+                if vals["prev_hash"] != prev:
+                    problem = "previous entry missing or replaced (prev_hash does not match)"
+                elif self._digest(vals, vals["logged_at"]) != vals["entry_hash"]:
+                    problem = "entry content changed (hash does not match)"
+                else:
+                    prev = vals["entry_hash"]
+                    checked += 1
+                    continue
+                report.update(ok=False, broken_id=vals["id"], problem=problem)
+                report["action"] = vals["action"]
+                report["logged_at"] = fields.Datetime.to_string(vals["logged_at"])
+                break
+            last_id = rows[-1]["id"]
+        report.update(checked=checked, head=prev)
+        if expect_hash:
+            self.env.cr.execute(
+                "SELECT 1 FROM hc_audit_log WHERE entry_hash = %s LIMIT 1", (expect_hash,)
+            )
+            report["expected_found"] = bool(self.env.cr.fetchone())
+            if not report["expected_found"] and report["ok"]:
+                report.update(ok=False, problem=f"expected entry {expect_hash} is missing")
+        return report
+
+    @api.model
+    def _verify_report_text(self, report):
+        """The command's output for ``report`` (see scripts/audit_verify.py)."""
+        if report["ok"]:
+            return f"audit chain intact: {report['checked']} entries, head {report['head']}"
+        if report["broken_id"]:
+            return (
+                f"audit chain BROKEN at entry {report['broken_id']} "
+                f"({report.get('action')}, logged {report.get('logged_at')}): "
+                f"{report['problem']}; {report['checked']} entries before it verify"
+            )
+        return f"audit chain BROKEN: {report['problem']}"
 
     def action_verify_chain(self):
         broken = self._verify_chain()

@@ -31,6 +31,7 @@ EXCEPTION_TYPES = [
     ("message_waiting", "Message waiting for a prerequisite"),
     ("payment_status_gap", "No payment status"),
     ("threshold_breach", "Metric threshold breached"),
+    ("bank_change", "Vendor bank details change"),
 ]
 
 

@@ -15,6 +15,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..pipeline import crypto
 from ..pipeline.backoff import retry_delay
 from ..pipeline.errors import PermanentError
 from ..pipeline.errors import TransientError
@@ -126,6 +127,11 @@ class HcInboxMessage(models.Model):
     payload = fields.Binary(attachment=False, readonly=True, help="The raw document as received.")
     payload_size = fields.Integer(readonly=True)
     content_hash = fields.Char(index=True, readonly=True, help="SHA-256 of the raw payload.")
+    payload_encrypted = fields.Boolean(
+        readonly=True,
+        help="The payload carries secrets (supplier bank details) and is stored as a Fernet "
+        "token; processing and replays decrypt it with the server's key.",
+    )
     idempotency_key = fields.Char(readonly=True, index=True)
     batch_ref = fields.Char(
         readonly=True, help="Request the message arrived in, shared by a batch's documents."
@@ -674,10 +680,12 @@ class HcInboxMessage(models.Model):
         self._check_connector_scope()
         processor = self.env[f"hc.processor.{self.doc_type}"]
         parsed = processor._parse(self)
+        if processor._payload_has_secrets(parsed.document):
+            self._encrypt_payload()
         keys = parsed.document.correlation_keys()
         self.write(
             {
-                "document": parsed.document.to_dict(),
+                "document": processor._stored_document(parsed.document),
                 "issues": [
                     {"code": i.code, "message": i.message, "path": i.path} for i in parsed.issues
                 ],
@@ -750,8 +758,30 @@ class HcInboxMessage(models.Model):
                 "result_summary": result.get("summary", False),
             }
         )
+        self._audit_transformation(records)
         released = set(result.get("produced_keys", [])) | {self.natural_key} - {False, None}
         self._release_waiting(released)
+
+    def _audit_transformation(self, records):
+        """One compact chained entry per applied message: what came in, what it became.
+
+        ``in`` is the SHA-256 of the raw payload (``content_hash``), ``out`` the SHA-256 of
+        the canonical document as stored (keys sorted), so an auditor can prove which input
+        produced which records and that neither was altered afterwards.  Written in the
+        message's own transaction: three small queries, no payload re-read.
+        """
+        document = json.dumps(self.document or {}, sort_keys=True, default=str)
+        self.env["hc.audit.log"]._log(
+            "message_processed",
+            self,
+            data={
+                "in": self.content_hash,
+                "out": hashlib.sha256(document.encode()).hexdigest(),
+                "doc_type": self.doc_type,
+                "result_model": records._name if records else None,
+                "result_ids": records.ids[:50] if records else [],
+            },
+        )
 
     def _mark_waiting(self, key):
         delay = retry_delay(
@@ -911,8 +941,35 @@ class HcInboxMessage(models.Model):
     def payload_text(self):
         """The raw payload decoded for display (documents are text formats)."""
         self.ensure_one()
+        if self.payload_encrypted:
+            return self.env._("(encrypted: the document carries supplier bank details)")
         raw = base64.b64decode(self.payload or b"")
         return raw.decode("utf-8", errors="replace")
+
+    def _raw_payload(self):
+        """The payload as received (decrypted when stored encrypted)."""
+        self.ensure_one()
+        raw = base64.b64decode(self.payload or b"")
+        if not self.payload_encrypted:
+            return raw
+        keys = self.env["res.partner.bank"]._hc_keys()
+        try:
+            return crypto.decrypt(keys, raw.decode()).encode()
+        except (crypto.KeyMissingError, crypto.DecryptionError) as exc:
+            raise UserError(self.env._("Payload cannot be decrypted: %s", str(exc))) from exc
+
+    def _encrypt_payload(self):
+        """Store the payload as a Fernet token (documents carrying bank details).
+
+        Without a key the payload stays as received: applying such a document refuses
+        anyway, and the message says why.
+        """
+        for message in self.filtered(lambda m: m.payload and not m.payload_encrypted):
+            keys = self.env["res.partner.bank"]._hc_keys()
+            if not keys:
+                continue
+            token = crypto.encrypt(keys, base64.b64decode(message.payload).decode("utf-8"))
+            message.write({"payload": base64.b64encode(token.encode()), "payload_encrypted": True})
 
     @api.model
     def _json_dumps(self, value):

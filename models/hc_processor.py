@@ -1,5 +1,3 @@
-import base64
-
 from odoo import api
 from odoo import models
 
@@ -58,7 +56,7 @@ class HcProcessor(models.AbstractModel):
     @api.model
     def _parse(self, message):
         """Parse ``message``'s payload; exactly one document per stored message."""
-        raw = base64.b64decode(message.payload or b"")
+        raw = message._raw_payload()
         try:
             parsed = parse_payload(message.doc_type, message.content_type, raw)
         except ParseError as exc:
@@ -68,6 +66,16 @@ class HcProcessor(models.AbstractModel):
                 f"Expected one document per message, found {len(parsed)}.", code="not_one_document"
             )
         return parsed[0]
+
+    @api.model
+    def _payload_has_secrets(self, document):
+        """Whether the raw payload must be encrypted at rest (see the vendor processor)."""
+        return False
+
+    @api.model
+    def _stored_document(self, document):
+        """The canonical document as kept on the message (processors may mask secrets)."""
+        return document.to_dict()
 
     @api.model
     def _find_vendor(self, message, party):

@@ -7,6 +7,7 @@ from ..normalize.vendor_dedup import ACTION_MERGE
 from ..normalize.vendor_dedup import ACTION_REVIEW
 from ..normalize.vendor_dedup import VendorRecord
 from ..normalize.vendor_dedup import match_vendor
+from ..pipeline import crypto
 from ..pipeline.errors import WaitingForDependency
 
 GLOBAL_SCHEMES = {"gln": "gln", "duns": "duns", "vat": "vat", "tax_id": "vat"}
@@ -95,11 +96,48 @@ class HcProcessorVendor(models.AbstractModel):
             # Odoo's own GLN field is what UBL/PEPPOL export and import use.
             partner.global_location_number = gln
         self._flag_data_quality(partner, message, document, entries)
+        if document.bank_accounts:
+            # Never applied directly: held for an AP manager (payment-fraud vector).
+            request = self.env["hc.bank.change.request"]._hc_request_from_vendor(
+                partner,
+                [
+                    {
+                        "acc_number": b.iban or b.account_number,
+                        "routing_number": b.routing_number,
+                        "bic": b.bic,
+                        "holder_name": b.holder_name,
+                    }
+                    for b in document.bank_accounts
+                ],
+                message,
+            )
+            if request:
+                summary = self.env._(
+                    "%(summary)s; bank details change held for approval (request #%(id)s)",
+                    summary=summary,
+                    id=request.id,
+                )
         return {
             "records": partner,
             "summary": summary,
             "produced_keys": [*document.correlation_keys(), document.natural_key()],
         }
+
+    @api.model
+    def _payload_has_secrets(self, document):
+        return bool(document.bank_accounts)
+
+    @api.model
+    def _stored_document(self, document):
+        """The canonical document as kept on the message: bank details masked."""
+        data = document.to_dict()
+        for account in data.get("bank_accounts") or ():
+            for key in ("iban", "account_number", "routing_number"):
+                if account.get(key):
+                    account[key] = crypto.mask_account(account[key])
+            if account.get("bic"):
+                account["bic"] = crypto.mask(account["bic"])
+        return data
 
     @api.model
     def _partner_vals(self, document):

@@ -127,6 +127,27 @@ class HcToleranceRule(models.Model):
         self._schedule_rematch("changed", vals)
         return res
 
+    def unlink(self):
+        for rule in self:
+            self.env["hc.audit.log"]._log(
+                "tolerance_deleted",
+                rule,
+                data={
+                    "name": rule.name,
+                    "company": rule.company_id.id,
+                    "partner": rule.partner_id.id,
+                    "categ": rule.categ_id.id,
+                    **{k: rule[k] for k in (*LIMIT_FIELDS, "allow_over_receipt")},
+                },
+            )
+        res = super().unlink()
+        cron = self.env.ref(
+            "healthcare_p2p_integration.ir_cron_hc_rematch_open_bills", raise_if_not_found=False
+        )
+        if cron:
+            cron._trigger()
+        return res
+
     def _schedule_rematch(self, what, vals=None):
         for rule in self:
             self.env["hc.audit.log"]._log(

@@ -57,15 +57,44 @@ class ResCompany(models.Model):
         "released and paid by an AP manager only.",
     )
 
+    hc_sod_bank_change = fields.Boolean(
+        string="Segregation of duties on bank changes",
+        default=True,
+        help="Whoever requests a change of a vendor's bank details cannot approve it.",
+    )
+
     def write(self, vals):
-        changed = [name for name in SOD_FIELDS if name in vals]
-        before = {company: {n: company[n] for n in changed} for company in self} if changed else {}
+        # Settings that decide what is paid (tolerances, thresholds, duties) are audited.
+        audited = [name for name in vals if name.startswith("hc_") and name in self._fields]
+
+        def plain(value):
+            return value.ids if isinstance(value, models.BaseModel) else value
+
+        before = (
+            {company.id: {n: plain(company[n]) for n in audited} for company in self}
+            if audited
+            else {}
+        )
         res = super().write(vals)
-        for company, old in before.items():
-            new = {n: company[n] for n in changed}
-            if old != new:
+        for company in self if audited else ():
+            old = before[company.id]
+            changed = {
+                n: {"old": old[n], "new": plain(company[n])}
+                for n in audited
+                if old[n] != plain(company[n])
+            }
+            if not changed:
+                continue
+            self.env["hc.audit.log"]._log("company_settings_changed", company, data=changed)
+            sod = [n for n in changed if n in SOD_FIELDS]
+            if sod:
                 # Turning a control off (or raising a threshold) is an override: audited.
                 self.env["hc.audit.log"]._log(
-                    "sod_settings_changed", company, data={"before": old, "after": new}
+                    "sod_settings_changed",
+                    company,
+                    data={
+                        "before": {n: changed[n]["old"] for n in sod},
+                        "after": {n: changed[n]["new"] for n in sod},
+                    },
                 )
         return res

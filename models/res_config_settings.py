@@ -75,3 +75,21 @@ class ResConfigSettings(models.TransientModel):
                 dict(vals, company_id=self.company_id.id, name=self.company_id.name)
             )
         return res
+
+    hc_sod_bank_change = fields.Boolean(related="company_id.hc_sod_bank_change", readonly=False)
+
+    def action_hc_rotate_encryption_keys(self):
+        """Re-encrypt supplier bank details under the newest configured key."""
+        counts = self.env["res.partner.bank"]._hc_rotate_keys()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._(
+                    "Bank details re-encrypted under the newest key: %(rotated)s accounts, "
+                    "%(encrypted)s clear accounts encrypted, %(requests)s change requests.",
+                    **counts,
+                ),
+                "type": "success",
+            },
+        }

@@ -8,8 +8,12 @@ decryption tries each, so a key is rotated by prepending a new one, re-encryptin
 are never stored in clear by accident.
 """
 
+import base64
+import hashlib
 import hmac
+import json
 import os
+import re
 
 from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken
@@ -96,3 +100,73 @@ def constant_time_equal(a, b):
     if isinstance(b, str):
         b = b.encode()
     return hmac.compare_digest(a or b"", b or b"")
+
+
+# -- bank details ------------------------------------------------------------------------
+
+FINGERPRINT_PREFIX = "HCFP"
+_FINGERPRINT_CONTEXT = b"hc-p2p bank account fingerprint v1"
+
+
+def sanitize_account(value):
+    """An account number reduced as Odoo does (``res.partner.bank``): no separators, upper."""
+    return re.sub(r"\W+", "", value or "").upper()
+
+
+def _fingerprint_key(key):
+    raw = key.encode() if isinstance(key, str) else key
+    try:
+        material = base64.urlsafe_b64decode(raw)
+    except (ValueError, TypeError) as exc:
+        raise KeyMissingError(f"'{CONFIG_OPTION}' holds an invalid Fernet key") from exc
+    # A key of its own for fingerprints, derived from (never equal to) the Fernet key.
+    return hmac.new(material, _FINGERPRINT_CONTEXT, hashlib.sha256).digest()
+
+
+def fingerprints(keys, value):
+    """Keyed fingerprints of an account number, one per configured key (newest first).
+
+    What de-duplication and uniqueness compare instead of the number: equal numbers give
+    equal fingerprints under one key, and without the key a fingerprint reveals nothing
+    (unlike a plain hash of a 10-digit account number, which is brute-forced in seconds).
+    """
+    if not keys:
+        cipher(keys)  # raises KeyMissingError with the instructions
+    compact = sanitize_account(value)
+    if not compact:
+        return []
+    return [
+        FINGERPRINT_PREFIX
+        + hmac.new(_fingerprint_key(k), compact.encode(), hashlib.sha256).hexdigest()[:40].upper()
+        for k in keys
+    ]
+
+
+def fingerprint(keys, value):
+    """The fingerprint under the newest key (what is stored)."""
+    found = fingerprints(keys, value)
+    return found[0] if found else ""
+
+
+def mask_account(value):
+    """A bank account number or IBAN as shown to people without the privilege.
+
+    The last four characters, and the country of an IBAN; the length is not disclosed.
+    """
+    compact = sanitize_account(value)
+    if not compact:
+        return ""
+    if len(compact) <= 4:
+        return "•" * 4
+    prefix = compact[:2] if re.match(r"^[A-Z]{2}\d{2}", compact) and len(compact) > 14 else ""
+    return f"{prefix}••••{compact[-4:]}"
+
+
+def encrypt_json(keys, value):
+    return encrypt(keys, json.dumps(value, sort_keys=True))
+
+
+def decrypt_json(keys, token):
+    if token in (None, ""):
+        return None
+    return json.loads(decrypt(keys, token))

@@ -118,3 +118,18 @@ def test_split_one_csv_per_row_with_header():
     assert split("vendor", "text/csv", VENDORS.encode()) == parts
     [parsed] = parse("item", "text/csv", split_csv(ITEMS.encode())[0])
     assert parsed.source_format == "csv" and parsed.document.vendor_part_number == "GL-100"
+
+
+def test_vendor_master_bank_columns():
+    csv = (
+        "Name,GLN,Account Number,Routing Number,BIC,Holder Name\r\n"
+        "Gamma Supply,0614141000036,4099887766,021000021,CHASUS33,Gamma Supply LLC\r\n"
+    )
+    [(gamma, _issues)] = parse_csv(csv.encode(), "vendor")
+    [bank] = gamma.bank_accounts
+    assert (bank.account_number, bank.routing_number, bank.bic, bank.holder_name) == (
+        "4099887766",
+        "021000021",
+        "CHASUS33",
+        "Gamma Supply LLC",
+    )

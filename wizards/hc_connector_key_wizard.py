@@ -21,7 +21,8 @@ class HcConnectorKeyWizard(models.TransientModel):
             raise UserError(self.env._("Durations cannot be negative."))
         key = self.connector_id._generate_api_key(self.expiration_days, self.overlap_hours)
         self.env["hc.audit.log"]._log(
-            "credential_rotated",
+            # no overlap: the previous keys stop at once (a leaked key is revoked)
+            "credential_rotated" if self.overlap_hours else "credential_revoked",
             self.connector_id,
             data={"expiration_days": self.expiration_days, "overlap_hours": self.overlap_hours},
         )
