@@ -84,6 +84,59 @@ class HcAuditLog(models.Model):
         return self.sudo().with_context(hc_audit_append=True).create(vals)
 
     @api.model
+    def _log_at_commit(self, action, record, data=None):
+        """Append an entry when the transaction commits (or at :meth:`_flush_pending`).
+
+        For the entries written by every processed message: chaining takes the chain's
+        lock until commit, and a lane worker committing a batch of bills at once would
+        hold it (and stall the other workers) for the whole batch.  Queued on the
+        cursor, the entries are chained together just before the commit, so the lock
+        is held for milliseconds.  A rollback drops them with the transaction.
+        """
+        pending = self.env.cr.precommit.data.setdefault("hc_audit_pending", [])
+        if not pending:
+            self.env.cr.precommit.add(self._flush_pending)
+        company = "company_id" in record._fields and record[:1].sudo().company_id
+        pending.append(
+            {
+                "company_id": company.id if company else False,
+                "action": action,
+                "res_model": record._name,
+                "res_id": record.id,
+                "user_id": self.env.uid,
+                "reason": False,
+                "data": data or {},
+                "logged_at": fields.Datetime.now(),
+            }
+        )
+
+    @api.model
+    def _pending_mark(self):
+        """How many entries are queued (to forget those of a rolled-back savepoint)."""
+        return len(self.env.cr.precommit.data.get("hc_audit_pending", ()))
+
+    @api.model
+    def _forget_pending(self, mark):
+        pending = self.env.cr.precommit.data.get("hc_audit_pending")
+        if pending:
+            del pending[mark:]
+
+    @api.model
+    def _flush_pending(self):
+        """Chain and write the queued entries (one lock, one insert)."""
+        pending = self.env.cr.precommit.data.pop("hc_audit_pending", None)
+        if not pending:
+            return self.browse()
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext('hc_audit_log'))")
+        self.env.cr.execute("SELECT entry_hash FROM hc_audit_log ORDER BY id DESC LIMIT 1")
+        row = self.env.cr.fetchone()
+        prev = row[0] if row else GENESIS
+        for vals in pending:
+            vals["prev_hash"] = prev
+            vals["entry_hash"] = prev = self._digest(vals, vals["logged_at"])
+        return self.sudo().with_context(hc_audit_append=True).create(pending)
+
+    @api.model
     def _log_detached(self, action, record=None, reason=None, data=None):
         """Append an entry that outlives the current transaction (a refusal).
 

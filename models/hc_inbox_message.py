@@ -73,6 +73,7 @@ class CreateBatch:
         for group in by_model.values():
             model = group[0][1].model
             messages = self.env["hc.inbox.message"].union(*(m for m, _d in group))
+            mark = self.env["hc.audit.log"]._pending_mark()
             try:
                 with self.env.cr.savepoint():
                     records = model.create([deferred.vals for _m, deferred in group])
@@ -88,6 +89,7 @@ class CreateBatch:
                         getattr(finished, after)()
             except Exception:
                 _logger.info("Batch create of %s failed; applying one by one", model._name)
+                self.env["hc.audit.log"]._forget_pending(mark)
                 self.env.invalidate_all()
                 retry |= messages
         for message in retry:
@@ -410,6 +412,7 @@ class HcInboxMessage(models.Model):
                 if uncommitted and not self.env["ir.cron"]._commit_progress(uncommitted):
                     return
             else:
+                self.env["hc.audit.log"]._flush_pending()  # at commit, in production
                 self.env.flush_all()
 
     @api.model
@@ -615,11 +618,14 @@ class HcInboxMessage(models.Model):
             and the caller applies the message the ordinary way
         """
         self.ensure_one()
+        audit = self.env["hc.audit.log"]
+        mark = audit._pending_mark()
         try:
             with self.env.cr.savepoint():
                 result = deferred.finish(record)
                 self.sudo()._mark_done(result)
         except Exception:
+            audit._forget_pending(mark)
             self.env.invalidate_all()
             return False
         return True
@@ -771,7 +777,7 @@ class HcInboxMessage(models.Model):
         message's own transaction: three small queries, no payload re-read.
         """
         document = json.dumps(self.document or {}, sort_keys=True, default=str)
-        self.env["hc.audit.log"]._log(
+        self.env["hc.audit.log"]._log_at_commit(
             "message_processed",
             self,
             data={

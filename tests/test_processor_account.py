@@ -313,6 +313,12 @@ class TestProcessorAccount(HcCase):
             self.env["account.move"].search([("ref", "=", "BAD-1")]), "no half-applied bill"
         )
         self.assertEqual(len(self.bills_of(good)), 1)
+        # the audit entries of a batch are chained at commit: only what was applied
+        Audit = self.env["hc.audit.log"]
+        processed = Audit.search([("action", "=", "message_processed")])
+        self.assertIn(good.id, processed.mapped("res_id"))
+        self.assertNotIn(poison.id, processed.mapped("res_id"))
+        self.assertFalse(Audit._verify_chain(), "the chain holds")
 
     def test_batch_create_failing_falls_back_to_one_by_one(self):
         self._make_po(self.vendor, "PO-HC-1004", [(self.gloves, 4, 12.5, "1", self.tax10)])
