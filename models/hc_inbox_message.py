@@ -279,12 +279,16 @@ class HcInboxMessage(models.Model):
             if not messages:
                 break
             batches += 1
-            for message in messages:
+            for index, message in enumerate(messages):
                 message._process_one()
-                if _auto_commit():
-                    remaining = self.env["ir.cron"]._commit_progress(1)
-                    if not remaining:
-                        return  # out of time: the cron is rescheduled at once
+                if _auto_commit() and not self.env["ir.cron"]._commit_progress(1):
+                    # Out of time: give back what this batch claimed and did not process
+                    # (else it would sit in "processing" until the stale requeue), and
+                    # report work left so that Odoo runs the cron again at once.
+                    rest = messages[index + 1 :]
+                    rest._unclaim()
+                    self.env["ir.cron"]._commit_progress(remaining=max(len(rest), 1))
+                    return
             if not _auto_commit():
                 self.env.flush_all()
 
@@ -348,6 +352,21 @@ class HcInboxMessage(models.Model):
         if _auto_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return messages
+
+    def _unclaim(self):
+        """Put claimed messages that were not processed back in the queue, uncounted."""
+        if not self:
+            return
+        self.env.cr.execute(
+            SQL(
+                """UPDATE hc_inbox_message
+                      SET state = 'received', attempts = GREATEST(COALESCE(attempts, 1) - 1, 0),
+                          started_at = NULL
+                    WHERE id IN %s AND state = 'processing'""",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["state", "attempts", "started_at"])
 
     @api.model
     def _requeue_stale(self, lane):
