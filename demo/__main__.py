@@ -64,8 +64,10 @@ def cmd_run(args):
         f"{len(result['world']['items'])} items, {len(result['documents'])} documents of the day, "
         f"{counts['invoices']} invoices -> {args.out}"
     )
-    _say(f"creating database {args.db} (fresh) with {MODULE}")
-    sh(["dropdb", "--if-exists", "--force", args.db])
+    if not args.prepared_db:
+        _say(f"creating database {args.db} (fresh)")
+        sh(["dropdb", "--if-exists", "--force", args.db])
+    _say(f"installing {MODULE} into {args.db}")
     env.install(args.db, MODULE)
     keys = setup_database(env, args.db, os.path.join(args.out, "world.json"))
     _say(
@@ -163,6 +165,11 @@ def main(argv=None):
     run.add_argument("--odoo-src", required=True)
     run.add_argument("--config", required=True)
     run.add_argument("--db", default="hc_demo")
+    run.add_argument(
+        "--prepared-db",
+        action="store_true",
+        help="the database was just created (e.g. from a template): only install the addon",
+    )
     run.add_argument("--port", type=int, default=8276)
     run.add_argument("--workers", type=int, default=2)
     run.add_argument("--cron-threads", type=int, default=3)

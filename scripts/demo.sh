@@ -21,7 +21,13 @@ if [ -f "$out/odoo.pid" ]; then
   fi
   rm -f "$out/odoo.pid"
 fi
+# a fresh database: a copy of the template holding Odoo and the addon's dependencies
+# (built once, shared with make test), the addon is installed into it by the demo
+# shellcheck source=scripts/template.sh
+. "$here/scripts/template.sh"
+echo "[demo] fresh database $db from the template"
+hc_copy_template "$db"
 cd "$here"
 exec "$VENV/bin/python" -m demo run --odoo-src "$ODOO_SRC" --config "$HC_BUILD/odoo.conf" \
-  --python "$VENV/bin/python" --db "$db" --port "$port" --out "$out" \
+  --python "$VENV/bin/python" --db "$db" --prepared-db --port "$port" --out "$out" \
   --size "${SIZE:-full}" --seed "${SEED:-42}" "$@"
