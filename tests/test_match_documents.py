@@ -196,3 +196,53 @@ class TestMatchFromDocuments(HcCase):
         self.assertEqual(
             self.env["hc.exception"].search_count([("exception_type", "=", "duplicate_invoice")]), 0
         )
+
+    def test_receipt_committed_meanwhile_retries_the_invoice(self):
+        """A receipt committed by another worker after the invoice's snapshot (found by
+        the demo day): the invoice is matched again rather than left blocked."""
+        from contextlib import contextmanager
+        from unittest.mock import patch
+
+        from ..models import hc_processor_invoice
+
+        po = self.po("PO-M9", receive=False)
+        doc = {
+            "number": "INV-9",
+            "issue_date": "2026-11-20",
+            "currency": self.company.currency_id.name,
+            "vendor": {"identifiers": [{"scheme": "GLN", "value": GLN}]},
+            "po_numbers": [po.name],
+            "lines": [
+                {"line_number": "1", "po_line_ref": "1", "item": {"gtin": GTIN_GLOVES},
+                 "quantity": "10", "uom": "EA", "unit_price": "12.50"},
+            ],
+            "gross_total": "125.00",
+        }  # fmt: skip
+
+        class OtherWorker:
+            def execute(self, query):
+                pass
+
+            def fetchone(self):
+                return (1, 10**9)  # a done receipt move this transaction cannot see
+
+        @contextmanager
+        def fresh_cursor(registry):
+            yield OtherWorker()
+
+        [(message, _s)] = self.accept([doc], doc_type="invoice")
+        with (
+            patch.object(hc_processor_invoice, "_auto_commit", return_value=True),
+            patch.object(type(self.env.registry), "cursor", fresh_cursor),
+        ):
+            self.process()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.error_code, "receipt_in_flight")
+        self.assertFalse(self.env["account.move"].search([("hc_message_id", "=", message.id)]))
+        # seen alike by both cursors: no retry, the bill is blocked as before
+        with patch.object(hc_processor_invoice, "_auto_commit", return_value=True):
+            message.sudo().next_attempt_at = "2000-01-01"
+            self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        bill = self.env["account.move"].search([("hc_message_id", "=", message.id)])
+        self.assertEqual(self.types(bill), ["missing_receipt"])
