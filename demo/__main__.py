@@ -30,8 +30,14 @@ from .odoo_setup import setup_database
 MODULE = "healthcare_p2p_integration"
 
 
+def _out(text):
+    """Write a line for the person running the demo (a command-line tool, not a logger)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 def _say(text):
-    print(f"[demo] {text}", flush=True)
+    _out(f"[demo] {text}")
 
 
 def cmd_generate(args):
@@ -126,7 +132,7 @@ def cmd_run(args):
         json.dump(
             {"score": scored, "summary": summary, "timings": timings}, f, indent=1, default=str
         )
-    print(scoring.render(summary, scored, timings, url, args.db), flush=True)
+    _out(scoring.render(summary, scored, timings, url, args.db))
     return 0
 
 
@@ -147,7 +153,7 @@ def cmd_score(args):
     scored = scoring.score(truth, outcome)
     summary = scoring.business_summary(outcome)
     timings = {"post_seconds": 0, "drain_seconds": 0, "total_seconds": 0, "day": truth["day"]}
-    print(scoring.render(summary, scored, timings, args.url, args.db))
+    _out(scoring.render(summary, scored, timings, args.url, args.db))
     return 0 if all(scored["targets_met"].values()) else 1
 
 

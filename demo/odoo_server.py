@@ -105,7 +105,8 @@ def wait_http(url, seconds, proc=None):
             if requests.get(url, timeout=2).ok:
                 return True
         except requests.RequestException:
-            pass
+            time.sleep(0.5)  # not listening yet
+            continue
         time.sleep(0.5)
     return False
 

@@ -281,7 +281,7 @@ class HcInboxMessage(models.Model):
             batches += 1
             for index, message in enumerate(messages):
                 message._process_one()
-                if _auto_commit() and not self.env["ir.cron"]._commit_progress(1):
+                if _auto_commit() and not message._commit_outcome():
                     # Out of time: give back what this batch claimed and did not process
                     # (else it would sit in "processing" until the stale requeue), and
                     # report work left so that Odoo runs the cron again at once.
@@ -352,6 +352,26 @@ class HcInboxMessage(models.Model):
         if _auto_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return messages
+
+    def _commit_outcome(self):
+        """Commit this processed message; return the cron's time left.
+
+        Writes made after the apply's savepoint (the message's state, releasing the
+        messages that waited for it) are flushed by the commit, where another worker's
+        concurrent update of one of those rows raises a serialization failure.  The
+        message's work is then rolled back and the message retried like any transient
+        failure, instead of failing the whole cron run and leaving its batch claimed.
+        """
+        try:
+            return self.env["ir.cron"]._commit_progress(1)
+        except psycopg2.OperationalError as exc:
+            if exc.pgcode not in TRANSIENT_PGCODES:
+                raise
+            self.env.cr.rollback()
+            self.env.invalidate_all()
+            _logger.info("Inbox message %s: contention at commit, retried: %s", self.id, exc)
+            self._mark_failed("database_contention", str(exc))
+            return self.env["ir.cron"]._commit_progress(1)
 
     def _unclaim(self):
         """Put claimed messages that were not processed back in the queue, uncounted."""

@@ -49,3 +49,43 @@ class TestLaneTimeBudget(HcCase):
         # the next run picks them up
         self.process(self.lane_bulk)
         self.assertEqual(messages.mapped("state"), ["done", "done", "done"])
+
+    def test_contention_at_commit_retries_the_message_not_the_batch(self):
+        """A serialization failure raised by the commit after a message (found by the
+        demo day) failed the whole cron run and left its batch claimed."""
+        import psycopg2.errors
+
+        class Contention(psycopg2.errors.SerializationFailure):
+            pgcode = "40001"
+
+        docs = [
+            self.vendor_doc(gln=gln, name=name, city=city)
+            for gln, name, city in (
+                ("0614141000012", "Medline Industries, Inc.", "Northfield"),
+                ("0614141000029", "Cardinal Health", "Dublin"),
+            )
+        ]
+        messages = self.Inbox.browse([m.id for m, _s in self.accept(docs)])
+        claim = type(self.Inbox)._claim
+        calls = []
+
+        def claim_in_test(model, lane, limit):
+            with patch.object(hc_inbox_message, "_auto_commit", return_value=False):
+                return claim(model, lane, limit)
+
+        def commit_progress(model, processed=0, **kwargs):
+            calls.append((processed, kwargs))
+            if len(calls) == 1:
+                raise Contention("could not serialize access due to concurrent update")
+            return 60.0
+
+        with (
+            patch.object(hc_inbox_message, "_auto_commit", return_value=True),
+            patch.object(type(self.Inbox), "_claim", claim_in_test),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress),
+            patch.object(self.env.cr, "rollback", lambda: None),
+        ):
+            self.Inbox._cron_process_lane(self.lane_bulk.id)
+        self.assertEqual(messages[0].state, "failed", "retried later with backoff")
+        self.assertEqual(messages[0].error_code, "database_contention")
+        self.assertEqual(messages[1].state, "done", "the rest of the batch goes on")
