@@ -322,9 +322,13 @@ class HcInboxMessage(models.Model):
                           AND p.correlation_key = m.correlation_key
                           AND p.id < m.id
                           AND p.state IN ('received', 'processing', 'failed', 'waiting')
-                          -- a predecessor parked on this very message waits for it
+                          -- a predecessor parked on this very message waits for it;
+                          -- one parked on the object itself (a receipt waiting for its
+                          -- PO) does not hold back other documents of that object, which
+                          -- would otherwise hold back the object when it comes
                           AND NOT (p.state = 'waiting'
-                                   AND p.waiting_key IS NOT DISTINCT FROM m.natural_key))
+                                   AND (p.waiting_key IS NOT DISTINCT FROM m.natural_key
+                                        OR p.waiting_key = p.correlation_key)))
                  ORDER BY m.id
                  LIMIT %(limit)s
                  FOR UPDATE OF m SKIP LOCKED
@@ -511,14 +515,18 @@ class HcInboxMessage(models.Model):
         """Whether an earlier message of the same business object is still pending.
 
         A predecessor parked on this very message (an acknowledgment or a receipt that
-        arrived before its purchase order) does not count: it waits for this one.
+        arrived before its purchase order) does not count: it waits for this one.  Nor
+        does one parked on the business object itself: a receipt waiting for purchase
+        order X must not hold back the invoice of X (which then waits for X as well),
+        else the invoice, arrived before X, would hold back X: a deadlock.
         """
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """SELECT 1 FROM hc_inbox_message WHERE correlation_key = %s AND id < %s
                    AND state IN %s
-                   AND NOT (state = 'waiting' AND waiting_key IS NOT DISTINCT FROM %s)
+                   AND NOT (state = 'waiting' AND (waiting_key IS NOT DISTINCT FROM %s
+                                                   OR waiting_key = correlation_key))
                    LIMIT 1""",
                 self.correlation_key,
                 self.id,
