@@ -11,7 +11,8 @@ help:
 	@echo "make test-pure run the ORM-free unit tests only (no database)"
 	@echo "make lint      ruff and pylint-odoo on the addon"
 	@echo "make run       Odoo with the addon on http://localhost:8069 (database hc_p2p)"
-	@echo "make demo      install the addon with demo data and start the server"
+	@echo "make demo      a generated hospital day replayed over HTTP, scored; Odoo left running"
+	@echo "               (SIZE=small for a shorter run, SEED=n for another day)"
 	@echo "make audit-verify DB=<db>  verify the hash-chained audit log (exit 1 if broken)"
 
 setup:
@@ -33,7 +34,7 @@ run: setup
 	@bash scripts/run.sh
 
 demo: setup
-	@bash scripts/run.sh --demo
+	@bash scripts/demo.sh
 
 clean-db:
 	@bash scripts/test.sh --drop-templates

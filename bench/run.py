@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -23,87 +22,56 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from demo.odoo_server import OdooEnv
+from demo.odoo_server import sh
+
 BENCH_DB = "hc_bench"
 PORT = 8079
 
 
-def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+def odoo_env(args):
+    return OdooEnv(args.python, args.odoo_src, args.config)
 
 
 def ensure_database(args):
-    listed = sh(
-        ["psql", "-d", "postgres", "-tAc", f"select 1 from pg_database where datname='{BENCH_DB}'"]
-    )
-    odoo = [
-        args.python,
-        os.path.join(args.odoo_src, "odoo-bin"),
-        "-c",
-        args.config,
-        "-d",
-        BENCH_DB,
-        "--stop-after-init",
-        "--no-http",
-        "--log-level=warn",
-    ]
-    if "1" not in listed.stdout:
+    env = odoo_env(args)
+    if not env.database_exists(BENCH_DB):
         print(f"creating database {BENCH_DB} (once)", flush=True)
-        sh([*odoo, "-i", f"{args.module},account_edi_ubl_cii"])
+        env.install(BENCH_DB, f"{args.module},account_edi_ubl_cii")
     else:
-        sh([*odoo, "-u", args.module, "-i", "account_edi_ubl_cii"])
+        sh([*env.odoo(BENCH_DB, "--stop-after-init", "--no-http", "--log-level=warn"),
+            "-u", args.module, "-i", "account_edi_ubl_cii"])  # fmt: skip
+
+
+BOOTSTRAP = """
+connector = env['hc.connector'].search([('code', '=', 'bench')])
+if not connector:
+    connector = env['hc.connector'].create({
+        'name': 'Bench', 'code': 'bench', 'max_batch_documents': 5000,
+        'allowed_doc_type_ids': [(6, 0, env['hc.document.type'].search([]).ids)],
+    })
+key = connector._generate_api_key(expiration_days=1, overlap_hours=0)
+env['hc.inbox.message'].search([('connector_id', '=', connector.id)]).unlink()
+print(key)
+"""
 
 
 def bootstrap_connector(args):
     """Create (or reuse) a bench connector and return a fresh API key."""
-    code = f"""
-import odoo
-from odoo.modules.registry import Registry
-odoo.tools.config.parse_config(['-c', {args.config!r}])
-registry = Registry({BENCH_DB!r})
-with registry.cursor() as cr:
-    env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {{}})
-    connector = env['hc.connector'].search([('code', '=', 'bench')])
-    if not connector:
-        connector = env['hc.connector'].create({{
-            'name': 'Bench', 'code': 'bench', 'max_batch_documents': 5000,
-            'allowed_doc_type_ids': [(6, 0, env['hc.document.type'].search([]).ids)],
-        }})
-    key = connector._generate_api_key(expiration_days=1, overlap_hours=0)
-    env['hc.inbox.message'].search([('connector_id', '=', connector.id)]).unlink()
-    cr.commit()
-    print(key)
-"""
-    out = sh([args.python, "-c", code], cwd=args.odoo_src)
-    return out.stdout.strip().splitlines()[-1]
+    out = odoo_env(args).run_code(BENCH_DB, BOOTSTRAP)
+    return out.strip().splitlines()[-1]
 
 
 def start_server(args):
-    cmd = [
-        args.python,
-        os.path.join(args.odoo_src, "odoo-bin"),
-        "-c",
-        args.config,
-        "-d",
+    # Crons off: this measures accepting, which is what a sender waits for.
+    return odoo_env(args).start_server(
         BENCH_DB,
-        f"--db-filter=^{BENCH_DB}$",
-        f"--http-port={PORT}",
-        "--http-interface=127.0.0.1",
-        f"--workers={args.workers}",
-        "--max-cron-threads=0",
-        "--log-level=warn",
-        "--limit-time-real=120",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{PORT}/web/health", timeout=2).ok:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("Odoo did not start for the benchmark")
+        PORT,
+        workers=args.workers,
+        cron_threads=0,
+        extra=["--http-interface=127.0.0.1", "--log-level=warn", "--limit-time-real=120"],
+    )
 
 
 def load(make_request, count, concurrency, max_seconds=120):

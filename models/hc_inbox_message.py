@@ -85,8 +85,9 @@ class CreateBatch:
                             # not finished: gone again, applied alone below
                             record.unlink()
                             retry |= message
-                    for after in {d.after for _m, d in group if d.after}:
-                        getattr(finished, after)()
+                    after = group[0][1].after  # one processor per model
+                    if after and finished:
+                        after(finished)
             except Exception:
                 _logger.info("Batch create of %s failed; applying one by one", model._name)
                 self.env["hc.audit.log"]._forget_pending(mark)
@@ -398,18 +399,25 @@ class HcInboxMessage(models.Model):
                 break
             batches += 1
             group = CreateBatch(self.env)
-            uncommitted = 0
-            for message in messages:
+            uncommitted = self.browse()
+            for index, message in enumerate(messages):
                 message._process_one(group=group)
-                uncommitted += 1
-                if not group.items and _auto_commit():
-                    remaining = self.env["ir.cron"]._commit_progress(uncommitted)
-                    uncommitted = 0
-                    if not remaining:
-                        return  # out of time: the cron is rescheduled at once
+                uncommitted |= message
+                if group.items or not _auto_commit():
+                    continue  # committed with the documents created together
+                if not uncommitted._commit_outcome():
+                    # Out of time: give back what this batch claimed and did not process
+                    # (else it would sit in "processing" until the stale requeue), and
+                    # report work left so that Odoo runs the cron again at once.
+                    rest = messages[index + 1 :]
+                    rest._unclaim()
+                    self.env["ir.cron"]._commit_progress(remaining=max(len(rest), 1))
+                    return
+                uncommitted = self.browse()
             group.flush()
             if _auto_commit():
-                if uncommitted and not self.env["ir.cron"]._commit_progress(uncommitted):
+                if uncommitted and not uncommitted._commit_outcome():
+                    self.env["ir.cron"]._commit_progress(remaining=1)
                     return
             else:
                 self.env["hc.audit.log"]._flush_pending()  # at commit, in production
@@ -445,9 +453,13 @@ class HcInboxMessage(models.Model):
                           AND p.correlation_key = m.correlation_key
                           AND p.id < m.id
                           AND p.state IN ('received', 'processing', 'failed', 'waiting')
-                          -- a predecessor parked on this very message waits for it
+                          -- a predecessor parked on this very message waits for it;
+                          -- one parked on the object itself (a receipt waiting for its
+                          -- PO) does not hold back other documents of that object, which
+                          -- would otherwise hold back the object when it comes
                           AND NOT (p.state = 'waiting'
-                                   AND p.waiting_key IS NOT DISTINCT FROM m.natural_key))
+                                   AND (p.waiting_key IS NOT DISTINCT FROM m.natural_key
+                                        OR p.waiting_key = p.correlation_key)))
                  ORDER BY m.id
                  LIMIT %(limit)s
                  FOR UPDATE OF m SKIP LOCKED
@@ -475,6 +487,42 @@ class HcInboxMessage(models.Model):
         if _auto_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return messages
+
+    def _commit_outcome(self):
+        """Commit these processed messages; return the cron's time left.
+
+        Writes made after the apply's savepoint (the message's state, releasing the
+        messages that waited for it) are flushed by the commit, where another worker's
+        concurrent update of one of those rows raises a serialization failure.  The
+        message's work is then rolled back and the message retried like any transient
+        failure, instead of failing the whole cron run and leaving its batch claimed.
+        """
+        try:
+            return self.env["ir.cron"]._commit_progress(len(self))
+        except psycopg2.OperationalError as exc:
+            if exc.pgcode not in TRANSIENT_PGCODES:
+                raise
+            self.env.cr.rollback()
+            self.env.invalidate_all()
+            _logger.info("Inbox messages %s: contention at commit, retried: %s", self.ids, exc)
+            for message in self:
+                message._mark_failed("database_contention", str(exc))
+            return self.env["ir.cron"]._commit_progress(len(self))
+
+    def _unclaim(self):
+        """Put claimed messages that were not processed back in the queue, uncounted."""
+        if not self:
+            return
+        self.env.cr.execute(
+            SQL(
+                """UPDATE hc_inbox_message
+                      SET state = 'received', attempts = GREATEST(COALESCE(attempts, 1) - 1, 0),
+                          started_at = NULL
+                    WHERE id IN %s AND state = 'processing'""",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["state", "attempts", "started_at"])
 
     @api.model
     def _requeue_stale(self, lane=None, minutes=STALE_PROCESSING_MINUTES):
@@ -732,14 +780,18 @@ class HcInboxMessage(models.Model):
         """Whether an earlier message of the same business object is still pending.
 
         A predecessor parked on this very message (an acknowledgment or a receipt that
-        arrived before its purchase order) does not count: it waits for this one.
+        arrived before its purchase order) does not count: it waits for this one.  Nor
+        does one parked on the business object itself: a receipt waiting for purchase
+        order X must not hold back the invoice of X (which then waits for X as well),
+        else the invoice, arrived before X, would hold back X: a deadlock.
         """
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """SELECT 1 FROM hc_inbox_message WHERE correlation_key = %s AND id < %s
                    AND state IN %s
-                   AND NOT (state = 'waiting' AND waiting_key IS NOT DISTINCT FROM %s)
+                   AND NOT (state = 'waiting' AND (waiting_key IS NOT DISTINCT FROM %s
+                                                   OR waiting_key = correlation_key))
                    LIMIT 1""",
                 self.correlation_key,
                 self.id,

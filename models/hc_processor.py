@@ -24,8 +24,8 @@ class DeferredCreate:
         :param model: the model (with its environment) to create the record with
         :param vals: the record's values
         :param finish: ``finish(record) -> result`` once the record exists
-        :param after: name of a method of ``model`` called once on all the records of
-            a batch after they are finished (e.g. matching bills together)
+        :param after: ``after(records)``, called once on all the records of a batch
+            after they are finished (e.g. matching bills together)
         """
         self.model = model
         self.vals = vals
@@ -37,7 +37,7 @@ class DeferredCreate:
         record = self.model.create(self.vals)
         result = self.finish(record)
         if self.after:
-            getattr(record, self.after)()
+            self.after(record)
         return result
 
 

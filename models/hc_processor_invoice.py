@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api
 from odoo import models
 from odoo.fields import Command
+from odoo.tools import SQL
 
 from ..normalize.identifiers import normalize_identifier
 from ..normalize.references import DEFAULT_WINDOW_DAYS
@@ -13,8 +14,10 @@ from ..normalize.references import InvoiceKey
 from ..normalize.references import find_duplicates
 from ..normalize.references import normalize_reference
 from ..pipeline.errors import PermanentError
+from ..pipeline.errors import TransientError
 from ..pipeline.errors import WaitingForDependency
 from .hc_processor import DeferredCreate
+from .hc_inbox_message import _auto_commit
 from .hc_processor_vendor import GLOBAL_SCHEMES
 
 PO_KEY_PREFIX = "purchase_order:"
@@ -317,8 +320,50 @@ class HcProcessorInvoice(models.AbstractModel):
             ),
             finish,
             # then the three-way match (of all the bills of a batch at once)
-            after="_hc_after_import",
+            after=self._after_bills,
         )
+
+    @api.model
+    def _after_bills(self, bills):
+        """Match new bills together; retry a blocked one whose receipt was in flight."""
+        bills._hc_after_import()
+        for bill in bills.filtered(lambda b: b.hc_match_state == "blocked"):
+            self._check_receipts_current(bill)
+
+    @api.model
+    def _check_receipts_current(self, bill):
+        """Retry when a goods receipt of the bill's PO lines was committed meanwhile.
+
+        Receipts (critical lane) and invoices (standard lane) are processed at the same
+        time by different workers: a receipt committed after this transaction's snapshot
+        is invisible to the match, and the receipt's own re-match cannot see this bill
+        before it is committed, so the bill would stay blocked for a missing receipt or a
+        quantity variance until the nightly re-match.  Comparing the done receipt moves
+        seen here with a fresh cursor's detects it; the message is retried (transient).
+        """
+        po_lines = bill.invoice_line_ids.purchase_line_id
+        if not po_lines or not _auto_commit():
+            return  # one transaction (tests): nothing runs concurrently
+        self.env.flush_all()
+        query = SQL(
+            "SELECT count(*), COALESCE(max(id), 0) FROM stock_move "
+            "WHERE purchase_line_id IN %s AND state = 'done'",
+            tuple(po_lines.ids),
+        )
+        self.env.cr.execute(query)
+        seen = self.env.cr.fetchone()
+        with self.env.registry.cursor() as cr:
+            cr.execute(query)
+            latest = cr.fetchone()
+        if tuple(latest) != tuple(seen):
+            raise TransientError(
+                self.env._(
+                    "A goods receipt of %s was processed while the invoice was matched: "
+                    "matching again.",
+                    ", ".join(po_lines.order_id.mapped("name")),
+                ),
+                code="receipt_in_flight",
+            )
 
     @api.model
     def _unknown_vendor(self, message, document):

@@ -1,10 +1,15 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api
 from odoo import fields
 from odoo import models
 
 from ..pipeline.errors import PermanentError
+from ..pipeline.errors import WaitingForDependency
+
+ASN_WAIT_PARAM = "healthcare_p2p_integration.receipt_asn_wait_minutes"
+ASN_WAIT_MINUTES = 60
 
 # Validate without the wizards a person would see: partial receipts leave a backorder
 # (the Odoo way: backorders are created unless the picking is listed as not to backorder)
@@ -193,6 +198,8 @@ class HcProcessorReceipt(models.AbstractModel):
         lots = []
         if product.tracking != "none" and move_uom.compare(quantity, 0) > 0:
             lots = self._line_lots(message, document, order, line, product, move, quantity)
+            if not lots:
+                self._wait_for_asn(message, document)
             problem = self._lot_problem(message, product, lots, quantity, move_uom)
             if problem:
                 refuse(
@@ -235,6 +242,35 @@ class HcProcessorReceipt(models.AbstractModel):
         elif line.lot:
             return [(line.lot, line.expiry_date, quantity)]
         return self._asn_lots(message, document, order, product, move, quantity)
+
+    @api.model
+    def _wait_for_asn(self, message, document):
+        """Wait for the ship notice a receipt names when it alone knows the lots.
+
+        Receiving systems that do not capture lots rely on the ASN's, and a receipt on
+        the fast lane may overtake its ASN on the standard lane.  A receipt younger than
+        ``healthcare_p2p_integration.receipt_asn_wait_minutes`` (default 60) naming an
+        ASN not processed yet waits for it (released the moment it is processed); after
+        that, a tracked line without lots is refused as usual.
+        """
+        if not document.asn_number:
+            return
+        key = f"ship_notice:{document.po_number}:{document.asn_number}"
+        if self.env["hc.processor"]._dependency_met(message, key):
+            return
+        minutes = int(
+            self.env["ir.config_parameter"].sudo().get_param(ASN_WAIT_PARAM, ASN_WAIT_MINUTES)
+        )
+        received = message.received_at or fields.Datetime.now()
+        if fields.Datetime.now() - received < timedelta(minutes=minutes):
+            raise WaitingForDependency(
+                key,
+                self.env._(
+                    "Receipt %(receipt)s waits for ship notice %(asn)s and its lots.",
+                    receipt=document.receipt_id,
+                    asn=document.asn_number,
+                ),
+            )
 
     @api.model
     def _asn_lots(self, message, document, order, product, move, quantity):

@@ -35,26 +35,9 @@ if [ "$mode" != odoo ]; then
   [ "$mode" = pure ] && exit $pure_status
 fi
 
-# Template database: Odoo + the addon's dependencies, keyed by the Odoo tree and the manifest.
-deps=$("$py" - "$here/__manifest__.py" <<'PY'
-import ast, sys
-print(",".join(ast.literal_eval(open(sys.argv[1]).read())["depends"]))
-PY
-)
-key=$( { echo "$deps"; cat "$ODOO_SRC/odoo/release.py"; git -C "$ODOO_SRC" rev-parse HEAD 2>/dev/null || true;
-         ls -l --time-style=+%s "$ODOO_SRC/addons" | md5sum; } | sha256sum | cut -c1-10)
-template="hc_tmpl_$key"
-if ! psql -d postgres -tAc "select 1 from pg_database where datname='$template'" | grep -q 1; then
-  say "building template database $template with: $deps (once)"
-  dropdb --if-exists "$template.part" >/dev/null 2>&1 || true
-  $ODOO_BIN -d "$template.part" -i "$deps" --stop-after-init --no-http --log-level=warn \
-    > "$HC_CACHE/template.log" 2>&1 || { tail -n 40 "$HC_CACHE/template.log"; exit 1; }
-  psql -d postgres -qc "ALTER DATABASE \"$template.part\" RENAME TO \"$template\""
-  # the filestore follows the database name
-  [ -d "$HC_CACHE/data/filestore/$template.part" ] && mv "$HC_CACHE/data/filestore/$template.part" "$HC_CACHE/data/filestore/$template"
-else
-  say "reusing template database $template"
-fi
+# shellcheck source=scripts/template.sh
+. "$here/scripts/template.sh"
+template=$(hc_template)
 
 db="hc_test_$$"
 cleanup() { dropdb --if-exists "$db" >/dev/null 2>&1 || true; rm -rf "$HC_CACHE/data/filestore/$db"; }

@@ -196,3 +196,104 @@ class TestMatchFromDocuments(HcCase):
         self.assertEqual(
             self.env["hc.exception"].search_count([("exception_type", "=", "duplicate_invoice")]), 0
         )
+
+    def test_receipt_committed_meanwhile_retries_the_invoice(self):
+        """A receipt committed by another worker after the invoice's snapshot (found by
+        the demo day): the invoice is matched again rather than left blocked."""
+        from contextlib import contextmanager
+        from unittest.mock import patch
+
+        from ..models import hc_processor_invoice
+
+        po = self.po("PO-M9", receive=False)
+        doc = {
+            "number": "INV-9",
+            "issue_date": "2026-11-20",
+            "currency": self.company.currency_id.name,
+            "vendor": {"identifiers": [{"scheme": "GLN", "value": GLN}]},
+            "po_numbers": [po.name],
+            "lines": [
+                {"line_number": "1", "po_line_ref": "1", "item": {"gtin": GTIN_GLOVES},
+                 "quantity": "10", "uom": "EA", "unit_price": "12.50"},
+            ],
+            "gross_total": "125.00",
+        }  # fmt: skip
+
+        class OtherWorker:
+            def execute(self, query):
+                pass
+
+            def fetchone(self):
+                return (1, 10**9)  # a done receipt move this transaction cannot see
+
+        @contextmanager
+        def fresh_cursor(registry):
+            yield OtherWorker()
+
+        [(message, _s)] = self.accept([doc], doc_type="invoice")
+        with (
+            patch.object(hc_processor_invoice, "_auto_commit", return_value=True),
+            patch.object(type(self.env.registry), "cursor", fresh_cursor),
+        ):
+            self.process()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.error_code, "receipt_in_flight")
+        self.assertFalse(self.env["account.move"].search([("hc_message_id", "=", message.id)]))
+        # seen alike by both cursors: no retry, the bill is blocked as before
+        with patch.object(hc_processor_invoice, "_auto_commit", return_value=True):
+            message.sudo().next_attempt_at = "2000-01-01"
+            self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        bill = self.env["account.move"].search([("hc_message_id", "=", message.id)])
+        self.assertEqual(self.types(bill), ["missing_receipt"])
+
+    def test_receipt_and_invoice_before_their_po_no_deadlock(self):
+        """Found by the demo day: a receipt waiting for its PO held back the invoice of
+        that PO, and the invoice (arrived before the PO) held back the PO: nothing moved."""
+        facility = {"identifiers": [{"scheme": "GLN", "value": "0614141000029"}]}
+        receipt = {
+            "receipt_id": "GR-10",
+            "po_number": "PO-M10",
+            "facility": facility,
+            "received_date": "2026-11-20",
+            "lines": [
+                {"line_number": "1", "po_line_ref": "1", "item": {"gtin": GTIN_GLOVES},
+                 "quantity_received": "10", "uom": "EA"},
+            ],
+        }  # fmt: skip
+        invoice = {
+            "number": "INV-10",
+            "issue_date": "2026-11-20",
+            "currency": self.company.currency_id.name,
+            "vendor": {"identifiers": [{"scheme": "GLN", "value": GLN}]},
+            "po_numbers": ["PO-M10"],
+            "lines": [
+                {"line_number": "1", "po_line_ref": "1", "item": {"gtin": GTIN_GLOVES},
+                 "quantity": "10", "uom": "EA", "unit_price": "12.50"},
+            ],
+            "gross_total": "125.00",
+        }  # fmt: skip
+        order = {
+            "number": "PO-M10",
+            "order_date": "2026-11-18",
+            "currency": self.company.currency_id.name,
+            "vendor": {"identifiers": [{"scheme": "GLN", "value": GLN}]},
+            "lines": [
+                {"line_number": "1", "item": {"gtin": GTIN_GLOVES}, "quantity": "10",
+                 "uom": "EA", "unit_price": "12.50"},
+            ],
+        }  # fmt: skip
+        [(m_receipt, _s)] = self.accept([receipt], doc_type="receipt")
+        self.process()
+        self.assertEqual(m_receipt.state, "waiting")
+        [(m_invoice, _s)] = self.accept([invoice], doc_type="invoice")
+        self.process()
+        [(m_order, _s)] = self.accept([order], doc_type="purchase_order")
+        for _round in range(4):
+            self.process()
+        states = (m_order | m_receipt | m_invoice).mapped(
+            lambda m: (m.doc_type, m.state, m.error_message or "")
+        )
+        self.assertEqual({s for _t, s, _e in states}, {"done"}, states)
+        bill = self.env["account.move"].search([("hc_message_id", "=", m_invoice.id)])
+        self.assertEqual(bill.hc_match_state, "matched")

@@ -353,3 +353,57 @@ class TestProcessorStock(HcCase):
         )
         short = self.exceptions("short_shipment")
         self.assertEqual(short.mapped("name"), [f"Short shipment of Red widget on {order.name}"])
+
+    # -- a receipt overtaking its ship notice (found by the demo day) --------------------
+
+    def test_receipt_without_lots_waits_for_its_pending_asn(self):
+        """The receipt (critical lane) may be processed before its ASN (standard lane)."""
+        order = self.make_po()
+        asn = {
+            "asn_number": "ASN-1",
+            "po_number": "PO-1001",
+            "ship_date": self.today.isoformat(),
+            "lines": [
+                {"line_number": "1", "uom": "EA", "item": {"gtin": "00614141000029"},
+                 "quantity": "10"},
+                {"line_number": "2", "uom": "EA", "item": {"gtin": "00614141000036"},
+                 "quantity": "5", "lot": "LOT-A", "expiry_date": self.future.isoformat()},
+            ],
+        }  # fmt: skip
+        [(asn_message, _s)] = self.accept([asn], doc_type="ship_notice")
+        receipt = self.receipt(
+            [self.gloves_line(10), self.stent_line(5, lot=None)], asn_number="ASN-1"
+        )  # one pass: the receipt goes first, waits, then the ASN releases it
+        self.assertEqual(asn_message.state, "done", asn_message.error_message)
+        self.process()
+        self.assertEqual(receipt.state, "done", receipt.error_message)
+        self.assertFalse(self.exceptions("lot_expiry"))
+        mls = self.incoming(order).move_line_ids.filtered(lambda ml: ml.product_id == self.stent)
+        self.assertEqual([(ml.lot_id.name, ml.quantity) for ml in mls], [("LOT-A", 5)])
+
+    def test_receipt_stops_waiting_for_an_asn_that_never_comes(self):
+        self.make_po()
+        doc = {
+            "receipt_id": "GR-1",
+            "po_number": "PO-1001",
+            "asn_number": "ASN-404",
+            "facility": FACILITY,
+            "received_date": self.today.isoformat(),
+            "lines": [
+                dict({"line_number": "1", "uom": "EA"}, **self.stent_line(5, lot=None)),
+            ],
+        }
+        [(message, _s)] = self.accept([doc], doc_type="receipt")
+        self.process()
+        self.assertEqual(message.state, "waiting")
+        self.assertEqual(message.waiting_key, "ship_notice:PO-1001:ASN-404")
+        # an hour later (default wait), the line is refused as without an ASN
+        message.sudo().write(
+            {
+                "received_at": fields.Datetime.now() - timedelta(minutes=61),
+                "next_attempt_at": fields.Datetime.now(),
+            }
+        )
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertIn("no lot", self.exceptions("lot_expiry").name)

@@ -1,0 +1,196 @@
+"""``python -m demo``: generate a hospital day, replay it into Odoo, score it.
+
+Run from the addon root.  Commands:
+
+``generate --seed N --size tiny|small|full --out DIR``
+    write the documents (one file each, in posting order), ``manifest.json``,
+    ``truth.json`` and ``world.json``; no Odoo needed.
+``run --db hc_demo --port 8276 ...``
+    the whole demo: fresh database, addon installed, set-up (facilities, tolerances, teams,
+    connectors), Odoo started with workers and cron workers, master data then the day
+    posted over HTTP, drained, scored; the server is left running.
+``score --url http://127.0.0.1:8276 --db hc_demo --truth DIR/truth.json --api-key-file DIR/admin.key``
+    score a database again (e.g. after clerks worked the queues).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import date
+
+from . import driver
+from . import generator
+from . import score as scoring
+from .odoo_server import OdooEnv
+from .odoo_server import sh
+from .odoo_setup import setup_database
+
+MODULE = "healthcare_p2p_integration"
+
+
+def _out(text):
+    """Write a line for the person running the demo (a command-line tool, not a logger)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _say(text):
+    _out(f"[demo] {text}")
+
+
+def cmd_generate(args):
+    result = generator.generate(args.seed, args.size, _day(args.day))
+    generator.write(result, args.out)
+    counts = result["truth"]["counts"]
+    _say(
+        f"{len(result['master'])} master batches + {len(result['documents'])} documents, "
+        f"{counts['invoices']} invoices ({counts['clean']} clean, {counts['faulty']} faulty) "
+        f"written to {args.out}"
+    )
+    return 0
+
+
+def _day(value):
+    if not value:
+        return generator.DEFAULT_DAY
+    return date.today() if value == "today" else date.fromisoformat(value)
+
+
+def cmd_run(args):
+    t0 = time.time()
+    env = OdooEnv(args.python, args.odoo_src, args.config)
+    os.makedirs(args.out, exist_ok=True)
+    result = generator.generate(args.seed, args.size, _day(args.day))
+    generator.write(result, args.out)
+    counts = result["truth"]["counts"]
+    _say(
+        f"generated (seed {args.seed}, size {args.size}): {len(result['world']['vendors'])} vendors, "
+        f"{len(result['world']['items'])} items, {len(result['documents'])} documents of the day, "
+        f"{counts['invoices']} invoices -> {args.out}"
+    )
+    if not args.prepared_db:
+        _say(f"creating database {args.db} (fresh)")
+        sh(["dropdb", "--if-exists", "--force", args.db])
+    _say(f"installing {MODULE} into {args.db}")
+    env.install(args.db, MODULE)
+    keys = setup_database(env, args.db, os.path.join(args.out, "world.json"))
+    _say(
+        f"configured: 3 facilities, tolerances, AP teams, {len(keys) - 1} connectors with API keys"
+    )
+    log_file = os.path.join(args.out, "odoo.log")
+    server = env.start_server(
+        args.db,
+        args.port,
+        workers=args.workers,
+        cron_threads=args.cron_threads,
+        log_file=log_file,
+        extra=["--http-interface=127.0.0.1"] if args.local_only else [],
+    )
+    with open(os.path.join(args.out, "odoo.pid"), "w") as f:
+        f.write(str(server.pid))
+    url = f"http://127.0.0.1:{args.port}"
+    _say(
+        f"Odoo started on {url} (workers {args.workers}, cron workers {args.cron_threads}; log {log_file})"
+    )
+    key_file = os.path.join(args.out, "admin.key")
+    with open(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(keys["_admin"])
+    rpc = driver.Rpc(url, args.db, keys["_admin"])
+
+    def progress_post(n, total):
+        _say(f"  posted {n}/{total}")
+
+    def progress_drain(pending, waited):
+        _say(f"  {pending} messages still to process ({waited:.0f} s)")
+
+    t_post = time.time()
+    statuses = driver.post_all(url, keys, result["master"])
+    _check_statuses(result["master"], statuses)
+    _say(
+        f"master data posted ({sum(d['batch'] for d in result['master'])} documents in batches); processing..."
+    )
+    driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
+    _say(f"master data processed ({time.time() - t_post:.0f} s); replaying the day...")
+    t_day = time.time()
+    statuses = driver.post_all(url, keys, result["documents"], progress_post)
+    _check_statuses(result["documents"], statuses)
+    post_seconds = time.time() - t_day
+    drain = driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
+    outcome = scoring.read_outcome(rpc)
+    scored = scoring.score(result["truth"], outcome)
+    summary = scoring.business_summary(outcome)
+    timings = {
+        "post_seconds": post_seconds,
+        "drain_seconds": drain,
+        "total_seconds": time.time() - t0,
+        "network": result["world"]["network"]["name"],
+        "day": result["truth"]["day"],
+    }
+    with open(os.path.join(args.out, "score.json"), "w") as f:
+        json.dump(
+            {"score": scored, "summary": summary, "timings": timings}, f, indent=1, default=str
+        )
+    _out(scoring.render(summary, scored, timings, url, args.db))
+    return 0
+
+
+def _check_statuses(documents, statuses):
+    bad = [(d["label"], s, b) for d, (s, b) in zip(documents, statuses, strict=True) if s >= 300]
+    for label, status, body in bad[:10]:
+        _say(f"  refused at intake: {label}: HTTP {status} {json.dumps(body)[:300]}")
+    if bad:
+        _say(f"  {len(bad)} document(s) refused at intake")
+
+
+def cmd_score(args):
+    with open(args.truth) as f:
+        truth = json.load(f)
+    with open(args.api_key_file) as f:
+        rpc = driver.Rpc(args.url, args.db, f.read().strip())
+    outcome = scoring.read_outcome(rpc)
+    scored = scoring.score(truth, outcome)
+    summary = scoring.business_summary(outcome)
+    timings = {"post_seconds": 0, "drain_seconds": 0, "total_seconds": 0, "day": truth["day"]}
+    _out(scoring.render(summary, scored, timings, args.url, args.db))
+    return 0 if all(scored["targets_met"].values()) else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="write a generated day to a folder")
+    run = sub.add_parser("run", help="the whole demo against a fresh database")
+    for p in (gen, run):
+        p.add_argument("--seed", type=int, default=42)
+        p.add_argument("--size", choices=sorted(generator.SIZES), default="full")
+        p.add_argument("--day", help="business day (YYYY-MM-DD or 'today'); default 2026-11-23")
+        p.add_argument("--out", default="demo-out")
+    run.add_argument("--python", default=sys.executable)
+    run.add_argument("--odoo-src", required=True)
+    run.add_argument("--config", required=True)
+    run.add_argument("--db", default="hc_demo")
+    run.add_argument(
+        "--prepared-db",
+        action="store_true",
+        help="the database was just created (e.g. from a template): only install the addon",
+    )
+    run.add_argument("--port", type=int, default=8276)
+    run.add_argument("--workers", type=int, default=2)
+    run.add_argument("--cron-threads", type=int, default=3)
+    run.add_argument("--timeout", type=int, default=1800, help="seconds to wait for draining")
+    run.add_argument("--local-only", action="store_true", help="listen on 127.0.0.1 only")
+    sc = sub.add_parser("score", help="score a database against a truth file")
+    sc.add_argument("--url", default="http://127.0.0.1:8276")
+    sc.add_argument("--db", default="hc_demo")
+    sc.add_argument("--truth", required=True)
+    sc.add_argument(
+        "--api-key-file", required=True, help="an administrator's API key (run writes admin.key)"
+    )
+    args = parser.parse_args(argv)
+    return {"generate": cmd_generate, "run": cmd_run, "score": cmd_score}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

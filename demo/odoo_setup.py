@@ -1,0 +1,111 @@
+"""What an implementation team configures before the first day (run inside Odoo).
+
+Everything a hospital network sets up by hand, not through the API: the company and its
+facilities (warehouses with their GLNs), the box unit, the AP tolerances, the exception
+teams, one connector per external system with its API key.  Vendors, items and contract
+prices then arrive through the API like any other document.
+"""
+
+import json
+
+CONNECTORS = [
+    # code, name, source system, document types
+    (
+        "mdm",
+        "Item master / contract system",
+        "Supply chain MDM",
+        ["vendor", "item", "contract_price"],
+    ),
+    ("sourcing", "Sourcing platform", "Strategic sourcing suite", ["purchase_order"]),
+    ("edi", "Supplier EDI network", "EDI VAN", ["po_ack", "ship_notice", "invoice"]),
+    ("ap", "AP automation (invoice capture)", "AP capture platform", ["invoice"]),
+    ("wms", "Facility receiving", "Dock receiving (3 facilities)", ["receipt"]),
+    ("bank", "Treasury / bank", "Bank status feed", ["payment"]),
+]
+USERS = [
+    # login, name, group xml id, queue xml id
+    ("ap.clerk", "Alex Rivera (AP clerk)", "group_hc_ap_clerk", "queue_ap_match"),
+    ("ap.clerk2", "Sam Chen (AP clerk)", "group_hc_ap_clerk", "queue_ap_match"),
+    ("ap.manager", "Jordan Blake (AP manager)", "group_hc_ap_manager", None),
+    ("supply.chain", "Casey Morgan (supply chain)", "group_hc_supply_chain", "queue_receiving"),
+    (
+        "data.steward",
+        "Robin Park (data steward)",
+        "group_hc_integration_admin",
+        "queue_vendor_data",
+    ),
+]
+
+CODE = """
+import json
+world = json.loads(open(ARGS[0]).read())
+config = json.loads(ARGS[1])
+M = 'healthcare_p2p_integration.'
+company = env.company
+usd = env.ref('base.USD')
+usd.active = True
+company.write({'name': world['network']['name'], 'hc_autopost_matched': True,
+               'hc_over_receipt_tolerance_pct': 0.0, 'hc_expiry_warning_days': 30})
+company.partner_id.global_location_number = world['network']['gln']
+# facilities: the main warehouse is the first one
+Warehouse = env['stock.warehouse']
+for i, fac in enumerate(world['facilities']):
+    partner = env['res.partner'].create({
+        'name': fac['name'], 'is_company': True, 'parent_id': company.partner_id.id,
+        'type': 'delivery', 'city': fac['city'], 'global_location_number': fac['gln']})
+    if i == 0:
+        wh = Warehouse.search([('company_id', '=', company.id)], limit=1)
+        wh.write({'name': fac['name'], 'partner_id': partner.id})
+    else:
+        Warehouse.create({'name': fac['name'], 'code': fac['code'], 'partner_id': partner.id,
+                          'company_id': company.id})
+# the box unit (items are bought by the each or by the box of 10)
+unit = env.ref('uom.product_uom_unit')
+if not env['uom.uom'].search([('hc_code', '=', 'BX')]):
+    env['uom.uom'].create({'name': 'Box of 10', 'relative_factor': 10.0,
+                           'relative_uom_id': unit.id, 'hc_code': 'BX'})
+# AP tolerances (company default)
+tol = world['tolerance']
+Rule = env['hc.tolerance.rule']
+Rule.search([('company_id', '=', company.id)]).unlink()
+Rule.create({'name': 'Network default', 'company_id': company.id, **tol})
+# lanes: one worker each is plenty for a day
+# teams
+for login, name, group, queue in config['users']:
+    user = env['res.users'].with_context(no_reset_password=True).create({
+        'name': name, 'login': login, 'password': login,
+        'group_ids': [(4, env.ref(M + group).id)],
+        'company_ids': [(6, 0, [company.id])], 'company_id': company.id})
+    if queue:
+        env.ref(M + queue).member_ids = [(4, user.id)]
+manager = env['res.users'].search([('login', '=', 'ap.manager')])
+env.ref(M + 'queue_ap_match').manager_id = manager
+env.ref('base.user_admin').group_ids = [(4, env.ref(M + 'group_hc_integration_admin').id)]
+# connectors and their keys
+types = {t.code: t for t in env['hc.document.type'].search([])}
+keys = {}
+for code, name, source, doc_types in config['connectors']:
+    connector = env['hc.connector'].create({
+        'name': name, 'code': code, 'source_system': source, 'target_system': 'Odoo',
+        'purpose': 'Demo day: ' + name, 'max_batch_documents': 1000,
+        'allowed_doc_type_ids': [(6, 0, [types[t].id for t in doc_types])]})
+    keys[code] = connector._generate_api_key(expiration_days=30, overlap_hours=0)
+# the scorer reads results back as the administrator, with an API key
+from datetime import timedelta
+from odoo import fields
+admin = env.ref('base.user_admin')
+keys['_admin'] = env['res.users.apikeys'].with_user(admin)._generate(
+    None, 'Demo scorer', fields.Datetime.now() + timedelta(days=30))
+print('KEYS ' + json.dumps(keys))
+"""
+
+
+def setup_database(odoo_env, db, world_path):
+    """Configure ``db`` for the demo; return ``{connector code: API key}``.
+
+    ``_admin`` is the administrator's API key, for reading the results back.
+    """
+    config = {"connectors": CONNECTORS, "users": USERS}
+    out = odoo_env.run_code(db, CODE, world_path, json.dumps(config))
+    line = [row for row in out.splitlines() if row.startswith("KEYS ")][-1]
+    return json.loads(line[len("KEYS ") :])

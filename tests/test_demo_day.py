@@ -1,0 +1,102 @@
+import contextlib
+import io
+import json
+import tempfile
+
+from odoo.tests import HttpCase
+from odoo.tests import tagged
+
+from ..demo import generator
+from ..demo import odoo_setup
+from ..demo import score
+
+
+@tagged("post_install", "-at_install")
+class TestDemoDay(HttpCase):
+    """A tiny generated day posted through the real API, processed, scored against its truth.
+
+    The lanes are drained in the test transaction (no concurrency: the races between
+    workers are what ``make demo`` shows); every faulty invoice must be flagged and every
+    clean one released touchless.
+    """
+
+    def test_tiny_day_end_to_end(self):
+        day = generator.generate(seed=3, size="tiny")
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as world:
+            json.dump(day["world"], world)
+            world.flush()
+            config = {"connectors": odoo_setup.CONNECTORS, "users": odoo_setup.USERS}
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                # the set-up snippet the demo runs inside Odoo, on this environment
+                exec(odoo_setup.CODE, {"env": self.env, "ARGS": [world.name, json.dumps(config)]})
+        keys = json.loads(out.getvalue().split("KEYS ", 1)[1])
+        Inbox = self.env["hc.inbox.message"]
+        lanes = self.env["hc.lane"].search([])
+
+        def post(documents):
+            for doc in documents:
+                response = self.url_open(
+                    f"/api/hc/v1/{doc['endpoint']}",
+                    data=doc["body"].encode(),
+                    headers={
+                        "Authorization": f"Bearer {keys[doc['connector']]}",
+                        "Content-Type": doc["content_type"],
+                        "Idempotency-Key": doc["idempotency_key"],
+                    },
+                    timeout=60,
+                )
+                self.assertIn(response.status_code, (200, 202), (doc["label"], response.text))
+
+        def drain():
+            for _round in range(10):
+                for lane in lanes:
+                    Inbox._cron_process_lane(lane.id)
+                if not Inbox.search_count([("state", "in", ("received", "failed"))]):
+                    return
+            self.fail("the inbox did not drain")
+
+        post(day["master"])
+        drain()
+        post(day["documents"])
+        drain()
+        self.assertFalse(Inbox.search([("state", "=", "dead")]).mapped("error_message"))
+        outcome = {
+            "messages": Inbox.search_read(
+                [], ["idempotency_key", "doc_type", "state", "error_code", "error_message"]
+            ),
+            "bills": self.env["account.move"].search_read(
+                [("hc_message_id", "!=", False)],
+                [
+                    "hc_message_id",
+                    "ref",
+                    "partner_id",
+                    "hc_match_state",
+                    "hc_released",
+                    "hc_touchless",
+                    "amount_total",
+                    "state",
+                ],
+            ),
+            "exceptions": self.env["hc.exception"].search_read(
+                [],
+                ["exception_type", "queue_id", "state", "amount", "move_id", "message_id", "name"],
+            ),
+        }
+        result = score.score(day["truth"], outcome)
+        detail = json.dumps(
+            [
+                {k: r[k] for k in ("invoice_number", "scenario", "bill_state", "exception_types")}
+                for r in result["missed"] + result["false_alarms"] + result["clean_not_touchless"]
+            ],
+            indent=1,
+        )
+        self.assertTrue(result["faulty"] and result["clean"])
+        self.assertEqual(result["recall"], 1.0, detail)
+        self.assertEqual(result["precision"], 1.0, detail)
+        self.assertEqual(result["touchless_clean"], 1.0, detail)
+        summary = score.business_summary(outcome)
+        self.assertEqual(summary["bills"], sum(1 for r in result["rows"] if r["bill_state"]))
+        timings = dict.fromkeys(("post_seconds", "drain_seconds", "total_seconds"), 0.0)
+        text = score.render(summary, result, timings, "http://x", "db")
+        self.assertIn("exception recall", text)

@@ -1,0 +1,91 @@
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from ..models import hc_inbox_message
+from .common import HcCase
+
+
+@tagged("post_install", "-at_install")
+class TestLaneTimeBudget(HcCase):
+    """A lane worker that runs out of its cron time gives back what it claimed.
+
+    Found by the demo day: Odoo gives a cron run about 10 seconds; the worker returned
+    with the rest of its claimed batch left in ``processing``, where it sat until the
+    15-minute stale requeue, holding back every later message of the same purchase order.
+    """
+
+    def test_out_of_time_unclaims_the_rest_and_asks_to_run_again(self):
+        docs = [
+            self.vendor_doc(gln=gln, name=name, city=city)
+            for gln, name, city in (
+                ("0614141000012", "Medline Industries, Inc.", "Northfield"),
+                ("0614141000029", "Cardinal Health", "Dublin"),
+                ("0614141000036", "Owens & Minor", "Mechanicsville"),
+            )
+        ]
+        messages = self.Inbox.browse([m.id for m, _s in self.accept(docs)])
+        claim = type(self.Inbox)._claim
+        calls = []
+
+        def claim_in_test(model, lane, limit):
+            # the claim's own commits stay off inside the test transaction
+            with patch.object(hc_inbox_message, "_auto_commit", return_value=False):
+                return claim(model, lane, limit)
+
+        def out_of_time(model, processed=0, **kwargs):
+            calls.append((processed, kwargs))
+            return 0.0  # no time left after the first message
+
+        with (
+            patch.object(hc_inbox_message, "_auto_commit", return_value=True),
+            patch.object(type(self.Inbox), "_claim", claim_in_test),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", out_of_time),
+        ):
+            self.Inbox._cron_process_lane(self.lane_bulk.id)
+        self.assertEqual(messages.mapped("state"), ["done", "received", "received"])
+        self.assertEqual(messages.mapped("attempts"), [1, 0, 0], "giving back is not an attempt")
+        self.assertEqual(calls, [(1, {}), (0, {"remaining": 2})], "Odoo reruns the cron at once")
+        # the next run picks them up
+        self.process(self.lane_bulk)
+        self.assertEqual(messages.mapped("state"), ["done", "done", "done"])
+
+    def test_contention_at_commit_retries_the_message_not_the_batch(self):
+        """A serialization failure raised by the commit after a message (found by the
+        demo day) failed the whole cron run and left its batch claimed."""
+        import psycopg2.errors
+
+        class Contention(psycopg2.errors.SerializationFailure):
+            pgcode = "40001"
+
+        docs = [
+            self.vendor_doc(gln=gln, name=name, city=city)
+            for gln, name, city in (
+                ("0614141000012", "Medline Industries, Inc.", "Northfield"),
+                ("0614141000029", "Cardinal Health", "Dublin"),
+            )
+        ]
+        messages = self.Inbox.browse([m.id for m, _s in self.accept(docs)])
+        claim = type(self.Inbox)._claim
+        calls = []
+
+        def claim_in_test(model, lane, limit):
+            with patch.object(hc_inbox_message, "_auto_commit", return_value=False):
+                return claim(model, lane, limit)
+
+        def commit_progress(model, processed=0, **kwargs):
+            calls.append((processed, kwargs))
+            if len(calls) == 1:
+                raise Contention("could not serialize access due to concurrent update")
+            return 60.0
+
+        with (
+            patch.object(hc_inbox_message, "_auto_commit", return_value=True),
+            patch.object(type(self.Inbox), "_claim", claim_in_test),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress),
+            patch.object(self.env.cr, "rollback", lambda: None),
+        ):
+            self.Inbox._cron_process_lane(self.lane_bulk.id)
+        self.assertEqual(messages[0].state, "failed", "retried later with backoff")
+        self.assertEqual(messages[0].error_code, "database_contention")
+        self.assertEqual(messages[1].state, "done", "the rest of the batch goes on")
