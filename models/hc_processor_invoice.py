@@ -16,8 +16,8 @@ from ..normalize.references import normalize_reference
 from ..pipeline.errors import PermanentError
 from ..pipeline.errors import TransientError
 from ..pipeline.errors import WaitingForDependency
-from .hc_processor import DeferredCreate
 from .hc_inbox_message import _auto_commit
+from .hc_processor import DeferredCreate
 from .hc_processor_vendor import GLOBAL_SCHEMES
 
 PO_KEY_PREFIX = "purchase_order:"
