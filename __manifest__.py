@@ -48,6 +48,8 @@
         "wizards/hc_inbox_replay_views.xml",
         "wizards/hc_connector_key_views.xml",
         "views/menus.xml",
+        "data/hc_request_security_data.xml",
+        "views/hc_connector_security_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

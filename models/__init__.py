@@ -36,3 +36,6 @@ from . import hc_bill_match_line
 from . import hc_three_way_match
 from . import account_payment_register
 from . import hc_metrics
+from . import hc_connector_secret
+from . import hc_request_nonce
+from . import hc_rate_bucket
