@@ -63,4 +63,3 @@ def verify_signature(connector, body):
             [("WWW-Authenticate", f'HC-HMAC-SHA256 error="{exc.code}"')],
         )
     return None
-

@@ -280,7 +280,8 @@ class HcConnector(models.Model):
             for connector in self:
                 # Nonces already seen must be remembered for the whole (longer) window.
                 self.env["hc.request.nonce"]._extend_window(
-                    connector.id, vals["signature_window_seconds"] - connector.signature_window_seconds
+                    connector.id,
+                    vals["signature_window_seconds"] - connector.signature_window_seconds,
                 )
         res = super().write(vals)
         self.env.registry.clear_cache()  # scopes and activity change who may post
@@ -347,7 +348,9 @@ class HcConnector(models.Model):
         """The clear secrets whose signatures are accepted now, newest first."""
         self.ensure_one()
         now = time.time() if now is None else now
-        return [clear for clear, expiry in self._signing_secrets_cached() if not expiry or expiry > now]
+        return [
+            clear for clear, expiry in self._signing_secrets_cached() if not expiry or expiry > now
+        ]
 
     def _take_rate_token(self):
         """Count a request against the rate limit: None, or the Retry-After seconds."""

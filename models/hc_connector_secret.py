@@ -1,8 +1,8 @@
 import hashlib
 import logging
 import secrets as pysecrets
+from datetime import UTC
 from datetime import timedelta
-from datetime import timezone
 
 from odoo import api
 from odoo import fields
@@ -38,8 +38,8 @@ class HcConnectorSecret(models.Model):
     )
     name = fields.Char(readonly=True)
     fingerprint = fields.Char(
-        readonly=True, help="First 12 hex digits of the secret's SHA-256: identifies it, "
-        "reveals nothing."
+        readonly=True,
+        help="First 12 hex digits of the secret's SHA-256: identifies it, reveals nothing.",
     )
     secret_encrypted = fields.Char(readonly=True, copy=False, groups="base.group_system")
     expires_at = fields.Datetime(
@@ -133,7 +133,7 @@ class HcConnectorSecret(models.Model):
                 )
                 continue
             expiry = record.expires_at
-            result.append((clear, expiry.replace(tzinfo=timezone.utc).timestamp() if expiry else None))
+            result.append((clear, expiry.replace(tzinfo=UTC).timestamp() if expiry else None))
         return tuple(result)
 
     @api.autovacuum

@@ -5,6 +5,7 @@ Everything expensive (lookups, applying to records) happens later, in the lane w
 """
 
 import json
+import math
 import re
 
 from ..canonical import CanonicalValidationError
@@ -106,6 +107,13 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text):
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
 def _load_json_documents(fmt, body):
     try:
         text = body.decode("utf-8")
@@ -113,7 +121,11 @@ def _load_json_documents(fmt, body):
         raise IntakeError(400, "invalid_encoding", f"Body is not valid UTF-8: {exc}") from exc
     if "\\u0000" in text and _NUL_ESCAPE.search(text):
         raise IntakeError(400, "invalid_character", "Text must not contain NUL (\\u0000).")
-    options = {"object_pairs_hook": _no_duplicate_keys, "parse_constant": _refuse_constant}
+    options = {
+        "object_pairs_hook": _no_duplicate_keys,
+        "parse_constant": _refuse_constant,
+        "parse_float": _finite_float,
+    }
     try:
         if fmt == "ndjson":
             docs = [json.loads(line, **options) for line in text.splitlines() if line.strip()]

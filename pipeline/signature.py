@@ -63,9 +63,9 @@ def body_digest(body):
 
 def canonical_string(method, target, timestamp, nonce, body):
     """The exact bytes that are signed (see the module docstring)."""
-    return "\n".join(
-        (method.upper(), target, str(timestamp), nonce, body_digest(body))
-    ).encode("utf-8")
+    return "\n".join((method.upper(), target, str(timestamp), nonce, body_digest(body))).encode(
+        "utf-8"
+    )
 
 
 def sign(secret, method, target, timestamp, nonce, body):

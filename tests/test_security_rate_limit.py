@@ -77,7 +77,11 @@ class TestRateLimit(SecurityCase, HttpCase):
     def test_limits_are_per_connector(self):
         self.connector.write({"rate_limit_per_second": 0.01, "rate_limit_burst": 1})
         other = self.env["hc.connector"].create(
-            {"name": "Other", "code": "other_rl", "allowed_doc_type_ids": [(6, 0, self.doc_types.ids)]}
+            {
+                "name": "Other",
+                "code": "other_rl",
+                "allowed_doc_type_ids": [(6, 0, self.doc_types.ids)],
+            }
         )
         other_key = other._generate_api_key()
         self.assertEqual(self.post("vendors", self.vendor_doc()).status_code, 202)

@@ -34,7 +34,9 @@ class TestSignedRequests(SecurityCase, HttpCase):
         self.assertEqual(response.status_code, 202, response.text)
         mid = response.json()["id"]
         target = f"/api/hc/v1/messages/{mid}"
-        status = self.get(f"messages/{mid}", headers=self.signed_headers(self.secret, b"", target, "GET"))
+        status = self.get(
+            f"messages/{mid}", headers=self.signed_headers(self.secret, b"", target, "GET")
+        )
         self.assertEqual(status.status_code, 200, status.text)
         # the query string is signed too
         target = "/api/hc/v1/messages?idempotency_key=sha256%3Aabc"
@@ -101,13 +103,19 @@ class TestSignedRequests(SecurityCase, HttpCase):
     def test_nonce_is_single_use_within_the_window(self):
         nonce = "a" * 32
         first = self.post_signed(
-            "vendors", self.vendor_doc(), self.secret, nonce=nonce,
+            "vendors",
+            self.vendor_doc(),
+            self.secret,
+            nonce=nonce,
             headers={"Idempotency-Key": "n-1"},
         )
         self.assertEqual(first.status_code, 202, first.text)
         # the exact same signed request again (a replay) is refused before idempotency
         replay = self.post_signed(
-            "vendors", self.vendor_doc(), self.secret, nonce=nonce,
+            "vendors",
+            self.vendor_doc(),
+            self.secret,
+            nonce=nonce,
             headers={"Idempotency-Key": "n-1"},
         )
         self.assertError(replay, 401, "nonce_reused")
@@ -169,7 +177,9 @@ class TestSignedRequests(SecurityCase, HttpCase):
             "signature_invalid",
         )
         self.assertEqual(
-            self.post_signed("vendors", self.vendor_doc(gln="0614141000043"), new_secret).status_code,
+            self.post_signed(
+                "vendors", self.vendor_doc(gln="0614141000043"), new_secret
+            ).status_code,
             202,
         )
         # the cleanup erases the ciphertext of expired secrets
@@ -221,9 +231,7 @@ class TestSignedRequests(SecurityCase, HttpCase):
         self.assertEqual(action["res_model"], "hc.connector.secret.show")
         shown = action["context"]["default_secret"]
         self.assertTrue(self.env["hc.connector.secret.show"]._abstract)
-        self.assertEqual(
-            self.post_signed("vendors", self.vendor_doc(), shown).status_code, 202
-        )
+        self.assertEqual(self.post_signed("vendors", self.vendor_doc(), shown).status_code, 202)
         self.env.cr.execute(
             "SELECT count(*) FROM hc_connector_secret WHERE secret_encrypted LIKE %s",
             [f"%{shown}%"],
@@ -287,4 +295,3 @@ class TestSignedRequests(SecurityCase, HttpCase):
         self.assertGreaterEqual(Nonce._cron_purge(), 1)
         self.assertFalse(expired.exists())
         self.assertTrue(row.exists())
-
