@@ -53,6 +53,8 @@ def test_known_vector():
         + hashlib.sha256(b'{"name":"Acme"}').hexdigest().encode()
     )
     assert value == "v1=" + hmac.new(b"demo-secret-do-not-use", canonical, "sha256").hexdigest()
+    # the exact value printed in the README's worked example
+    assert value == "v1=feb942ad6af569805771132364655a389b70ee0cf449281f884b70f4f4f60958"
 
 
 def test_valid_signature_verifies():
@@ -194,3 +196,27 @@ def test_unicode_secret_and_body_are_utf8():
     secret = "clé-secrète-ünïcode-0000"
     body = '{"name":"Hôpital Saint-Éloi"}'.encode()
     assert check(headers(secret=secret, body=body), secrets=(secret,), body=body)
+
+
+def test_openapi_documents_signature_headers_and_limits():
+    from ..pipeline.openapi import build
+
+    doc = build()
+    documented = 0
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if path.endswith(("/health", "/metrics", "/openapi.json", "/replay")):
+                continue
+            documented += 1
+            names = {p["name"] for p in operation.get("parameters", [])}
+            assert {
+                sig.HEADER_TIMESTAMP,
+                sig.HEADER_NONCE,
+                sig.HEADER_SIGNATURE,
+            } <= names, (path, method)
+            responses = operation["responses"]
+            assert "Retry-After" in responses["429"]["headers"], (path, method)
+            assert "nonce_reused" in responses["401"]["description"]
+            if method == "post":
+                assert {"411", "413"} <= set(responses), path
+    assert documented == 11  # nine document endpoints and the two status lookups
