@@ -55,6 +55,8 @@
         "views/hc_bank_change_request_views.xml",
         "views/menus.xml",
         "views/hc_observability_views.xml",
+        "data/hc_request_security_data.xml",
+        "views/hc_connector_security_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

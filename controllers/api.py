@@ -20,6 +20,7 @@ from ..pipeline.intake import IntakeError
 from ..pipeline.intake import negotiate_quietly
 from ..pipeline.intake import split_request
 from ..pipeline.openapi import build as build_openapi
+from . import guard
 
 _logger = logging.getLogger(__name__)
 
@@ -134,6 +135,9 @@ class HcApiController(http.Controller):
         connector, err = self._connector()
         if err:
             return err
+        refusal = guard.rate_limit(connector)
+        if refusal:
+            return _error(*refusal)
         if not connector._is_doc_type_allowed(doc_type_code):
             return _error(
                 403,
@@ -148,9 +152,15 @@ class HcApiController(http.Controller):
         limit = min(max_payload_bytes, HARD_MAX_BYTES)
         if length is not None and length > limit:
             return _error(413, "payload_too_large", f"The body exceeds {limit} bytes.")
+        if length is None and request.httprequest.headers.get("Transfer-Encoding"):
+            # A chunked body would be read whole before its size is known: refused.
+            return _error(411, "length_required", "Send the body with a Content-Length.")
         body = request.httprequest.get_data(cache=False)
         if len(body) > limit:
             return _error(413, "payload_too_large", f"The body exceeds {limit} bytes.")
+        refusal = guard.verify_signature(connector, body)
+        if refusal:
+            return _error(*refusal)
         try:
             fmt, batch, items = split_request(
                 doc_type_code,
@@ -267,6 +277,9 @@ class HcApiController(http.Controller):
         connector, err = self._connector()
         if err:
             return err
+        refusal = guard.rate_limit(connector) or guard.verify_signature(connector, b"")
+        if refusal:
+            return _error(*refusal)
         messages = request.env["hc.inbox.message"].sudo()
         if message_id:
             message = messages.search(

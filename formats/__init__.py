@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from ..canonical import CanonicalValidationError, validate
 from .csv_master import parse_csv, split_csv
 from .errors import DataQualityIssue, ParseError
+from . import safe_xml
 from .json_doc import parse_json, split_json
 from .x12 import parse_x12, split_interchange
 
@@ -200,5 +201,7 @@ def split(doc_type, content_type, payload):
         return [part.payload for part in split_interchange(payload)]
     if fmt == "csv":
         return split_csv(payload, doc_type)
-    sniff_xml(payload)  # refuse what no reader would accept, at intake time
+    kind = sniff_xml(payload)  # refuse what no reader would accept, at intake time
+    # entity declarations and foreign DOCTYPEs (XXE, expansion bombs): refused at intake
+    safe_xml.prescan(payload, ("cXML",) if kind == "cxml" else ())
     return [payload]

@@ -11,6 +11,9 @@ from odoo import tools
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
+from ..pipeline import rate_limit
+from ..pipeline import signature
+
 _logger = logging.getLogger(__name__)
 
 API_KEY_SCOPE = "hc_p2p"
@@ -302,6 +305,13 @@ class HcConnector(models.Model):
         return (connector.id, time.monotonic())
 
     def write(self, vals):
+        if "signature_window_seconds" in vals:
+            for connector in self:
+                # Nonces already seen must be remembered for the whole (longer) window.
+                self.env["hc.request.nonce"]._extend_window(
+                    connector.id,
+                    vals["signature_window_seconds"] - connector.signature_window_seconds,
+                )
         res = super().write(vals)
         self.env.registry.clear_cache()  # scopes and activity change who may post
         if {"company_id", "allowed_company_ids"} & set(vals):
@@ -309,3 +319,141 @@ class HcConnector(models.Model):
             for connector in self.filtered("user_id"):
                 connector._ensure_technical_user()
         return res
+
+    # -- request security: signatures and rate limits -----------------------------------
+    # (fields and methods of issue #7; the HTTP side is controllers/guard.py)
+
+    require_signature = fields.Boolean(
+        tracking=True,
+        help="Every request must carry an HMAC-SHA256 signature (X-HC-Timestamp, "
+        "X-HC-Nonce, X-HC-Signature) made with one of the connector's signing secrets.",
+    )
+    signature_window_seconds = fields.Integer(
+        string="Signature window (s)",
+        default=signature.DEFAULT_WINDOW_SECONDS,
+        tracking=True,
+        help="How far a request's timestamp may be from the server's clock, either way.",
+    )
+    rate_limit_per_second = fields.Float(
+        string="Rate limit (requests/s)",
+        default=0.0,
+        tracking=True,
+        help="Sustained requests per second (all endpoints); 0 means unlimited. Above it "
+        "the API answers 429 with Retry-After.",
+    )
+    rate_limit_burst = fields.Integer(
+        string="Burst",
+        default=0,
+        tracking=True,
+        help="Requests allowed at once after a quiet period; 0 means one second's worth.",
+    )
+    secret_ids = fields.One2many("hc.connector.secret", "connector_id", string="Signing secrets")
+
+    _signature_window_range = models.Constraint(
+        "CHECK(signature_window_seconds BETWEEN 1 AND 3600)",
+        "The signature window is between 1 second and 1 hour.",
+    )
+    _rate_limit_positive = models.Constraint(
+        "CHECK(rate_limit_per_second >= 0 AND rate_limit_burst >= 0)",
+        "Rate limits cannot be negative (0 means unlimited).",
+    )
+
+    @tools.ormcache("self.id")
+    def _request_policy(self):
+        """``(require_signature, window seconds, rate per second, burst)``, cached per worker.
+
+        Read on every request; a change of the connector clears the cache everywhere.
+        """
+        connector = self.sudo()
+        rate = connector.rate_limit_per_second or 0.0
+        return (
+            bool(connector.require_signature),
+            connector.signature_window_seconds or signature.DEFAULT_WINDOW_SECONDS,
+            rate,
+            rate_limit.effective_burst(rate, connector.rate_limit_burst),
+        )
+
+    @tools.ormcache("self.id")
+    def _signing_secrets_cached(self):
+        return self.env["hc.connector.secret"]._valid_secrets(self.id)
+
+    def _signing_secrets(self, now=None):
+        """The clear secrets whose signatures are accepted now, newest first."""
+        self.ensure_one()
+        now = time.time() if now is None else now
+        return [
+            clear for clear, expiry in self._signing_secrets_cached() if not expiry or expiry > now
+        ]
+
+    def _take_rate_token(self):
+        """Count a request against the rate limit: None, or the Retry-After seconds."""
+        self.ensure_one()
+        _sig, _window, rate, burst = self._request_policy()
+        if rate_limit.is_unlimited(rate):
+            return None
+        granted, retry_after = self.env["hc.rate.bucket"]._take(self.id, rate, burst)
+        return None if granted else retry_after
+
+    def _check_signature(self, method, target, headers, body, now=None):
+        """Verify a request's signature when the connector requires one.
+
+        :return: the :class:`~..pipeline.signature.Verified` result, or None when the
+            connector does not require signatures
+        :raises signature.SignatureError: with the stable API error code
+        """
+        self.ensure_one()
+        required, window, _rate, _burst = self._request_policy()
+        if not required:
+            return None
+        now = time.time() if now is None else now
+        verified = signature.verify(
+            self._signing_secrets(now), method, target, headers, body, now, window
+        )
+        if not self.env["hc.request.nonce"]._remember(
+            self.id, verified.nonce, verified.timestamp, window
+        ):
+            raise signature.SignatureError(
+                "nonce_reused",
+                "This X-HC-Nonce was already used within the signature window; sign every "
+                "request with a fresh nonce.",
+            )
+        return verified
+
+    def _generate_signing_secret(self, overlap_hours=24):
+        """Issue a new signing secret; the previous ones expire after ``overlap_hours``.
+
+        :return: the clear secret (shown once; only its ciphertext is stored)
+        """
+        self.ensure_one()
+        if overlap_hours < 0:
+            raise UserError(self.env._("The overlap cannot be negative."))
+        secret, clear, overlap_end = self.env["hc.connector.secret"]._issue(self, overlap_hours)
+        self.message_post(
+            body=self.env._(
+                "Signing secret %(fingerprint)s issued by %(user)s; previous secrets expire "
+                "at %(end)s UTC.",
+                fingerprint=secret.fingerprint,
+                user=self.env.user.name,
+                end=fields.Datetime.to_string(overlap_end),
+            )
+        )
+        self.env["hc.audit.log"]._log(
+            "signing_secret_rotated",
+            self,
+            data={"fingerprint": secret.fingerprint, "overlap_hours": overlap_hours},
+        )
+        return clear
+
+    def action_generate_signing_secret(self):
+        self.ensure_one()
+        if not self.env.user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
+            raise UserError(
+                self.env._("Only an integration administrator may issue signing secrets.")
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "hc.connector.secret.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_connector_id": self.id},
+        }

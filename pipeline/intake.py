@@ -5,6 +5,8 @@ Everything expensive (lookups, applying to records) happens later, in the lane w
 """
 
 import json
+import math
+import re
 
 from ..canonical import CanonicalValidationError
 from ..canonical import from_dict
@@ -43,6 +45,9 @@ CANONICAL_CONTENT_TYPE = {
     "csv": "text/csv",
 }
 MAX_JSON_DEPTH = 32
+# A JSON \u0000 escape (not an escaped backslash followed by "u0000"): PostgreSQL text
+# cannot hold NUL, and no business field needs it.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class IntakeError(Exception):
@@ -98,24 +103,42 @@ def _no_duplicate_keys(pairs):
     return dict(pairs)
 
 
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text):
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
 def _load_json_documents(fmt, body):
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise IntakeError(400, "invalid_encoding", f"Body is not valid UTF-8: {exc}") from exc
+    if "\\u0000" in text and _NUL_ESCAPE.search(text):
+        raise IntakeError(400, "invalid_character", "Text must not contain NUL (\\u0000).")
+    options = {
+        "object_pairs_hook": _no_duplicate_keys,
+        "parse_constant": _refuse_constant,
+        "parse_float": _finite_float,
+    }
     try:
         if fmt == "ndjson":
-            docs = [
-                json.loads(line, object_pairs_hook=_no_duplicate_keys)
-                for line in text.splitlines()
-                if line.strip()
-            ]
+            docs = [json.loads(line, **options) for line in text.splitlines() if line.strip()]
             batch = True
         else:
-            value = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+            value = json.loads(text, **options)
             batch = isinstance(value, list)
             docs = value if batch else [value]
-    except (ValueError, RecursionError) as exc:
+    except RecursionError as exc:
+        raise IntakeError(
+            400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels."
+        ) from exc
+    except ValueError as exc:
         raise IntakeError(400, "malformed_json", f"Malformed JSON: {exc}") from exc
     for index, doc in enumerate(docs):
         if not isinstance(doc, dict):
@@ -153,8 +176,17 @@ def split_request(doc_type, content_type, body, max_documents):
                 413, "too_many_documents", f"A batch holds at most {max_documents} documents."
             )
         items = []
-        for doc in docs:
-            raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        for index, doc in enumerate(docs):
+            try:
+                raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+            except UnicodeEncodeError as exc:
+                # a lone surrogate escape ("\\ud800"): not text, cannot be stored
+                raise IntakeError(
+                    400,
+                    "invalid_encoding",
+                    "Text holds an unpaired surrogate escape (not valid Unicode).",
+                    [{"path": f"[{index}]"}],
+                ) from exc
             try:
                 from_dict(
                     doc_type,

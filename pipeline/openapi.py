@@ -24,11 +24,16 @@ ENDPOINTS = {
     "payment": "payments",
 }
 ERROR_CODES = {
-    "400": "Malformed request (malformed_json, invalid_encoding, too_deep, x12_*, xml_*...)",
-    "401": "Missing, unknown or expired API key (unauthenticated, invalid_credentials)",
+    "400": "Malformed request (malformed_json, invalid_encoding, invalid_character, too_deep, "
+    "empty_body, invalid_header, invalid_idempotency_key, x12_*, xml_* such as xml_forbidden "
+    "for entity declarations and DOCTYPEs...)",
+    "401": "Missing, unknown or expired API key (unauthenticated, invalid_credentials); for "
+    "connectors that require signed requests: signature_missing, signature_malformed, "
+    "signature_invalid, timestamp_out_of_window, nonce_reused",
     "403": "Document type or company not allowed for this connector",
     "404": "Unknown endpoint or message (unknown_endpoint, not_found)",
     "409": "Idempotency-Key reused with a different body (idempotency_conflict)",
+    "411": "A body sent without Content-Length (chunked) is refused (length_required)",
     "413": "Body or batch too large (payload_too_large, too_many_documents)",
     "415": "Content-Type not accepted for this document type (unsupported_media_type)",
     "422": "Valid syntax, invalid content (invalid_document, with field paths)",
@@ -37,18 +42,52 @@ ERROR_CODES = {
 }
 
 
+SIGNATURE_HEADERS = [
+    {
+        "name": "X-HC-Timestamp",
+        "in": "header",
+        "description": "Signed requests: Unix time in seconds; refused beyond the connector's "
+        "window (default 300 s) either way.",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+    },
+    {
+        "name": "X-HC-Nonce",
+        "in": "header",
+        "description": "Signed requests: single-use value, unique per connector within the window.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,128}$"},
+    },
+    {
+        "name": "X-HC-Signature",
+        "in": "header",
+        "description": "Signed requests: v1=<hex HMAC-SHA256 with the connector's signing "
+        "secret over METHOD\\nTARGET\\nTIMESTAMP\\nNONCE\\nhex SHA-256 of the body>. Required "
+        "with the two headers above when the connector requires signatures.",
+        "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}$"},
+    },
+]
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
 def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _error_responses(codes):
-    return {
+    responses = {
         code: {
             "description": ERROR_CODES[code],
             "content": {"application/json": {"schema": _ref("Error")}},
         }
         for code in codes
     }
+    for code in {"429", "503"} & set(responses):
+        responses[code]["headers"] = RETRY_AFTER
+    return responses
 
 
 def build(server_url="/"):
@@ -159,6 +198,7 @@ def build(server_url="/"):
                         "schema": {"type": "string", "maxLength": 200},
                     },
                     {"name": "X-Company-Id", "in": "header", "schema": {"type": "integer"}},
+                    *SIGNATURE_HEADERS,
                 ],
                 "requestBody": {"required": True, "content": content},
                 "responses": {
@@ -175,7 +215,19 @@ def build(server_url="/"):
                         "content": {"application/json": {"schema": _ref("MessageStatus")}},
                     },
                     **_error_responses(
-                        ["400", "401", "403", "404", "409", "413", "415", "422", "429", "503"]
+                        [
+                            "400",
+                            "401",
+                            "403",
+                            "404",
+                            "409",
+                            "411",
+                            "413",
+                            "415",
+                            "422",
+                            "429",
+                            "503",
+                        ]
                     ),
                 },
             }
@@ -190,14 +242,15 @@ def build(server_url="/"):
                     "in": "path",
                     "required": True,
                     "schema": {"type": "integer"},
-                }
+                },
+                *SIGNATURE_HEADERS,
             ],
             "responses": {
                 "200": {
                     "description": "The message",
                     "content": {"application/json": {"schema": _ref("MessageStatus")}},
                 },
-                **_error_responses(["401", "404"]),
+                **_error_responses(["401", "404", "429"]),
             },
         }
     }
@@ -211,14 +264,15 @@ def build(server_url="/"):
                     "in": "query",
                     "required": True,
                     "schema": {"type": "string"},
-                }
+                },
+                *SIGNATURE_HEADERS,
             ],
             "responses": {
                 "200": {
                     "description": "The message",
                     "content": {"application/json": {"schema": _ref("MessageStatus")}},
                 },
-                **_error_responses(["400", "401", "404"]),
+                **_error_responses(["400", "401", "404", "429"]),
             },
         }
     }
@@ -299,7 +353,10 @@ def build(server_url="/"):
             "title": "Healthcare procure-to-pay integration API",
             "version": f"1 (canonical model {SCHEMA_VERSION})",
             "description": "Inbound documents for Odoo: vendors, items, contract prices, "
-            "purchase orders, acknowledgments, ship notices, receipts, invoices, payments.",
+            "purchase orders, acknowledgments, ship notices, receipts, invoices, payments. "
+            "Connectors configured for it must sign every request (X-HC-Timestamp, X-HC-Nonce, "
+            "X-HC-Signature: HMAC-SHA256, see the README) and may be rate limited per "
+            "connector (429 with Retry-After).",
         },
         "servers": [{"url": server_url}],
         "security": [{"bearer": []}],
