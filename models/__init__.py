@@ -1,4 +1,5 @@
 from . import hc_lane
+from . import hc_replayable
 from . import hc_document_type
 from . import hc_connector
 from . import hc_connector_route

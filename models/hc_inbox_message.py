@@ -112,6 +112,9 @@ class HcInboxMessage(models.Model):
     """
 
     _name = "hc.inbox.message"
+    _inherit = ["hc.replayable"]
+    _replay_wizard = "hc.inbox.replay.wizard"
+    _replay_wizard_field = "message_ids"
     _description = "Integration inbox message"
     _order = "id desc"
     _rec_name = "display_ref"
@@ -967,22 +970,6 @@ class HcInboxMessage(models.Model):
         for message in self.sudo().filtered(lambda m: m.state not in FINAL_STATES):
             audit._log("mark_dead", message, reason=reason, data={"previous_state": message.state})
             message._mark_dead("killed_by_admin", reason)
-
-    def action_replay(self):
-        return self._open_wizard("replay")
-
-    def action_mark_dead(self):
-        return self._open_wizard("kill")
-
-    def _open_wizard(self, mode):
-        self._check_admin()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "hc.inbox.replay.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_message_ids": self.ids, "default_mode": mode},
-        }
 
     def action_open_result(self):
         self.ensure_one()

@@ -63,6 +63,9 @@ class HcOutboxEvent(models.Model):
     """
 
     _name = "hc.outbox.event"
+    _inherit = ["hc.replayable"]
+    _replay_wizard = "hc.outbox.replay.wizard"
+    _replay_wizard_field = "event_ids"
     _description = "Outbound event"
     _order = "id desc"
     _rec_name = "event_uuid"
@@ -640,22 +643,6 @@ class HcOutboxEvent(models.Model):
             event.write(
                 {"state": "dead", "last_error_code": "killed_by_admin", "last_error": reason}
             )
-
-    def action_replay(self):
-        return self._open_wizard("replay")
-
-    def action_mark_dead(self):
-        return self._open_wizard("kill")
-
-    def _open_wizard(self, mode):
-        self._check_admin()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "hc.outbox.replay.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_event_ids": self.ids, "default_mode": mode},
-        }
 
     def action_open_source(self):
         self.ensure_one()

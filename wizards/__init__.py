@@ -1,3 +1,4 @@
+from . import hc_replay_wizard_mixin
 from . import hc_inbox_replay_wizard
 from . import hc_connector_key_wizard
 from . import hc_exception_resolve_wizard
