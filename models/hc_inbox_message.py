@@ -401,30 +401,69 @@ class HcInboxMessage(models.Model):
             if not messages:
                 break
             batches += 1
-            group = CreateBatch(self.env)
+            try:
+                if not self._process_batch(messages):
+                    return  # out of time: the cron is rescheduled at once
+            except Exception as exc:
+                if not _auto_commit():
+                    raise
+                # Its claims must not sit in "processing" until the stale requeue: back in
+                # the queue shortly.  Contention ends the run quietly; anything else fails
+                # the job (Odoo logs it and counts the failure).
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                messages._requeue_after_crash()
+                self.env["ir.cron"]._commit_progress(0)  # commits the requeue
+                if isinstance(exc, psycopg2.OperationalError) and exc.pgcode in TRANSIENT_PGCODES:
+                    _logger.info("Lane %s: contention, batch requeued: %s", lane.code, exc)
+                    return
+                raise
+
+    def _process_batch(self, messages):
+        """Process claimed ``messages``; return False when the cron ran out of time."""
+        group = CreateBatch(self.env)
+        uncommitted = self.browse()
+        for index, message in enumerate(messages):
+            message._process_one(group=group)
+            uncommitted |= message
+            if group.items or not _auto_commit():
+                continue  # committed with the documents created together
+            if not uncommitted._commit_outcome():
+                # Out of time: give back what this batch claimed and did not process
+                # (else it would sit in "processing" until the stale requeue), and
+                # report work left so that Odoo runs the cron again at once.
+                rest = messages[index + 1 :]
+                rest._unclaim()
+                self.env["ir.cron"]._commit_progress(remaining=max(len(rest), 1))
+                return False
             uncommitted = self.browse()
-            for index, message in enumerate(messages):
-                message._process_one(group=group)
-                uncommitted |= message
-                if group.items or not _auto_commit():
-                    continue  # committed with the documents created together
-                if not uncommitted._commit_outcome():
-                    # Out of time: give back what this batch claimed and did not process
-                    # (else it would sit in "processing" until the stale requeue), and
-                    # report work left so that Odoo runs the cron again at once.
-                    rest = messages[index + 1 :]
-                    rest._unclaim()
-                    self.env["ir.cron"]._commit_progress(remaining=max(len(rest), 1))
-                    return
-                uncommitted = self.browse()
-            group.flush()
-            if _auto_commit():
-                if uncommitted and not uncommitted._commit_outcome():
-                    self.env["ir.cron"]._commit_progress(remaining=1)
-                    return
-            else:
-                self.env["hc.audit.log"]._flush_pending()  # at commit, in production
-                self.env.flush_all()
+        group.flush()
+        if _auto_commit():
+            if uncommitted and not uncommitted._commit_outcome():
+                self.env["ir.cron"]._commit_progress(remaining=1)
+                return False
+        else:
+            self.env["hc.audit.log"]._flush_pending()  # at commit, in production
+            self.env.flush_all()
+        return True
+
+    def _requeue_after_crash(self):
+        """Claimed messages a crashed batch left in ``processing``: due again in a minute.
+
+        Their attempt stays counted, so a message that keeps crashing its worker reaches
+        its connector's maximum and goes dead through the stale-claim rule.
+        """
+        if not self:
+            return
+        self.env.cr.execute(
+            SQL(
+                """UPDATE hc_inbox_message
+                      SET state = 'received', started_at = NULL,
+                          next_attempt_at = (now() AT TIME ZONE 'UTC') + interval '1 minute'
+                    WHERE id IN %s AND state = 'processing'""",
+                tuple(self.ids),
+            )
+        )
 
     @api.model
     def _claim(self, lane, limit):

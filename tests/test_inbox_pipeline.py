@@ -333,11 +333,86 @@ class TestClaimRace(HcCase):
             self.assertEqual(
                 post_cr.fetchone()[0], 2 * len(cron_ids), "a running worker gets a new trigger"
             )
+            post_cr.rollback()
+            job_cr.rollback()
+            # A job starts and commits after the request's snapshot (REPEATABLE READ): the
+            # trigger the snapshot shows is gone, locking it fails to serialize; the request
+            # must neither fail nor skip the trigger.
+            post_cr.execute(count_sql, (cron_ids,))  # the request's snapshot
+            self.assertEqual(post_cr.fetchone()[0], len(cron_ids))
+            job_cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,))
+            job_cr.commit()
+            post_env = api.Environment(post_cr, SUPERUSER_ID, {})
+            post_env["hc.lane"].browse(lane.id)._trigger()
+            post_cr.execute(count_sql, (cron_ids,))
+            self.assertEqual(post_cr.fetchone()[0], 2 * len(cron_ids), "triggered anew")
         finally:
             post_cr.rollback()
             post_cr.close()
             job_cr.rollback()
             job_cr.close()
             setup_cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,))
+            setup_cr.commit()
+            setup_cr.close()
+
+
+@tagged("post_install", "-at_install")
+class TestCrashedBatch(HcCase):
+    """A lane worker whose batch crashes gives its claims back (committed rows)."""
+
+    def test_crashed_batch_is_requeued_not_left_processing(self):
+        from odoo import SUPERUSER_ID
+        from odoo import api
+        from odoo.sql_db import db_connect
+
+        from ..models import hc_inbox_message as inbox_module
+
+        dbname = self.env.cr.dbname
+        lane_id = self.lane_bulk.id
+        setup_cr = db_connect(dbname).cursor()
+        setup_cr.execute(
+            """INSERT INTO hc_connector (name, code, company_id, data_classification, active,
+                    max_attempts, backoff_base_seconds, backoff_max_seconds)
+               VALUES ('crash', 'crash-test', %s, 'internal', true, 3, 30, 3600) RETURNING id""",
+            (self.company.id,),
+        )
+        connector_id = setup_cr.fetchone()[0]
+        setup_cr.execute(
+            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, lane_id,
+                    state, attempts, next_attempt_at, received_at, idempotency_key, doc_type)
+               SELECT %s, %s, %s, %s, 'received', 0, now() at time zone 'utc' - interval '1 minute',
+                      now() at time zone 'utc', 'crash-' || g, 'vendor'
+                 FROM generate_series(1, 3) g RETURNING id""",
+            (connector_id, self.company.id, self.doc_types[0].id, lane_id),
+        )
+        ids = [row[0] for row in setup_cr.fetchall()]
+        setup_cr.commit()
+        Inbox = type(self.env["hc.inbox.message"])
+        try:
+            with (
+                db_connect(dbname).cursor() as cr,
+                patch.object(inbox_module, "_auto_commit", lambda: True),
+                patch.object(Inbox, "_process_one", side_effect=RuntimeError("worker bug")),
+            ):
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                with self.assertRaises(RuntimeError):
+                    env["hc.inbox.message"]._cron_process_lane(lane_id)
+            setup_cr.execute(
+                "SELECT state, attempts, next_attempt_at > now() at time zone 'utc' "
+                "FROM hc_inbox_message WHERE id = ANY(%s)",
+                (ids,),
+            )
+            rows = setup_cr.fetchall()
+            self.assertEqual(len(rows), 3)
+            for state, attempts, later in rows:
+                self.assertEqual(state, "received", "never left in processing")
+                self.assertEqual(attempts, 1, "the attempt stays counted")
+                self.assertTrue(later, "due again shortly, not at once")
+        finally:
+            setup_cr.rollback()
+            setup_cr.execute(
+                "DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,)
+            )
+            setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
             setup_cr.commit()
             setup_cr.close()
