@@ -13,6 +13,7 @@ import psycopg2
 
 from odoo import http
 from odoo.http import request
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..formats import x12
 from ..formats.errors import ParseError
@@ -114,6 +115,8 @@ class HcApiController(http.Controller):
         """Accept one document or a batch for the document type behind ``endpoint``."""
         try:
             return self._post_documents(endpoint)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # Odoo rolls back and serves the request again
         except psycopg2.OperationalError:
             _logger.exception("Database unavailable while accepting a document")
             return _error(

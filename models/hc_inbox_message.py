@@ -944,7 +944,7 @@ class HcInboxMessage(models.Model):
         waiting = self.sudo().search([("state", "=", "waiting"), ("waiting_key", "in", list(keys))])
         if waiting:
             waiting.write({"state": "received", "next_attempt_at": fields.Datetime.now()})
-            waiting.lane_id._trigger()
+            waiting.lane_id._trigger_safely()
 
     # ------------------------------------------------------------------------------
     # Replay and manual actions (integration admins)
@@ -999,7 +999,7 @@ class HcInboxMessage(models.Model):
                     "replay_count": message.replay_count + 1,
                 }
             )
-        self.lane_id._trigger()
+        self.lane_id._trigger_safely()
 
     def _kill(self, reason):
         self._check_admin()

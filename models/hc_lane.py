@@ -110,34 +110,48 @@ class HcLane(models.Model):
         has a due trigger nobody has started on needs no second one (``ir.cron`` deletes a
         job's due triggers when the job starts, so those rows are locked and skipped:
         a worker already past its last claim gets a new trigger).  Only when a trigger is
-        inserted are the cron threads notified, once, after commit.  Its savepoint costs
-        two cheap statements more; it keeps a serialization failure from failing the
-        request or the cron job that triggers.
+        inserted are the cron threads notified, once, after commit.
+
+        Odoo's transactions are REPEATABLE READ: should a job start and commit after this
+        transaction's snapshot, locking the trigger it consumed fails to serialize, and the
+        HTTP request is served again by Odoo (the controller lets that error through).
+        Elsewhere (lane workers releasing waiting messages, replays) use
+        :meth:`_trigger_safely`.
         """
         cron_ids = [cron_id for lane in self for cron_id in lane._cron_ids_cached()]
         if not cron_ids:
             return
+        self.env.cr.execute(
+            SQL(
+                """WITH pending AS (
+                       SELECT cron_id FROM ir_cron_trigger
+                        WHERE cron_id = ANY(%(ids)s)
+                          AND call_at <= (now() AT TIME ZONE 'UTC')
+                          FOR KEY SHARE SKIP LOCKED)
+                   INSERT INTO ir_cron_trigger (cron_id, call_at)
+                   SELECT c.id, (now() AT TIME ZONE 'UTC') FROM ir_cron c
+                    WHERE c.id = ANY(%(ids)s) AND c.active
+                      AND c.id NOT IN (SELECT cron_id FROM pending)
+                   RETURNING cron_id""",
+                ids=cron_ids,
+            )
+        )
+        self._notify_if_inserted()
+
+    def _trigger_safely(self):
+        """:meth:`_trigger` for long transactions (lane workers): never fails.
+
+        A due trigger this snapshot still shows may have been consumed since by a job
+        that started (and committed) after the snapshot, so it cannot see this
+        transaction's changes: then the workers are triggered anew.  The savepoint is
+        why the API does not use this (row locks in subtransactions are costly under
+        concurrency).
+        """
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    SQL(
-                        """WITH pending AS (
-                               SELECT cron_id FROM ir_cron_trigger
-                                WHERE cron_id = ANY(%(ids)s)
-                                  AND call_at <= (now() AT TIME ZONE 'UTC')
-                                  FOR KEY SHARE SKIP LOCKED)
-                           INSERT INTO ir_cron_trigger (cron_id, call_at)
-                           SELECT c.id, (now() AT TIME ZONE 'UTC') FROM ir_cron c
-                            WHERE c.id = ANY(%(ids)s) AND c.active
-                              AND c.id NOT IN (SELECT cron_id FROM pending)
-                           RETURNING cron_id""",
-                        ids=cron_ids,
-                    )
-                )
+                self._trigger()
         except psycopg2.errors.SerializationFailure:
-            # Odoo's transactions are REPEATABLE READ: a due trigger this snapshot still
-            # shows was consumed since by a job that started (and committed) after the
-            # snapshot, so it cannot see this transaction's messages: trigger anew.
+            cron_ids = [cron_id for lane in self for cron_id in lane._cron_ids_cached()]
             self.env.cr.execute(
                 SQL(
                     """INSERT INTO ir_cron_trigger (cron_id, call_at)
@@ -147,6 +161,9 @@ class HcLane(models.Model):
                     ids=cron_ids,
                 )
             )
+            self._notify_if_inserted()
+
+    def _notify_if_inserted(self):
         if self.env.cr.rowcount:
             self.env["ir.cron.trigger"].invalidate_model()
             self.env.cr.postcommit.add(self.env["ir.cron"].sudo()._notifydb)

@@ -443,7 +443,7 @@ class HcReconciliationRule(models.Model):
         if requeued:
             self.env["hc.lane"].sudo().browse(
                 {m.lane_id.id for m in Inbox.browse(requeued)}
-            )._trigger()
+            )._trigger_safely()
         rows = self._fetch(
             SQL(
                 """SELECT l.id, l.code, count(m.id) AS depth, min(m.received_at) AS oldest,

@@ -2,6 +2,8 @@ import threading
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
@@ -343,7 +345,11 @@ class TestClaimRace(HcCase):
             job_cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,))
             job_cr.commit()
             post_env = api.Environment(post_cr, SUPERUSER_ID, {})
-            post_env["hc.lane"].browse(lane.id)._trigger()
+            with self.assertRaises(psycopg2.errors.SerializationFailure):
+                with post_cr.savepoint(flush=False):
+                    # the API's path: Odoo serves the request again after this error
+                    post_env["hc.lane"].browse(lane.id)._trigger()
+            post_env["hc.lane"].browse(lane.id)._trigger_safely()  # lane workers' path
             post_cr.execute(count_sql, (cron_ids,))
             self.assertEqual(post_cr.fetchone()[0], 2 * len(cron_ids), "triggered anew")
         finally:
