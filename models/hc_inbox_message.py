@@ -97,6 +97,10 @@ class CreateBatch:
             message._process_one()
 
 
+# Byte strings whose presence in a vendor document means it may carry bank details.
+BANK_MARKERS = (b"bank", b"iban", b"account_number", b"acc_number", b"routing", b"aba")
+
+
 def _auto_commit():
     """Commit per message in production; never inside Odoo's test transaction."""
     return not getattr(threading.current_thread(), "testing", False)
@@ -241,6 +245,7 @@ class HcInboxMessage(models.Model):
         lane = connector._lane_for(doc_type)
         doc_type_code = doc_type._cached_code()
         digests = [hashlib.sha256(raw).hexdigest() for raw in documents]
+        stored, encrypted = self._payloads_at_rest(doc_type_code, documents)
         if idempotency_key:
             keys = (
                 [idempotency_key]
@@ -260,7 +265,7 @@ class HcInboxMessage(models.Model):
                 doc_type_code,
                 lane.id,
                 content_type,
-                psycopg2.Binary(base64.b64encode(raw)),
+                psycopg2.Binary(base64.b64encode(stored_raw)),
                 len(raw),
                 digest,
                 key,
@@ -272,12 +277,15 @@ class HcInboxMessage(models.Model):
                 now,
                 now,
                 api_latency_ms,
+                is_encrypted,
                 uid,
                 now,
                 uid,
                 now,
             )
-            for index, (raw, digest, key) in enumerate(zip(documents, digests, keys, strict=True))
+            for index, (raw, stored_raw, is_encrypted, digest, key) in enumerate(
+                zip(documents, stored, encrypted, digests, keys, strict=True)
+            )
         ]
         # Insert first, look up only what the unique index refused: the common case (a new
         # document) costs one statement, a resubmission two.
@@ -287,7 +295,7 @@ class HcInboxMessage(models.Model):
                 """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id,
                        doc_type, lane_id, content_type, payload, payload_size, content_hash,
                        idempotency_key, batch_ref, batch_index, state, attempts, replay_count,
-                       next_attempt_at, received_at, api_latency_ms, create_uid, create_date,
+                       next_attempt_at, received_at, api_latency_ms, payload_encrypted, create_uid, create_date,
                        write_uid, write_date)
                    VALUES %s
                    ON CONFLICT (connector_id, idempotency_key) DO NOTHING
@@ -334,6 +342,28 @@ class HcInboxMessage(models.Model):
         if created_ids:
             lane._trigger()
         return results
+
+    @api.model
+    def _payloads_at_rest(self, doc_type_code, documents):
+        """``(payloads to store, encrypted flags)``: supplier bank details never in clear.
+
+        A vendor document that may carry bank details (a cheap byte search, erring on
+        the safe side) is stored as a Fernet token from the moment it is accepted;
+        everything else as received.  Without a configured key it is stored as received
+        and applying it refuses (bank details are never stored in clear by Odoo's side).
+        """
+        flags = [
+            doc_type_code == "vendor" and any(m in raw.lower() for m in BANK_MARKERS)
+            for raw in documents
+        ]
+        keys = any(flags) and self.env["res.partner.bank"]._hc_keys()
+        if not keys:
+            return documents, [False] * len(documents)
+        stored = [
+            crypto.encrypt(keys, raw.decode("utf-8", errors="replace")).encode() if flag else raw
+            for raw, flag in zip(documents, flags, strict=True)
+        ]
+        return stored, flags
 
     @api.model
     def _find_by_keys(self, connector, keys):

@@ -1,3 +1,4 @@
+import base64
 import json
 from unittest.mock import patch
 
@@ -160,6 +161,19 @@ class TestSecurityBank(HcCase):
         self.assertFalse(self.Bank.search([("partner_id.name", "=", "Medline Industries, Inc.")]))
         self.assertFalse(self.Request.search([("message_id", "=", message.id)]))
         self.assertEqual(message.document["bank_accounts"][0]["iban"], "DE••••3000")
+
+    def test_vendor_payload_with_bank_details_encrypted_from_acceptance(self):
+        [(message, _s)] = self.accept([self.vendor_doc(bank_accounts=[{"iban": IBAN}])])
+        self.assertTrue(message.payload_encrypted, "encrypted before any worker sees it")
+        self.env.flush_all()
+        self.env.cr.execute("SELECT payload FROM hc_inbox_message WHERE id = %s", [message.id])
+        stored = bytes(self.env.cr.fetchone()[0])
+        self.assertNotIn(IBAN.encode(), base64.b64decode(stored))
+        self.assertNotIn(IBAN.encode(), stored)
+        self.assertIn(IBAN.encode(), message._raw_payload(), "decrypted for processing")
+        # a vendor update without bank details is stored as received
+        [(plain, _s)] = self.accept([self.vendor_doc(gln="0614141000029", name="Other")])
+        self.assertFalse(plain.payload_encrypted)
 
     # -- reveal -------------------------------------------------------------------------
 
