@@ -230,7 +230,39 @@ class TestInboxPipeline(HcCase):
 
 @tagged("post_install", "-at_install")
 class TestClaimRace(HcCase):
-    """Two workers on separate database connections never claim the same message."""
+    """Lane workers on separate database connections, on committed rows (cleaned up):
+    row locks only exist between real transactions."""
+
+    def _committed_messages(self, code, count):
+        """A connector and ``count`` due vendor messages on the bulk lane, committed."""
+        from odoo.sql_db import db_connect
+
+        setup_cr = db_connect(self.env.cr.dbname).cursor()
+        setup_cr.execute(
+            """INSERT INTO hc_connector (name, code, company_id, data_classification, active,
+                    max_attempts, backoff_base_seconds, backoff_max_seconds)
+               VALUES (%s, %s, %s, 'internal', true, 3, 30, 3600) RETURNING id""",
+            (code, f"{code}-test", self.company.id),
+        )
+        connector_id = setup_cr.fetchone()[0]
+        setup_cr.execute(
+            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, lane_id,
+                    state, attempts, next_attempt_at, received_at, idempotency_key, doc_type)
+               SELECT %s, %s, %s, %s, 'received', 0, now() at time zone 'utc' - interval '1 minute',
+                      now() at time zone 'utc', %s || g, 'vendor'
+                 FROM generate_series(1, %s) g RETURNING id""",
+            (
+                connector_id,
+                self.company.id,
+                self.doc_types[0].id,
+                self.lane_bulk.id,
+                f"{code}-",
+                count,
+            ),
+        )
+        ids = [row[0] for row in setup_cr.fetchall()]
+        setup_cr.commit()
+        return setup_cr, connector_id, ids
 
     def test_two_workers_claim_disjoint_batches(self):
         # Committed rows and independent connections: row locks only exist between real
@@ -241,24 +273,8 @@ class TestClaimRace(HcCase):
 
         dbname = self.env.cr.dbname
         lane_id = self.lane_bulk.id
-        setup_cr = db_connect(dbname).cursor()
-        setup_cr.execute(
-            """INSERT INTO hc_connector (name, code, company_id, data_classification, active,
-                    max_attempts, backoff_base_seconds, backoff_max_seconds)
-               VALUES ('race', 'race-test', %s, 'internal', true, 3, 30, 3600) RETURNING id""",
-            (self.company.id,),
-        )
-        connector_id = setup_cr.fetchone()[0]
-        setup_cr.execute(
-            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, lane_id,
-                    state, attempts, next_attempt_at, received_at, idempotency_key, doc_type)
-               SELECT %s, %s, %s, %s, 'received', 0, now() at time zone 'utc' - interval '1 minute',
-                      now() at time zone 'utc', 'race-' || g, 'vendor'
-                 FROM generate_series(1, 300) g RETURNING id""",
-            (connector_id, self.company.id, self.doc_types[0].id, lane_id),
-        )
-        created = {row[0] for row in setup_cr.fetchall()}
-        setup_cr.commit()
+        setup_cr, connector_id, created = self._committed_messages("race", 300)
+        created = set(created)
         claims = {0: [], 1: []}
         errors = []
         barrier = threading.Barrier(2)
@@ -361,12 +377,8 @@ class TestClaimRace(HcCase):
             setup_cr.commit()
             setup_cr.close()
 
-
-@tagged("post_install", "-at_install")
-class TestCrashedBatch(HcCase):
-    """A lane worker whose batch crashes gives its claims back (committed rows)."""
-
     def test_crashed_batch_is_requeued_not_left_processing(self):
+        """A lane worker whose batch crashes gives its claims back at once."""
         from odoo import SUPERUSER_ID
         from odoo import api
         from odoo.sql_db import db_connect
@@ -375,24 +387,7 @@ class TestCrashedBatch(HcCase):
 
         dbname = self.env.cr.dbname
         lane_id = self.lane_bulk.id
-        setup_cr = db_connect(dbname).cursor()
-        setup_cr.execute(
-            """INSERT INTO hc_connector (name, code, company_id, data_classification, active,
-                    max_attempts, backoff_base_seconds, backoff_max_seconds)
-               VALUES ('crash', 'crash-test', %s, 'internal', true, 3, 30, 3600) RETURNING id""",
-            (self.company.id,),
-        )
-        connector_id = setup_cr.fetchone()[0]
-        setup_cr.execute(
-            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, lane_id,
-                    state, attempts, next_attempt_at, received_at, idempotency_key, doc_type)
-               SELECT %s, %s, %s, %s, 'received', 0, now() at time zone 'utc' - interval '1 minute',
-                      now() at time zone 'utc', 'crash-' || g, 'vendor'
-                 FROM generate_series(1, 3) g RETURNING id""",
-            (connector_id, self.company.id, self.doc_types[0].id, lane_id),
-        )
-        ids = [row[0] for row in setup_cr.fetchall()]
-        setup_cr.commit()
+        setup_cr, connector_id, ids = self._committed_messages("crash", 3)
         Inbox = type(self.env["hc.inbox.message"])
         try:
             with (
