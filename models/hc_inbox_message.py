@@ -26,8 +26,14 @@ _logger = logging.getLogger(__name__)
 
 ACTIVE_STATES = ("received", "processing", "failed", "waiting")
 FINAL_STATES = ("done", "dead")
-# A message claimed by a worker that died stays "processing"; past this it is requeued.
+# A message claimed by a worker that died stays "processing" until the worker's database
+# session is seen gone, or at the latest this long after its claim; then it is requeued.
 STALE_PROCESSING_MINUTES = 15
+# The claiming worker's database session: its pid alone could be reused by a new one.
+SESSION_TOKEN = SQL(
+    "(SELECT a.pid || '@' || extract(epoch FROM a.backend_start)"
+    " FROM pg_stat_activity a WHERE a.pid = pg_backend_pid())"
+)
 # Database errors worth retrying: another transaction held the row or the snapshot.
 TRANSIENT_PGCODES = {
     psycopg2.errorcodes.SERIALIZATION_FAILURE,
@@ -196,6 +202,14 @@ class HcInboxMessage(models.Model):
     result_ids = fields.Json(readonly=True)
     result_summary = fields.Char(readonly=True)
     replay_count = fields.Integer(readonly=True, default=0)
+    claim_token = fields.Char(
+        readonly=True,
+        copy=False,
+        help="PostgreSQL session (backend pid and start time) of the worker that claimed the "
+        "message. Once that session is gone the worker died (killed, its server or the "
+        "database restarted), nothing it did not commit survived, and the message is "
+        "requeued at once.",
+    )
 
     _idempotency_unique = models.UniqueIndex(
         "(connector_id, idempotency_key)",
@@ -488,7 +502,7 @@ class HcInboxMessage(models.Model):
         self.env.cr.execute(
             SQL(
                 """UPDATE hc_inbox_message
-                      SET state = 'received', started_at = NULL,
+                      SET state = 'received', started_at = NULL, claim_token = NULL,
                           next_attempt_at = (now() AT TIME ZONE 'UTC') + interval '1 minute'
                     WHERE id IN %s AND state = 'processing'""",
                 tuple(self.ids),
@@ -548,14 +562,17 @@ class HcInboxMessage(models.Model):
             SQL(
                 """UPDATE hc_inbox_message
                       SET state = 'processing', attempts = COALESCE(attempts, 0) + 1,
-                          started_at = %s, finished_at = NULL
+                          started_at = %s, finished_at = NULL, claim_token = %s
                     WHERE id IN %s""",
                 fields.Datetime.now(),
+                SESSION_TOKEN,
                 tuple(ids),
             )
         )
         messages = self.browse(ids)
-        messages.invalidate_recordset(["state", "attempts", "started_at", "finished_at"])
+        messages.invalidate_recordset(
+            ["state", "attempts", "started_at", "finished_at", "claim_token"]
+        )
         if _auto_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return messages
@@ -589,16 +606,22 @@ class HcInboxMessage(models.Model):
             SQL(
                 """UPDATE hc_inbox_message
                       SET state = 'received', attempts = GREATEST(COALESCE(attempts, 1) - 1, 0),
-                          started_at = NULL
+                          started_at = NULL, claim_token = NULL
                     WHERE id IN %s AND state = 'processing'""",
                 tuple(self.ids),
             )
         )
-        self.invalidate_recordset(["state", "attempts", "started_at"])
+        self.invalidate_recordset(["state", "attempts", "started_at", "claim_token"])
 
     @api.model
     def _requeue_stale(self, lane=None, minutes=STALE_PROCESSING_MINUTES):
         """Give back messages whose worker died mid-batch (they are never lost).
+
+        A claim records the claiming worker's database session: once that session is gone
+        (the worker was killed, its server or PostgreSQL restarted) whatever it had not
+        committed was rolled back, and its messages are requeued at once.  Any claim older
+        than ``minutes`` is requeued too (a worker outlives Odoo's time limits only when
+        something is badly wrong; a connection pooler may also hide sessions).
 
         ``lane``: only that lane (a lane worker tidies its own lane before claiming);
         without it every lane (the reconciliation, which also covers a lane whose workers
@@ -613,10 +636,15 @@ class HcInboxMessage(models.Model):
             SQL(
                 """SELECT m.id, m.attempts >= c.max_attempts
                      FROM hc_inbox_message m JOIN hc_connector c ON c.id = m.connector_id
-                    WHERE m.state = 'processing' AND m.started_at < %s %s
+                    WHERE m.state = 'processing' %s
+                      AND (m.started_at < %s
+                           OR (m.claim_token IS NOT NULL AND NOT EXISTS (
+                               SELECT 1 FROM pg_stat_activity a
+                                WHERE a.pid || '@' || extract(epoch FROM a.backend_start)
+                                      = m.claim_token)))
                       FOR UPDATE OF m SKIP LOCKED""",
-                now - timedelta(minutes=minutes),
                 SQL("AND m.lane_id = %s", lane.id) if lane else SQL(""),
+                now - timedelta(minutes=minutes),
             )
         )
         rows = self.env.cr.fetchall()
@@ -625,7 +653,8 @@ class HcInboxMessage(models.Model):
         if requeue:
             self.env.cr.execute(
                 SQL(
-                    """UPDATE hc_inbox_message SET state = 'received', next_attempt_at = %s
+                    """UPDATE hc_inbox_message
+                          SET state = 'received', next_attempt_at = %s, claim_token = NULL
                         WHERE id IN %s""",
                     now,
                     tuple(requeue),
@@ -655,7 +684,14 @@ class HcInboxMessage(models.Model):
                 len(dead),
             )
             self.invalidate_model(
-                ["state", "next_attempt_at", "finished_at", "error_code", "error_message"]
+                [
+                    "state",
+                    "next_attempt_at",
+                    "finished_at",
+                    "error_code",
+                    "error_message",
+                    "claim_token",
+                ]
             )
         return requeue, dead
 

@@ -183,6 +183,38 @@ class TestInboxPipeline(HcCase):
         self.process()
         self.assertEqual(message.state, "done", "a dead worker's message is not lost")
 
+    def test_claim_of_a_dead_session_is_requeued_at_once(self):
+        """A killed worker's claim names a database session that no longer exists: its
+        messages go back to the queue at once, not after the stale delay; a claim of a
+        live session (a worker still at it) is left alone until then."""
+        Inbox = self.env["hc.inbox.message"]
+        [(mine, _s), (dead, _s2)] = self.accept(
+            [self.vendor_doc(), self.vendor_doc(gln="0614141000029")]
+        )
+        claimed = Inbox._claim(mine.lane_id, 10)
+        self.assertEqual(claimed, mine | dead)
+        self.env.cr.execute("SELECT pg_backend_pid()")
+        pid = self.env.cr.fetchone()[0]
+        self.assertTrue(mine.claim_token.startswith(f"{pid}@"), "the claim names our session")
+        # the session of a worker killed with -9: same shape, no such backend any more
+        dead.write({"claim_token": "2147483647@1700000000.5"})
+        requeued, gone = Inbox._requeue_stale(mine.lane_id)
+        self.assertEqual((requeued, gone), ([dead.id], []))
+        self.assertEqual(dead.state, "received")
+        self.assertFalse(dead.claim_token)
+        self.assertEqual(mine.state, "processing", "a live worker's claim is not taken away")
+        # the worker that died had used up the connector's attempts: dead with the reason
+        dead2 = self.accept([self.vendor_doc(gln="0614141000036")])[0][0]
+        dead2.write(
+            {
+                "state": "processing",
+                "attempts": self.connector.max_attempts,
+                "claim_token": "2147483646@1700000000.5",
+            }
+        )
+        self.assertEqual(Inbox._requeue_stale(mine.lane_id), ([], [dead2.id]))
+        self.assertEqual((dead2.state, dead2.error_code), ("dead", "worker_died"))
+
     def test_connector_lane_override_applies_at_once(self):
         [(first, _s)] = self.accept([self.vendor_doc()])
         self.assertEqual(first.lane_id, self.lane_bulk)
