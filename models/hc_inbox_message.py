@@ -42,6 +42,31 @@ TRANSIENT_PGCODES = {
 }
 
 
+# Contention retries a lane worker makes in one run before it leaves the rest to the next.
+MAX_CONTENTIONS_PER_RUN = 5
+
+
+def _is_contention(exc):
+    """Whether ``exc`` comes from a concurrent transaction (directly or as the follow-up
+    "transaction is aborted" error of one)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, TRANSIENT_ERRORS) or (
+            isinstance(exc, psycopg2.Error) and exc.pgcode in TRANSIENT_PGCODES
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+TRANSIENT_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
+
+
 class CreateBatch:
     """Documents of one claimed batch waiting to have their records created together.
 
@@ -439,7 +464,7 @@ class HcInboxMessage(models.Model):
         if not lane or not lane.active:
             return
         self._requeue_stale(lane)
-        batches = 0
+        batches = contentions = 0
         while max_batches is None or batches < max_batches:
             messages = self._claim(lane, lane.batch_size)
             if not messages:
@@ -452,16 +477,22 @@ class HcInboxMessage(models.Model):
                 if not _auto_commit():
                     raise
                 # Its claims must not sit in "processing" until the stale requeue: back in
-                # the queue shortly.  Contention ends the run quietly; anything else fails
-                # the job (Odoo logs it and counts the failure).
+                # the queue.  Contention with another worker (a row both touched, e.g. a
+                # waiting message one releases while the other claims it) is normal under
+                # REPEATABLE READ: the batch is due again at once and the worker goes on,
+                # a few times per run.  Anything else fails the job (Odoo logs it and
+                # counts the failure) and the batch waits a minute.
                 self.env.cr.rollback()
                 self.env.invalidate_all()
-                messages._requeue_after_crash()
+                contention = _is_contention(exc)
+                messages._requeue_after_crash(delay_seconds=0 if contention else 60)
                 self.env["ir.cron"]._commit_progress(0)  # commits the requeue
-                if isinstance(exc, psycopg2.OperationalError) and exc.pgcode in TRANSIENT_PGCODES:
-                    _logger.info("Lane %s: contention, batch requeued: %s", lane.code, exc)
+                if not contention:
+                    raise
+                contentions += 1
+                _logger.info("Lane %s: contention, batch requeued: %s", lane.code, exc)
+                if contentions >= MAX_CONTENTIONS_PER_RUN:
                     return
-                raise
 
     def _process_batch(self, messages):
         """Process claimed ``messages``; return False when the cron ran out of time."""
@@ -491,8 +522,9 @@ class HcInboxMessage(models.Model):
             self.env.flush_all()
         return True
 
-    def _requeue_after_crash(self):
-        """Claimed messages a crashed batch left in ``processing``: due again in a minute.
+    def _requeue_after_crash(self, delay_seconds=60):
+        """Claimed messages a crashed batch left in ``processing``: due again after
+        ``delay_seconds``.
 
         Their attempt stays counted, so a message that keeps crashing its worker reaches
         its connector's maximum and goes dead through the stale-claim rule.
@@ -503,8 +535,10 @@ class HcInboxMessage(models.Model):
             SQL(
                 """UPDATE hc_inbox_message
                       SET state = 'received', started_at = NULL, claim_token = NULL,
-                          next_attempt_at = (now() AT TIME ZONE 'UTC') + interval '1 minute'
+                          next_attempt_at = date_trunc('second', now() AT TIME ZONE 'UTC')
+                                            + make_interval(secs => %s)
                     WHERE id IN %s AND state = 'processing'""",
+                delay_seconds,
                 tuple(self.ids),
             )
         )
@@ -706,6 +740,10 @@ class HcInboxMessage(models.Model):
         """
         self.ensure_one()
         message = self.sudo()
+        # What earlier messages of the batch left pending is written now, outside this
+        # message's handling: a conflict there is the batch's (contention), not this
+        # message's failure, and leaves a transaction only the batch can roll back.
+        self.env.cr.flush()
         try:
             # Two steps, two savepoints: what parsing learnt (the canonical document, its
             # correlation key) is kept even when applying it fails or has to wait.

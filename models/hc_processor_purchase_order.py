@@ -189,7 +189,14 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
 
     @api.model
     def _resolve_lines(self, message, document, vendor):
-        """``[(doc_line, product, uom)]``; refuse the order if any item is unknown."""
+        """``[(doc_line, product, uom)]``; no order is half-applied for unknown items.
+
+        An unknown item named by an identifier may still come from the item master (feeds
+        are not delivered in order): the order waits for it, released the moment it is
+        processed, and the reconciliation escalates a wait that lasts.  An item named by
+        nothing but a description can never arrive: the order is refused with an
+        ``unknown_item`` exception per line.
+        """
         lookup = self.env["hc.processor.contract_price"]
         resolved, unknown = [], []
         for line in document.lines:
@@ -198,6 +205,16 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
                 unknown.append(line)
                 continue
             resolved.append((line, product, self.env["hc.processor.item"]._uom(line.uom)))
+        awaited = [ln for ln in unknown if ln.item.key()]
+        if awaited and len(awaited) == len(unknown):
+            raise WaitingForDependency(
+                lookup._item_key(awaited[0].item, document.vendor),
+                self.env._(
+                    "Purchase order %(number)s waits for unknown items: %(items)s.",
+                    number=document.number,
+                    items=", ".join(f"{ln.line_number} ({ln.item.key()})" for ln in awaited),
+                ),
+            )
         if unknown:
             raise PermanentError(
                 self.env._(

@@ -409,6 +409,60 @@ class TestClaimRace(HcCase):
             setup_cr.commit()
             setup_cr.close()
 
+    def test_contended_batch_is_retried_at_once_by_the_same_run(self):
+        """Contention with another worker is no job failure: the batch is due again at once
+        and the worker goes on with it in the same run."""
+        from odoo import SUPERUSER_ID
+        from odoo import api
+        from odoo.sql_db import db_connect
+
+        from ..models import hc_inbox_message as inbox_module
+
+        dbname = self.env.cr.dbname
+        lane_id = self.lane_bulk.id
+        setup_cr, connector_id, ids = self._committed_messages("contention", 3)
+        Inbox = type(self.env["hc.inbox.message"])
+        original = Inbox._process_one
+        calls = []
+
+        def contended_once(message, group=None):
+            calls.append(message.id)
+            if len(calls) == 2:
+                # what a flush of the batch's writes raises after another worker's commit
+                try:
+                    raise psycopg2.errors.SerializationFailure("concurrent update")
+                except psycopg2.Error as exc:
+                    raise psycopg2.errors.InFailedSqlTransaction("aborted") from exc
+            return original(message, group=group)
+
+        try:
+            with (
+                db_connect(dbname).cursor() as cr,
+                patch.object(inbox_module, "_auto_commit", lambda: True),
+                patch.object(Inbox, "_process_one", autospec=True, side_effect=contended_once),
+            ):
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["hc.inbox.message"]._cron_process_lane(lane_id)  # no failure raised
+            setup_cr.execute(
+                "SELECT state, attempts FROM hc_inbox_message WHERE id = ANY(%s) ORDER BY id",
+                (ids,),
+            )
+            rows = setup_cr.fetchall()
+            # (these bare test messages have no payload: processed means dead, with a reason)
+            self.assertEqual(
+                [r[0] for r in rows], ["dead"] * 3, "all processed in the same run, none requeued"
+            )
+            self.assertEqual(sorted(set(calls)), sorted(ids))
+            self.assertEqual(max(r[1] for r in rows), 2, "the contended attempt is counted")
+        finally:
+            setup_cr.rollback()
+            setup_cr.execute(
+                "DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,)
+            )
+            setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
+            setup_cr.commit()
+            setup_cr.close()
+
     def test_crashed_batch_is_requeued_not_left_processing(self):
         """A lane worker whose batch crashes gives its claims back at once."""
         from odoo import SUPERUSER_ID

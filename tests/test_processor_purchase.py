@@ -216,7 +216,33 @@ class TestProcessorPurchase(HcCase):
         self.assertEqual(message.state, "done", message.error_message)
         self.assertEqual(self.order().state, "purchase")
 
+    def test_po_before_its_items_waits_then_released(self):
+        """Item master and orders come by different feeds: an order naming an item the
+        master has not delivered yet waits for it instead of dying."""
+        self.setup_masters()
+        lines = [
+            self.po_doc()["lines"][0],
+            {
+                "line_number": "2",
+                "item": {"buyer_part_number": "LATE-1"},
+                "quantity": "1",
+                "uom": "EA",
+                "unit_price": "1",
+            },
+        ]
+        message = self.run_doc(self.po_doc(lines=lines), "purchase_order")
+        self.assertEqual(message.state, "waiting", message.error_message)
+        self.assertEqual(message.waiting_key, "item:bpn=LATE-1")
+        self.assertFalse(self.order(), "no half-applied order")
+        self.run_doc(
+            {"buyer_part_number": "LATE-1", "description": "Late item", "uom": "EA"}, "item"
+        )
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(len(self.order().order_line), 2)
+
     def test_unknown_item_dead_with_exception_and_no_po(self):
+        """An item named by a description only can never arrive: refused at once."""
         self.setup_masters()
         lines = [
             self.po_doc()["lines"][0],
@@ -227,14 +253,22 @@ class TestProcessorPurchase(HcCase):
                 "uom": "EA",
                 "unit_price": "1",
             },
+            {
+                "line_number": "3",
+                "item": {"description": "Free-text gauze, assorted"},
+                "quantity": "1",
+                "uom": "EA",
+                "unit_price": "1",
+            },
         ]
         message = self.run_doc(self.po_doc(lines=lines), "purchase_order")
         self.assertEqual(message.state, "dead")
         self.assertEqual(message.error_code, "unknown_item")
         self.assertFalse(self.order(), "no half-applied order")
-        exc = self.env["hc.exception"].search([("message_id", "=", message.id)])
-        self.assertEqual(exc.exception_type, "unknown_item")
-        self.assertIn("NOPE-1", exc.name)
+        excs = self.env["hc.exception"].search([("message_id", "=", message.id)])
+        self.assertEqual(set(excs.mapped("exception_type")), {"unknown_item"})
+        self.assertIn("NOPE-1", " ".join(excs.mapped("name")))
+        self.assertIn("Free-text gauze", " ".join(excs.mapped("name")))
 
     def test_contract_price_mismatch_flagged(self):
         self.setup_masters()
