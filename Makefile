@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test test-pure test-odoo lint run demo bench clean-db audit-verify
+.PHONY: help setup test test-pure test-odoo test-faults lint run demo bench clean-db audit-verify
 
 help:
 	@echo "make setup     install PostgreSQL, a virtualenv with Odoo 19.0 and the requirements"
@@ -13,6 +13,8 @@ help:
 	@echo "make run       Odoo with the addon on http://localhost:8069 (database hc_p2p)"
 	@echo "make demo      a generated hospital day replayed over HTTP, scored; Odoo left running"
 	@echo "               (SIZE=small for a shorter run, SEED=n for another day)"
+	@echo "make test-faults the fault suite: worker kills, PostgreSQL crash-restarts, two servers"
+	@echo "               racing, shuffled/duplicated/reversed deliveries (DOCS=n, SCENARIOS=a,b)"
 	@echo "make audit-verify DB=<db>  verify the hash-chained audit log (exit 1 if broken)"
 
 setup:
@@ -26,6 +28,9 @@ test-pure: setup
 
 test-odoo: setup
 	@bash scripts/test.sh --odoo-only
+
+test-faults: setup
+	@bash scripts/faults.sh $(if $(DOCS),--docs $(DOCS)) $(if $(SCENARIOS),--scenarios $(SCENARIOS))
 
 lint: setup
 	@bash scripts/lint.sh
