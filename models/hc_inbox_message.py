@@ -3,6 +3,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from datetime import timedelta
 
 import psycopg2
@@ -463,7 +464,6 @@ class HcInboxMessage(models.Model):
         lane = self.env["hc.lane"].browse(lane_id).exists()
         if not lane or not lane.active:
             return
-        self._requeue_stale(lane)
         batches = contentions = 0
         while max_batches is None or batches < max_batches:
             messages = self._claim(lane, lane.batch_size)
@@ -486,7 +486,6 @@ class HcInboxMessage(models.Model):
                 self.env.invalidate_all()
                 contention = _is_contention(exc)
                 messages._requeue_after_crash(delay_seconds=0 if contention else 60)
-                self.env["ir.cron"]._commit_progress(0)  # commits the requeue
                 if not contention:
                     raise
                 contentions += 1
@@ -524,24 +523,38 @@ class HcInboxMessage(models.Model):
 
     def _requeue_after_crash(self, delay_seconds=60):
         """Claimed messages a crashed batch left in ``processing``: due again after
-        ``delay_seconds``.
+        ``delay_seconds``; committed.
 
         Their attempt stays counted, so a message that keeps crashing its worker reaches
-        its connector's maximum and goes dead through the stale-claim rule.
+        its connector's maximum and goes dead through the stale-claim rule.  This must not
+        fail in turn: the worker's database connection goes back to Odoo's pool alive, so
+        claims left behind would look owned until the stale delay.  It runs in a fresh
+        READ COMMITTED transaction (rows another worker changed meanwhile are re-read, not
+        a serialization failure) and is retried on a deadlock.
         """
         if not self:
             return
-        self.env.cr.execute(
-            SQL(
-                """UPDATE hc_inbox_message
-                      SET state = 'received', started_at = NULL, claim_token = NULL,
-                          next_attempt_at = date_trunc('second', now() AT TIME ZONE 'UTC')
-                                            + make_interval(secs => %s)
-                    WHERE id IN %s AND state = 'processing'""",
-                delay_seconds,
-                tuple(self.ids),
-            )
-        )
+        for attempt in range(5):
+            self.env.cr.rollback()
+            try:
+                self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                self.env.cr.execute(
+                    SQL(
+                        """UPDATE hc_inbox_message
+                              SET state = 'received', started_at = NULL, claim_token = NULL,
+                                  next_attempt_at = date_trunc('second', now() AT TIME ZONE 'UTC')
+                                                    + make_interval(secs => %s)
+                            WHERE id IN %s AND state = 'processing'""",
+                        delay_seconds,
+                        tuple(self.ids),
+                    )
+                )
+                self.env["ir.cron"]._commit_progress(0)
+                return
+            except psycopg2.OperationalError as exc:
+                if not _is_contention(exc) or attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     @api.model
     def _claim(self, lane, limit):
@@ -560,6 +573,9 @@ class HcInboxMessage(models.Model):
             # a serialization failure instead of being skipped or re-checked.
             self.env.cr.commit()  # pylint: disable=invalid-commit
             self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        # Before every batch: what a worker killed meanwhile had claimed (a sibling, or
+        # this cron's previous run) is handed over now rather than at a cron's next run.
+        self._requeue_stale(lane)
         self.env.cr.execute(
             SQL(
                 """

@@ -463,6 +463,60 @@ class TestClaimRace(HcCase):
             setup_cr.commit()
             setup_cr.close()
 
+    def test_requeue_after_crash_waits_out_a_concurrent_update(self):
+        """Giving back a crashed batch must not fail in turn when another worker holds one of
+        its rows (e.g. releasing it): the connection returns to Odoo's pool alive, so claims
+        left behind would look owned until the stale delay."""
+        from odoo import SUPERUSER_ID
+        from odoo import api
+        from odoo.sql_db import db_connect
+
+        dbname = self.env.cr.dbname
+        setup_cr, connector_id, ids = self._committed_messages("requeue", 3)
+        other = db_connect(dbname).cursor()
+        errors = []
+        try:
+            setup_cr.execute(
+                "UPDATE hc_inbox_message SET state = 'processing' WHERE id = ANY(%s)", (ids,)
+            )
+            setup_cr.commit()
+            # another worker's transaction holds one row (not committed yet)
+            other.execute(
+                "UPDATE hc_inbox_message SET error_message = 'touched' WHERE id = %s", (ids[0],)
+            )
+
+            def requeue():
+                try:
+                    with db_connect(dbname).cursor() as cr:
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        env["hc.inbox.message"].browse(ids)._requeue_after_crash(0)
+                except Exception as exc:
+                    errors.append(exc)
+
+            worker = threading.Thread(target=requeue)
+            worker.start()
+            worker.join(1)  # blocked on the row lock
+            other.commit()
+            worker.join(60)
+            self.assertFalse(errors, "the requeue does not fail on a concurrent update")
+            setup_cr.execute(
+                "SELECT state, error_message FROM hc_inbox_message WHERE id = ANY(%s) ORDER BY id",
+                (ids,),
+            )
+            rows = setup_cr.fetchall()
+            self.assertEqual([r[0] for r in rows], ["received"] * 3)
+            self.assertEqual(rows[0][1], "touched", "the other worker's change is kept")
+        finally:
+            other.rollback()
+            other.close()
+            setup_cr.rollback()
+            setup_cr.execute(
+                "DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,)
+            )
+            setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
+            setup_cr.commit()
+            setup_cr.close()
+
     def test_crashed_batch_is_requeued_not_left_processing(self):
         """A lane worker whose batch crashes gives its claims back at once."""
         from odoo import SUPERUSER_ID
