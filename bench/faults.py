@@ -442,8 +442,8 @@ if not rule:
         )
         return accepted, stats
 
-    def finish(self, name, db, accepted, started, port=harness.PGPORT, notes=""):
-        states = drain(db, self.args.timeout, port)
+    def finish(self, name, db, accepted, started, port=harness.PGPORT, notes="", during=None):
+        states = drain(db, self.args.timeout, port, during=during)
         problems = check_invariants(db, accepted, port)
         missing = len(self.docs) - len(accepted)
         if missing:
@@ -595,11 +595,19 @@ if not rule:
 
             sender = threading.Thread(target=send)
             sender.start()
-            for _n in range(self.args.pg_restarts):
-                time.sleep(self.args.kill_every)
+            for n in range(self.args.pg_restarts):
+                # the first while documents are still being posted, then while they drain
+                time.sleep(3 if n == 0 else self.args.kill_every)
                 cluster.restart("immediate")
                 restarts.append(time.time() - started)
-            sender.join()
+                # Odoo's prefork master exits when it cannot reach the database while it
+                # spawns workers ("the database system is starting up"): supervise it.
+                for _i in range(10):
+                    time.sleep(1)
+                    server.revive()
+            while sender.is_alive():
+                server.revive()
+                sender.join(1)
             accepted, stats = out["r"]
             self.finish(
                 "PostgreSQL restarted during load",
@@ -607,7 +615,9 @@ if not rule:
                 accepted,
                 started,
                 port=cluster.port,
-                notes=f"({len(restarts)} crash restarts; client retries {stats['errors']})",
+                during=server.revive,
+                notes=f"({len(restarts)} crash restarts; Odoo restarted by the supervisor "
+                f"{server.revived} times; client retries {stats['errors']})",
             )
         finally:
             if server:

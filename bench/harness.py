@@ -12,20 +12,20 @@ import shutil
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
 import psycopg2
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from demo.odoo_server import sh
 
 PGHOST = os.environ.get("PGHOST", "127.0.0.1")
 PGPORT = int(os.environ.get("PGPORT", "5432"))
 PGUSER = os.environ.get("PGUSER", "odoo")
 PGPASSWORD = os.environ.get("PGPASSWORD", "odoo")
 MODULE = "healthcare_p2p_integration"
-
-
-def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
 
 
 def connect(db, port=PGPORT):
@@ -168,7 +168,18 @@ class Server:
             db_port=db_port,
         )
         self.log = open(log or os.devnull, "ab")
+        self.cmd = cmd
+        self.revived = 0
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
+
+    def revive(self):
+        """Start the server again if it exited, as a service manager would (systemd's
+        ``Restart=on-failure``); return whether it had to."""
+        if self.proc.poll() is None:
+            return False
+        self.revived += 1
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=self.log)
+        return True
 
     def wait_ready(self, timeout=120):
         import requests
@@ -256,7 +267,7 @@ class PrivateCluster:
             )
         self.start()
         self._su(
-            f"{self.bindir}/psql -h 127.0.0.1 -p {self.port} -d postgres -qc "
+            f"{self.bindir}/psql -h 127.0.0.1 -p {self.port} -U postgres -d postgres -qc "
             f"\"CREATE ROLE {PGUSER} LOGIN SUPERUSER PASSWORD '{PGPASSWORD}'\""
         )
         return self
@@ -275,7 +286,7 @@ class PrivateCluster:
     def destroy(self):
         try:
             self.stop("immediate")
-        except subprocess.CalledProcessError:
+        except RuntimeError:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
