@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test test-pure test-odoo test-faults lint run demo bench clean-db audit-verify
+.PHONY: help setup test test-pure test-odoo test-faults fuzz lint run demo bench clean-db audit-verify
 
 help:
 	@echo "make setup     install PostgreSQL, a virtualenv with Odoo 19.0 and the requirements"
@@ -15,6 +15,7 @@ help:
 	@echo "               (SIZE=small for a shorter run, SEED=n for another day)"
 	@echo "make test-faults the fault suite: worker kills, PostgreSQL crash-restarts, two servers"
 	@echo "               racing, shuffled/duplicated/reversed deliveries (DOCS=n, SCENARIOS=a,b)"
+	@echo "make fuzz      schemathesis against the API's OpenAPI document on a live server"
 	@echo "make audit-verify DB=<db>  verify the hash-chained audit log (exit 1 if broken)"
 
 setup:
@@ -31,6 +32,9 @@ test-odoo: setup
 
 test-faults: setup
 	@bash scripts/faults.sh $(if $(DOCS),--docs $(DOCS)) $(if $(SCENARIOS),--scenarios $(SCENARIOS))
+
+fuzz: setup
+	@bash scripts/fuzz.sh
 
 lint: setup
 	@bash scripts/lint.sh

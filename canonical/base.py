@@ -187,29 +187,32 @@ def _to_decimal(value, path, errors):
     if isinstance(value, bool):
         errors.append(error(path, "type", "expected a decimal number or string"))
         return None
-    if isinstance(value, (int, Decimal)):
-        result = Decimal(value)
-    elif isinstance(value, float):
-        # Floats only reach here from callers that used json.loads without
-        # parse_float=Decimal; repr() gives the shortest string that round-trips.
-        result = Decimal(repr(value))
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _DECIMAL_RE.match(text):
-            errors.append(error(path, "format", "not a decimal number"))
-            return None
-        try:
+    # Only context-free operations below (construction, copy_abs, comparison): the
+    # thread's decimal context is not ours to rely on (its precision and exponent limits
+    # would make abs() raise Overflow on a hostile exponent instead of a range error).
+    try:
+        if isinstance(value, (int, Decimal)):
+            result = Decimal(value)
+        elif isinstance(value, float):
+            # Floats only reach here from callers that used json.loads without
+            # parse_float=Decimal; repr() gives the shortest string that round-trips.
+            result = Decimal(repr(value))
+        elif isinstance(value, str):
+            text = value.strip()
+            if not _DECIMAL_RE.match(text):
+                errors.append(error(path, "format", "not a decimal number"))
+                return None
             result = Decimal(text)
-        except InvalidOperation:
-            errors.append(error(path, "format", "not a decimal number"))
+        else:
+            errors.append(error(path, "type", "expected a decimal number or string"))
             return None
-    else:
-        errors.append(error(path, "type", "expected a decimal number or string"))
+    except (InvalidOperation, ArithmeticError):
+        errors.append(error(path, "format", "not a decimal number within range"))
         return None
     if not result.is_finite():
         errors.append(error(path, "format", "must be a finite number"))
         return None
-    if abs(result) >= MAX_ABS_DECIMAL:
+    if result.copy_abs() >= MAX_ABS_DECIMAL:
         errors.append(error(path, "range", f"absolute value must be < {MAX_ABS_DECIMAL}"))
         return None
     exponent = result.as_tuple().exponent

@@ -30,6 +30,16 @@ HARD_MAX_BYTES = 64 * 1024 * 1024
 BEARER_RE = re.compile(r"^bearer\s+(\S+)$", re.IGNORECASE)
 
 
+# Largest record id PostgreSQL's integer columns hold: a larger one in a URL is not found.
+MAX_ID = 2**31 - 1
+
+
+def _valid_key(key):
+    """An idempotency key: 1 to 200 characters, none of them a control character (a NUL
+    cannot even be stored)."""
+    return 0 < len(key) <= 200 and key.isprintable()
+
+
 def _error(status, code, message, fields=None, headers=None, **extra):
     body = {"error": {"code": code, "message": message, "fields": fields or []}, **extra}
     return request.make_json_response(body, status=status, headers=headers)
@@ -185,9 +195,11 @@ class HcApiController(http.Controller):
             return _error(exc.status, exc.code, exc.message, exc.fields, **extra)
 
         key = request.httprequest.headers.get("Idempotency-Key")
-        if key is not None and not (0 < len(key) <= 200):
+        if key is not None and not _valid_key(key):
             return _error(
-                400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters."
+                400,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 200 printable characters.",
             )
         valid = [(i, raw) for i, (raw, errors) in enumerate(items) if not errors]
         content_type = {"ndjson": "application/json", "json": "application/json"}.get(
@@ -284,11 +296,20 @@ class HcApiController(http.Controller):
         if refusal:
             return _error(*refusal)
         messages = request.env["hc.inbox.message"].sudo()
-        if message_id:
+        if message_id and message_id > MAX_ID:
+            message = messages  # no such row can exist (ids are 32-bit)
+        elif message_id:
             message = messages.search(
                 [("id", "=", message_id), ("connector_id", "=", connector.id)]
             )
         elif idempotency_key:
+            if not _valid_key(idempotency_key):
+                return _error(
+                    400,
+                    "invalid_idempotency_key",
+                    "idempotency_key must be 1 to 200 printable characters.",
+                    [{"path": "idempotency_key"}],
+                )
             message = messages._find_by_key(connector, idempotency_key)
         else:
             return _error(400, "missing_parameter", "Give a message id or ?idempotency_key=.")
@@ -313,7 +334,7 @@ class HcApiController(http.Controller):
         if err:
             return err
         # Searched with the administrator's rights: another company's message is not found.
-        message = request.env["hc.inbox.message"].search([("id", "=", message_id)])
+        message = request.env["hc.inbox.message"].search([("id", "=", min(message_id, MAX_ID + 1))])
         if not message:
             return _error(404, "not_found", "No such message.")
         try:
@@ -321,8 +342,15 @@ class HcApiController(http.Controller):
         except ValueError:
             return _error(400, "malformed_json", 'The body must be JSON: {"reason": "..."}.')
         reason = (payload or {}).get("reason") if isinstance(payload, dict) else None
-        if not reason:
+        if not reason or not isinstance(reason, str) or not reason.strip():
             return _error(422, "reason_required", "A replay needs a reason.", [{"path": "reason"}])
+        if "\x00" in reason or len(reason) > 2000:
+            return _error(
+                422,
+                "invalid_reason",
+                "The reason must be text of at most 2,000 characters, without NUL.",
+                [{"path": "reason"}],
+            )
         if message.state == "processing":
             return _error(409, "busy", "The message is being processed; replay it afterwards.")
         message._replay(reason)
@@ -378,3 +406,16 @@ class HcApiController(http.Controller):
         return request.make_response(
             body, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
         )
+
+    @http.route(
+        [f"{PREFIX}/<path:unknown>"],
+        type="http",
+        auth="none",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        csrf=False,
+        save_session=False,
+    )
+    def unknown_route(self, unknown, **_kwargs):
+        """Anything under the API that no route takes (a message id that is not a number,
+        a path that does not exist) answers the API's JSON error, never Odoo's HTML page."""
+        return _error(404, "unknown_endpoint", f"No such resource: {PREFIX}/{unknown}.")

@@ -172,7 +172,7 @@ def build(server_url="/"):
         defs = schema.pop("$defs", {})
         schema.pop("$schema", None)
         for name, definition in defs.items():
-            schemas.setdefault(name, definition)
+            schemas.setdefault(name, _rewrite_refs(definition))  # nested "#/$defs/X" refs too
         name = schema["title"]
         schemas[name] = _rewrite_refs(schema)
         content = {
@@ -229,6 +229,16 @@ def build(server_url="/"):
                             "503",
                         ]
                     ),
+                    "422": {
+                        "description": ERROR_CODES["422"]
+                        + "; a batch none of whose documents was accepted answers its "
+                        "per-document results",
+                        "content": {
+                            "application/json": {
+                                "schema": {"oneOf": [_ref("Error"), _ref("BatchResult")]}
+                            }
+                        },
+                    },
                 },
             }
         }

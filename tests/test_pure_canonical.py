@@ -157,6 +157,20 @@ def test_hostile_decimals_are_refused(value, code):
     ]
 
 
+@pytest.mark.parametrize("value", ["1e999999999", "-9e999999", 10**400, 1e308])
+def test_hostile_exponents_refused_whatever_the_decimal_context(value):
+    """Found by API fuzzing: abs() rounds in the thread's decimal context, whose limits a
+    server may have narrowed, and raised Overflow (a 500) instead of a range error."""
+    import decimal
+
+    with decimal.localcontext() as ctx:
+        ctx.prec, ctx.Emax, ctx.Emin = 16, 99, -99
+        with pytest.raises(CanonicalValidationError) as info:
+            from_dict("invoice", _invoice(gross_total=value))
+    [err] = info.value.errors
+    assert (err["path"], err["code"]) in {("gross_total", "range"), ("gross_total", "format")}
+
+
 def test_cross_field_rules():
     data = _invoice(due_date="2025-02-01", original_invoice_number="INV-9")
     data["lines"][1]["line_number"] = "1"
