@@ -15,6 +15,10 @@ import multiprocessing
 import sys
 import time
 
+from ubl import GLN
+from ubl import GTINS
+from ubl import ubl_invoice
+
 import odoo
 import odoo.api
 import odoo.modules
@@ -24,70 +28,35 @@ import odoo.tools
 from odoo.fields import Command
 from odoo.modules.registry import Registry
 
-GLN = "5790000435951"
-GTINS = ["05412345000013", "05412345000020", "05412345000037"]
-
-
-def ubl_invoice(number, po_name, prices):
-    lines = "".join(
-        f"""
-  <cac:InvoiceLine>
-    <cbc:ID>{i + 1}</cbc:ID>
-    <cbc:InvoicedQuantity unitCode="C62">10</cbc:InvoicedQuantity>
-    <cbc:LineExtensionAmount currencyID="USD">{10 * price:.2f}</cbc:LineExtensionAmount>
-    <cac:OrderLineReference><cbc:LineID>{i + 1}</cbc:LineID></cac:OrderLineReference>
-    <cac:Item>
-      <cbc:Name>Item {i + 1}</cbc:Name>
-      <cac:StandardItemIdentification><cbc:ID schemeID="0160">{GTINS[i]}</cbc:ID></cac:StandardItemIdentification>
-      <cac:ClassifiedTaxCategory><cbc:ID>E</cbc:ID><cbc:Percent>0</cbc:Percent>
-        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>
-    </cac:Item>
-    <cac:Price><cbc:PriceAmount currencyID="USD">{price:.2f}</cbc:PriceAmount></cac:Price>
-  </cac:InvoiceLine>"""
-        for i, price in enumerate(prices)
-    )
-    total = sum(10 * p for p in prices)
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
-         xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
-         xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
-  <cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>
-  <cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>
-  <cbc:ID>{number}</cbc:ID>
-  <cbc:IssueDate>2026-11-20</cbc:IssueDate>
-  <cbc:DueDate>2026-12-20</cbc:DueDate>
-  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
-  <cbc:DocumentCurrencyCode>USD</cbc:DocumentCurrencyCode>
-  <cac:OrderReference><cbc:ID>{po_name}</cbc:ID></cac:OrderReference>
-  <cac:AccountingSupplierParty><cac:Party>
-    <cbc:EndpointID schemeID="0088">{GLN}</cbc:EndpointID>
-    <cac:PartyIdentification><cbc:ID schemeID="0088">{GLN}</cbc:ID></cac:PartyIdentification>
-    <cac:PartyName><cbc:Name>Bench Medical Supply</cbc:Name></cac:PartyName>
-    <cac:PostalAddress><cbc:CityName>Springfield</cbc:CityName>
-      <cac:Country><cbc:IdentificationCode>US</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
-    <cac:PartyLegalEntity><cbc:RegistrationName>Bench Medical Supply</cbc:RegistrationName></cac:PartyLegalEntity>
-  </cac:Party></cac:AccountingSupplierParty>
-  <cac:AccountingCustomerParty><cac:Party>
-    <cbc:EndpointID schemeID="0088">5790000435968</cbc:EndpointID>
-    <cac:PartyName><cbc:Name>General Hospital</cbc:Name></cac:PartyName>
-    <cac:PostalAddress><cac:Country><cbc:IdentificationCode>US</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
-    <cac:PartyLegalEntity><cbc:RegistrationName>General Hospital</cbc:RegistrationName></cac:PartyLegalEntity>
-  </cac:Party></cac:AccountingCustomerParty>
-  <cac:TaxTotal><cbc:TaxAmount currencyID="USD">0.00</cbc:TaxAmount>
-    <cac:TaxSubtotal><cbc:TaxableAmount currencyID="USD">{total:.2f}</cbc:TaxableAmount>
-      <cbc:TaxAmount currencyID="USD">0.00</cbc:TaxAmount>
-      <cac:TaxCategory><cbc:ID>E</cbc:ID><cbc:Percent>0</cbc:Percent>
-        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal></cac:TaxTotal>
-  <cac:LegalMonetaryTotal>
-    <cbc:LineExtensionAmount currencyID="USD">{total:.2f}</cbc:LineExtensionAmount>
-    <cbc:TaxExclusiveAmount currencyID="USD">{total:.2f}</cbc:TaxExclusiveAmount>
-    <cbc:TaxInclusiveAmount currencyID="USD">{total:.2f}</cbc:TaxInclusiveAmount>
-    <cbc:PayableAmount currencyID="USD">{total:.2f}</cbc:PayableAmount>
-  </cac:LegalMonetaryTotal>{lines}
-</Invoice>""".encode()
-
-
 RUN_SALT = int(time.time()) % 997
+
+
+def fixtures(conf, db, count, qty, receive, critical, tag):
+    """POs for the live-server benchmarks (bench/load.py): their names, lines and prices."""
+    with Registry(db).cursor() as cr:
+        env = env_for(cr)
+        _vendor, pos = setup_fixtures(
+            env, count, tag=tag, qty=qty, receive=receive, critical=critical
+        )
+        env.company.hc_autopost_matched = False
+        cr.commit()
+        return {
+            "vendor_gln": GLN,
+            "orders": [
+                {
+                    "name": po.name,
+                    "lines": [
+                        {
+                            "line": ln.hc_line_ref,
+                            "gtin": ln.product_id.barcode,
+                            "price": ln.price_unit,
+                        }
+                        for ln in po.order_line
+                    ],
+                }
+                for po in pos
+            ],
+        }
 
 
 def _price(n, i):
@@ -100,8 +69,8 @@ def env_for(cr):
     return odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
 
 
-def setup_fixtures(env, count, lines_per_po=3, tag="inv"):
-    """Vendor, products, and ``count`` confirmed and received POs (not timed)."""
+def setup_fixtures(env, count, lines_per_po=3, tag="inv", qty=10, receive=True, critical=False):
+    """Vendor, products, and ``count`` confirmed (and received) POs (not timed)."""
     usd = env.ref("base.USD")
     usd.active = True
     vendor = env["hc.partner.identifier"]._find_partner([("gln", GLN, "")])
@@ -133,6 +102,8 @@ def setup_fixtures(env, count, lines_per_po=3, tag="inv"):
             }
         )
         products |= product
+    if critical:
+        products.product_tmpl_id.hc_critical = True
     pos = env["purchase.order"]
     run = int(time.time() * 1000) % 10**9
     for n in range(count):
@@ -145,7 +116,7 @@ def setup_fixtures(env, count, lines_per_po=3, tag="inv"):
                     Command.create(
                         {
                             "product_id": p.id,
-                            "product_qty": 10,
+                            "product_qty": qty,
                             "price_unit": _price(n, i),
                             "tax_ids": [Command.clear()],
                             "hc_line_ref": str(i + 1),
@@ -156,10 +127,11 @@ def setup_fixtures(env, count, lines_per_po=3, tag="inv"):
             }
         )
         po.button_confirm()
-        picking = po.picking_ids[:1]
-        for move in picking.move_ids:
-            move.quantity = move.product_uom_qty
-        picking.with_context(skip_backorder=True).button_validate()
+        if receive:
+            picking = po.picking_ids[:1]
+            for move in picking.move_ids:
+                move.quantity = move.product_uom_qty
+            picking.with_context(skip_backorder=True).button_validate()
         pos |= po
     env["hc.tolerance.rule"].search(
         [("company_id", "=", env.company.id), ("scope", "=", "company")]
@@ -327,6 +299,9 @@ def main():
     odoo.tools.config["log_db"] = False
     if what == "native":
         result = native_import(conf, db, count)
+    elif what == "fixtures":
+        qty, receive, critical, tag = sys.argv[5:9]
+        result = fixtures(conf, db, count, int(qty), receive == "1", critical == "1", tag)
     elif what.startswith("pipeline"):
         result = pipeline_import(conf, db, count, int(what[-1]))
     else:

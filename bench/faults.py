@@ -63,8 +63,9 @@ def gtin(n):
     return body + check_digit(body)
 
 
-def documents(total, seed=7):
-    """``total`` documents in dependency order: ``[(endpoint, key, body)]``."""
+def documents(total, seed=7, tag="FLT"):
+    """``total`` documents in dependency order: ``[(endpoint, key, body)]``; ``tag``
+    prefixes business numbers (other runs on one database use their own)."""
     rnd = random.Random(seed)
     vendors = max(2, total // 100)
     items_per_vendor = 3
@@ -112,7 +113,7 @@ def documents(total, seed=7):
                     "price": Decimal(rnd.randint(100, 9999)) / 100,
                 }
             )
-        number = f"FLT-PO-{g:05d}"
+        number = f"{tag}-PO-{g:05d}"
         po_docs.append(
             (
                 "purchase-orders",
@@ -141,7 +142,7 @@ def documents(total, seed=7):
                 "receipts",
                 f"gr-{g}",
                 {
-                    "receipt_id": f"FLT-GR-{g:05d}",
+                    "receipt_id": f"{tag}-GR-{g:05d}",
                     "po_number": number,
                     "facility": {"identifiers": [{"scheme": "GLN", "value": gln(9999)}]},
                     "received_date": "2026-11-10",
@@ -159,7 +160,7 @@ def documents(total, seed=7):
             )
         )
         total_amount = sum(ln["quantity"] * ln["price"] for ln in lines)
-        invoice_number = f"FLT-INV-{g:05d}"
+        invoice_number = f"{tag}-INV-{g:05d}"
         invoices.append(
             (
                 "invoices",
@@ -191,7 +192,7 @@ def documents(total, seed=7):
                 "payments",
                 f"pay-{g}",
                 {
-                    "payment_id": f"FLT-PAY-{g:05d}",
+                    "payment_id": f"{tag}-PAY-{g:05d}",
                     "status": "paid",
                     "vendor": vendor,
                     "amount": f"{total_amount:.2f}",

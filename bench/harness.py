@@ -352,12 +352,13 @@ async def post_all(base, key, requests_, concurrency=8, deadline_s=600, retry=Tr
         nonlocal errors
         while time.monotonic() < deadline:
             try:
-                endpoint, idem, body = queue.get_nowait()
+                item = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            endpoint, idem, body, *rest = item
             headers = {
                 "Authorization": f"Bearer {key}",
-                "Content-Type": "application/json",
+                "Content-Type": rest[0] if rest else "application/json",
             }
             if idem:
                 headers["Idempotency-Key"] = idem
@@ -380,7 +381,7 @@ async def post_all(base, key, requests_, concurrency=8, deadline_s=600, retry=Tr
             errors += 1
             if retry and (status == "connection" or status in (429, 500, 502, 503, 504)):
                 await asyncio.sleep(0.5)
-                queue.put_nowait((endpoint, idem, body))
+                queue.put_nowait(item)
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await asyncio.gather(*(worker(session) for _i in range(concurrency)))

@@ -1,14 +1,19 @@
-"""Benchmarks of the inbound API, measured side by side in one run on loopback.
+"""``make bench``: benchmarks measured side by side in one run, on loopback.
 
-Starts Odoo with ``--workers=2`` on a dedicated database, then measures:
+On a dedicated database (``--db``, default ``hc_bench``):
 
 - accepted POSTs per second and p50/p99 latency of ``POST /api/hc/v1/vendors`` next to
-  Odoo's own minimal route ``GET /web/health``, with the same client and concurrency;
-- documents per second accepted through the batch form (JSON arrays of 500 documents).
+  Odoo's own minimal route ``GET /web/health``, same client and concurrency, and
+  documents per second through the batch form (JSON arrays of 500 documents), on Odoo
+  ``--workers=2`` with crons off (accepting is what a sender waits for);
+- invoice processing (inbox to matched draft bill) with 1, 2 and 4 lane workers next to
+  Odoo's native UBL import of the same files, SQL queries per invoice and per matched
+  bill (bench/documents.py, in-process);
+- a month-end spike of invoices with the peak RSS of every Odoo worker, critical
+  receipts' latency while vendor updates drain on the bulk lane, and a mixed load from
+  an asyncio client at growing concurrency (bench/load.py, live servers).
 
-Crons are off during the run (``--max-cron-threads=0``): this measures accepting, which is
-what a sender waits for; processing is measured separately.  Every loop is bounded in
-count and time and only talks to 127.0.0.1.
+Every loop is bounded in count and time and only talks to 127.0.0.1.
 """
 
 import argparse
@@ -23,11 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import load as live
+
 from demo.odoo_server import OdooEnv
 from demo.odoo_server import sh
-
-BENCH_DB = "hc_bench"
-PORT = 8079
 
 
 def odoo_env(args):
@@ -36,11 +41,11 @@ def odoo_env(args):
 
 def ensure_database(args):
     env = odoo_env(args)
-    if not env.database_exists(BENCH_DB):
-        print(f"creating database {BENCH_DB} (once)", flush=True)
-        env.install(BENCH_DB, f"{args.module},account_edi_ubl_cii")
+    if not env.database_exists(args.db):
+        print(f"creating database {args.db} (once)", flush=True)
+        env.install(args.db, f"{args.module},account_edi_ubl_cii")
     else:
-        sh([*env.odoo(BENCH_DB, "--stop-after-init", "--no-http", "--log-level=warn"),
+        sh([*env.odoo(args.db, "--stop-after-init", "--no-http", "--log-level=warn"),
             "-u", args.module, "-i", "account_edi_ubl_cii"])  # fmt: skip
 
 
@@ -59,15 +64,15 @@ print(key)
 
 def bootstrap_connector(args):
     """Create (or reuse) a bench connector and return a fresh API key."""
-    out = odoo_env(args).run_code(BENCH_DB, BOOTSTRAP)
+    out = odoo_env(args).run_code(args.db, BOOTSTRAP)
     return out.strip().splitlines()[-1]
 
 
 def start_server(args):
     # Crons off: this measures accepting, which is what a sender waits for.
     return odoo_env(args).start_server(
-        BENCH_DB,
-        PORT,
+        args.db,
+        args.port,
         workers=args.workers,
         cron_threads=0,
         extra=["--http-interface=127.0.0.1", "--log-level=warn", "--limit-time-real=120"],
@@ -114,7 +119,7 @@ def vendor(i, run):
 
 def bench_documents(args, what, count):
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "documents.py")
-    out = sh([args.python, script, args.config, BENCH_DB, what, str(count)], cwd=args.odoo_src)
+    out = sh([args.python, script, args.config, args.db, what, str(count)], cwd=args.odoo_src)
     line = [row for row in out.stdout.splitlines() if row.startswith("RESULT ")][-1]
     return json.loads(line[len("RESULT ") :])
 
@@ -127,6 +132,7 @@ def run_documents(args):
         "native": bench_documents(args, "native", args.invoices),
         "pipeline1": bench_documents(args, "pipeline1", args.invoices),
         "pipeline2": bench_documents(args, "pipeline2", args.invoices),
+        "pipeline4": bench_documents(args, "pipeline4", args.invoices),
         "match": bench_documents(args, "match", args.match_bills),
     }
 
@@ -147,14 +153,19 @@ def print_documents(d):
     print(
         f"{'inbox -> draft bill + PO link + match, 1 worker inv/s':52} {p1:10.2f} {native:10.2f} {p1 / native:7.2f}"
     )
+    p4 = d["pipeline4"]["invoices"] / d["pipeline4"]["seconds"]
     print(f"{'same, 2 workers inv/s':52} {p2:10.2f} {native:10.2f} {p2 / native:7.2f}")
-    print(f"{'scaling efficiency 1 -> 2 workers':52} {p2 / p1 / 2:10.2f}")
+    print(f"{'same, 4 workers inv/s':52} {p4:10.2f} {native:10.2f} {p4 / native:7.2f}")
+    print(f"{'scaling efficiency 1 -> 2 workers (rate2 / 2 rate1)':52} {p2 / p1 / 2:10.2f}")
+    print(f"{'scaling efficiency 1 -> 4 workers (rate4 / 4 rate1)':52} {p4 / p1 / 4:10.2f}")
+    print(f"  ({os.cpu_count()} cores: the workers, PostgreSQL and the benchmark share them)")
     print(
         f"{'SQL queries per invoice (pipeline, 1 worker)':52} {d['pipeline1']['queries_per_invoice']:10.1f} "
         f"{d['native']['queries_per_invoice']:10.1f}"
     )
     print(
-        f"message states: 1 worker {d['pipeline1']['states']}, 2 workers {d['pipeline2']['states']}; "
+        f"message states: 1 worker {d['pipeline1']['states']}, 2 workers {d['pipeline2']['states']}, "
+        f"4 workers {d['pipeline4']['states']}; "
         f"bills {d['pipeline1']['bills']} + {d['pipeline2']['bills']}, matched {d['pipeline1']['matched']} + {d['pipeline2']['matched']}"
     )
     m = d["match"]
@@ -184,17 +195,38 @@ def main():
     parser.add_argument("--match-bills", type=int, default=1000)
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--skip-documents", action="store_true")
+    parser.add_argument("--db", default="hc_bench")
+    parser.add_argument("--port", type=int, default=8079)
+    parser.add_argument("--spike", type=int, default=10000, help="invoices of the spike (0: skip)")
+    parser.add_argument("--spike-timeout", type=int, default=3600)
+    parser.add_argument("--bulk", type=int, default=20000, help="vendor updates (0: skip)")
+    parser.add_argument("--receipts", type=int, default=20)
+    parser.add_argument("--load-per-level", type=int, default=400)
+    parser.add_argument("--load-workers", default="2,4", help="HTTP workers ('': skip)")
+    parser.add_argument("--load-levels", default="4,16,64")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, for trying the benchmark out"
+    )
+    parser.add_argument(
+        "--logdir", default=os.path.expanduser("~/.cache/healthcare_p2p/bench-logs")
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.invoices, args.match_bills, args.requests = 20, 100, 200
+        args.spike, args.bulk, args.receipts, args.load_per_level = 200, 2000, 6, 100
+        args.load_levels = "4,16"
+    os.makedirs(args.logdir, exist_ok=True)
+    print(machine(), flush=True)
 
     ensure_database(args)
     key = bootstrap_connector(args)
     documents = run_documents(args)
     if args.skip_api:
         print_documents(documents)
-        return 0
+        return 1 if run_live(args, key) else 0
     server = start_server(args)
     run = str(int(time.time()))
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{args.port}"
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     try:
         # warm up both routes (worker start, registry load)
@@ -270,7 +302,101 @@ def main():
         "met" if targets else "NOT met",
     )
     print_documents(documents)
-    return 0 if not (health[3] or post[3] or batch_errors) else 1
+    live_failed = run_live(args, key)
+    return 0 if not (health[3] or post[3] or batch_errors or live_failed) else 1
+
+
+def machine():
+    """Date, cores, memory and CPU of this machine, for the tables' headers."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next(
+                (ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), ""
+            )
+    except OSError:
+        pass
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M')} - {os.cpu_count()} cores ({model}), "
+        f"{ram:.0f} GiB RAM, load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+def run_live(args, key):
+    """The live-server benchmarks (bench/load.py); print their tables; return failures."""
+    failed = 0
+    if args.spike:
+        s = live.spike(args, key, args.spike)
+        print()
+        print(
+            f"Month-end spike - {s['invoices']} UBL invoices posted over HTTP to Odoo "
+            "--workers=2, 2 cron workers (lane workers: standard 2), each billing part of a "
+            f"received PO - {machine()}"
+        )
+        print(f"{'measure':52} {'value':>10} {'reference':>10} {'ratio':>7}")
+        print(
+            f"{'peak RSS of an Odoo worker during the spike, MiB':52} {s['spike_peak_mib']:10.1f} "
+            f"{s['rest_peak_mib']:10.1f} {s['spike_peak_mib'] / s['rest_peak_mib']:7.2f}"
+        )
+        print(f"{'  (reference: the same workers at rest, MiB)':52}")
+        print(f"{'invoices accepted / s while posting':52} {s['post_rps']:10.1f}")
+        print(f"{'invoices processed / s, post to drained':52} {s['rate']:10.2f}")
+        print(f"{'seconds from first post to inbox drained':52} {s['seconds']:10.0f}")
+        print(
+            f"states {s['states']}, matched bills {s['matched']}, worker processes seen "
+            f"{s['workers_seen']}, recycled {s['recycled']}, client errors {s['errors']}"
+        )
+        failed += s["accepted"] != s["invoices"]
+    if args.bulk:
+        i = live.isolation(args, key, args.receipts, args.bulk)
+        ratio = i["busy_p95"] / i["quiet_p95"] if i["quiet_p95"] else float("inf")
+        met = i["busy_p95"] < 2.0 and ratio < 2.0
+        print()
+        print(
+            f"Workload isolation - critical receipts, POST to done, while {i['bulk']} vendor "
+            f"updates drain on the bulk lane - {machine()}"
+        )
+        print(f"{'measure':52} {'value':>10} {'reference':>10} {'ratio':>7}")
+        print(
+            f"{'p95 receipt latency s, bulk draining vs quiet':52} {i['busy_p95']:10.2f} "
+            f"{i['quiet_p95']:10.2f} {ratio:7.2f}"
+        )
+        print(
+            f"{'p50 receipt latency s, bulk draining vs quiet':52} {i['busy_p50']:10.2f} "
+            f"{i['quiet_p50']:10.2f} {i['busy_p50'] / i['quiet_p50']:7.2f}"
+        )
+        print(
+            f"bulk backlog: {i['bulk_depth_before']} before, {i['bulk_depth_min']} at least and "
+            f"{i['bulk_depth_after']} after the last receipt; receipt states {i['states']}"
+        )
+        print("target (p95 < 2 s and < 2x quiet):", "met" if met else "NOT met")
+        failed += i["bulk_depth_min"] == 0  # the load was gone: not measured under load
+    workers = [int(w) for w in args.load_workers.split(",") if w]
+    levels = [int(c) for c in args.load_levels.split(",") if c]
+    if workers:
+        print()
+        print(
+            f"Load test - asyncio client (aiohttp), mixed documents (vendors, items, POs, "
+            f"receipts, invoices, payments), {args.load_per_level} per level - {machine()}"
+        )
+        print(
+            f"{'workers':>7} {'conc.':>5} {'docs/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+            f"{'p99 ms':>8} {'errors':>6} {'health/s':>9} {'health p95':>10} {'ratio':>6}"
+        )
+        for w in workers:
+            for row in live.load(args, key, w, levels, args.load_per_level):
+                p, h = row["post"], row["health"]
+                print(
+                    f"{w:7d} {row['concurrency']:5d} {p['rps']:8.1f} {p['p50']:8.1f} "
+                    f"{p['p95']:8.1f} {p['p99']:8.1f} {p['errors']:6d} {h['rps']:9.1f} "
+                    f"{h['p95']:10.1f} {p['rps'] / h['rps'] if h['rps'] else 0:6.2f}",
+                    flush=True,
+                )
+                if p["errors"]:
+                    print(f"        statuses {p['statuses']}")
+                failed += bool(p["errors"])
+    return failed
 
 
 if __name__ == "__main__":

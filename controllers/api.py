@@ -378,6 +378,9 @@ class HcApiController(http.Controller):
     )
     def health(self, **_kwargs):
         """Liveness for load balancers and monitors: database, lane workers, oldest message."""
+        if request.httprequest.method == "OPTIONS":
+            # (the routing adds OPTIONS to every route; a probe is told what is served)
+            return request.make_response("", status=204, headers=[("Allow", "GET, HEAD")])
         try:
             healthy, details = request.env["hc.metrics"].sudo()._health()
         except psycopg2.Error:

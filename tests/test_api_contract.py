@@ -126,3 +126,10 @@ class TestApiContract(HcCase, HttpCase):
         )
         self.assertIn(response.status_code, (200, 202), response.text)
         return response.json()["id"]
+
+    def test_options_on_health_lists_methods_without_running_the_check(self):
+        """A health check answers 503 when a lane stalls: an OPTIONS probe (schemathesis
+        sends them) is told the allowed methods instead of running the check."""
+        response = self.opener.request("OPTIONS", self.base_url() + "/api/hc/v1/health")
+        self.assertEqual(response.status_code, 204, response.text)
+        self.assertEqual(response.headers["Allow"], "GET, HEAD")
