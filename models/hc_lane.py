@@ -112,6 +112,11 @@ class HcLane(models.Model):
         a worker already past its last claim gets a new trigger).  Only when a trigger is
         inserted are the cron threads notified, once, after commit.
 
+        The trigger is due at the current second, as Odoo's own triggers are: a job
+        starting clears the triggers due at its start *truncated to the second*, so one
+        due a fraction later would outlive the job that processed its message, and make
+        the next POSTs skip their trigger and the notification while the worker sleeps.
+
         Odoo's transactions are REPEATABLE READ: should a job start and commit after this
         transaction's snapshot, locking the trigger it consumed fails to serialize, and the
         HTTP request is served again by Odoo (the controller lets that error through).
@@ -129,7 +134,7 @@ class HcLane(models.Model):
                           AND call_at <= (now() AT TIME ZONE 'UTC')
                           FOR KEY SHARE SKIP LOCKED)
                    INSERT INTO ir_cron_trigger (cron_id, call_at)
-                   SELECT c.id, (now() AT TIME ZONE 'UTC') FROM ir_cron c
+                   SELECT c.id, date_trunc('second', now() AT TIME ZONE 'UTC') FROM ir_cron c
                     WHERE c.id = ANY(%(ids)s) AND c.active
                       AND c.id NOT IN (SELECT cron_id FROM pending)
                    RETURNING cron_id""",
@@ -155,7 +160,7 @@ class HcLane(models.Model):
             self.env.cr.execute(
                 SQL(
                     """INSERT INTO ir_cron_trigger (cron_id, call_at)
-                       SELECT c.id, (now() AT TIME ZONE 'UTC') FROM ir_cron c
+                       SELECT c.id, date_trunc('second', now() AT TIME ZONE 'UTC') FROM ir_cron c
                         WHERE c.id = ANY(%(ids)s) AND c.active
                        RETURNING cron_id""",
                     ids=cron_ids,

@@ -340,6 +340,28 @@ class TestClaimRace(HcCase):
             setup_cr.commit()
             setup_cr.close()
 
+    def test_a_started_job_clears_the_trigger_that_woke_it(self):
+        """Odoo clears a job's triggers due at its start truncated to the second: a
+        trigger due a fraction of a second later outlived the job that processed its
+        message, and the next POST then saw a due trigger, inserted none and notified no
+        one: its receipt waited for the next poll (seen as 8-30 s critical receipts)."""
+        lane = self.lane_critical
+        cron_ids = list(lane._cron_ids_cached())
+        self.env.cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,))
+        lane._trigger()
+        self.env.cr.execute(
+            "SELECT call_at FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,)
+        )
+        call_ats = [row[0] for row in self.env.cr.fetchall()]
+        self.assertEqual(len(call_ats), len(cron_ids))
+        self.assertTrue(all(at.microsecond == 0 for at in call_ats), call_ats)
+        for cron_id in cron_ids:  # what ir.cron does when the job starts, same second
+            self.env["ir.cron"]._clear_schedule({"id": cron_id})
+        self.env.cr.execute(
+            "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,)
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "no trigger outlives the job it woke")
+
     def test_worker_already_running_gets_a_new_trigger(self):
         """A due trigger a running job is consuming (its row locked) is not enough.
 
