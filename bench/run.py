@@ -211,10 +211,20 @@ def main():
         "--logdir", default=os.path.expanduser("~/.cache/healthcare_p2p/bench-logs")
     )
     args = parser.parse_args()
-    if args.quick:
-        args.invoices, args.match_bills, args.requests = 20, 100, 200
-        args.spike, args.bulk, args.receipts, args.load_per_level = 200, 2000, 6, 100
-        args.load_levels = "4,16"
+    if args.quick:  # smaller sizes, for what was not given on the command line
+        quick = {
+            "invoices": 20,
+            "match_bills": 100,
+            "requests": 200,
+            "spike": 200,
+            "bulk": 2000,
+            "receipts": 6,
+            "load_per_level": 100,
+            "load_levels": "4,16",
+        }
+        for name, value in quick.items():
+            if getattr(args, name) == parser.get_default(name):
+                setattr(args, name, value)
     os.makedirs(args.logdir, exist_ok=True)
     print(machine(), flush=True)
 
