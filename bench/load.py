@@ -31,7 +31,7 @@ import faults  # noqa: E402 - the mixed, valid document set
 import harness  # noqa: E402
 from ubl import ubl_invoice  # noqa: E402
 
-INVOICES_PER_ORDER = 50
+INVOICES_PER_ORDER = 10  # month end: many orders, each billed in parts
 
 
 def fixtures(args, count, qty, receive, critical, tag):

@@ -198,7 +198,7 @@ def main():
     parser.add_argument("--db", default="hc_bench")
     parser.add_argument("--port", type=int, default=8079)
     parser.add_argument("--spike", type=int, default=10000, help="invoices of the spike (0: skip)")
-    parser.add_argument("--spike-timeout", type=int, default=3600)
+    parser.add_argument("--spike-timeout", type=int, default=2700)
     parser.add_argument("--bulk", type=int, default=20000, help="vendor updates (0: skip)")
     parser.add_argument("--receipts", type=int, default=20)
     parser.add_argument("--load-per-level", type=int, default=400)
