@@ -26,7 +26,6 @@ Scenarios:
 Only processes this suite started are stopped or killed (it keeps their pids).
 """
 
-import argparse
 import json
 import os
 import random
@@ -628,13 +627,8 @@ if not rule:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--odoo-src", required=True)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--module", default=harness.MODULE)
+    parser = harness.base_parser(__doc__, 8277)
     parser.add_argument("--docs", type=int, default=1000)
-    parser.add_argument("--port", type=int, default=8277)
     parser.add_argument("--pg-port", type=int, default=5499)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cron-threads", type=int, default=2)

@@ -6,7 +6,6 @@ no response may be a 5xx, and every response must match the documented status co
 content types and schemas.  Bounded by ``--max-examples`` per operation and ``--max-time``.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -27,12 +26,7 @@ CHECKS = ",".join(
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--odoo-src", required=True)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--module", default=harness.MODULE)
-    parser.add_argument("--port", type=int, default=8290)
+    parser = harness.base_parser(__doc__, 8290)
     parser.add_argument("--max-examples", type=int, default=30)
     parser.add_argument("--max-time", type=int, default=300)
     parser.add_argument("--phases", default="examples,coverage,fuzzing")

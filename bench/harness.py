@@ -28,6 +28,19 @@ PGPASSWORD = os.environ.get("PGPASSWORD", "odoo")
 MODULE = "healthcare_p2p_integration"
 
 
+def base_parser(doc, port):
+    """The command line every harness script shares (what scripts/*.sh pass) and ``--port``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--odoo-src", required=True)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--python", required=True)
+    parser.add_argument("--module", default=MODULE)
+    parser.add_argument("--port", type=int, default=port)
+    return parser
+
+
 def connect(db, port=PGPORT):
     cnx = psycopg2.connect(host=PGHOST, port=port, user=PGUSER, password=PGPASSWORD, dbname=db)
     cnx.autocommit = True

@@ -67,6 +67,18 @@ for code, count in {workers!r}.items():
     )
 
 
+def start(args, name, workers, cron_threads):
+    """Odoo on ``args.db`` and ``args.port``, logging to ``bench-<name>.log``, once it answers."""
+    return harness.Server(
+        args,
+        args.db,
+        args.port,
+        workers=workers,
+        cron_threads=cron_threads,
+        log=os.path.join(args.logdir, f"bench-{name}.log"),
+    ).wait_ready()
+
+
 def pending(args, ids):
     """How many of the messages ``ids`` are not final yet (``done`` or ``dead``)."""
     rows = harness.query(
@@ -134,14 +146,7 @@ def spike(args, key, count):
         xml = ubl_invoice(f"S{run}-{j}", order["name"], prices, qty=qty)
         docs.append(("invoices", f"spike-{run}-{j}", xml, "application/xml"))
     set_lanes(args, {"critical": 1, "standard": 2, "bulk": 1})
-    server = harness.Server(
-        args,
-        args.db,
-        args.port,
-        workers=2,
-        cron_threads=2,
-        log=os.path.join(args.logdir, "bench-spike.log"),
-    ).wait_ready()
+    server = start(args, "spike", workers=2, cron_threads=2)
     try:
         # at rest: every worker has served a request (registry loaded)
         harness.get_all_sync(f"{server.base}/web/health", 40, concurrency=4)
@@ -244,14 +249,7 @@ def isolation(args, key, receipts, bulk):
     fx = fixtures(args, 2 * receipts, 10, False, True, "iso")
     quiet_orders, busy_orders = fx["orders"][:receipts], fx["orders"][receipts:]
     set_lanes(args, {"critical": 1, "standard": 1, "bulk": 1})
-    server = harness.Server(
-        args,
-        args.db,
-        args.port,
-        workers=2,
-        cron_threads=2,
-        log=os.path.join(args.logdir, "bench-isolation.log"),
-    ).wait_ready()
+    server = start(args, "isolation", workers=2, cron_threads=2)
     run = str(int(time.time()))
     try:
         harness.get_all_sync(f"{server.base}/web/health", 20, concurrency=2)
@@ -304,14 +302,7 @@ def isolation(args, key, receipts, bulk):
 
 def load(args, key, workers, levels, per_level):
     """Mixed documents and /web/health at each concurrency in ``levels``."""
-    server = harness.Server(
-        args,
-        args.db,
-        args.port,
-        workers=workers,
-        cron_threads=0,
-        log=os.path.join(args.logdir, f"bench-load-{workers}.log"),
-    ).wait_ready()
+    server = start(args, f"load-{workers}", workers=workers, cron_threads=0)
     rows = []
     try:
         harness.get_all_sync(f"{server.base}/web/health", 40, concurrency=4)

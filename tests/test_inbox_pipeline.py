@@ -265,6 +265,14 @@ class TestClaimRace(HcCase):
     """Lane workers on separate database connections, on committed rows (cleaned up):
     row locks only exist between real transactions."""
 
+    @staticmethod
+    def _drop_committed(setup_cr, connector_id):
+        """Remove what :meth:`_committed_messages` committed, and close its cursor."""
+        setup_cr.execute("DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,))
+        setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
+        setup_cr.commit()
+        setup_cr.close()
+
     def _committed_messages(self, code, count):
         """A connector and ``count`` due vendor messages on the bulk lane, committed."""
         from odoo.sql_db import db_connect
@@ -333,12 +341,7 @@ class TestClaimRace(HcCase):
             self.assertEqual(set(claims[0]) | set(claims[1]), created, "every message claimed once")
             self.assertTrue(claims[0] and claims[1], "both workers got work")
         finally:
-            setup_cr.execute(
-                "DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,)
-            )
-            setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
-            setup_cr.commit()
-            setup_cr.close()
+            self._drop_committed(setup_cr, connector_id)
 
     def test_a_started_job_clears_the_trigger_that_woke_it(self):
         """Odoo clears a job's triggers due at its start truncated to the second: a
@@ -478,12 +481,7 @@ class TestClaimRace(HcCase):
             self.assertEqual(max(r[1] for r in rows), 2, "the contended attempt is counted")
         finally:
             setup_cr.rollback()
-            setup_cr.execute(
-                "DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,)
-            )
-            setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
-            setup_cr.commit()
-            setup_cr.close()
+            self._drop_committed(setup_cr, connector_id)
 
     def test_requeue_after_crash_waits_out_a_concurrent_update(self):
         """Giving back a crashed batch must not fail in turn when another worker holds one of
@@ -573,9 +571,4 @@ class TestClaimRace(HcCase):
                 self.assertTrue(later, "due again shortly, not at once")
         finally:
             setup_cr.rollback()
-            setup_cr.execute(
-                "DELETE FROM hc_inbox_message WHERE connector_id = %s", (connector_id,)
-            )
-            setup_cr.execute("DELETE FROM hc_connector WHERE id = %s", (connector_id,))
-            setup_cr.commit()
-            setup_cr.close()
+            self._drop_committed(setup_cr, connector_id)
