@@ -442,9 +442,11 @@ if not rule:
         )
         return accepted, stats
 
-    def finish(self, name, db, accepted, started, port=harness.PGPORT, notes="", during=None):
+    def finish(
+        self, name, db, accepted, started, port=harness.PGPORT, notes="", during=None, extra=()
+    ):
         states = drain(db, self.args.timeout, port, during=during)
-        problems = check_invariants(db, accepted, port)
+        problems = list(extra) + check_invariants(db, accepted, port)
         missing = len(self.docs) - len(accepted)
         if missing:
             problems.append(f"{missing} documents were never accepted (client gave up)")
@@ -539,6 +541,7 @@ if not rule:
                 accepted,
                 started,
                 notes=f"({len(kills)} kills, each with messages in processing)",
+                extra=[] if kills else ["no worker was killed mid-batch: nothing was tested"],
             )
         finally:
             server.stop()

@@ -62,7 +62,17 @@ class HcAuditLog(models.Model):
 
     @api.model
     def _log(self, action, record=None, reason=None, data=None):
-        """Append one entry; serialised on a lock so the chain never forks."""
+        """Append one entry; serialised on a lock so the chain never forks.
+
+        Inside a lane worker's batch (context ``hc_audit_deferred``) the entry is queued
+        and chained when the worker commits (:meth:`_flush_pending`): taking the chain's
+        lock in the middle of a batch held it, with the rows the batch had written, until
+        the batch committed, and two workers deadlocked (each waiting for the other's
+        rows, one also for the lock).
+        """
+        if self.env.context.get("hc_audit_deferred"):
+            self._queue(action, record, reason=reason, data=data)
+            return self.browse()
         self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext('hc_audit_log'))")
         self.env.cr.execute("SELECT entry_hash FROM hc_audit_log ORDER BY id DESC LIMIT 1")
         row = self.env.cr.fetchone()
@@ -93,18 +103,30 @@ class HcAuditLog(models.Model):
         cursor, the entries are chained together just before the commit, so the lock
         is held for milliseconds.  A rollback drops them with the transaction.
         """
-        pending = self.env.cr.precommit.data.setdefault("hc_audit_pending", [])
-        if not pending:
-            self.env.cr.precommit.add(self._flush_pending)
-        company = "company_id" in record._fields and record[:1].sudo().company_id
+        self._queue(action, record, data=data)
+
+    @api.model
+    def _queue(self, action, record, reason=None, data=None):
+        """Queue an entry on the cursor, chained by :meth:`_flush_pending`: at the flush
+        before the commit, or, for a lane worker (context ``hc_audit_deferred``), when it
+        commits its messages (it calls :meth:`_flush_pending` itself: a flush also runs
+        at every savepoint, in the middle of a batch)."""
+        # Kept with the rollback callbacks: dropped by a rollback and after the commit,
+        # but not by the precommit callbacks, which every flush runs and then clears.
+        pending = self.env.cr.postrollback.data.setdefault("hc_audit_pending", [])
+        hooks = self.env.cr.precommit
+        if not self.env.context.get("hc_audit_deferred") and not hooks.data.get("hc_audit_hooked"):
+            hooks.data["hc_audit_hooked"] = True
+            hooks.add(self._flush_pending)
+        company = record and "company_id" in record._fields and record[:1].sudo().company_id
         pending.append(
             {
                 "company_id": company.id if company else False,
                 "action": action,
-                "res_model": record._name,
-                "res_id": record.id,
+                "res_model": record._name if record else False,
+                "res_id": record.id if record else 0,
                 "user_id": self.env.uid,
-                "reason": False,
+                "reason": reason or False,
                 "data": data or {},
                 "logged_at": fields.Datetime.now(),
             }
@@ -113,18 +135,19 @@ class HcAuditLog(models.Model):
     @api.model
     def _pending_mark(self):
         """How many entries are queued (to forget those of a rolled-back savepoint)."""
-        return len(self.env.cr.precommit.data.get("hc_audit_pending", ()))
+        return len(self.env.cr.postrollback.data.get("hc_audit_pending", ()))
 
     @api.model
     def _forget_pending(self, mark):
-        pending = self.env.cr.precommit.data.get("hc_audit_pending")
+        pending = self.env.cr.postrollback.data.get("hc_audit_pending")
         if pending:
             del pending[mark:]
 
     @api.model
     def _flush_pending(self):
         """Chain and write the queued entries (one lock, one insert)."""
-        pending = self.env.cr.precommit.data.pop("hc_audit_pending", None)
+        self.env.cr.precommit.data.pop("hc_audit_hooked", None)
+        pending = self.env.cr.postrollback.data.pop("hc_audit_pending", None)
         if not pending:
             return self.browse()
         self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext('hc_audit_log'))")

@@ -461,6 +461,11 @@ class HcInboxMessage(models.Model):
         for their records to be created together (:class:`CreateBatch`): then at the end
         of the batch, when they are all done.
         """
+        if not self.env.context.get("hc_audit_deferred"):
+            # audit entries are chained when the worker commits, not at a savepoint's flush
+            return self.with_context(hc_audit_deferred=True)._cron_process_lane(
+                lane_id, max_batches
+            )
         lane = self.env["hc.lane"].browse(lane_id).exists()
         if not lane or not lane.active:
             return
@@ -637,6 +642,7 @@ class HcInboxMessage(models.Model):
         failure, instead of failing the whole cron run and leaving its batch claimed.
         """
         try:
+            self.env["hc.audit.log"]._flush_pending()  # the chain's lock until the commit
             return self.env["ir.cron"]._commit_progress(len(self))
         except psycopg2.OperationalError as exc:
             if exc.pgcode not in TRANSIENT_PGCODES:
@@ -760,6 +766,8 @@ class HcInboxMessage(models.Model):
         # message's handling: a conflict there is the batch's (contention), not this
         # message's failure, and leaves a transaction only the batch can roll back.
         self.env.cr.flush()
+        audit = self.env["hc.audit.log"]
+        mark = audit._pending_mark()
         try:
             # Two steps, two savepoints: what parsing learnt (the canonical document, its
             # correlation key) is kept even when applying it fails or has to wait.
@@ -780,6 +788,7 @@ class HcInboxMessage(models.Model):
                 return
         except WaitingForDependency as exc:
             self.env.invalidate_all()
+            audit._forget_pending(mark)  # what the rolled-back apply queued
             review = getattr(exc, "review", None)
             if review:
                 # Parked for a person: the review exception outlives the rolled-back apply.
@@ -792,15 +801,18 @@ class HcInboxMessage(models.Model):
             message._mark_waiting(exc.key)
         except TransientError as exc:
             self.env.invalidate_all()
+            audit._forget_pending(mark)  # what the rolled-back apply queued
             message._mark_failed(exc.code, exc.message)
         except psycopg2.OperationalError as exc:
             self.env.invalidate_all()
+            audit._forget_pending(mark)  # what the rolled-back apply queued
             if exc.pgcode in TRANSIENT_PGCODES:
                 message._mark_failed("database_contention", str(exc))
             else:
                 raise
         except PermanentError as exc:
             self.env.invalidate_all()
+            audit._forget_pending(mark)  # what the rolled-back apply queued
             for vals in getattr(exc, "exceptions", None) or ():
                 # Raised after the rollback of the apply, so that they outlive it.
                 vals = dict(vals)
@@ -813,10 +825,12 @@ class HcInboxMessage(models.Model):
             message._mark_dead(exc.code, exc.message)
         except (UserError, ValidationError, AccessError, ValueError, KeyError, TypeError) as exc:
             self.env.invalidate_all()
+            audit._forget_pending(mark)  # what the rolled-back apply queued
             message._mark_dead("invalid_document", str(exc))
         except Exception as exc:
             _logger.exception("Unexpected error processing inbox message %s", self.id)
             self.env.invalidate_all()
+            audit._forget_pending(mark)  # what the rolled-back apply queued
             message._mark_failed("unexpected_error", repr(exc))
         else:
             message._mark_done(result)

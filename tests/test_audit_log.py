@@ -53,3 +53,28 @@ class TestAuditLog(HcCase):
         )
         action = self.env["hc.audit.log"].action_verify_chain()
         self.assertEqual(action["params"]["type"], "danger")
+
+    def test_lane_worker_entries_wait_for_its_commit_not_a_savepoint(self):
+        """Inside a lane worker's batch, entries are chained when the worker commits: the
+        chain's lock taken at a savepoint's flush was held with the batch's rows until
+        its commit, and two workers deadlocked (found by the month-end spike benchmark)."""
+        from odoo.sql_db import db_connect
+
+        Audit = self.env["hc.audit.log"].with_context(hc_audit_deferred=True)
+        before = self.env["hc.audit.log"].search_count([])
+        Audit._log("spike_test", self.connector, data={"n": 1})
+        with self.env.cr.savepoint():  # flushes and runs the precommit callbacks
+            self.env["hc.audit.log"].search_count([])
+        other = db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("SELECT pg_try_advisory_lock(hashtext('hc_audit_log'))")
+            self.assertTrue(other.fetchone()[0], "the chain's lock is free during the batch")
+            other.execute("SELECT pg_advisory_unlock(hashtext('hc_audit_log'))")
+        finally:
+            other.close()
+        self.assertEqual(self.env["hc.audit.log"].search_count([]), before, "queued")
+        self.assertEqual(Audit._pending_mark(), 1, "a flush does not drop the queue")
+        Audit._flush_pending()  # what the worker does right before committing
+        entry = self.env["hc.audit.log"].search([("action", "=", "spike_test")])
+        self.assertEqual(entry.data, {"n": 1})
+        self.assertFalse(self.env["hc.audit.log"]._verify_chain(), "the chain holds")
