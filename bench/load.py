@@ -56,15 +56,25 @@ def fixtures(args, count, qty, receive, critical, tag):
 
 
 def set_lanes(args, workers):
-    """Lane worker counts, e.g. ``{"critical": 1, "standard": 2, "bulk": 1}``."""
-    harness.odoo_eval(
-        args,
-        args.db,
-        f"""
+    """Lane worker counts, e.g. ``{"critical": 1, "standard": 2, "bulk": 1}``; retried
+    while a stopped server's cron job still holds its cron (Odoo refuses the change)."""
+    for attempt in range(12):
+        try:
+            harness.odoo_eval(
+                args,
+                args.db,
+                f"""
 for code, count in {workers!r}.items():
-    env.ref('healthcare_p2p_integration.lane_' + code).worker_count = count
+    lane = env.ref('healthcare_p2p_integration.lane_' + code)
+    if lane.worker_count != count:
+        lane.worker_count = count
 """,
-    )
+            )
+            return
+        except RuntimeError:
+            if attempt == 11:
+                raise
+            time.sleep(5)
 
 
 def start(args, name, workers, cron_threads):
