@@ -15,6 +15,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+from odoo.tools import config
 
 from ..pipeline import crypto
 from ..pipeline.backoff import retry_delay
@@ -45,6 +46,12 @@ TRANSIENT_PGCODES = {
 
 # Contention retries a lane worker makes in one run before it leaves the rest to the next.
 MAX_CONTENTIONS_PER_RUN = 5
+
+
+def _cpu_budget():
+    """CPU seconds a lane run may use: half of Odoo's per-request CPU limit (0: none)."""
+    limit = config.get("limit_time_cpu") or 0
+    return limit / 2 if limit > 0 else 0
 
 
 def _is_contention(exc):
@@ -470,7 +477,15 @@ class HcInboxMessage(models.Model):
         if not lane or not lane.active:
             return
         batches = contentions = 0
+        cpu_start, cpu_budget = time.process_time(), _cpu_budget()
         while max_batches is None or batches < max_batches:
+            if cpu_budget and time.process_time() - cpu_start > cpu_budget and _auto_commit():
+                # Odoo kills a worker past its CPU limit (limit_time_cpu), and re-runs a
+                # job that reports work left in the same worker, under the same limit: end
+                # this run and wake the lane, so the next run starts with a fresh limit.
+                lane._trigger_safely()
+                self.env["ir.cron"]._commit_progress(0)
+                return
             messages = self._claim(lane, lane.batch_size)
             if not messages:
                 break

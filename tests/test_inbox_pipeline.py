@@ -537,6 +537,43 @@ class TestClaimRace(HcCase):
             setup_cr.commit()
             setup_cr.close()
 
+    def test_run_ends_before_odoo_cpu_limit_and_wakes_the_lane(self):
+        """Odoo kills a worker past limit_time_cpu (seen in the month-end spike): a run
+        past half of it stops between batches and leaves a trigger for a fresh run."""
+        from odoo import SUPERUSER_ID
+        from odoo import api
+        from odoo.sql_db import db_connect
+
+        from ..models import hc_inbox_message as inbox_module
+
+        dbname = self.env.cr.dbname
+        lane = self.lane_bulk
+        setup_cr, connector_id, ids = self._committed_messages("cpu", 3)
+        try:
+            with (
+                db_connect(dbname).cursor() as cr,
+                patch.object(inbox_module, "_auto_commit", lambda: True),
+                patch.object(inbox_module, "_cpu_budget", lambda: 1e-9),
+            ):
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                cron_ids = list(env["hc.lane"].browse(lane.id)._cron_ids_cached())
+                cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,))
+                cr.commit()  # pylint: disable=invalid-commit
+                env["hc.inbox.message"]._cron_process_lane(lane.id)
+            setup_cr.execute(
+                "SELECT count(*) FROM hc_inbox_message WHERE id = ANY(%s) AND state = 'received'",
+                (ids,),
+            )
+            self.assertEqual(setup_cr.fetchone()[0], 3, "nothing claimed past the budget")
+            setup_cr.execute(
+                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,)
+            )
+            self.assertTrue(setup_cr.fetchone()[0], "the lane is woken for a fresh run")
+        finally:
+            setup_cr.rollback()
+            setup_cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,))
+            self._drop_committed(setup_cr, connector_id)
+
     def test_crashed_batch_is_requeued_not_left_processing(self):
         """A lane worker whose batch crashes gives its claims back at once."""
         from odoo import SUPERUSER_ID
