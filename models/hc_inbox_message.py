@@ -31,10 +31,11 @@ FINAL_STATES = ("done", "dead")
 # A message claimed by a worker that died stays "processing" until the worker's database
 # session is seen gone, or at the latest this long after its claim; then it is requeued.
 STALE_PROCESSING_MINUTES = 15
-# The claiming worker's database session: its pid alone could be reused by a new one.
+# A database session (row ``a`` of pg_stat_activity): its pid alone could be reused.
+SESSION_OF = SQL("a.pid || '@' || extract(epoch FROM a.backend_start)")
+# The claiming worker's own session.
 SESSION_TOKEN = SQL(
-    "(SELECT a.pid || '@' || extract(epoch FROM a.backend_start)"
-    " FROM pg_stat_activity a WHERE a.pid = pg_backend_pid())"
+    "(SELECT %s FROM pg_stat_activity a WHERE a.pid = pg_backend_pid())", SESSION_OF
 )
 # Database errors worth retrying: another transaction held the row or the snapshot.
 TRANSIENT_PGCODES = {
@@ -54,25 +55,24 @@ def _cpu_budget():
     return limit / 2 if limit > 0 else 0
 
 
+# The same errors as classes (psycopg2 raises these for TRANSIENT_PGCODES).
+TRANSIENT_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
+
+
 def _is_contention(exc):
     """Whether ``exc`` comes from a concurrent transaction (directly or as the follow-up
     "transaction is aborted" error of one)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, TRANSIENT_ERRORS) or (
-            isinstance(exc, psycopg2.Error) and exc.pgcode in TRANSIENT_PGCODES
-        ):
+        if isinstance(exc, TRANSIENT_ERRORS):
             return True
         exc = exc.__cause__ or exc.__context__
     return False
-
-
-TRANSIENT_ERRORS = (
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-    psycopg2.errors.LockNotAvailable,
-)
 
 
 class CreateBatch:
@@ -710,12 +710,11 @@ class HcInboxMessage(models.Model):
                     WHERE m.state = 'processing' %s
                       AND (m.started_at < %s
                            OR (m.claim_token IS NOT NULL AND NOT EXISTS (
-                               SELECT 1 FROM pg_stat_activity a
-                                WHERE a.pid || '@' || extract(epoch FROM a.backend_start)
-                                      = m.claim_token)))
+                               SELECT 1 FROM pg_stat_activity a WHERE %s = m.claim_token)))
                       FOR UPDATE OF m SKIP LOCKED""",
                 SQL("AND m.lane_id = %s", lane.id) if lane else SQL(""),
                 now - timedelta(minutes=minutes),
+                SESSION_OF,
             )
         )
         rows = self.env.cr.fetchall()
