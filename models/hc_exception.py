@@ -32,6 +32,15 @@ EXCEPTION_TYPES = [
     ("payment_status_gap", "No payment status"),
     ("threshold_breach", "Metric threshold breached"),
     ("bank_change", "Vendor bank details change"),
+    # amount truth: the bill equals what the supplier invoiced
+    ("tax_unmapped", "Tax not mapped"),
+    ("tax_variance", "Tax variance"),
+    ("total_mismatch", "Stated total mismatch"),
+    ("document_inconsistent", "Document amounts inconsistent"),
+    ("charge_variance", "Charge variance"),
+    ("po_ack_change", "PO acknowledgment change"),
+    ("invoice_refused", "Supplier invoice refused"),
+    ("unknown_uom", "Unknown unit of measure"),
 ]
 
 
