@@ -223,10 +223,13 @@ class TaxLine:
     """A tax applied to a line or a tax subtotal of a document."""
 
     tax_type: str = fld("VAT", max_length=32, description="VAT, GST, sales tax...")
-    category: str = fld(max_length=8, description="UNCL5305 category: S, Z, E, AE...")
+    category: str = fld(max_length=32, description="UNCL5305 category: S, Z, E, AE...")
     rate: Decimal = fld(minimum=0, description="Percent, e.g. 25 for 25%")
     taxable_amount: Decimal = fld()
-    amount: Decimal = fld(required=True)
+    amount: Decimal = fld(
+        description="Tax amount; absent when a line only states its tax category and rate"
+    )
+    exemption_reason: str = fld(max_length=256, description="Why exempt (E, AE, K, G, O)")
 
 
 @dataclass(kw_only=True)
@@ -237,6 +240,7 @@ class AllowanceCharge:
     amount: Decimal = fld(required=True, minimum=0)
     reason_code: str = fld(max_length=16)
     reason: str = fld(max_length=256)
+    taxes: list[TaxLine] = fld(list, description="Tax category and rate of the amount")
 
 
 # ---------------------------------------------------------------------------------------
@@ -721,9 +725,13 @@ class Invoice(CanonicalDocument):
     net_total: Decimal = fld(description="Sum of line totals")
     allowance_total: Decimal = fld(minimum=0)
     charge_total: Decimal = fld(minimum=0)
+    tax_exclusive_total: Decimal = fld(
+        description="Total without tax: net_total - allowance_total + charge_total"
+    )
     tax_total: Decimal = fld()
     gross_total: Decimal = fld(required=True, description="Total including tax")
     prepaid_amount: Decimal = fld()
+    rounding_amount: Decimal = fld(description="Added to the total to round the amount due")
     payable_amount: Decimal = fld()
 
     @property
