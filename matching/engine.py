@@ -98,6 +98,9 @@ EXC_QTY_VARIANCE = "qty_variance"
 EXC_PRICE_VARIANCE = "price_variance"
 EXC_CONTRACT_PRICE_MISMATCH = "contract_price_mismatch"
 EXC_TOTAL_VARIANCE = "total_variance"
+EXC_CHARGE_VARIANCE = "charge_variance"
+EXC_TAX_VARIANCE = "tax_variance"
+EXC_TOTAL_MISMATCH = "total_mismatch"
 EXCEPTION_TYPES = (
     EXC_NO_PO,
     EXC_UOM_MISMATCH,
@@ -106,6 +109,9 @@ EXCEPTION_TYPES = (
     EXC_PRICE_VARIANCE,
     EXC_CONTRACT_PRICE_MISMATCH,
     EXC_TOTAL_VARIANCE,
+    EXC_CHARGE_VARIANCE,
+    EXC_TAX_VARIANCE,
+    EXC_TOTAL_MISMATCH,
 )
 EXCEPTION_OF_STATUS = {
     NOT_ORDERED: EXC_NO_PO,
@@ -125,6 +131,9 @@ HINTS = {
     EXC_PRICE_VARIANCE: "Request a credit note for the price difference, or accept the variance with a reason.",
     EXC_CONTRACT_PRICE_MISMATCH: "Request a credit note down to the contract price, or accept the variance.",
     EXC_TOTAL_VARIANCE: "Review the line differences: request a credit note, or accept the variance.",
+    EXC_CHARGE_VARIANCE: "Check the charge against the order terms: request a credit note, or accept it with a reason.",
+    EXC_TAX_VARIANCE: "Check the tax mapping and the supplier's tax: fix the mapping and re-run the match, or request a corrected invoice.",
+    EXC_TOTAL_MISMATCH: "Compare the bill with the supplier's document: correct the bill to what was invoiced, or request a corrected invoice.",
 }
 
 EXCEPTION_LABELS = {
@@ -135,6 +144,9 @@ EXCEPTION_LABELS = {
     EXC_PRICE_VARIANCE: "Price variance",
     EXC_CONTRACT_PRICE_MISMATCH: "Contract price mismatch",
     EXC_TOTAL_VARIANCE: "Bill total variance",
+    EXC_CHARGE_VARIANCE: "Charge variance",
+    EXC_TAX_VARIANCE: "Tax variance",
+    EXC_TOTAL_MISMATCH: "Stated total mismatch",
 }
 
 # Check names, as recorded in ToleranceCheck.check and LineMatch.decided_by.
@@ -143,6 +155,11 @@ CHECK_RECEIPT = "receipt"
 CHECK_PRICE = "price"
 CHECK_CONTRACT = "contract_price"
 CHECK_TOTAL = "bill_total"
+CHECK_CHARGES = "charges"
+CHECK_STATED_UNTAXED = "stated_untaxed"
+CHECK_STATED_TAX = "stated_tax"
+CHECK_STATED_TOTAL = "stated_total"
+CHECK_PREPAID = "prepaid"
 
 
 # --------------------------------------------------------------------------- inputs
@@ -299,6 +316,61 @@ class ContractPrice:
         )
 
 
+@dataclass(frozen=True)
+class ChargeLine:
+    """A charge (freight, handling, fuel, small-order fee) or an allowance on a bill.
+
+    ``amount`` is positive, in the bill currency; ``is_charge`` False makes it an
+    allowance (a discount).  ``bill_line_id`` names the goods line a line-level one
+    belongs to, None for the whole bill.  A line allowance lowers its line's net price
+    (what the price check compares); a document allowance lowers the bill.  Neither is
+    ever a variance: they are in the buyer's favour.  Charges are matched against the
+    charge tolerance.
+    """
+
+    id: object
+    amount: object
+    is_charge: bool
+    label: str = ""
+    bill_line_id: object = None
+
+    def __post_init__(self):
+        _set(self, "amount", to_decimal(self.amount, f"charge {self.id!r} amount"))
+        if self.amount < 0:
+            raise ValueError(
+                f"charge {self.id!r}: amount must not be negative; an allowance is is_charge=False"
+            )
+
+
+@dataclass(frozen=True)
+class StatedAmounts:
+    """The supplier's stated amounts beside the bill's own, in the bill currency.
+
+    ``untaxed``, ``tax`` and ``total`` are what the document states (None: not stated,
+    not checked); ``total`` includes any rounding amount the supplier added.
+    ``prepaid`` is what the supplier says was paid already.  ``bill_*`` are the bill's
+    amounts as Odoo computed them.
+    """
+
+    bill_untaxed: object
+    bill_tax: object
+    bill_total: object
+    untaxed: object = None
+    tax: object = None
+    total: object = None
+    prepaid: object = None
+
+    def __post_init__(self):
+        for name in ("bill_untaxed", "bill_tax", "bill_total"):
+            _set(self, name, to_decimal(getattr(self, name), f"stated amounts {name}"))
+        for name in ("untaxed", "tax", "total", "prepaid"):
+            _set(
+                self,
+                name,
+                to_decimal(getattr(self, name), f"stated amounts {name}", allow_none=True),
+            )
+
+
 # --------------------------------------------------------------------------- results
 
 
@@ -413,6 +485,8 @@ class BillMatchResult(_Serializable):
     explanation: str
     bill_total: Decimal
     currency_rounding: Decimal
+    charge_check: ToleranceCheck | None = None
+    amount_checks: tuple = ()
 
     @property
     def matched(self):
@@ -563,10 +637,25 @@ class _Matcher:
         contracts,
         vendor_id,
         check_favorable,
+        charges=(),
+        stated=None,
+        credit_note=False,
     ):
         self.po_index = _index(po_lines, "PO line")
         self.bill_lines = tuple(bill_lines)
-        _index(self.bill_lines, "bill line")
+        bill_index = _index(self.bill_lines, "bill line")
+        self.charges = tuple(charges or ())
+        _index(self.charges, "charge")
+        self.stated = stated
+        self.credit_note = credit_note
+        # a line allowance lowers its line's net price; one naming no line of this bill
+        # applies to the whole bill
+        self.line_allowance = {}
+        for charge in self.charges:
+            if not charge.is_charge and charge.bill_line_id in bill_index:
+                self.line_allowance[charge.bill_line_id] = self.line_allowance.get(
+                    charge.bill_line_id, Fraction(0)
+                ) + frac(charge.amount)
         self.received = {}
         for receipt in receipts or ():
             self.received[receipt.po_line_id] = self.received.get(
@@ -580,6 +669,13 @@ class _Matcher:
         self.excess = {}  # (check name, bill line id) -> amount billed over the reference
 
     # -- helpers ---------------------------------------------------------------
+
+    def net_price(self, line):
+        """The line's unit price net of its line allowances (exact Fraction)."""
+        allowance = self.line_allowance.get(line.id)
+        if not allowance or not line.qty:
+            return frac(line.price_unit)
+        return frac(line.price_unit) - allowance / abs(frac(line.qty))
 
     def money(self, value):
         return to_money(value, self.rounding)
@@ -689,12 +785,12 @@ class _Matcher:
         line amount minus rounded reference amount) is kept for the exception amount.
         """
         pf, bf = frac(po.uom_factor), frac(line.uom_factor)
-        bill_ref = frac(line.price_unit) / bf
+        bill_ref = self.net_price(line) / bf
         ref_price = frac(reference_price) / frac(reference_factor)
         variance = bill_ref - ref_price
         allowed = tol.allowed("price", ref_price)
         qty_ref = frac(line.signed_qty) * bf
-        billed_amount = self.money(frac(line.signed_qty) * frac(line.price_unit))
+        billed_amount = self.money(frac(line.signed_qty) * self.net_price(line))
         reference_amount = self.money(qty_ref * ref_price)
         within = self.checked(variance) <= allowed
         # Units differ between PO and bill (0.8333 per each vs 10.00 per dozen): a
@@ -745,7 +841,7 @@ class _Matcher:
     # -- lines -----------------------------------------------------------------
 
     def unlinked_result(self, line, reason):
-        amount = self.money(frac(line.signed_qty) * frac(line.price_unit))
+        amount = self.money(frac(line.signed_qty) * self.net_price(line))
         if line.is_credit:
             text = (
                 f"Credit not linked to a PO line ({reason}): it reduces the amount owed by {fmt(-amount)} and, "
@@ -761,7 +857,7 @@ class _Matcher:
         )  # fmt: skip
 
     def uom_result(self, line, po):
-        amount = self.money(frac(line.signed_qty) * frac(line.price_unit))
+        amount = self.money(frac(line.signed_qty) * self.net_price(line))
         which = []
         if line.uom_factor is None:
             which.append(f"the bill's unit '{line.uom_name or '?'}'")
@@ -781,7 +877,7 @@ class _Matcher:
         po, tol = group.po, group.tolerance
         pf, bf = frac(po.uom_factor), frac(line.uom_factor)
         qty_ref = frac(line.signed_qty) * bf
-        billed_amount = self.money(frac(line.signed_qty) * frac(line.price_unit))
+        billed_amount = self.money(frac(line.signed_qty) * self.net_price(line))
         expected_amount = self.money(qty_ref * frac(po.price_unit) / pf)
         contract = find_contract(po, self.contracts)
         common = {
@@ -798,7 +894,7 @@ class _Matcher:
             "billed_qty_on_bill": _q(group.now_ref / pf),
             "billable_qty": _q(group.billable_ref / pf),
             "po_price": po.price_unit,
-            "bill_price": self.price(frac(line.price_unit) / bf * pf),
+            "bill_price": self.price(self.net_price(line) / bf * pf),
             "contract_price": self.price(frac(contract.price) / frac(contract.uom_factor) * pf)
             if contract
             else None,
@@ -844,7 +940,7 @@ class _Matcher:
         if status == MATCHED:
             decided_by = "all checks within tolerance"
             headline = (
-                f"Matched: {fmt(_q(qty_ref / pf))}{uom} at {fmt(self.price(frac(line.price_unit) / bf * pf))} against "
+                f"Matched: {fmt(_q(qty_ref / pf))}{uom} at {fmt(self.price(self.net_price(line) / bf * pf))} against "
                 f"{po.po_name}."
             )
         else:
@@ -894,12 +990,160 @@ class _Matcher:
             else:
                 results.append(self.linked_result(line, groups[linked[line.id].id]))
         total_check, bill_total = self.total_check(results, linked)
+        charge_check = self.charge_check(results, linked)
+        amount_checks = self.amount_checks()
         exceptions = self.exceptions(results, groups, linked, total_check)
+        exceptions += self.amount_exceptions(charge_check, amount_checks)
         status = BILL_MATCHED if not exceptions else BILL_BLOCKED
         return BillMatchResult(
             status, tuple(results), total_check, exceptions, self.summary(status, results, exceptions, total_check),
-            bill_total, self.rounding,
+            bill_total, self.rounding, charge_check, amount_checks,
         )  # fmt: skip
+
+    # -- charges, allowances and the supplier's stated amounts --------------------
+
+    def document_allowances(self):
+        """Allowances of the whole bill (not folded into a line's net price)."""
+        return [c for c in self.charges if not c.is_charge and c.id not in self._folded()]
+
+    def _folded(self):
+        ids = {line.id for line in self.bill_lines}
+        return {c.id for c in self.charges if not c.is_charge and c.bill_line_id in ids}
+
+    def charge_check(self, results, linked):
+        """Charges against the charge tolerance (a % of the goods' net amount or an amount).
+
+        None when the bill has no charge.  A credit note's charges refund the buyer and
+        are never a variance.
+        """
+        charges = [c for c in self.charges if c.is_charge]
+        if not charges:
+            return None
+        line_numbers = {line.id: index + 1 for index, line in enumerate(self.bill_lines)}
+        named = ", ".join(
+            f"{c.label or 'charge'} {fmt(self.money(frac(c.amount)))}"
+            + (f" (bill line {line_numbers[c.bill_line_id]})" if c.bill_line_id in line_numbers else "")
+            for c in charges
+        )
+        total = sum((frac(c.amount) for c in charges), Fraction(0))
+        goods = sum(
+            (frac(r.billed_amount) for r in results if r.billed_amount is not None and not r.is_credit),
+            Fraction(0),
+        )
+        goods -= sum((frac(c.amount) for c in self.document_allowances()), Fraction(0))
+        goods = max(goods, Fraction(0))
+        tol = self.resolve(self.bill_vendor(linked), ())
+        allowed = tol.allowed("charge", goods)
+        describe = tol.describe("charge", "")
+        if self.credit_note:
+            passed = True
+            text = f"Charges refunded by a credit note ({named}): in the buyer's favour, not a variance."
+        else:
+            passed = total <= allowed
+            numbers = f"charges {named}: {fmt(self.money(total))} on goods of {fmt(self.money(goods))}{_pct(total, goods)}"
+            if passed:
+                text = f"Charges OK: {numbers}, within the {fmt(self.price(allowed))} allowed by {describe}."
+            else:
+                text = (
+                    f"Charge variance: {numbers}, more than the {fmt(self.price(allowed))} allowed by {describe}."
+                )
+        return ToleranceCheck(
+            check=CHECK_CHARGES,
+            passed=passed,
+            actual=self.money(total),
+            expected=self.money(allowed) if not self.credit_note else self.money(total),
+            variance=self.money(total - allowed) if not passed else self.money(0),
+            allowed=self.price(allowed),
+            unit="",
+            tolerance=describe,
+            sources=tol.source_labels("charge"),
+            explanation=text,
+        )
+
+    def amount_checks(self):
+        """The bill's untaxed, tax and total amounts against the supplier's stated ones.
+
+        A difference beyond ``stated_abs`` (default: the currency's precision) is a
+        mismatch; a stated prepaid amount means the bill's total is more than what is
+        due, which a person must settle before payment.
+        """
+        stated = self.stated
+        if stated is None:
+            return ()
+        tol = self.resolve(self.vendor_id, ())
+        allowed = tol.allowed("stated", 0)
+        describe = tol.describe("stated")
+        if allowed == 0:
+            describe = "the currency's precision (no stated-amount tolerance configured)"
+        checks = []
+        for name, label, bill_value, stated_value in (
+            (CHECK_STATED_UNTAXED, "untaxed amount", stated.bill_untaxed, stated.untaxed),
+            (CHECK_STATED_TAX, "tax", stated.bill_tax, stated.tax),
+            (CHECK_STATED_TOTAL, "total", stated.bill_total, stated.total),
+        ):
+            if stated_value is None:
+                continue
+            bill_money = self.money(frac(abs(bill_value)))
+            stated_money = self.money(frac(abs(stated_value)))
+            variance = frac(bill_money) - frac(stated_money)
+            passed = abs(variance) <= allowed
+            numbers = (
+                f"the bill's {label} {fmt(bill_money)} against {fmt(stated_money)} stated by the supplier: "
+                f"{'+' if variance >= 0 else ''}{fmt(self.money(variance))}"
+            )
+            if passed:
+                text = f"Stated {label} OK: {numbers}, within {describe}."
+            else:
+                text = f"Stated {label} mismatch: {numbers}, beyond {describe}."
+            checks.append(
+                ToleranceCheck(
+                    name, passed, bill_money, stated_money, self.money(variance), self.price(allowed), "",
+                    describe, tol.source_labels("stated"), text,
+                )  # fmt: skip
+            )
+        if stated.prepaid:
+            prepaid = self.money(frac(abs(stated.prepaid)))
+            due = self.money(frac(abs(stated.bill_total)) - frac(prepaid))
+            checks.append(
+                ToleranceCheck(
+                    CHECK_PREPAID, False, self.money(frac(abs(stated.bill_total))), due, prepaid, self.money(0), "",
+                    "", {},
+                    f"The supplier states {fmt(prepaid)} already paid: only {fmt(due)} is due, not the bill's "
+                    f"{fmt(self.money(frac(abs(stated.bill_total))))}. Reconcile the prepayment before payment.",
+                )  # fmt: skip
+            )
+        return tuple(checks)
+
+    def amount_exceptions(self, charge_check, amount_checks):
+        found = []
+        if charge_check is not None and not charge_check.passed:
+            found.append(
+                MatchException(
+                    EXC_CHARGE_VARIANCE, (), charge_check.variance, charge_check.explanation,
+                    HINTS[EXC_CHARGE_VARIANCE],
+                )  # fmt: skip
+            )
+        failed = {check.check: check for check in amount_checks if not check.passed}
+        tax = failed.get(CHECK_STATED_TAX)
+        if tax is not None:
+            found.append(
+                MatchException(EXC_TAX_VARIANCE, (), tax.variance, tax.explanation, HINTS[EXC_TAX_VARIANCE])
+            )
+        mismatch = [failed[name] for name in (CHECK_STATED_UNTAXED, CHECK_STATED_TOTAL, CHECK_PREPAID) if name in failed]
+        if tax is not None and CHECK_STATED_UNTAXED not in failed and CHECK_STATED_TOTAL in failed:
+            total = failed[CHECK_STATED_TOTAL]
+            if total.variance == tax.variance:
+                # the total is off by the tax difference only: one problem, the tax
+                mismatch = [check for check in mismatch if check is not total]
+        if mismatch:
+            amount = next((c.variance for c in mismatch if c.check != CHECK_PREPAID), mismatch[0].variance)
+            found.append(
+                MatchException(
+                    EXC_TOTAL_MISMATCH, (), amount, " ".join(c.explanation for c in mismatch),
+                    HINTS[EXC_TOTAL_MISMATCH],
+                )  # fmt: skip
+            )
+        return tuple(found)
 
     def bill_vendor(self, linked):
         if self.vendor_id is not None:
@@ -910,13 +1154,20 @@ class _Matcher:
 
     def total_check(self, results, linked):
         """Sum of comparable line amounts against their expected amounts."""
+        doc_allowances = sum((frac(c.amount) for c in self.document_allowances()), Fraction(0))
+        charges = sum((frac(c.amount) for c in self.charges if c.is_charge), Fraction(0))
         bill_total = sum((frac(r.billed_amount) for r in results), Fraction(0))
+        sign = -1 if self.credit_note else 1
+        bill_total += sign * (charges - doc_allowances)
         comparable = [
             r
             for r in results
             if r.expected_amount is not None or (r.is_credit and r.status == MATCHED)
         ]
         billed = sum((frac(r.billed_amount) for r in comparable), Fraction(0))
+        if not self.credit_note:
+            # a document allowance is in the buyer's favour: it lowers what was billed
+            billed -= doc_allowances
         expected = sum(
             (
                 frac(r.expected_amount if r.expected_amount is not None else r.billed_amount)
@@ -937,6 +1188,8 @@ class _Matcher:
         )
         if excluded:
             numbers += f" (lines {', '.join(str(i) for i in excluded)} have no expected amount and are left out)"
+        if doc_allowances and not self.credit_note:
+            numbers += f", after {fmt(self.money(doc_allowances))} of allowances on the bill"
         if passed:
             text = f"Bill total OK: {numbers}, within the {fmt(self.price(allowed))} allowed by {describe}."
         else:
@@ -1029,6 +1282,9 @@ def match_bill(
     *,
     vendor_id=None,
     check_favorable=False,
+    charges=(),
+    stated=None,
+    credit_note=False,
 ):
     """Three-way match a vendor bill against its purchase order lines and receipts.
 
@@ -1045,6 +1301,11 @@ def match_bill(
         the linked PO lines when there is exactly one
     :param check_favorable: also block prices and totals below expectation beyond
         tolerance (some hospitals want a human to look at suspicious discounts)
+    :param charges: :class:`ChargeLine` records: the bill's charges (matched against the
+        charge tolerance) and allowances (lowering the line's net price or the bill)
+    :param stated: :class:`StatedAmounts`, the supplier's stated amounts beside the
+        bill's; None when the bill does not come from a supplier's document
+    :param credit_note: the bill is a credit note (its charges refund the buyer)
     :returns: :class:`BillMatchResult`
     :raises ValueError: duplicate ids or invalid rounding (caller bugs, not exceptions
         for a clerk)
@@ -1058,5 +1319,8 @@ def match_bill(
         contract_prices,
         vendor_id,
         check_favorable,
+        charges,
+        stated,
+        credit_note,
     )
     return matcher.run()

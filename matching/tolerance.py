@@ -28,6 +28,13 @@ Semantics of the limits, decided once here and relied on by the engine:
   only one of the two is set, that one applies alone.
 * A dimension with neither limit set after resolution has no tolerance: it must match
   exactly.  A control that nobody configured must not silently let money through.
+* Charges (freight, handling, fuel, small-order fees) on a bill: ``charge_pct`` is a
+  percentage of the goods' net amount on the bill, ``charge_abs`` an amount in the bill
+  currency; combined like the other limits.  Nobody configured a charge tolerance: no
+  charge passes unseen.
+* ``stated_abs``: how far (an amount in the bill currency) the bill's untaxed, tax and
+  total amounts may be from the supplier's stated ones, for rounding differences between
+  the supplier's system and Odoo's; unset means equal to the currency's precision.
 * ``allow_over_receipt``: when true, billing up to the received quantity is fine even
   beyond the ordered quantity; when false or unset, the billable quantity is capped at
   what was ordered.
@@ -50,8 +57,20 @@ DIMENSIONS = {
     "qty": ("qty_pct", "qty_abs"),
     "price": ("price_pct", "price_abs"),
     "total": ("total_pct", "total_abs"),
+    "charge": ("charge_pct", "charge_abs"),
+    "stated": (None, "stated_abs"),
 }
-NUMERIC_FIELDS = ("qty_pct", "qty_abs", "price_pct", "price_abs", "total_pct", "total_abs")
+NUMERIC_FIELDS = (
+    "qty_pct",
+    "qty_abs",
+    "price_pct",
+    "price_abs",
+    "total_pct",
+    "total_abs",
+    "charge_pct",
+    "charge_abs",
+    "stated_abs",
+)
 LIMIT_FIELDS = (*NUMERIC_FIELDS, "allow_over_receipt")
 FIELDS = (*LIMIT_FIELDS, "combine")
 
@@ -87,6 +106,9 @@ class Tolerance:
     price_abs: object = None
     total_pct: object = None
     total_abs: object = None
+    charge_pct: object = None
+    charge_abs: object = None
+    stated_abs: object = None
     allow_over_receipt: bool | None = None
     combine: str | None = None
 
@@ -110,9 +132,13 @@ class Tolerance:
         return all(getattr(self, name) is None for name in LIMIT_FIELDS)
 
     def limits(self, dimension):
-        """``(percentage, absolute)`` of a dimension (``qty``, ``price``, ``total``)."""
+        """``(percentage, absolute)`` of a dimension (``qty``, ``price``, ``total``,
+        ``charge``, ``stated``); None for a limit the dimension does not have."""
         pct_field, abs_field = DIMENSIONS[dimension]
-        return getattr(self, pct_field), getattr(self, abs_field)
+        return (
+            getattr(self, pct_field) if pct_field else None,
+            getattr(self, abs_field) if abs_field else None,
+        )
 
     def to_dict(self):
         """JSON-ready dict; Decimals as strings so nothing is lost to floats."""
@@ -241,7 +267,7 @@ class ResolvedTolerance:
 
     def source_labels(self, dimension):
         """``{field: rule label}`` of the fields a dimension's check used."""
-        names = (*DIMENSIONS[dimension], "combine")
+        names = (*(name for name in DIMENSIONS[dimension] if name), "combine")
         if dimension == "qty":
             names = (*names, "allow_over_receipt")
         return {

@@ -178,6 +178,9 @@ def test_fields_fall_back_one_by_one_and_record_their_source():
         "price_abs": 1,
         "total_pct": None,
         "total_abs": 1,
+        "charge_pct": None,
+        "charge_abs": None,
+        "stated_abs": None,
         "allow_over_receipt": None,
         "combine": 3,
     }
