@@ -996,7 +996,8 @@ class _Matcher:
         exceptions += self.amount_exceptions(charge_check, amount_checks)
         status = BILL_MATCHED if not exceptions else BILL_BLOCKED
         return BillMatchResult(
-            status, tuple(results), total_check, exceptions, self.summary(status, results, exceptions, total_check),
+            status, tuple(results), total_check, exceptions,
+            self.summary(status, results, exceptions, total_check, (*filter(None, [charge_check]), *amount_checks)),
             bill_total, self.rounding, charge_check, amount_checks,
         )  # fmt: skip
 
@@ -1260,12 +1261,13 @@ class _Matcher:
             )
         return self.money(sum((frac(r.billed_amount) for r in concerned), Fraction(0)))
 
-    def summary(self, status, results, exceptions, total_check):
+    def summary(self, status, results, exceptions, total_check, extra_checks=()):
         count = len(results)
         if status == BILL_MATCHED:
+            extra = "".join(f" {check.explanation}" for check in extra_checks)
             return (
                 f"Matched: all {count} line{'s' if count != 1 else ''} agree with their purchase orders and receipts "
-                f"within tolerance, and {total_check.explanation[0].lower()}{total_check.explanation[1:]} "
+                f"within tolerance, and {total_check.explanation[0].lower()}{total_check.explanation[1:]}{extra} "
                 "The bill can be paid without review."
             )
         problems = "; ".join(exc.explanation.rstrip(".") for exc in exceptions)

@@ -7,6 +7,7 @@ from . import hc_inbox_message
 from . import hc_partner_identifier
 from . import res_partner
 from . import hc_exception
+from . import hc_tax_mapping
 from . import hc_processor
 from . import hc_processor_vendor
 from . import hc_processor_item
@@ -28,6 +29,7 @@ from . import hc_processor_contract_price
 from . import hc_processor_purchase_order
 from . import hc_processor_po_ack
 from . import account_move
+from . import account_move_line
 from . import hc_processor_invoice
 from . import hc_processor_payment
 from . import hc_exception_queue

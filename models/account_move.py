@@ -52,7 +52,14 @@ class AccountMove(models.Model):
         copy=False,
         readonly=True,
         help="Tax total as the supplier's document states it; the bill's taxes come from the "
-        "purchase order lines and products, this is kept for comparison.",
+        "document's own tax statement, and the match compares the two.",
+    )
+    hc_stated_amounts = fields.Json(
+        string="Stated amounts",
+        copy=False,
+        readonly=True,
+        help="The supplier's stated untaxed amount, tax, total, prepaid and payable amounts "
+        "(exact decimals): the three-way match checks the bill against them.",
     )
     hc_payment_status = fields.Selection(
         PAYMENT_STATUSES,
@@ -281,6 +288,23 @@ class AccountMove(models.Model):
             move.hc_bank_change_pending = bool(
                 move.partner_id and move.partner_id.commercial_partner_id in pending
             )
+
+    def _hc_open_exceptions(self):
+        """The open procure-to-pay exceptions raised on these bills."""
+        return (
+            self.env["hc.exception"]
+            .sudo()
+            .search(
+                [
+                    "|",
+                    ("move_id", "in", self.ids),
+                    "&",
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "in", self.ids),
+                    ("state", "not in", ("resolved", "cancelled")),
+                ]
+            )
+        )
 
     def _hc_check_payable(self):
         bills = self.filtered(lambda m: m.move_type in ("in_invoice", "in_refund"))

@@ -13,6 +13,7 @@ from ..normalize.references import VERDICT_REVIEW
 from ..normalize.references import InvoiceKey
 from ..normalize.references import find_duplicates
 from ..normalize.references import normalize_reference
+from ..normalize.taxes import stated_taxes
 from ..pipeline.errors import PermanentError
 from ..pipeline.errors import TransientError
 from ..pipeline.errors import WaitingForDependency
@@ -150,14 +151,17 @@ class HcProcessorInvoice(models.AbstractModel):
         By the source's line reference first (``hc_line_ref``, the line number the
         purchase order came with, or the position on an order keyed in by hand), accepted
         only when it is the same product; then by product among the orders' lines, preferring the line
-        with the most left to bill.
+        with the most left to bill.  An item the document identifies (GTIN, part numbers,
+        HIBC, NDC) but Odoo does not know is never attached to whatever PO line carries
+        the same number: it is an unknown item.  Only a line that names no item at all (a
+        summary invoice line carrying its PO reference) is taken at its reference.
         """
         if line.po_number:
             orders = orders.filtered(lambda o: o.name == line.po_number)
         po_lines = orders.order_line.filtered(lambda pol: not pol.display_type)
         if not po_lines:
             return po_lines
-        if line.po_line_ref:
+        if line.po_line_ref and (product or not self._identifies_item(line.item)):
             candidate = self._po_line_by_ref(orders, line.po_line_ref)
             if candidate and (not product or candidate.product_id == product):
                 return candidate
@@ -166,6 +170,20 @@ class HcProcessorInvoice(models.AbstractModel):
             if same:
                 return max(same, key=lambda pol: (pol.product_qty - pol.qty_invoiced, -pol.id))
         return po_lines.browse()
+
+    @api.model
+    def _identifies_item(self, item):
+        """Whether the document names the item by an identifier (not a description only)."""
+        return any(
+            (
+                item.gtin,
+                item.vendor_part_number,
+                item.buyer_part_number,
+                item.manufacturer_part_number,
+                item.hibc,
+                item.ndc,
+            )
+        )
 
     @api.model
     def _po_line_by_ref(self, orders, ref):
@@ -288,13 +306,13 @@ class HcProcessorInvoice(models.AbstractModel):
         orders = self._purchase_orders(message, document.all_po_numbers())
         for number in set(document.all_po_numbers()) - set(orders.mapped("name")):
             self._check_po_company(message, number)
-        commands, charges, problems = self._line_commands(document, vendor, orders)
+        taxes = self.env["hc.tax.mapping"]._resolver(company, vendor)
+        commands, problems = self._line_commands(document, vendor, orders, taxes)
 
         def finish(bill):
-            if charges:
-                bill.write({"invoice_line_ids": self._charge_commands(bill, charges)})
             self._attach_document(message, document, bill)
             self._raise_line_exceptions(message, document, bill, problems)
+            self._raise_amount_exceptions(message, document, bill, problems)
             for original, verdict in findings:
                 self._raise_duplicate_finding(message, document, bill, original, verdict)
             return {
@@ -556,6 +574,7 @@ class HcProcessorInvoice(models.AbstractModel):
             "hc_message_id": message.id,
             "hc_stated_total": document.gross_total,
             "hc_stated_tax_total": document.tax_total or 0.0,
+            "hc_stated_amounts": self._stated_amounts(document),
         }
         if document.due_date:
             # A stated due date wins over the vendor's payment terms.
@@ -600,18 +619,73 @@ class HcProcessorInvoice(models.AbstractModel):
         return vals
 
     @api.model
-    def _line_commands(self, document, vendor, orders):
-        """The bill's invoiced lines as create commands, its charges, and the problems.
+    def _stated_amounts(self, document):
+        """The supplier's stated amounts, as the match compares them with the bill's.
 
-        :return: ``(commands, charges, problems)``: charges are ``(allowance_charge,
-            line_number or None)`` for :meth:`_charge_commands`; problems a dict of lists
-            of invoice line numbers: ``no_po``, ``unknown_item``, ``uom`` (unit not
-            understood, billed in the product's unit)
+        The bill carries the supplier's rounding amount as a line of its own, so it is
+        part of the stated untaxed amount and total here.
         """
-        problems = {"no_po": [], "unknown_item": [], "uom": []}
+        rounding = document.rounding_amount or 0
+        untaxed = document.tax_exclusive_total
+        if untaxed is None and document.net_total is not None:
+            untaxed = (
+                document.net_total
+                - (document.allowance_total or 0)
+                + (document.charge_total or 0)
+            )
+        if untaxed is None and document.tax_total is not None:
+            untaxed = document.gross_total - document.tax_total
+
+        def text(value, add=0):
+            return None if value is None else str(abs(value + add))
+
+        return {
+            "untaxed": text(untaxed, rounding),
+            "tax": text(document.tax_total),
+            "total": text(document.gross_total, rounding),
+            "prepaid": text(document.prepaid_amount or None),
+            "payable": text(document.payable_amount),
+            "rounding": text(document.rounding_amount),
+        }
+
+    @api.model
+    def _tax_command(self, keys, resolve, where, problems):
+        """``tax_ids`` of a bill line from the supplier's stated tax ``keys``.
+
+        No stated tax gives no tax (never the product's or PO line's default); a tax
+        that cannot be placed is recorded in ``problems["tax"]`` and the line is left
+        untaxed for the exception to explain.
+        """
+        if keys is None:
+            problems["tax"].append(
+                (where, self.env._("the document states several taxes but none for this line"))
+            )
+            return [Command.set([])]
+        taxes = self.env["account.tax"]
+        for key in keys:
+            found, reason = resolve(key)
+            if found is None:
+                problems["tax"].append((where, reason))
+                return [Command.set([])]
+            taxes |= found
+        return [Command.set(taxes.ids)]
+
+    @api.model
+    def _line_commands(self, document, vendor, orders, resolve_tax):
+        """The bill's lines as create commands, and the problems found.
+
+        Goods lines bill what the supplier invoiced (quantities, prices, the taxes the
+        document states); the document's allowances, charges and rounding amount follow
+        as lines of their own, marked so that the three-way match treats them apart.
+
+        :return: ``(commands, problems)``: problems a dict of lists of invoice line
+            numbers: ``no_po``, ``unknown_item``, ``uom`` (unit not understood, billed in
+            the product's unit), and ``tax``: ``(where, reason)`` of taxes not placed
+        """
+        problems = {"no_po": [], "unknown_item": [], "uom": [], "tax": []}
+        stated = stated_taxes(document)
         commands = []
-        charges = []
-        for line in document.lines:
+        for index, line in enumerate(document.lines):
             product = self._find_product(vendor, line.item)
             po_line = self._find_po_line(orders, line, product)
             product = product or po_line.product_id
@@ -619,10 +693,13 @@ class HcProcessorInvoice(models.AbstractModel):
                 problems["no_po"].append(line.line_number)
             if not product:
                 problems["unknown_item"].append(line.line_number)
+            where = self.env._("line %s", line.line_number)
             vals = {
                 "name": line.item.description or product.display_name or line.item.key(),
                 "quantity": float(line.quantity),
                 "price_unit": float(line.unit_price / (line.price_base_quantity or 1)),
+                "hc_line_ref": line.line_number,
+                "tax_ids": self._tax_command(stated.lines[index], resolve_tax, where, problems),
             }
             if product:
                 uom, understood = self._line_uom(line, product, po_line)
@@ -630,45 +707,52 @@ class HcProcessorInvoice(models.AbstractModel):
                 if not understood:
                     problems["uom"].append(line.line_number)
             if po_line:
-                vals.update(
-                    purchase_line_id=po_line.id,
-                    tax_ids=[Command.set(po_line.tax_ids.ids)],
-                )
+                vals["purchase_line_id"] = po_line.id
             commands.append(Command.create(vals))
-            charges += [(ac, line.line_number) for ac in line.allowance_charges]
-        charges += [(ac, None) for ac in document.allowance_charges]
-        return commands, charges, problems
-
-    @api.model
-    def _charge_commands(self, bill, charges):
-        """Allowances and charges as lines without product, taxed like the goods.
-
-        They carry the taxes of the product lines when those all agree (freight and
-        insurance follow the goods' VAT); otherwise none, rather than a guess.
-        """
-        tax_sets = {tuple(sorted(line.tax_ids.ids)) for line in bill.invoice_line_ids}
-        taxes = list(tax_sets.pop()) if len(tax_sets) == 1 else []
-        commands = []
-        for charge, line_number in charges:
-            label = (
-                charge.reason
-                or charge.reason_code
-                or (self.env._("Charge") if charge.is_charge else self.env._("Allowance"))
-            )
-            if line_number:
-                label = self.env._("%(label)s (line %(line)s)", label=label, line=line_number)
-            amount = float(charge.amount)
+        for index, line in enumerate(document.lines):
+            for position, charge in enumerate(line.allowance_charges):
+                keys = stated.line_charges[index][position]
+                commands.append(
+                    self._charge_command(charge, keys, resolve_tax, problems, line.line_number)
+                )
+        for position, charge in enumerate(document.allowance_charges):
+            keys = stated.document_charges[position]
+            commands.append(self._charge_command(charge, keys, resolve_tax, problems))
+        if document.rounding_amount:
             commands.append(
                 Command.create(
                     {
-                        "name": label,
+                        "name": self.env._("Rounding"),
                         "quantity": 1.0,
-                        "price_unit": amount if charge.is_charge else -amount,
-                        "tax_ids": [Command.set(taxes)],
+                        "price_unit": float(document.rounding_amount),
+                        "hc_charge_kind": "rounding",
+                        "tax_ids": [Command.set([])],
                     }
                 )
             )
-        return commands
+        return commands, problems
+
+    @api.model
+    def _charge_command(self, charge, keys, resolve_tax, problems, line_number=None):
+        """An allowance or charge as a bill line without product, with its stated tax."""
+        label = (
+            charge.reason
+            or charge.reason_code
+            or (self.env._("Charge") if charge.is_charge else self.env._("Allowance"))
+        )
+        if line_number:
+            label = self.env._("%(label)s (line %(line)s)", label=label, line=line_number)
+        amount = float(charge.amount)
+        return Command.create(
+            {
+                "name": label,
+                "quantity": 1.0,
+                "price_unit": amount if charge.is_charge else -amount,
+                "hc_charge_kind": "charge" if charge.is_charge else "allowance",
+                "hc_charge_line_ref": line_number or False,
+                "tax_ids": self._tax_command(keys, resolve_tax, label, problems),
+            }
+        )
 
     @api.model
     def _attach_document(self, message, document, bill):
@@ -761,6 +845,65 @@ class HcProcessorInvoice(models.AbstractModel):
                 details={
                     "lines": problems["uom"],
                     "units": sorted({ln.uom for ln in document.lines}),
+                },
+                **common,
+            )
+
+    @api.model
+    def _raise_amount_exceptions(self, message, document, bill, problems):
+        """Taxes the mapping could not place, and a document whose own amounts disagree.
+
+        Both block the bill's release (severity high): a bill is never paid for an
+        amount the supplier did not invoice, nor on a document that contradicts itself.
+        """
+        common = {
+            "company_id": message.company_id.id,
+            "partner_id": bill.commercial_partner_id.id,
+            "message_id": message.id,
+            "res_model": "account.move",
+            "res_id": bill.id,
+            "currency_id": bill.currency_id.id,
+        }
+        if problems["tax"]:
+            self.env["hc.exception"]._raise(
+                "tax_unmapped",
+                self.env._("Invoice %s: tax not mapped", document.number),
+                f"tax_unmapped:account.move:{bill.id}",
+                severity="high",
+                description=self.env._(
+                    "The supplier's tax could not be placed on the bill (it was left "
+                    "untaxed rather than guessed): %s. Map the tax in Procure-to-Pay Hub > "
+                    "Configuration > Tax mappings, then set it on the lines and re-run the "
+                    "match.",
+                    "; ".join(f"{where}: {reason}" for where, reason in problems["tax"]),
+                ),
+                hint=self.env._("Map the tax, correct the bill lines, re-run the match."),
+                details={"taxes": [[str(w), str(r)] for w, r in problems["tax"]]},
+                **common,
+            )
+        findings = document.amount_findings()
+        if findings:
+            self.env["hc.exception"]._raise(
+                "document_inconsistent",
+                self.env._("Invoice %s: amounts do not add up", document.number),
+                f"document_inconsistent:account.move:{bill.id}",
+                severity="high",
+                description=self.env._(
+                    "The supplier's document contradicts itself: %s. Ask the supplier for a "
+                    "corrected invoice before paying.",
+                    "; ".join(finding.message for finding in findings),
+                ),
+                hint=self.env._("Request a corrected invoice, or reject the bill."),
+                details={
+                    "findings": [
+                        {
+                            "code": f.code,
+                            "path": f.path,
+                            "stated": str(f.stated),
+                            "computed": str(f.computed),
+                        }
+                        for f in findings
+                    ]
                 },
                 **common,
             )

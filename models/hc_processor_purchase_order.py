@@ -124,6 +124,7 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
             self._cancel(order)
             changed = True
         self._check_contract_prices(message, order, document, vendor)
+        self._check_stated_total(message, order, document, vendor)
         if created:
             summary = self.env._("Purchase order %s created", order.name)
         elif changed:
@@ -368,6 +369,36 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
                     "order_date": document.order_date.isoformat(),
                 },
             )
+
+    @api.model
+    def _check_stated_total(self, message, order, document, vendor):
+        """A sender's stated order total that its own lines contradict is flagged.
+
+        The order is applied as its lines say (they are what is received and billed);
+        the buyer is told that the sending system's total disagrees, whatever the format.
+        """
+        findings = document.amount_findings()
+        if not findings:
+            return
+        self.env["hc.exception"]._raise(
+            "document_inconsistent",
+            self.env._("PO %s: stated total differs from its lines", order.name),
+            f"document_inconsistent:purchase_order:{order.name}:{message.content_hash}",
+            severity="medium",
+            message_id=message.id,
+            company_id=order.company_id.id,
+            partner_id=vendor.id,
+            res_model="purchase.order",
+            res_id=order.id,
+            description="; ".join(finding.message for finding in findings),
+            hint=self.env._("Check the order with the sourcing system before it is billed."),
+            details={
+                "findings": [
+                    {"code": f.code, "stated": str(f.stated), "computed": str(f.computed)}
+                    for f in findings
+                ]
+            },
+        )
 
     @staticmethod
     def _datetime(day):

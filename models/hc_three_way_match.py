@@ -6,9 +6,11 @@ from odoo import fields
 from odoo import models
 
 from ..matching.engine import BillLine
+from ..matching.engine import ChargeLine
 from ..matching.engine import ContractPrice
 from ..matching.engine import PoLine
 from ..matching.engine import ReceiptQty
+from ..matching.engine import StatedAmounts
 from ..matching.engine import match_bill
 from .hc_inbox_message import _auto_commit
 
@@ -17,6 +19,10 @@ _logger = logging.getLogger(__name__)
 
 def _dec(value):
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value or 0)
+
+
+# Match problems a bill may not be paid with until a person has decided, whatever else.
+HIGH_SEVERITY = ("no_po", "total_variance", "total_mismatch", "tax_variance")
 
 
 class HcThreeWayMatch(models.AbstractModel):
@@ -50,7 +56,8 @@ class HcThreeWayMatch(models.AbstractModel):
 
     @api.model
     def _match_one(self, bill, resolver):
-        lines = bill.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        all_lines = bill.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        lines = all_lines.filtered(lambda line: not line.hc_charge_kind)
         po_lines = lines.purchase_line_id
         is_refund = bill.move_type == "in_refund"
         own_qty = {}
@@ -114,6 +121,18 @@ class HcThreeWayMatch(models.AbstractModel):
             for line in lines
         ]
         contract_prices = self._contract_prices(bill, po_lines, factor)
+        by_ref = {line.hc_line_ref: line.id for line in lines if line.hc_line_ref}
+        charges = [
+            ChargeLine(
+                id=line.id,
+                amount=abs(_dec(line.price_subtotal)),
+                is_charge=line.hc_charge_kind == "charge",
+                label=line.name or "",
+                bill_line_id=by_ref.get(line.hc_charge_line_ref),
+            )
+            for line in all_lines
+            if line.hc_charge_kind in ("charge", "allowance")
+        ]
         return match_bill(
             engine_po_lines,
             receipts,
@@ -122,6 +141,25 @@ class HcThreeWayMatch(models.AbstractModel):
             _dec(bill.currency_id.rounding),
             contract_prices,
             vendor_id=bill.partner_id.commercial_partner_id.id,
+            charges=charges,
+            stated=self._stated(bill),
+            credit_note=is_refund,
+        )
+
+    @api.model
+    def _stated(self, bill):
+        """The supplier's stated amounts beside the bill's (None for bills keyed in)."""
+        stated = bill.hc_stated_amounts
+        if not stated:
+            return None
+        return StatedAmounts(
+            bill_untaxed=_dec(bill.amount_untaxed),
+            bill_tax=_dec(bill.amount_tax),
+            bill_total=_dec(bill.amount_total),
+            untaxed=stated.get("untaxed"),
+            tax=stated.get("tax"),
+            total=stated.get("total"),
+            prepaid=stated.get("prepaid"),
         )
 
     @api.model
@@ -202,7 +240,7 @@ class HcThreeWayMatch(models.AbstractModel):
                     bill=bill.ref or bill.name,
                 ),
                 key,
-                severity="high" if problem.type in ("no_po", "total_variance") else "medium",
+                severity="high" if problem.type in HIGH_SEVERITY else "medium",
                 company_id=bill.company_id.id,
                 partner_id=bill.partner_id.commercial_partner_id.id,
                 move_id=bill.id,
@@ -233,6 +271,18 @@ class HcThreeWayMatch(models.AbstractModel):
             state = "accepted"
         else:
             state = "blocked"
+        explanation = result.explanation
+        held = bill._hc_open_exceptions().filtered(lambda e: e.dedup_key not in keys)
+        if state != "blocked" and held:
+            # the match alone never releases a bill somebody still has to look at
+            state = "blocked"
+            explanation = self.env._(
+                "%(verdict)s Held: %(count)s open exception(s) on the bill must be resolved "
+                "first (%(names)s).",
+                verdict=explanation,
+                count=len(held),
+                names="; ".join(held.mapped("name")),
+            )
         by_line = {line.bill_line_id: line for line in result.lines}
         self.env["hc.bill.match.line"].sudo().search([("move_id", "=", bill.id)]).unlink()
         self.env["hc.bill.match.line"].sudo().create(
@@ -258,16 +308,26 @@ class HcThreeWayMatch(models.AbstractModel):
         bill.sudo().write(
             {
                 "hc_match_state": state,
-                "hc_match_explanation": result.explanation,
+                "hc_match_explanation": explanation,
                 "hc_match_date": fields.Datetime.now(),
-                "hc_match_total_check": result.total_check.to_dict()
-                if result.total_check
-                else False,
+                "hc_match_total_check": self._checks_to_store(result),
             }
         )
         if state in ("matched", "accepted"):
             bill._hc_release(touchless=state == "matched")
         return state
+
+    @api.model
+    def _checks_to_store(self, result):
+        """The bill-level checks (total, charges, stated amounts) kept on the bill."""
+        if not result.total_check:
+            return False
+        stored = result.total_check.to_dict()
+        if result.charge_check:
+            stored["charges"] = result.charge_check.to_dict()
+        if result.amount_checks:
+            stored["stated_amounts"] = [check.to_dict() for check in result.amount_checks]
+        return stored
 
     @api.model
     def _open_bills_domain(self):

@@ -8,7 +8,17 @@ from ..matching.tolerance import ToleranceConfigError
 from ..matching.tolerance import ToleranceRule
 from ..matching.tolerance import make_resolver
 
-LIMIT_FIELDS = ("qty_pct", "qty_abs", "price_pct", "price_abs", "total_pct", "total_abs")
+LIMIT_FIELDS = (
+    "qty_pct",
+    "qty_abs",
+    "price_pct",
+    "price_abs",
+    "total_pct",
+    "total_abs",
+    "charge_pct",
+    "charge_abs",
+    "stated_abs",
+)
 
 
 class HcToleranceRule(models.Model):
@@ -35,6 +45,24 @@ class HcToleranceRule(models.Model):
     price_abs = fields.Float("Unit price (amount)", digits="Product Price")
     total_pct = fields.Float("Bill total %", digits=(16, 4))
     total_abs = fields.Float("Bill total (amount)", digits="Account")
+    charge_pct = fields.Float(
+        "Charges %",
+        digits=(16, 4),
+        help="Freight, handling, fuel and small-order charges a bill may carry without review, "
+        "as a percentage of the goods' net amount on the bill.",
+    )
+    charge_abs = fields.Float(
+        "Charges (amount)",
+        digits="Account",
+        help="Charges a bill may carry without review, as an amount in the bill currency.",
+    )
+    stated_abs = fields.Float(
+        "Stated totals (amount)",
+        digits="Account",
+        help="How far the bill's untaxed, tax and total amounts may be from the supplier's "
+        "stated ones (rounding between the supplier's system and Odoo). Not set: equal to "
+        "the currency's precision.",
+    )
     allow_over_receipt = fields.Boolean(
         help="Bill up to the received quantity even beyond what was ordered."
     )

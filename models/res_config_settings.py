@@ -2,7 +2,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
-TOLERANCE_FIELDS = ("qty_pct", "qty_abs", "price_pct", "price_abs", "total_pct", "total_abs")
+from .hc_tolerance_rule import LIMIT_FIELDS as TOLERANCE_FIELDS
 
 
 class ResConfigSettings(models.TransientModel):
@@ -39,6 +39,9 @@ class ResConfigSettings(models.TransientModel):
     hc_tol_price_abs = fields.Float("Unit price tolerance (amount)")
     hc_tol_total_pct = fields.Float("Bill total tolerance (%)", digits=(16, 4))
     hc_tol_total_abs = fields.Float("Bill total tolerance (amount)")
+    hc_tol_charge_pct = fields.Float("Charges tolerance (% of goods)", digits=(16, 4))
+    hc_tol_charge_abs = fields.Float("Charges tolerance (amount)")
+    hc_tol_stated_abs = fields.Float("Stated totals tolerance (amount)")
     hc_tol_allow_over_receipt = fields.Boolean("Bill received quantities beyond the order")
 
     def _hc_company_rule(self):
