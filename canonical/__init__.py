@@ -14,6 +14,8 @@ Public API::
 from .base import SCHEMA_VERSION, CanonicalValidationError, build, error, object_schema
 from .documents import (
     ACK_LINE_STATUSES,
+    AMOUNT_FINDING_CODES,
+    CURRENCY_DECIMALS,
     ACK_STATUSES,
     DOC_TYPES,
     DOCUMENT_CLASSES,
@@ -33,6 +35,7 @@ from .documents import (
     SCHEME_VAT,
     Address,
     AllowanceCharge,
+    AmountFinding,
     BankAccount,
     CanonicalDocument,
     ContractPrice,
@@ -54,11 +57,14 @@ from .documents import (
     ShipNoticeLine,
     TaxLine,
     Vendor,
+    currency_decimals,
 )
 
 __all__ = [
     "ACK_LINE_STATUSES",
     "ACK_STATUSES",
+    "AMOUNT_FINDING_CODES",
+    "CURRENCY_DECIMALS",
     "DOCUMENT_CLASSES",
     "DOC_TYPES",
     "KEY_SCHEME_PRIORITY",
@@ -78,6 +84,7 @@ __all__ = [
     "SCHEME_VAT",
     "Address",
     "AllowanceCharge",
+    "AmountFinding",
     "BankAccount",
     "CanonicalDocument",
     "CanonicalValidationError",
@@ -100,6 +107,7 @@ __all__ = [
     "ShipNoticeLine",
     "TaxLine",
     "Vendor",
+    "currency_decimals",
     "document_class",
     "from_dict",
     "json_schema",

@@ -23,6 +23,7 @@ only them.  Conventions:
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from typing import ClassVar
 
@@ -60,6 +61,77 @@ CURRENCY_PATTERN = r"^[A-Z]{3}$"
 GTIN_PATTERN = r"^\d{8}$|^\d{12,14}$"  # check digits are a data-quality issue, not format
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 SCHEME_PATTERN = r"^[A-Z0-9][A-Z0-9_.-]{0,39}$"
+
+# ISO 4217 minor units of the currencies that do not have 2 decimals (all others have 2).
+CURRENCY_DECIMALS = {
+    **dict.fromkeys(
+        (
+            "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+            "VND", "VUV", "XAF", "XOF", "XPF",
+        ),
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    "CLF": 4,
+    "UYW": 4,
+}  # fmt: skip
+
+
+def currency_decimals(currency):
+    """Number of decimals of ``currency`` (ISO 4217 minor unit; 2 when not listed)."""
+    return CURRENCY_DECIMALS.get((currency or "").upper(), 2)
+
+
+@dataclass(frozen=True)
+class AmountFinding:
+    """An amount a document states that its own other amounts contradict.
+
+    ``code`` is one of :data:`AMOUNT_FINDING_CODES`; ``path`` locates the stated amount
+    (``lines[2].line_total``, ``payable_amount``...); ``stated`` is what the document says,
+    ``computed`` what its other stated amounts give (rounded to the currency's minor unit).
+    """
+
+    code: str
+    path: str
+    message: str
+    stated: Decimal
+    computed: Decimal
+
+
+AMOUNT_FINDING_CODES = (
+    "line_amount",
+    "lines_total",
+    "allowance_total",
+    "charge_total",
+    "tax_exclusive_total",
+    "tax_total",
+    "gross_total",
+    "payable_amount",
+    "po_total",
+)
+
+
+def _round(value, currency, stated):
+    """``value`` rounded half-up to the currency's minor unit, or finer when ``stated`` is."""
+    places = max(currency_decimals(currency), -min(stated.as_tuple().exponent, 0))
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _compare(findings, code, path, stated, computed, currency, what):
+    """Append a finding when ``stated`` (not None) differs from the rounded ``computed``."""
+    if stated is None or computed is None:
+        return
+    rounded = _round(computed, currency, stated)
+    if rounded != stated:
+        findings.append(
+            AmountFinding(
+                code=code,
+                path=path,
+                message=f"{path} states {stated}, {what} give {rounded}",
+                stated=stated,
+                computed=rounded,
+            )
+        )
 
 
 class CanonicalDocument:
@@ -489,6 +561,24 @@ class PurchaseOrder(CanonicalDocument):
             Decimal(0),
         )
 
+    def amount_findings(self):
+        """``[AmountFinding]``: the stated total against quantity x unit price of the lines.
+
+        Only checked when the total is stated and every line is priced.
+        """
+        findings = []
+        if all(ln.unit_price is not None for ln in self.lines):
+            _compare(
+                findings,
+                "po_total",
+                "total_amount",
+                self.total_amount,
+                self.lines_total(),
+                self.currency,
+                "quantity x unit price of the lines",
+            )
+        return findings
+
     def _check(self, path):
         return _check_line_numbers(self.lines, "lines")
 
@@ -759,10 +849,127 @@ class Invoice(CanonicalDocument):
         # predate the integration (paper) and the credit must not park forever.
         return [f"purchase_order:{n}" for n in self.all_po_numbers()]
 
+    def amount_findings(self):
+        """``[AmountFinding]``: where the document's own stated amounts disagree.
+
+        Checks, each only when the amounts involved are stated (``None`` is not checked):
+        every line's quantity x unit price / base quantity + charges - allowances against
+        its ``line_total``; the line totals against ``net_total``; the document allowances
+        and charges against ``allowance_total`` / ``charge_total``; ``net_total -
+        allowance_total + charge_total`` against ``tax_exclusive_total``; the tax subtotals
+        that state an amount against ``tax_total``; the amount without tax plus
+        ``tax_total`` against ``gross_total``; ``gross_total - prepaid_amount +
+        rounding_amount`` against ``payable_amount``.  Computed values are rounded to the
+        currency's minor unit (or to the stated value's decimals when finer) first.
+        A due date before the issue date is not an amount: see the parsers' issues.
+        """
+        cur = self.currency
+        findings = []
+        line_totals = []
+        for index, line in enumerate(self.lines):
+            computed = line.computed_total()
+            _compare(
+                findings,
+                "line_amount",
+                f"lines[{index}].line_total",
+                line.line_total,
+                computed,
+                cur,
+                "quantity x unit price / base quantity + charges - allowances",
+            )
+            line_totals.append(
+                line.line_total
+                if line.line_total is not None
+                else _round(computed, cur, Decimal(0))
+            )
+        _compare(
+            findings,
+            "lines_total",
+            "net_total",
+            self.net_total,
+            sum(line_totals, Decimal(0)),
+            cur,
+            "the line totals",
+        )
+        allowances = sum(
+            (ac.amount for ac in self.allowance_charges if not ac.is_charge), Decimal(0)
+        )
+        charges = sum((ac.amount for ac in self.allowance_charges if ac.is_charge), Decimal(0))
+        _compare(
+            findings,
+            "allowance_total",
+            "allowance_total",
+            self.allowance_total,
+            allowances,
+            cur,
+            "the document allowances",
+        )
+        _compare(
+            findings,
+            "charge_total",
+            "charge_total",
+            self.charge_total,
+            charges,
+            cur,
+            "the document charges",
+        )
+        without_tax = None
+        if self.net_total is not None:
+            without_tax = (
+                self.net_total
+                - (self.allowance_total if self.allowance_total is not None else allowances)
+                + (self.charge_total if self.charge_total is not None else charges)
+            )
+            _compare(
+                findings,
+                "tax_exclusive_total",
+                "tax_exclusive_total",
+                self.tax_exclusive_total,
+                without_tax,
+                cur,
+                "net_total - allowance_total + charge_total",
+            )
+        if self.tax_exclusive_total is not None:
+            without_tax = self.tax_exclusive_total
+        stated_taxes = [t.amount for t in self.taxes if t.amount is not None]
+        if stated_taxes:
+            _compare(
+                findings,
+                "tax_total",
+                "tax_total",
+                self.tax_total,
+                sum(stated_taxes, Decimal(0)),
+                cur,
+                "the tax subtotals",
+            )
+        tax = self.tax_total
+        if tax is None and not self.taxes:
+            tax = Decimal(0)  # a document that states no tax at all
+        if without_tax is not None and tax is not None:
+            _compare(
+                findings,
+                "gross_total",
+                "gross_total",
+                self.gross_total,
+                without_tax + tax,
+                cur,
+                "the amount without tax + tax_total",
+            )
+        _compare(
+            findings,
+            "payable_amount",
+            "payable_amount",
+            self.payable_amount,
+            self.gross_total - (self.prepaid_amount or 0) + (self.rounding_amount or 0),
+            cur,
+            "gross_total - prepaid_amount + rounding_amount",
+        )
+        return findings
+
     def _check(self, path):
         errors = _check_line_numbers(self.lines, "lines")
-        if self.due_date and self.due_date < self.issue_date:
-            errors.append(error("due_date", "range", "must not be before issue_date"))
+        # A due date before the issue date is a data-quality issue (formats.parse), never
+        # a reason to refuse an invoice the supplier has legally issued.
         if self.original_invoice_number and not self.is_credit_note:
             errors.append(
                 error(

@@ -139,6 +139,25 @@ def _check(parsed):
     return parsed
 
 
+def _document_issues(document):
+    """Findings every format shares, made on the canonical document itself."""
+    issues = []
+    due, issued = getattr(document, "due_date", None), getattr(document, "issue_date", None)
+    if due and issued and due < issued:
+        issues.append(
+            DataQualityIssue(
+                "due_before_issue", f"due date {due} is before the issue date {issued}", "due_date"
+            )
+        )
+    return issues
+
+
+def _with_document_issues(parsed):
+    return [
+        replace(item, issues=[*item.issues, *_document_issues(item.document)]) for item in parsed
+    ]
+
+
 def parse(doc_type, content_type, payload):
     """Parse ``payload`` into ``[ParsedDocument]``.
 
@@ -162,11 +181,13 @@ def parse(doc_type, content_type, payload):
                 first["path"],
                 details=exc.errors,
             ) from None
-        return [ParsedDocument(document=d, issues=[], source_format=fmt) for d in documents]
+        return _with_document_issues(
+            [ParsedDocument(document=d, issues=[], source_format=fmt) for d in documents]
+        )
     if fmt == "x12":
         results = parse_x12(payload, doc_type)
-        return _check(
-            [ParsedDocument(document=d, issues=i, source_format="x12") for d, i in results]
+        return _with_document_issues(
+            _check([ParsedDocument(document=d, issues=i, source_format="x12") for d, i in results])
         )
     if fmt == "csv":
         results = parse_csv(payload, doc_type)
@@ -182,7 +203,7 @@ def parse(doc_type, content_type, payload):
                 "unexpected_doc_type",
                 f"the XML holds a {item.document.doc_type}, not a {doc_type}",
             )
-    return _check(parsed)
+    return _with_document_issues(_check(parsed))
 
 
 def split(doc_type, content_type, payload):
