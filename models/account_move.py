@@ -4,6 +4,7 @@ from odoo import models
 from odoo.exceptions import UserError
 
 from ..normalize.references import normalize_reference
+from .hc_exception import MONITORING_TYPES
 
 AP_MANAGER_GROUP = "healthcare_p2p_integration.group_hc_ap_manager"
 PAYABLE_TYPES = ("in_invoice", "in_receipt")
@@ -290,7 +291,8 @@ class AccountMove(models.Model):
             )
 
     def _hc_open_exceptions(self):
-        """The open procure-to-pay exceptions raised on these bills."""
+        """The open exceptions raised on these bills that a person must decide before
+        payment (monitoring findings, e.g. "bill waiting for its receipt", excepted)."""
         return (
             self.env["hc.exception"]
             .sudo()
@@ -302,6 +304,7 @@ class AccountMove(models.Model):
                     ("res_model", "=", "account.move"),
                     ("res_id", "in", self.ids),
                     ("state", "not in", ("resolved", "cancelled")),
+                    ("exception_type", "not in", list(MONITORING_TYPES)),
                 ]
             )
         )

@@ -43,6 +43,22 @@ EXCEPTION_TYPES = [
     ("unknown_uom", "Unknown unit of measure"),
 ]
 
+# Findings about how a document is progressing (raised by reconciliation and monitoring,
+# cleared by them once the situation is over): they never hold a bill themselves, the
+# problem behind them does.
+MONITORING_TYPES = frozenset(
+    {
+        "receipt_not_billed",
+        "receipt_overdue",
+        "po_not_acknowledged",
+        "lane_stalled",
+        "message_waiting",
+        "payment_status_gap",
+        "threshold_breach",
+        "payment_rejected",
+    }
+)
+
 
 class HcException(models.Model):
     """A problem a person must look at, raised by processing, matching or reconciliation.
