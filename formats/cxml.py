@@ -25,6 +25,7 @@ for the ``cXML`` root only and never loaded.
 
 import re
 from datetime import date
+from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from decimal import InvalidOperation
 
@@ -294,8 +295,15 @@ def _item(ctx, item_id, detail, where, description=None):
     return ref
 
 
+_EXEMPT_DETAILS = {"zerorated": "Z", "exempt": "E"}
+
+
 def _taxes(ctx, tax, where):
-    """TaxLines from a cXML ``Tax`` block: one per TaxDetail, or the bare total."""
+    """TaxLines from a cXML ``Tax`` block: one per TaxDetail, or the bare total.
+
+    A TaxDetail may state only its rate (``percentageRate``) without an amount; the
+    ``exemptDetail`` attribute (``zeroRated``/``exempt``) gives the UNCL5305 category.
+    """
     if tax is None:
         return []
     total = _money(ctx, tax, "", where)
@@ -303,23 +311,57 @@ def _taxes(ctx, tax, where):
     lines = []
     for detail in details:
         amount = _money(ctx, detail, "TaxAmount", where)
-        if amount is None:
-            amount = total if len(details) == 1 else None
-        if amount is None:
+        if amount is None and len(details) == 1:
+            amount = total
+        rate = _number(_attr(detail, "percentageRate"), "percentageRate", where)
+        if amount is None and rate is None:
             continue
         kind = _attr(detail, "category") or "tax"
+        exempt = _EXEMPT_DETAILS.get((_attr(detail, "exemptDetail") or "").lower())
+        description = _text(detail, "Description")
         lines.append(
             TaxLine(
                 # cXML "category" is the kind of tax (sales, vat, gst...), not a UNCL5305 code.
                 tax_type=kind.upper()[:32],
-                rate=_number(_attr(detail, "percentageRate"), "percentageRate", where),
+                category=exempt,
+                rate=abs(rate) if rate is not None else None,
                 taxable_amount=_money(ctx, detail, "TaxableAmount", where),
                 amount=amount,
+                exemption_reason=description[:256] if exempt and description else None,
             )
         )
     if not lines and total is not None:
         lines.append(TaxLine(tax_type="TAX", amount=total))
     return lines
+
+
+def _discount(ctx, element, base, where):
+    """Allowance from an ``InvoiceDetailDiscount`` (Money, or percentageRate of ``base``)."""
+    node = element.find("InvoiceDetailDiscount") if element is not None else None
+    if node is None:
+        return None
+    amount = _money(ctx, node, "", where)
+    rate = _number(_attr(node, "percentageRate"), "percentageRate", where)
+    if amount is None and rate is not None and base is not None:
+        amount = (abs(base) * abs(rate) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        ctx.issue("discount_from_rate", f"discount {rate}% of {abs(base)} = {amount}", where)
+    if not amount:
+        return None
+    reason = f"discount {abs(rate).normalize():f}%" if rate is not None else "discount"
+    return AllowanceCharge(is_charge=False, amount=abs(amount), reason=reason)
+
+
+def _charges(ctx, element, where):
+    """Shipping and special handling amounts of an item or the summary, as charges."""
+    charges = []
+    for amount_tag, reason in (
+        ("ShippingAmount", "shipping"),
+        ("SpecialHandlingAmount", "special handling"),
+    ):
+        amount = _money(ctx, element, amount_tag, where)
+        if amount:
+            charges.append(AllowanceCharge(is_charge=True, amount=abs(amount), reason=reason))
+    return charges
 
 
 # --------------------------------------------------------------------------- documents
@@ -492,16 +534,11 @@ def _invoice_items(ctx, container, po_number, sign, where_prefix):
                         "cxml_required", "UnitPrice and SubtotalAmount are missing", where
                     )
                 unit_price = subtotal / quantity if quantity else subtotal
-            charges = []
-            for amount_tag, reason in (
-                ("ShippingAmount", "shipping"),
-                ("SpecialHandlingAmount", "special handling"),
-            ):
-                amount = _money(ctx, item, amount_tag, where)
-                if amount:
-                    charges.append(
-                        AllowanceCharge(is_charge=True, amount=abs(amount), reason=reason)
-                    )
+            charges = _charges(ctx, item, where)
+            # A line discount is on the line's gross amount (quantity x unit price).
+            discount = _discount(ctx, item, quantity * unit_price, where)
+            if discount:
+                charges.append(discount)
             description = _text(reference, "Description") if reference is not None else None
             lines.append(
                 InvoiceLine(
@@ -519,11 +556,52 @@ def _invoice_items(ctx, container, po_number, sign, where_prefix):
                     uom=_uom(ctx, item, where),
                     unit_price=abs(unit_price),
                     allowance_charges=charges,
-                    line_total=abs(subtotal) if subtotal is not None and sign < 0 else subtotal,
+                    # The item's SubtotalAmount is quantity x price; the canonical line
+                    # amount also carries the line's shipping, handling and discount.
+                    line_total=(abs(subtotal) if sign < 0 else subtotal) + _net(charges)
+                    if subtotal is not None
+                    else None,
                     taxes=[_abs_tax(t, sign) for t in _taxes(ctx, item.find("Tax"), where)],
                 )
             )
     return lines
+
+
+def _net(charges):
+    """Charges minus allowances."""
+    return sum((ac.amount if ac.is_charge else -ac.amount for ac in charges), Decimal(0))
+
+
+def _without_line_summary(ctx, header_charges, lines, where):
+    """Drop (or reduce) summary amounts that total the same amounts stated on the lines.
+
+    With line-level shipping, handling or discounts, cXML's InvoiceDetailSummary repeats
+    their total (``isShippingInLine``...): adding both would count them twice.
+    """
+    kept = []
+    for ac in header_charges:
+        on_lines = sum(
+            (
+                c.amount
+                for ln in lines
+                for c in ln.allowance_charges
+                if c.is_charge == ac.is_charge and c.reason.split()[0] == ac.reason.split()[0]
+            ),
+            Decimal(0),
+        )
+        if not on_lines:
+            kept.append(ac)
+            continue
+        rest = ac.amount - on_lines
+        ctx.issue(
+            "summary_of_lines",
+            f"summary {ac.reason} {ac.amount} includes the lines' {on_lines}: "
+            + (f"{rest} kept at document level" if rest > 0 else "not added again"),
+            where,
+        )
+        if rest > 0:
+            kept.append(AllowanceCharge(is_charge=ac.is_charge, amount=rest, reason=ac.reason))
+    return kept
 
 
 def _abs_tax(tax, sign):
@@ -534,7 +612,8 @@ def _abs_tax(tax, sign):
         category=tax.category,
         rate=tax.rate,
         taxable_amount=abs(tax.taxable_amount) if tax.taxable_amount is not None else None,
-        amount=abs(tax.amount),
+        amount=abs(tax.amount) if tax.amount is not None else None,
+        exemption_reason=tax.exemption_reason,
     )
 
 
@@ -595,24 +674,15 @@ def _invoice_request(ctx, request, header):
     subtotal = _money(ctx, summary, "SubtotalAmount", w)
     tax = summary.find("Tax")
     tax_total = _money(ctx, tax, "", w) if tax is not None else None
-    header_charges = []
-    for amount_tag, reason in (
-        ("ShippingAmount", "shipping"),
-        ("SpecialHandlingAmount", "special handling"),
-    ):
-        amount = _money(ctx, summary, amount_tag, w)
-        if amount:
-            header_charges.append(
-                AllowanceCharge(is_charge=True, amount=abs(amount), reason=reason)
-            )
-    discount = _money(ctx, summary, "InvoiceDetailDiscount", w)
+    header_charges = _charges(ctx, summary, w)
+    line_adjustments = sum((_net(ln.allowance_charges) for ln in lines), Decimal(0))
+    discount = _discount(ctx, summary, subtotal, w)
     if discount:
-        header_charges.append(
-            AllowanceCharge(is_charge=False, amount=abs(discount), reason="discount")
-        )
+        header_charges.append(discount)
     gross = _money(ctx, summary, "GrossAmount", w)
     net_amount = _money(ctx, summary, "NetAmount", w)
     due = _money(ctx, summary, "DueAmount", w)
+    deposit = _money(ctx, summary, "DepositAmount", w)
     if ctx.currency is None:
         raise ParseError("cxml_required", "no currency on any Money element", w)
     charge_total = sum((c.amount for c in header_charges if c.is_charge), Decimal(0))
@@ -627,11 +697,22 @@ def _invoice_request(ctx, request, header):
         ctx.issue(
             "total_mismatch", f"NetAmount {net_amount}, expected {abs(gross) - allowance_total}", w
         )
-    line_sum = sum((ln.line_total for ln in lines if ln.line_total is not None), Decimal(0))
+    line_sum = (
+        sum((ln.line_total for ln in lines if ln.line_total is not None), Decimal(0))
+        - line_adjustments
+    )
     if subtotal is not None and line_sum != abs(subtotal):
         ctx.issue(
             "total_mismatch", f"items add up to {line_sum}, SubtotalAmount says {subtotal}", w
         )
+    # cXML GrossAmount is before the invoice discount, NetAmount after it: the canonical
+    # total including tax is the net amount, and DueAmount what remains after deposits.
+    # A NetAmount that contradicts the parts (reported above; often an empty placeholder)
+    # does not replace them.
+    total_with_tax = abs(gross) - allowance_total
+    header_charges = _without_line_summary(ctx, header_charges, lines, w)
+    charge_total = sum((c.amount for c in header_charges if c.is_charge), Decimal(0))
+    allowance_total = sum((c.amount for c in header_charges if not c.is_charge), Decimal(0))
     partners = {}
     for partner in head.findall("InvoicePartner"):
         contact = partner.find("Contact")
@@ -668,11 +749,12 @@ def _invoice_request(ctx, request, header):
         lines=lines,
         allowance_charges=header_charges,
         taxes=[_abs_tax(t, sign) for t in _taxes(ctx, tax, w)],
-        net_total=abs(subtotal) if subtotal is not None else None,
+        net_total=abs(subtotal) + line_adjustments if subtotal is not None else None,
         allowance_total=allowance_total or None,
         charge_total=charge_total or None,
         tax_total=abs(tax_total) if tax_total is not None else None,
-        gross_total=abs(gross),
+        gross_total=total_with_tax,
+        prepaid_amount=abs(deposit) if deposit else None,
         payable_amount=abs(due) if due is not None else None,
     )
 

@@ -23,7 +23,9 @@ without (its number, the PO of a ship notice) raises :class:`~.errors.ParseError
 """
 
 import re
+from dataclasses import replace
 from datetime import date
+from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from decimal import InvalidOperation
 
@@ -47,6 +49,7 @@ from ..canonical import ReceiptLine
 from ..canonical import ShipNotice
 from ..canonical import ShipNoticeLine
 from ..canonical import TaxLine
+from ..normalize.countries import normalize_country
 from ..normalize.gs1 import BarcodeError
 from ..normalize.gs1 import parse_barcode
 from ..normalize.identifiers import normalize_gln
@@ -76,6 +79,21 @@ _GTIN_SCHEMES = ("0160", "GTIN", "EAN", "UPC")
 _UOM_RE = re.compile(r"^[A-Z0-9]{1,3}$")
 _SCHEME_CLEAN = re.compile(r"[^A-Z0-9_.-]")
 _CREDIT_NOTE_TYPE_CODES = ("381", "396", "81", "83", "532")
+# UNCL5305 duty/tax/fee category codes (the PEPPOL BIS 3 subset first, then the rest).
+_UNCL5305 = frozenset("S Z E AE K G O L M B A AA AB AC AD C D F H I J".split())
+# Tax category ids of national UBL dialects -> UNCL5305.  OIOUBL (Denmark,
+# urn:oioubl:id:taxcategoryid) names its categories; Odoo's own l10n_dk_oioubl writes
+# S -> StandardRated, Z/E/G/O/L/M -> ZeroRated, AE/K -> ReverseCharge.  PINT SG
+# (Singapore GST) uses SR (standard-rated) and ZR (zero-rated).
+_TAX_CATEGORY_ALIASES = {
+    "STANDARDRATED": "S",
+    "ZERORATED": "Z",
+    "REVERSECHARGE": "AE",
+    "SR": "S",
+    "ZR": "Z",
+}
+# TaxScheme ids that name VAT in a national code list (OIOUBL taxschemeid 63 = "Moms").
+_TAX_SCHEME_ALIASES = {"63": "VAT", "MOMS": "VAT"}
 
 
 class _Context:
@@ -180,7 +198,15 @@ def _identifier(ctx, scheme, value, where):
     return Identifier(scheme=scheme, value=value[:128])
 
 
-def _address(element):
+def _country(ctx, element, where):
+    raw = _text(element, "cac:Country/cbc:IdentificationCode")
+    result = normalize_country(raw)
+    if result.message:
+        ctx.issue("country_code", result.message, where)
+    return result.code
+
+
+def _address(ctx, element, where):
     if element is None:
         return None
     street = _text(element, "cbc:StreetName")
@@ -193,8 +219,7 @@ def _address(element):
         "city": _text(element, "cbc:CityName"),
         "state": _text(element, "cbc:CountrySubentity"),
         "zip": _text(element, "cbc:PostalZone"),
-        "country_code": (_text(element, "cac:Country/cbc:IdentificationCode") or "").upper()
-        or None,
+        "country_code": _country(ctx, element, where),
     }
     if not any(values.values()):
         return None
@@ -255,7 +280,7 @@ def _party_element(ctx, party, where, accounts=()):
     result = Party(
         identifiers=identifiers,
         name=name,
-        address=_address(_find(party, "cac:PostalAddress")),
+        address=_address(ctx, _find(party, "cac:PostalAddress"), where),
         email=_text(party, "cac:Contact/cbc:ElectronicMail"),
         phone=_text(party, "cac:Contact/cbc:Telephone"),
     )
@@ -282,7 +307,7 @@ def _delivery_party(ctx, delivery, where):
             )
         )
     name = _text(delivery, "cac:DeliveryParty/cac:PartyName/cbc:Name")
-    address = _address(_find(location, "cac:Address"))
+    address = _address(ctx, _find(location, "cac:Address"), where)
     if not identifiers and not name:
         return None
     return Party(identifiers=identifiers, name=name, address=address)
@@ -369,37 +394,92 @@ def _traceability(ctx, item, where):
     return (lots[0][:20] if lots else None), (min(expiries) if expiries else None), serials
 
 
-def _allowance_charges(element):
+def _tax_category(ctx, category, where, taxable_amount=None, amount=None):
+    """TaxLine from a ``TaxCategory``/``ClassifiedTaxCategory`` (``None`` when absent).
+
+    UNCL5305 codes are kept; national names (OIOUBL ``StandardRated``...) are mapped to
+    them and unknown codes kept as stated, each with a data-quality issue.
+    """
+    if category is None:
+        return None
+    raw = _text(category, "cbc:ID")
+    code = raw.upper() if raw else None
+    if code and code not in _UNCL5305:
+        mapped = _TAX_CATEGORY_ALIASES.get(code.replace(" ", "").replace("_", ""))
+        if mapped:
+            ctx.issue("tax_category_mapped", f"tax category {raw!r} read as {mapped}", where)
+            code = mapped
+        else:
+            ctx.issue("tax_category_unknown", f"tax category {raw!r} is not UNCL5305", where)
+            code = raw[:32]
+    scheme = _text(category, "cac:TaxScheme/cbc:ID")
+    tax_type = (scheme or "VAT").upper()
+    if tax_type in _TAX_SCHEME_ALIASES:
+        tax_type = _TAX_SCHEME_ALIASES[tax_type]
+    reason = _text(category, "cbc:TaxExemptionReason") or _text(
+        category, "cbc:TaxExemptionReasonCode"
+    )
+    return TaxLine(
+        tax_type=tax_type[:32],
+        category=code,
+        rate=_decimal(category, "cbc:Percent", where),
+        taxable_amount=taxable_amount,
+        amount=amount,
+        exemption_reason=reason[:256] if reason else None,
+    )
+
+
+def _allowance_charges(ctx, element, where):
+    """AllowanceCharges of ``element`` with their signed amounts (see :func:`_unsigned`)."""
     result = []
-    for node in element.findall("cac:AllowanceCharge", NS):
+    for index, node in enumerate(element.findall("cac:AllowanceCharge", NS)):
+        path = f"{where}/AllowanceCharge[{index}]"
         indicator = (_text(node, "cbc:ChargeIndicator") or "").lower()
-        amount = _decimal(node, "cbc:Amount", "AllowanceCharge", required=True)
+        amount = _decimal(node, "cbc:Amount", path, required=True)
+        taxes = [
+            _tax_category(ctx, category, path) for category in node.findall("cac:TaxCategory", NS)
+        ]
         result.append(
             AllowanceCharge(
                 is_charge=indicator == "true",
-                amount=abs(amount),
-                reason_code=(_text(node, "cbc:AllowanceChargeReasonCode") or None),
-                reason=_text(node, "cbc:AllowanceChargeReason"),
+                amount=amount,
+                reason_code=(_text(node, "cbc:AllowanceChargeReasonCode") or "")[:16] or None,
+                reason=(_text(node, "cbc:AllowanceChargeReason") or "")[:256] or None,
+                taxes=taxes,
             )
         )
     return result
 
 
-def _tax_lines(total_element):
+def _unsigned(ctx, charges, where):
+    """Allowances/charges with positive amounts: a negative allowance is a charge.
+
+    ``-10`` allowed is ``+10`` charged (the total moves the same way), so the canonical
+    positive amount never changes what the document adds up to.
+    """
     result = []
-    for sub in total_element.findall("cac:TaxSubtotal", NS):
-        category = _find(sub, "cac:TaxCategory")
-        result.append(
-            TaxLine(
-                tax_type=_text(category, "cac:TaxScheme/cbc:ID") or "VAT",
-                category=_text(category, "cbc:ID"),
-                rate=_decimal(category, "cbc:Percent", "TaxSubtotal")
-                if category is not None
-                else None,
-                taxable_amount=_decimal(sub, "cbc:TaxableAmount", "TaxSubtotal"),
-                amount=_decimal(sub, "cbc:TaxAmount", "TaxSubtotal", required=True),
+    for ac in charges:
+        if ac.amount < 0:
+            kind = "charge" if ac.is_charge else "allowance"
+            ctx.issue(
+                "allowance_charge_negative",
+                f"negative {kind} {ac.amount} read as a positive "
+                f"{'allowance' if ac.is_charge else 'charge'}",
+                where,
             )
-        )
+            ac = replace(ac, is_charge=not ac.is_charge, amount=-ac.amount)
+        result.append(ac)
+    return result
+
+
+def _tax_lines(ctx, total_element):
+    result = []
+    for index, sub in enumerate(total_element.findall("cac:TaxSubtotal", NS)):
+        where = f"TaxSubtotal[{index}]"
+        taxable = _decimal(sub, "cbc:TaxableAmount", where)
+        amount = _decimal(sub, "cbc:TaxAmount", where, required=True)
+        tax = _tax_category(ctx, _find(sub, "cac:TaxCategory"), where, taxable, amount)
+        result.append(tax or TaxLine(taxable_amount=taxable, amount=amount))
     return result
 
 
@@ -416,6 +496,192 @@ def _document_tax_total(root, currency):
 # --------------------------------------------------------------------------- documents
 
 
+def _neg(value):
+    return -value if value is not None else None
+
+
+def _negate_tax(tax):
+    return replace(tax, taxable_amount=_neg(tax.taxable_amount), amount=_neg(tax.amount))
+
+
+def _negate_charge(ac):
+    return replace(ac, amount=-ac.amount, taxes=[_negate_tax(t) for t in ac.taxes])
+
+
+def _split_totals(allowance_total, charge_total):
+    """Stated allowance and charge totals as two non-negative amounts.
+
+    A negative allowance total is a charge and vice versa; the net effect on the
+    document (``charge_total - allowance_total``) is unchanged.
+    """
+    if allowance_total is None and charge_total is None:
+        return None, None
+    allowances = charges = Decimal(0)
+    for value, is_charge in ((allowance_total, False), (charge_total, True)):
+        if value is None:
+            continue
+        if (value >= 0) != is_charge:
+            allowances += abs(value)
+        else:
+            charges += abs(value)
+    if allowance_total is None and not allowances:
+        allowances = None
+    if charge_total is None and not charges:
+        charges = None
+    return allowances, charges
+
+
+def _same(computed, stated):
+    """Whether ``computed`` rounds (half-up) to ``stated`` at the stated precision."""
+    exponent = min(stated.as_tuple().exponent, 0)
+    return computed.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP) == stated
+
+
+def _reconcile_line(ctx, line, price, where):
+    """Read the line's allowances the way its stated LineExtensionAmount adds up.
+
+    UBL says LineExtensionAmount = quantity x PriceAmount / BaseQuantity + line charges -
+    line allowances, PriceAmount being the net price (``cac:Price/cac:AllowanceCharge``
+    only explains how it was derived from a gross price).  Two real dialects differ, and
+    are recognised only when their reading is the one that adds up:
+
+    * Jordan's JoFotara puts the line's whole discount in ``cac:Price/cac:AllowanceCharge``
+      with a gross PriceAmount: the discount becomes a line allowance;
+    * Odoo's OIOUBL export states a net PriceAmount *and* the discount as a line
+      AllowanceCharge: the allowance is already in the price and is not deducted again.
+    """
+    stated = line.line_total
+    if stated is None or _same(line.computed_total(), stated):
+        return line
+    gross = line.quantity * line.unit_price / line.price_base_quantity
+    price_allowances = []
+    for node in price.findall("cac:AllowanceCharge", NS) if price is not None else []:
+        amount = _decimal(node, "cbc:Amount", where)
+        if amount and (_text(node, "cbc:ChargeIndicator") or "").lower() != "true":
+            reason = _text(node, "cbc:AllowanceChargeReason")
+            price_allowances.append(
+                AllowanceCharge(
+                    is_charge=False,
+                    amount=amount,
+                    reason_code=(_text(node, "cbc:AllowanceChargeReasonCode") or "")[:16] or None,
+                    reason=(reason or "price discount")[:256],
+                )
+            )
+    if price_allowances:
+        candidate = replace(line, allowance_charges=[*line.allowance_charges, *price_allowances])
+        if _same(candidate.computed_total(), stated):
+            ctx.issue(
+                "price_allowance_on_line",
+                "the price discount (cac:Price/cac:AllowanceCharge) is the line's total "
+                "discount, read as a line allowance",
+                where,
+            )
+            return candidate
+    if line.allowance_charges and _same(gross, stated):
+        ctx.issue(
+            "line_allowance_in_price",
+            "PriceAmount is already net of the line's AllowanceCharge, which is not deducted "
+            "again: "
+            + ", ".join(
+                f"{'charge' if ac.is_charge else 'allowance'} {ac.amount}"
+                for ac in line.allowance_charges
+            ),
+            where,
+        )
+        return replace(line, allowance_charges=[])
+    return line
+
+
+def _invoice_line(ctx, node, index, line_tag, qty_tag):
+    where = f"{line_tag[4:]}[{index}]"
+    qty_node = _find(node, qty_tag)
+    quantity = _decimal(node, qty_tag, where, required=True)
+    price = _find(node, "cac:Price")
+    base = _decimal(price, "cbc:BaseQuantity", where) or Decimal(1)
+    line_total = _decimal(node, "cbc:LineExtensionAmount", where)
+    charges = _allowance_charges(ctx, node, where)
+    unit_price = _decimal(price, "cbc:PriceAmount", where)
+    if unit_price is None:
+        if line_total is None:
+            raise ParseError("ubl_required", "cbc:PriceAmount is missing", where)
+        # Seen in Odoo's own exports of lines without a price: the amount is the truth.
+        adjust = sum((-ac.amount if ac.is_charge else ac.amount for ac in charges), Decimal(0))
+        gross = line_total + adjust
+        unit_price = gross / quantity * base if quantity else gross
+        if quantity:
+            unit_price = unit_price.quantize(Decimal("1E-6"), rounding=ROUND_HALF_UP).normalize()
+        ctx.issue(
+            "price_missing",
+            f"no PriceAmount: unit price {unit_price} derived from LineExtensionAmount",
+            where,
+        )
+        if not quantity:
+            quantity = Decimal(1)
+    line_tax = _find(node, "cac:TaxTotal")
+    tax_amount = (
+        _decimal(line_tax, "cbc:TaxAmount", where, required=True) if line_tax is not None else None
+    )
+    taxes = [
+        _tax_category(ctx, category, where, line_total)
+        for category in node.findall("cac:Item/cac:ClassifiedTaxCategory", NS)
+    ]
+    if not taxes and line_tax is not None and line_tax.findall("cac:TaxSubtotal", NS):
+        # OIOUBL lines state their tax as a TaxTotal with subtotals, not on the item.
+        taxes = _tax_lines(ctx, line_tax)
+    elif tax_amount is not None:
+        if len(taxes) == 1:
+            taxes[0] = replace(taxes[0], amount=tax_amount)
+        elif not taxes:
+            taxes = [TaxLine(taxable_amount=line_total, amount=tax_amount)]
+        else:
+            ctx.issue(
+                "line_tax_ambiguous",
+                f"line TaxTotal {tax_amount} over {len(taxes)} tax categories: not split",
+                where,
+            )
+    line = InvoiceLine(
+        line_number=_required_text(node, "cbc:ID", where),
+        po_number=_text(node, "cac:OrderLineReference/cac:OrderReference/cbc:ID"),
+        po_line_ref=_text(node, "cac:OrderLineReference/cbc:LineID"),
+        item=_item(ctx, _find(node, "cac:Item"), where),
+        quantity=quantity,
+        uom=_uom(ctx, qty_node, where),
+        unit_price=unit_price,
+        price_base_quantity=base,
+        allowance_charges=charges,
+        line_total=line_total,
+        taxes=taxes,
+    )
+    return _reconcile_line(ctx, line, price, where)
+
+
+def _normalise_line(ctx, line, index, negate):
+    """Canonical signs: a negated document's amounts flip; unit price and allowances >= 0."""
+    where = f"line {line.line_number}"
+    quantity, unit_price, line_total = line.quantity, line.unit_price, line.line_total
+    charges, taxes = line.allowance_charges, line.taxes
+    if negate:
+        quantity, line_total = -quantity, _neg(line_total)
+        charges = [_negate_charge(ac) for ac in charges]
+        taxes = [_negate_tax(t) for t in taxes]
+    if unit_price < 0:
+        # The amount is quantity x price: a negative price is a negative quantity.
+        ctx.issue(
+            "unit_price_negative",
+            f"negative unit price {unit_price}: read as {-unit_price} for {-quantity}",
+            where,
+        )
+        quantity, unit_price = -quantity, -unit_price
+    return replace(
+        line,
+        quantity=quantity,
+        unit_price=unit_price,
+        line_total=line_total,
+        allowance_charges=_unsigned(ctx, charges, where),
+        taxes=taxes,
+    )
+
+
 def _invoice(ctx, root, kind):
     is_credit_root = kind == "CreditNote"
     number = _required_text(root, "cbc:ID", kind)
@@ -424,61 +690,101 @@ def _invoice(ctx, root, kind):
     currency = _required_text(root, "cbc:DocumentCurrencyCode", kind).upper()
     line_tag = "cac:CreditNoteLine" if is_credit_root else "cac:InvoiceLine"
     qty_tag = "cbc:CreditedQuantity" if is_credit_root else "cbc:InvoicedQuantity"
-    lines = []
-    for index, node in enumerate(root.findall(line_tag, NS)):
-        where = f"{line_tag[4:]}[{index}]"
-        qty_node = _find(node, qty_tag)
-        quantity = _decimal(node, qty_tag, where, required=True)
-        price = _find(node, "cac:Price")
-        unit_price = _decimal(price, "cbc:PriceAmount", where, required=True)
-        line_taxes = []
-        line_total_tax = _find(node, "cac:TaxTotal")
-        if line_total_tax is not None:
-            category = _find(node, "cac:Item/cac:ClassifiedTaxCategory")
-            line_taxes.append(
-                TaxLine(
-                    tax_type=_text(category, "cac:TaxScheme/cbc:ID") or "VAT",
-                    category=_text(category, "cbc:ID"),
-                    rate=_decimal(category, "cbc:Percent", where) if category is not None else None,
-                    taxable_amount=_decimal(node, "cbc:LineExtensionAmount", where),
-                    amount=_decimal(line_total_tax, "cbc:TaxAmount", where, required=True),
-                )
-            )
-        po_number = _text(node, "cac:OrderLineReference/cac:OrderReference/cbc:ID")
-        lines.append(
-            InvoiceLine(
-                line_number=_required_text(node, "cbc:ID", where),
-                po_number=po_number,
-                po_line_ref=_text(node, "cac:OrderLineReference/cbc:LineID"),
-                item=_item(ctx, _find(node, "cac:Item"), where),
-                quantity=quantity,
-                uom=_uom(ctx, qty_node, where),
-                unit_price=unit_price,
-                price_base_quantity=_decimal(price, "cbc:BaseQuantity", where) or Decimal(1),
-                allowance_charges=_allowance_charges(node),
-                line_total=_decimal(node, "cbc:LineExtensionAmount", where),
-                taxes=line_taxes,
-            )
-        )
+    lines = [
+        _invoice_line(ctx, node, index, line_tag, qty_tag)
+        for index, node in enumerate(root.findall(line_tag, NS))
+    ]
     if not lines:
         raise ParseError("ubl_required", f"{kind} has no {line_tag[4:]}", kind)
+    w = "LegalMonetaryTotal"
     totals = _find(root, "cac:LegalMonetaryTotal")
     tax_total = _document_tax_total(root, currency)
-    gross = _decimal(totals, "cbc:TaxInclusiveAmount", "LegalMonetaryTotal")
-    payable = _decimal(totals, "cbc:PayableAmount", "LegalMonetaryTotal")
+    gross = _decimal(totals, "cbc:TaxInclusiveAmount", w)
+    payable = _decimal(totals, "cbc:PayableAmount", w)
     if gross is None and payable is None:
         raise ParseError(
             "ubl_required", "LegalMonetaryTotal has no TaxInclusiveAmount/PayableAmount", kind
         )
-    net = _decimal(totals, "cbc:LineExtensionAmount", "LegalMonetaryTotal")
+    net = _decimal(totals, "cbc:LineExtensionAmount", w)
     if net is not None:
         computed = sum((ln.line_total for ln in lines if ln.line_total is not None), Decimal(0))
         if computed != net:
             ctx.issue(
-                "total_mismatch",
-                f"lines add up to {computed}, LineExtensionAmount says {net}",
-                "LegalMonetaryTotal",
+                "total_mismatch", f"lines add up to {computed}, LineExtensionAmount says {net}", w
             )
+    tax_exclusive = _decimal(totals, "cbc:TaxExclusiveAmount", w)
+    if tax_exclusive is not None and (_text(root, "cbc:CustomizationID") or "").upper().startswith(
+        "OIOUBL"
+    ):
+        # OIOUBL (Denmark) states the total VAT in TaxExclusiveAmount, not the total
+        # without VAT (Odoo's l10n_dk_oioubl writes and reads it so).
+        ctx.issue(
+            "oioubl_tax_exclusive",
+            f"OIOUBL TaxExclusiveAmount {tax_exclusive} is the VAT total, not read as the "
+            "total without tax",
+            w,
+        )
+        tax_exclusive = None
+    amounts = {
+        "net_total": net,
+        "tax_exclusive_total": tax_exclusive,
+        "tax_total": _decimal(tax_total, "cbc:TaxAmount", "TaxTotal")
+        if tax_total is not None
+        else None,
+        "gross_total": gross if gross is not None else payable,
+        "prepaid_amount": _decimal(totals, "cbc:PrepaidAmount", w),
+        "rounding_amount": _decimal(totals, "cbc:PayableRoundingAmount", w),
+        "payable_amount": payable,
+    }
+    allowance_total = _decimal(totals, "cbc:AllowanceTotalAmount", w)
+    charge_total = _decimal(totals, "cbc:ChargeTotalAmount", w)
+    charges = _allowance_charges(ctx, root, kind)
+    taxes = _tax_lines(ctx, tax_total) if tax_total is not None else []
+    # A credit expressed with negative amounts (InvoiceTypeCode 380, PayableAmount < 0),
+    # or a negative credit note: the direction goes to move_type, amounts become positive.
+    total = payable if payable is not None else gross
+    negate = total < 0
+    if negate:
+        flipped = "invoice" if credit else "credit note"
+        ctx.issue(
+            "negative_total",
+            f"{'credit note' if credit else 'invoice'} with a negative total {total}: "
+            f"read as a {flipped} with positive amounts",
+            w,
+        )
+        credit = not credit
+        amounts = {key: _neg(value) for key, value in amounts.items()}
+        allowance_total, charge_total = _neg(allowance_total), _neg(charge_total)
+        charges = [_negate_charge(ac) for ac in charges]
+        taxes = [_negate_tax(t) for t in taxes]
+    lines = [_normalise_line(ctx, ln, i, negate) for i, ln in enumerate(lines)]
+    allowance_total, charge_total = _split_totals(allowance_total, charge_total)
+    line_allowances = sum(
+        (ac.amount for ln in lines for ac in ln.allowance_charges if not ac.is_charge),
+        Decimal(0),
+    )
+    if (
+        allowance_total
+        and amounts["net_total"] is None
+        and amounts["tax_exclusive_total"] is not None
+        and sum((ac.amount for ac in charges if not ac.is_charge), Decimal(0))
+        in (0, allowance_total)
+        and line_allowances == allowance_total
+        and amounts["tax_exclusive_total"] - allowance_total
+        == sum((ln.line_total or 0 for ln in lines), Decimal(0))
+    ):
+        # Jordan's JoFotara: TaxExclusiveAmount before the line discounts, whose sum is
+        # AllowanceTotalAmount (and a document AllowanceCharge repeating it); the
+        # canonical figures are those after the line discounts, counted once.
+        ctx.issue(
+            "allowance_total_of_lines",
+            f"AllowanceTotalAmount {allowance_total} sums the line discounts and "
+            "TaxExclusiveAmount is before them: read as line allowances only",
+            w,
+        )
+        amounts["tax_exclusive_total"] -= allowance_total
+        allowance_total = None
+        charges = [ac for ac in charges if ac.is_charge]
     po_numbers = [n for n in [_text(root, "cac:OrderReference/cbc:ID")] if n]
     original = _text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID")
     if original and not credit:
@@ -507,17 +813,11 @@ def _invoice(ctx, root, kind):
         original_invoice_number=original,
         payment_terms=(_text(root, "cac:PaymentTerms/cbc:Note") or "")[:128] or None,
         lines=lines,
-        allowance_charges=_allowance_charges(root),
-        taxes=_tax_lines(tax_total) if tax_total is not None else [],
-        net_total=net,
-        allowance_total=_decimal(totals, "cbc:AllowanceTotalAmount", "LegalMonetaryTotal"),
-        charge_total=_decimal(totals, "cbc:ChargeTotalAmount", "LegalMonetaryTotal"),
-        tax_total=_decimal(tax_total, "cbc:TaxAmount", "TaxTotal")
-        if tax_total is not None
-        else None,
-        gross_total=gross if gross is not None else payable,
-        prepaid_amount=_decimal(totals, "cbc:PrepaidAmount", "LegalMonetaryTotal"),
-        payable_amount=payable,
+        allowance_charges=_unsigned(ctx, charges, kind),
+        taxes=taxes,
+        allowance_total=allowance_total,
+        charge_total=charge_total,
+        **amounts,
     )
     return document
 

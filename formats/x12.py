@@ -1139,37 +1139,147 @@ def _sac(seg):
     )
 
 
+def _txi(seg):
+    """TaxLine from a TXI segment: TXI01 type, TXI02 amount, TXI03 percent, TXI06 exempt."""
+    amount = _decimal(seg, 2)
+    rate = _decimal(seg, 3)
+    if amount is None and rate is None:
+        return None
+    exempt = seg[6] in ("1", "4")  # 1 = exempt (for resale...), 4 = not taxable
+    return TaxLine(
+        tax_type=(seg[1] or "sales")[:32],
+        category="E" if exempt else None,
+        rate=abs(rate) if rate is not None else None,
+        amount=amount,
+        exemption_reason=f"TXI06 tax exempt code {seg[6]}" if exempt else None,
+    )
+
+
+def _taxes_and_charges(segments):
+    """(taxes, allowances/charges) of a line loop or of the summary."""
+    taxes, charges = [], []
+    for seg in segments:
+        if seg.tag == "SAC" and seg[2] in _TAX_SAC_CODES:
+            amount = _decimal(seg, 5, implied_decimals=2)
+            if amount is not None and seg[1] in ("C", "A", ""):
+                taxes.append(TaxLine(tax_type="sales", amount=amount))
+        elif seg.tag == "SAC":
+            ac = _sac(seg)
+            if ac:
+                charges.append(ac)
+        elif seg.tag == "TXI":
+            tax = _txi(seg)
+            if tax:
+                taxes.append(tax)
+    return taxes, charges
+
+
+def _it1_references(it1):
+    """PO number and PO line from IT1 qualifier pairs (``PO``, ``PL``) when stated."""
+    po_number = po_line = None
+    index = 6
+    while index + 1 <= len(it1):
+        qualifier, value = it1[index], it1[index + 1]
+        if qualifier == "PO" and value and not po_number:
+            po_number = value
+        elif qualifier == "PL" and value and not po_line:
+            po_line = value
+        index += 2
+    return po_number, po_line
+
+
+def _summary_taxes(header_taxes, lines, issues, where):
+    """Document tax subtotals and the header taxes that add to the lines' taxes.
+
+    A header TXI (or SAC H850) whose amount equals the sum of the line taxes of the same
+    type repeats them (a summary): it is a subtotal, not a further tax.  Returns
+    the subtotals, which sum to the document's tax total.
+    """
+    by_type = {}
+    for line in lines:
+        for tax in line.taxes:
+            if tax.amount is not None:
+                by_type.setdefault(tax.tax_type.upper(), []).append(tax)
+    subtotals, covered = [], set()
+    for tax in header_taxes:
+        kind = tax.tax_type.upper()
+        line_sum = sum((t.amount for t in by_type.get(kind, [])), Decimal(0))
+        if (
+            tax.amount is not None
+            and kind in by_type
+            and kind not in covered
+            and (line_sum == tax.amount)
+        ):
+            issues.append(
+                DataQualityIssue(
+                    "x12_summary_tax",
+                    f"header tax {tax.tax_type} {tax.amount} equals the line taxes: read as "
+                    "their summary, not added again",
+                    where,
+                )
+            )
+            covered.add(kind)
+            subtotals.append(tax)
+            continue
+        subtotals.append(tax)
+    for kind, taxes in by_type.items():
+        if kind in covered:
+            continue
+        rates = {t.rate for t in taxes}
+        subtotals.append(
+            TaxLine(
+                tax_type=taxes[0].tax_type,
+                category=taxes[0].category if len({t.category for t in taxes}) == 1 else None,
+                rate=rates.pop() if len(rates) == 1 else None,
+                amount=sum((t.amount for t in taxes), Decimal(0)),
+            )
+        )
+    return subtotals
+
+
 def map_810(tx, issues):
-    """810 Invoice -> :class:`Invoice` (credit memo when BIG07 is ``CR``)."""
+    """810 Invoice -> :class:`Invoice` (credit memo when BIG07 is ``CR``).
+
+    As real suppliers send it: summary (header-level) invoices whose IT1 lines carry only
+    a PO reference; PO references in IT1 qualifiers (``PO``/``PL``) or a line ``REF*PO``;
+    TXI taxes per line and at the summary (a summary TXI/SAC that repeats the lines' is
+    not counted twice); SAC allowances and charges at both levels; ``TDS01`` the invoice
+    total and ``AMT*BAP`` the amount due.
+    """
     header, loops, trailer = _loops(tx.body, "IT1", ("TDS",))
     big = _need(header, "BIG", tx)
     parties = _n1_loops(header)
+    header_po = big[4] or _ref(header, ("PO",))
     lines = []
-    line_taxes = Decimal(0)
     for loop in loops:
         it1 = loop[0]
-        charges = []
-        taxes = []
-        for seg in loop:
-            if seg.tag == "SAC" and seg[2] in _TAX_SAC_CODES:
-                amount = _decimal(seg, 5, implied_decimals=2)
-                if amount:
-                    taxes.append(TaxLine(tax_type="sales", amount=amount))
-            elif seg.tag == "SAC":
-                ac = _sac(seg)
-                if ac:
-                    charges.append(ac)
-            elif seg.tag == "TXI":
-                amount = _decimal(seg, 2)
-                if amount is not None:
-                    taxes.append(
-                        TaxLine(tax_type=seg[1] or "sales", rate=_decimal(seg, 3), amount=amount)
-                    )
+        taxes, charges = _taxes_and_charges(loop)
+        it1_po, it1_line = _it1_references(it1)
+        ref_po = next((s for s in loop if s.tag == "REF" and s[1] == "PO" and s[2]), None)
+        po_number = it1_po or (ref_po[2] if ref_po is not None else None)
+        po_line = it1_line or (ref_po[3] if ref_po is not None and ref_po[3] else None)
+        item = _item_ref(it1, 6, issues, _description(loop))
+        number = it1[1] or str(len(lines) + 1)
+        if item.key() is None and not item.description:
+            # Summary invoices: one IT1 per PO (or per PO line) with no item id at all.
+            reference = po_number or header_po
+            item.description = (
+                f"PO {reference}" + (f" line {po_line}" if po_line else "")
+                if reference
+                else f"invoice line {number}"
+            )
+            issues.append(
+                DataQualityIssue(
+                    "x12_line_without_item",
+                    f"IT1 {number} names no item: invoiced as {item.description!r}",
+                    it1.where(),
+                )
+            )
         line = InvoiceLine(
-            line_number=it1[1] or str(len(lines) + 1),
-            po_number=_ref(loop, ("PO",)),
-            po_line_ref=_ref(loop, ("FJ",)) or it1[1] or None,
-            item=_item_ref(it1, 6, issues, _description(loop)),
+            line_number=number,
+            po_number=po_number,
+            po_line_ref=po_line or _ref(loop, ("FJ",)) or it1[1] or None,
+            item=item,
             quantity=_decimal(it1, 2, required=True),
             uom=_required(it1, 3),
             unit_price=_decimal(it1, 4, required=True),
@@ -1177,34 +1287,18 @@ def map_810(tx, issues):
             taxes=taxes,
         )
         line.line_total = line.computed_total()
-        line_taxes += sum((t.amount for t in taxes), Decimal(0))
         lines.append(line)
     tds = _first(trailer, "TDS")
     if tds is None:
         raise ParseError("x12_segment", "TDS total segment missing", f"ST {tx.control_number}")
-    header_charges = []
-    header_taxes = []
-    for seg in trailer:
-        if seg.tag == "SAC" and seg[2] in _TAX_SAC_CODES:
-            amount = _decimal(seg, 5, implied_decimals=2)
-            if amount:
-                header_taxes.append(TaxLine(tax_type="sales", amount=amount))
-        elif seg.tag == "SAC":
-            ac = _sac(seg)
-            if ac:
-                header_charges.append(ac)
-        elif seg.tag == "TXI":
-            amount = _decimal(seg, 2)
-            if amount is not None:
-                header_taxes.append(
-                    TaxLine(tax_type=seg[1] or "sales", rate=_decimal(seg, 3), amount=amount)
-                )
+    header_taxes, header_charges = _taxes_and_charges(trailer)
     header_charges = _drop_summary_charges(header_charges, lines, issues, tds)
+    subtotals = _summary_taxes(header_taxes, lines, issues, tds.where())
     _check_ctt(trailer, len(lines), issues, "lines")
     net_total = sum((ln.line_total for ln in lines), Decimal(0))
     charge_total = sum((a.amount for a in header_charges if a.is_charge), Decimal(0))
     allowance_total = sum((a.amount for a in header_charges if not a.is_charge), Decimal(0))
-    tax_total = line_taxes + sum((t.amount for t in header_taxes), Decimal(0))
+    tax_total = sum((t.amount for t in subtotals if t.amount is not None), Decimal(0))
     gross = _decimal(tds, 1, implied_decimals=2, required=True)
     computed = net_total + charge_total - allowance_total + tax_total
     if computed != gross:
@@ -1215,8 +1309,11 @@ def map_810(tx, issues):
                 tds.where(),
             )
         )
+    amount_due = next(
+        (_decimal(seg, 2) for seg in trailer if seg.tag == "AMT" and seg[1] == "BAP" and seg[2]),
+        None,
+    )
     is_credit = big[7] == "CR"
-    po_number = big[4] or _ref(header, ("PO",))
     itd = _first(header, "ITD")
     due = None
     terms = None
@@ -1243,18 +1340,19 @@ def map_810(tx, issues):
         ),
         ship_to=_party(parties["ST"], issues) if "ST" in parties else _line_ship_to(loops, issues),
         remit_to=_party(parties["RI"], issues) if "RI" in parties else None,
-        po_numbers=[po_number] if po_number else [],
+        po_numbers=[header_po] if header_po else [],
         original_invoice_number=_ref(header, ("OI",)) if is_credit else None,
         payment_terms=terms,
         lines=lines,
         allowance_charges=header_charges,
-        taxes=header_taxes,
+        taxes=subtotals,
         net_total=net_total,
         allowance_total=allowance_total or None,
         charge_total=charge_total or None,
+        tax_exclusive_total=None,
         tax_total=tax_total,
         gross_total=gross,
-        payable_amount=gross,
+        payable_amount=amount_due if amount_due is not None else gross,
     )
 
 

@@ -166,3 +166,86 @@ def test_missing_order_id_is_parse_error():
     with pytest.raises(ParseError) as exc:
         cxml.parse(payload)
     assert exc.value.code == "cxml_required"
+
+
+# An invoice as Ariba/Coupa suppliers send it with line-level shipping (the summary repeats
+# its total), a line discount by percentage, a document discount in money, taxes per line
+# that state only their rate, and a zero-rated summary tax detail.
+DISCOUNTED = b"""<?xml version="1.0"?>
+<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.050/InvoiceDetail.dtd">
+<cXML payloadID="2@x" timestamp="2024-05-02T10:00:00-05:00">
+ <Header>
+  <From><Credential domain="DUNS"><Identity>150483782</Identity></Credential></From>
+  <To><Credential domain="NetworkId"><Identity>AN01</Identity></Credential></To>
+  <Sender><Credential domain="DUNS"><Identity>150483782</Identity></Credential></Sender>
+ </Header>
+ <Request><InvoiceDetailRequest>
+  <InvoiceDetailRequestHeader invoiceID="INV-77" purpose="standard" operation="new" invoiceDate="2024-05-01T10:00:00-05:00">
+   <InvoiceDetailHeaderIndicator/><InvoiceDetailLineIndicator isShippingInLine="yes" isDiscountInLine="yes"/>
+  </InvoiceDetailRequestHeader>
+  <InvoiceDetailOrder>
+   <InvoiceDetailOrderInfo><OrderReference orderID="PO-77"/></InvoiceDetailOrderInfo>
+   <InvoiceDetailItem invoiceLineNumber="1" quantity="10">
+    <UnitOfMeasure>EA</UnitOfMeasure>
+    <UnitPrice><Money currency="USD">20.00</Money></UnitPrice>
+    <InvoiceDetailItemReference lineNumber="1"><ItemID><SupplierPartID>A</SupplierPartID></ItemID></InvoiceDetailItemReference>
+    <SubtotalAmount><Money currency="USD">200.00</Money></SubtotalAmount>
+    <Tax><Money currency="USD">0</Money><Description xml:lang="en">sales tax</Description>
+     <TaxDetail category="sales" percentageRate="8.25"><TaxLocation xml:lang="en">TX</TaxLocation></TaxDetail>
+    </Tax>
+    <ShippingAmount><Money currency="USD">12.00</Money></ShippingAmount>
+    <InvoiceDetailDiscount percentageRate="5"><Money currency="USD"/></InvoiceDetailDiscount>
+   </InvoiceDetailItem>
+   <InvoiceDetailItem invoiceLineNumber="2" quantity="1">
+    <UnitOfMeasure>BX</UnitOfMeasure>
+    <UnitPrice><Money currency="USD">50.00</Money></UnitPrice>
+    <InvoiceDetailItemReference lineNumber="2"><ItemID><SupplierPartID>B</SupplierPartID></ItemID></InvoiceDetailItemReference>
+    <SubtotalAmount><Money currency="USD">50.00</Money></SubtotalAmount>
+   </InvoiceDetailItem>
+  </InvoiceDetailOrder>
+  <InvoiceDetailSummary>
+   <SubtotalAmount><Money currency="USD">250.00</Money></SubtotalAmount>
+   <Tax><Money currency="USD">0.00</Money><Description xml:lang="en">tax</Description>
+    <TaxDetail category="vat" percentageRate="0" exemptDetail="zeroRated">
+     <TaxableAmount><Money currency="USD">250.00</Money></TaxableAmount>
+     <TaxAmount><Money currency="USD">0.00</Money></TaxAmount>
+     <Description xml:lang="en">Export</Description>
+    </TaxDetail>
+   </Tax>
+   <ShippingAmount><Money currency="USD">12.00</Money></ShippingAmount>
+   <GrossAmount><Money currency="USD">262.00</Money></GrossAmount>
+   <InvoiceDetailDiscount><Money currency="USD">17.00</Money></InvoiceDetailDiscount>
+   <NetAmount><Money currency="USD">245.00</Money></NetAmount>
+   <DueAmount><Money currency="USD">245.00</Money></DueAmount>
+  </InvoiceDetailSummary>
+ </InvoiceDetailRequest></Request>
+</cXML>"""
+
+
+def test_discounts_shipping_and_rate_only_taxes():
+    doc, issues = _one(DISCOUNTED)
+    assert validate(doc) == []
+    first, second = doc.lines
+    # 10 x 20.00 + 12.00 shipping - 5 % discount (10.00) = 202.00
+    assert [(ac.is_charge, ac.amount, ac.reason) for ac in first.allowance_charges] == [
+        (True, Decimal("12.00"), "shipping"),
+        (False, Decimal("10.00"), "discount 5%"),
+    ]
+    assert first.line_total == Decimal("202.00") and second.line_total == Decimal("50.00")
+    (tax,) = first.taxes
+    assert (tax.tax_type, tax.rate, tax.amount) == ("SALES", Decimal("8.25"), Decimal(0))
+    # Summary shipping (12) repeats the line's; summary discount 17 = 10 on the line + 7.
+    assert [(ac.is_charge, ac.amount) for ac in doc.allowance_charges] == [(False, Decimal(7))]
+    assert (doc.net_total, doc.allowance_total, doc.charge_total) == (Decimal("252.00"), 7, None)
+    (summary_tax,) = doc.taxes
+    assert (summary_tax.category, summary_tax.exemption_reason) == ("Z", "Export")
+    assert (doc.gross_total, doc.payable_amount) == (Decimal("245.00"), Decimal("245.00"))
+    assert {"summary_of_lines", "discount_from_rate"} <= set(issues)
+    assert "total_mismatch" not in issues
+    assert doc.amount_findings() == []
+
+
+def test_samples_are_consistent():
+    for name in ("cxml_invoice_taxes_at_line.xml", "cxml_invoice_backed_by_multiple_pos.xml"):
+        doc, _issues = _one(_sample(name))
+        assert doc.amount_findings() == [], name

@@ -257,3 +257,208 @@ def test_despatch_with_gs1_udi_product_trace_ids():
         "CS",
     )
     assert parsed.issues == []
+
+
+# ----------------------------------------------------------------- amounts as stated
+
+ODOO = Path(os.environ.get("ODOO_SRC", "/opt/odoo19")) / "addons"
+
+
+def _odoo_file(relative):
+    path = ODOO / relative
+    if not path.exists():
+        pytest.skip(f"Odoo test file {relative} not available (set ODOO_SRC)")
+    return path.read_bytes()
+
+
+def _parse_all(payload):
+    """Through formats.parse: canonical validation and the shared issues included."""
+    from ..formats import parse
+
+    (parsed,) = parse("invoice", "application/xml", payload)
+    return parsed.document, {issue.code for issue in parsed.issues}
+
+
+def test_line_tax_category_without_line_tax_total():
+    # PEPPOL BIS 3: lines state only ClassifiedTaxCategory (ID + Percent), never an amount.
+    doc, _issues = _one(_sample("peppol-bis3_base-example.xml"))
+    for line in doc.lines:
+        (tax,) = line.taxes
+        assert (tax.category, tax.rate, tax.tax_type, tax.amount) == ("S", Decimal(25), "VAT", None)
+        assert tax.taxable_amount == line.line_total
+    assert doc.tax_exclusive_total == Decimal("1325")
+    assert doc.amount_findings() == []
+
+
+def test_document_allowance_charge_carries_its_tax_category():
+    doc, _issues = _one(_sample("peppol-bis3_base-example.xml"))
+    (insurance,) = doc.allowance_charges
+    assert (insurance.is_charge, insurance.amount, insurance.reason) == (True, 25, "Insurance")
+    (tax,) = insurance.taxes
+    assert (tax.category, tax.rate, tax.amount) == ("S", Decimal(25), None)
+    assert doc.charge_total == 25 and doc.tax_exclusive_total == 1325
+
+
+def test_en16931_example_return_line_is_inconsistent():
+    doc, _issues = _one(_sample("en16931_ubl-tc434-example1.xml"))
+    assert doc.tax_exclusive_total == Decimal("229.60")
+    assert all(line.taxes and line.taxes[0].category for line in doc.lines)
+    # The CEN example's line 20 ("FRITUUR VET 10 KG RETOUR") states 6 x 18.33 as -109.98:
+    # a return written with a positive quantity.  Its totals add up with the -109.98.
+    (finding,) = doc.amount_findings()
+    assert (finding.code, finding.path) == ("line_amount", "lines[19].line_total")
+    assert (finding.stated, finding.computed) == (Decimal("-109.98"), Decimal("109.98"))
+
+
+def test_odoo_bis3_exempt_allowance_and_reason():
+    payload = _odoo_file(
+        "l10n_account_edi_ubl_cii_tests/tests/test_files/from_peppol-bis-invoice-3_doc/"
+        "bis3_tax_exempt_gbp.xml"
+    )
+    doc, _issues = _parse_all(payload)
+    exempt = [t for t in doc.taxes if t.category == "E"]
+    assert exempt and exempt[0].exemption_reason
+    assert exempt[0].amount == 0
+    assert all(t.category == "E" for t in doc.lines[0].taxes)
+
+
+def test_odoo_bis3_allowances_keep_their_tax_category():
+    doc, _issues = _parse_all(
+        _odoo_file(
+            "l10n_account_edi_ubl_cii_tests/tests/test_files/from_peppol-bis-invoice-3_doc/"
+            "bis3_allowance.xml"
+        )
+    )
+    allowances = [ac for ac in doc.allowance_charges if not ac.is_charge]
+    charges = [ac for ac in doc.allowance_charges if ac.is_charge]
+    assert allowances and charges
+    assert all(ac.taxes and ac.taxes[0].category == "S" for ac in doc.allowance_charges)
+    assert doc.allowance_total == sum(ac.amount for ac in allowances)
+    assert doc.amount_findings() == []
+
+
+def test_cash_rounding_amount():
+    doc, _issues = _parse_all(
+        _odoo_file("account_edi_ubl_cii/tests/test_files/bis3/test_cash_rounding_line.xml")
+    )
+    assert doc.rounding_amount is not None or doc.payable_amount == doc.gross_total
+    assert doc.amount_findings() == []
+
+
+def _rounded_invoice(rounding):
+    return _invoice().replace(
+        b'<cbc:PayableAmount currencyID="USD">100.00</cbc:PayableAmount>',
+        f'<cbc:PayableRoundingAmount currencyID="USD">{rounding}</cbc:PayableRoundingAmount>'
+        f'<cbc:PayableAmount currencyID="USD">{Decimal("100.00") + Decimal(rounding)}'
+        "</cbc:PayableAmount>".encode(),
+    )
+
+
+def test_payable_rounding_amount_read():
+    doc, _issues = _parse_all(_rounded_invoice("0.02"))
+    assert doc.rounding_amount == Decimal("0.02") and doc.payable_amount == Decimal("100.02")
+    assert "payable_amount" not in {f.code for f in doc.amount_findings()}
+
+
+def test_oioubl_named_tax_categories_are_mapped_not_refused():
+    # Danish OIOUBL: TaxCategory "StandardRated", TaxScheme 63 (Moms), and a
+    # TaxExclusiveAmount that holds the VAT total.
+    payload = _odoo_file(
+        "l10n_dk_oioubl/tests/test_files/external/BASPRO_01_01_00_Invoice_v2p1.xml"
+    )
+    doc, issues = _parse_all(payload)
+    assert {"tax_category_mapped", "oioubl_tax_exclusive"} <= issues
+    assert {(t.tax_type, t.category, t.rate) for t in doc.taxes} == {("VAT", "S", Decimal(25))}
+    assert all(t.category == "S" for line in doc.lines for t in line.taxes)
+    assert doc.tax_exclusive_total is None  # 1262.50 is the VAT, not the base
+    assert doc.amount_findings() == []
+
+
+def test_unknown_long_tax_category_kept_with_issue():
+    extra = (
+        "<cac:ClassifiedTaxCategory><cbc:ID>SomeNationalCategoryName</cbc:ID>"
+        "<cbc:Percent>8</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>"
+        "</cac:ClassifiedTaxCategory>"
+    )
+    doc, issues = _parse_all(_invoice(line_extra=extra))
+    assert "tax_category_unknown" in issues
+    assert doc.lines[0].taxes[0].category == "SomeNationalCategoryName"
+
+
+def test_alpha3_country_code_mapped():
+    # Malaysian MyInvois states ISO 3166-1 alpha-3 country codes.
+    payload = _invoice().replace(
+        b"<cac:PartyName>",
+        b"<cac:PostalAddress><cbc:CityName>Kuala Lumpur</cbc:CityName>"
+        b"<cac:Country><cbc:IdentificationCode>MYS</cbc:IdentificationCode></cac:Country>"
+        b"</cac:PostalAddress><cac:PartyName>",
+    )
+    doc, issues = _parse_all(payload)
+    assert doc.vendor.address.country_code == "MY"
+    assert "country_code" in issues
+
+
+def test_due_date_before_issue_date_is_an_issue():
+    # Croatian fiscal e-invoices in Odoo's tests are due the day before they are issued.
+    doc, issues = _parse_all(_odoo_file("l10n_hr_edi/tests/test_files/test_invoice.xml"))
+    assert doc.due_date < doc.issue_date
+    assert "due_before_issue" in issues
+
+
+def test_negative_invoice_becomes_a_credit_note():
+    payload = _odoo_file(
+        "l10n_account_edi_ubl_cii_tests/tests/test_files/from_peppol-bis-invoice-3_doc/"
+        "bis3_invoice_negative_amounts.xml"
+    )
+    doc, issues = _parse_all(payload)
+    assert doc.move_type == "credit_note" and "negative_total" in issues
+    assert doc.payable_amount == Decimal("1656.25") and doc.gross_total == Decimal("1656.25")
+    # -7 x 400 and 3 x 500 in a negative invoice: 7 x 400 and -3 x 500 in the credit.
+    assert [(ln.quantity, ln.line_total) for ln in doc.lines] == [(7, 2800), (-3, -1500)]
+    assert doc.net_total == 1300 and doc.tax_total == Decimal("331.25")
+    assert all(t.amount >= 0 for t in doc.taxes)
+    assert doc.amount_findings() == []
+
+
+def test_negative_inline_invoice_with_allowance():
+    payload = (
+        _invoice()
+        .replace(b"100.00</cbc:", b"-100.00</cbc:")
+        .replace(b">10</cbc:InvoicedQuantity>", b">-10</cbc:InvoicedQuantity>")
+        .replace(b"90.00</cbc:LineExtensionAmount>", b"-100.00</cbc:LineExtensionAmount>")
+        .replace(b"<cac:Price>", b"<cac:Price>")
+        .replace(b'<cbc:PriceAmount currencyID="USD">9<', b'<cbc:PriceAmount currencyID="USD">10<')
+    )
+    doc, issues = _parse_all(payload)
+    assert doc.move_type == "credit_note" and "negative_total" in issues
+    assert (doc.lines[0].quantity, doc.lines[0].line_total) == (Decimal(10), Decimal("100.00"))
+    assert doc.payable_amount == Decimal("100.00")
+    assert doc.amount_findings() == []
+
+
+def test_missing_price_derived_from_line_amount():
+    payload = _odoo_file(
+        "l10n_account_edi_ubl_cii_tests/tests/test_files/from_odoo/bis3_out_invoice_no_prices.xml"
+    )
+    doc, issues = _parse_all(payload)
+    assert "price_missing" in issues
+    assert doc.amount_findings() == []
+
+
+def test_jofotara_price_discount_is_a_line_allowance():
+    doc, issues = _parse_all(_odoo_file("l10n_jo_edi/tests/test_files/type_1.xml"))
+    assert {"price_allowance_on_line", "allowance_total_of_lines"} <= issues
+    (line,) = doc.lines
+    assert [ac.amount for ac in line.allowance_charges] == [Decimal("1.320")]
+    assert doc.allowance_charges == [] and doc.tax_exclusive_total == Decimal("130.680")
+    assert doc.amount_findings() == []
+
+
+def test_line_allowance_already_in_the_net_price():
+    # Odoo's OIOUBL export: PriceAmount 450 is net of the 500 line discount (10 x 450).
+    doc, issues = _parse_all(
+        _odoo_file("l10n_dk_nemhandel/tests/test_files/from_odoo/oioubl_out_invoice_discount.xml")
+    )
+    assert "line_allowance_in_price" in issues
+    assert doc.lines[0].allowance_charges == []
+    assert doc.amount_findings() == []

@@ -569,3 +569,107 @@ def test_997_all_rejected_when_not_accepted():
 )
 def test_gs1_check_digit(digits, ok):
     assert gs1_check_digit_ok(digits) is ok
+
+
+def test_810_sample_edinet_amounts():
+    [(inv, _issues)] = parse_x12(_sample("x12_810a_edinet.edi"))
+    assert inv.payable_amount == Decimal("365.96")  # AMT*BAP
+    # SAC*C*H850 "no tax" at the summary: a stated zero tax, not an absent one.
+    assert [(t.tax_type, t.amount) for t in inv.taxes] == [("sales", Decimal("0.00"))]
+    assert inv.tax_total == 0 and inv.charge_total is None  # header G830 = the lines' 2 x 3.00
+    assert inv.amount_findings() == []
+
+
+# Summary ("header-level") invoice as distributors bill consolidated shipments: one IT1 per
+# PO line with no item id, the PO in the IT1 qualifiers (PO / PL) or in a line REF*PO;
+# sales tax per line (TXI with rate) repeated as a summary TXI; an allowance and a
+# fuel surcharge at the summary; AMT*BAP the amount due after a prepayment.
+SUMMARY_810 = [
+    "BIG*20250402*SUM-2001**",
+    "CUR*SE*USD",
+    "N1*SE*Midwest Medical Distribution*1*123456789",
+    "IT1*1*1*LO*1250.00**PO*4500012345*PL*10",
+    "TXI*ST*103.13*8.25",
+    "IT1*2*1*LO*480.00",
+    "REF*PO*4500012399*20",
+    "TXI*ST*39.60*8.25",
+    "SAC*A*C310***2500**********Contract discount",
+    "TDS*181473",
+    "TXI*ST*142.73*8.25",
+    "SAC*A*C310***4800**********Volume rebate",
+    "SAC*C*F050***1500**********Fuel surcharge",
+    "AMT*BAP*1614.73",
+    "CTT*2",
+]
+
+
+def test_810_summary_invoice_lines_with_only_po_references():
+    [(inv, issues)] = parse_x12(_x12([("810", "0001", SUMMARY_810)], func="IN"))
+    first, second = inv.lines
+    assert (first.po_number, first.po_line_ref) == ("4500012345", "10")
+    assert (second.po_number, second.po_line_ref) == ("4500012399", "20")
+    assert first.item.description == "PO 4500012345 line 10"
+    assert inv.all_po_numbers() == ["4500012345", "4500012399"]
+    # Line 2: 480.00 - 25.00 contract discount
+    assert second.line_total == Decimal("455.00")
+    assert [(t.tax_type, t.rate, t.amount) for t in first.taxes] == [
+        ("ST", Decimal("8.25"), Decimal("103.13"))
+    ]
+    # The summary TXI repeats the lines' 103.13 + 39.60: counted once.
+    assert inv.tax_total == Decimal("142.73")
+    assert [(t.tax_type, t.amount) for t in inv.taxes] == [("ST", Decimal("142.73"))]
+    assert [(ac.is_charge, ac.amount, ac.reason) for ac in inv.allowance_charges] == [
+        (False, Decimal("48.00"), "Volume rebate"),
+        (True, Decimal("15.00"), "Fuel surcharge"),
+    ]
+    assert inv.gross_total == Decimal("1814.73")  # TDS01
+    assert inv.payable_amount == Decimal("1614.73")  # AMT*BAP
+    codes = {i.code for i in issues}
+    assert {"x12_line_without_item", "x12_summary_tax"} <= codes
+    assert "x12_total_mismatch" not in codes
+    # The 200.00 between the total and the amount due is not stated as a prepayment.
+    assert [f.code for f in inv.amount_findings()] == ["payable_amount"]
+
+
+# Tax stated only at the summary (a single state sales tax TXI, no line TXI), as small
+# suppliers' accounting packages send it, with a header TXI that states only a rate.
+HEADER_TAX_810 = [
+    "BIG*20250402*TX-7**PO-88",
+    "CUR*SE*USD",
+    "N1*SE*Small Supplier*92*V-1",
+    "IT1*1*2*EA*50.00**VP*A-1",
+    "IT1*2*1*EA*20.00**VP*A-2",
+    "TDS*12600",
+    "TXI*ST*6.00*5",
+    "TXI*LS**1*****2",
+    "CTT*2",
+]
+
+
+def test_810_header_only_tax_and_rate_only_txi():
+    [(inv, issues)] = parse_x12(_x12([("810", "0001", HEADER_TAX_810)], func="IN"))
+    assert all(ln.taxes == [] for ln in inv.lines)
+    assert [(t.tax_type, t.rate, t.amount) for t in inv.taxes] == [
+        ("ST", Decimal(5), Decimal("6.00")),
+        ("LS", Decimal(1), None),
+    ]
+    assert inv.tax_total == Decimal("6.00") and inv.gross_total == Decimal("126.00")
+    assert inv.payable_amount == inv.gross_total  # no AMT*BAP: the total is due
+    assert "x12_summary_tax" not in {i.code for i in issues}
+    assert inv.amount_findings() == []
+
+
+# Tax-exempt hospital buyer: TXI06 "1" (exempt) with a zero amount on each line.
+def test_810_exempt_tax_line():
+    body = [
+        "BIG*20250402*EX-1**PO-1",
+        "N1*SE*Vendor*92*V-1",
+        "IT1*1*3*EA*10.00**VP*Z-1",
+        "TXI*ST*0*0***1",
+        "TDS*3000",
+        "CTT*1",
+    ]
+    [(inv, _issues)] = parse_x12(_x12([("810", "0001", body)], func="IN"))
+    (tax,) = inv.lines[0].taxes
+    assert (tax.category, tax.amount) == ("E", Decimal(0)) and tax.exemption_reason
+    assert inv.amount_findings() == []
