@@ -828,6 +828,9 @@ def _order(ctx, root, kind):
     if vendor is None:
         raise ParseError("ubl_required", "SellerSupplierParty is missing", kind)
     lines = []
+    # Lines whose stated amount is not quantity x price (line allowances or charges,
+    # which the canonical order does not carry): the order total cannot be checked.
+    uncomparable = []
     for index, node in enumerate(root.findall("cac:OrderLine/cac:LineItem", NS)):
         where = f"OrderLine[{index}]"
         qty_node = _find(node, "cbc:Quantity")
@@ -837,6 +840,15 @@ def _order(ctx, root, kind):
         if unit_price is not None and base not in (None, Decimal(0), Decimal(1)):
             # The PO line has no price base: express the price per single unit.
             unit_price = unit_price / base
+        stated = _decimal(node, "cbc:LineExtensionAmount", where)
+        quantity = _decimal(node, "cbc:Quantity", where)
+        if node.find("cac:AllowanceCharge", NS) is not None or (
+            stated is not None
+            and unit_price is not None
+            and quantity is not None
+            and (quantity * unit_price).quantize(stated) != stated
+        ):
+            uncomparable.append(_text(node, "cbc:ID") or str(index + 1))
         delivery = _find(node, "cac:Delivery/cac:RequestedDeliveryPeriod")
         lines.append(
             PurchaseOrderLine(
@@ -854,6 +866,17 @@ def _order(ctx, root, kind):
     delivery = _find(root, "cac:Delivery")
     period = _find(delivery, "cac:RequestedDeliveryPeriod")
     totals = _find(root, "cac:AnticipatedMonetaryTotal")
+    # The lines' sum (LineExtensionAmount) is what the canonical order's lines can be
+    # checked against; PayableAmount also holds taxes, charges and prepayments.
+    total = _decimal(totals, "cbc:LineExtensionAmount", "AnticipatedMonetaryTotal")
+    if total is not None and uncomparable:
+        ctx.issue(
+            "order_total_not_checked",
+            f"lines {', '.join(uncomparable)} carry allowances or charges: the order total "
+            f"{total} is not checked against quantity x price",
+            "AnticipatedMonetaryTotal",
+        )
+        total = None
     return PurchaseOrder(
         number=number,
         order_date=_date(root, "cbc:IssueDate", kind, required=True),
@@ -865,7 +888,7 @@ def _order(ctx, root, kind):
         contract_reference=_text(root, "cac:Contract/cbc:ID"),
         payment_terms=(_text(root, "cac:PaymentTerms/cbc:Note") or "")[:128] or None,
         requested_date=_date(period, "cbc:StartDate", kind) or _date(period, "cbc:EndDate", kind),
-        total_amount=_decimal(totals, "cbc:PayableAmount", "AnticipatedMonetaryTotal"),
+        total_amount=total,
         lines=lines,
     )
 

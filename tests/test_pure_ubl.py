@@ -111,7 +111,7 @@ def test_peppol_order():
     doc, issues = _one(_sample("peppol-poacc_Order_Example.xml"))
     assert (doc.doc_type, doc.number, doc.currency) == ("purchase_order", "34", "NOK")
     assert doc.order_date == dt.date(2018, 9, 1)
-    assert len(doc.lines) == 2 and doc.total_amount == Decimal(6363)
+    assert len(doc.lines) == 2 and doc.total_amount is None  # line charges: not comparable
     assert doc.lines[0].item.gtin == "07560000012345" and "gtin_check_digit" in issues
     assert doc.lines[0].quantity == Decimal(120) and doc.lines[0].unit_price == Decimal("50.000")
     assert doc.lines_total() == Decimal(6225)  # 120 x 50 + 15 x 15, before allowances
