@@ -1,12 +1,17 @@
-"""The demo day generator: deterministic, valid identifiers, readable documents, honest truth."""
+"""The demo day generator: deterministic, valid identifiers, readable documents, honest truth.
+
+Also the scorer's arithmetic on a hand-made outcome (no Odoo needed).
+"""
 
 import json
+import re
 from collections import defaultdict
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 
 import pytest
 
+from ..demo import score
 from ..demo.generator import AMOUNT_FAULTS
 from ..demo.generator import COVERAGE
 from ..demo.generator import SCENARIOS
@@ -307,3 +312,101 @@ def test_summary_810_names_only_the_po():
         assert all(i > tds for i, s in enumerate(segments) if s.startswith(("TXI*", "SAC*")))
         assert (entry["tax"] is not None) == any(s.startswith("TXI*") for s in segments)
         assert f"AMT*BAP*{entry['expected_totals']['total']}" in segments
+
+
+# --------------------------------------------------------------------------- the score
+
+
+def _row(number, scenario, total, fault=False, expected=(), clean=True):
+    return {
+        "idempotency_key": f"k-{number}",
+        "invoice_number": number,
+        "format": "ubl",
+        "scenario": scenario,
+        "clean": clean,
+        "faults": [] if clean else [scenario],
+        "expected_exceptions": list(expected),
+        "amount_fault": fault,
+        "expected_totals": {"untaxed": "100.00", "tax": "8.00", "total": total},
+        "amount": total,
+    }
+
+
+def test_score_amount_measures_on_a_hand_made_outcome():
+    truth = {
+        "day": "2026-11-23",
+        "invoices": [
+            _row("A1", "clean", "108.00"),  # released at the stated total
+            _row("A2", "clean", "108.00"),  # released with the default 15 % tax: wrong
+            _row("A3", "clean", "108.00"),  # blocked: not in the accuracy measure
+            _row("F1", "total_not_adding_up", "120.00", True, ["total_mismatch"], False),
+            _row("F2", "tax_not_rate_times_base", "109.00", True, ["tax_variance"], False),
+            _row(
+                "F3",
+                "line_amount_not_qty_times_price",
+                "110.00",
+                True,
+                ["document_inconsistent"],
+                False,
+            ),
+            _row("P1", "price_variance", "108.00", False, ["price_variance"], False),
+        ],
+    }
+    released = {"A1": (100.0, 8.0, 108.0), "A2": (100.0, 15.0, 115.0), "F3": (100, 8, 108)}
+    blocked = {"A3": [], "F1": ["total_mismatch"], "F2": ["price_variance"], "P1": ["x"]}
+    messages, bills, exceptions = [], [], []
+    for n, entry in enumerate(truth["invoices"], start=1):
+        number = entry["invoice_number"]
+        messages.append({"id": n, "idempotency_key": entry["idempotency_key"], "state": "done",
+                         "doc_type": "invoice", "error_code": False})  # fmt: skip
+        untaxed, tax, total = released.get(number, (100.0, 8.0, 108.0))
+        bills.append(
+            {
+                "id": 100 + n,
+                "hc_message_id": [n, "m"],
+                "hc_match_state": "matched" if number in released else "exception",
+                "hc_released": number in released,
+                "hc_touchless": number in released,
+                "amount_untaxed": untaxed,
+                "amount_tax": tax,
+                "amount_total": total,
+            }
+        )
+        for kind in blocked.get(number, []):
+            exceptions.append({"exception_type": kind, "message_id": False,
+                               "move_id": [100 + n, "b"], "state": "open",
+                               "queue_id": False, "amount": 0})  # fmt: skip
+    result = score.score(truth, {"messages": messages, "bills": bills, "exceptions": exceptions})
+    assert result["released"] == 3  # A1, A2 and the faulty F3
+    assert result["released_amount_accuracy"] == pytest.approx(1 / 3)
+    assert [r["invoice_number"] for r in result["amount_wrong"]] == ["A2", "F3"]
+    assert result["amount_wrong"][0]["billed"] == {
+        "untaxed": "100.00",
+        "tax": "15.00",
+        "total": "115.00",
+    }
+    # F1 caught; F2 blocked for another reason; F3 released
+    assert result["faulty_amounts"] == 3
+    assert result["faulty_amounts_caught"] == pytest.approx(1 / 3)
+    assert [r["invoice_number"] for r in result["amount_faults_missed"]] == ["F2", "F3"]
+    assert result["targets_met"]["released_amount_accuracy"] is False
+    assert result["targets_met"]["faulty_amounts_caught"] is False
+    text = score.render(
+        score.business_summary({"messages": messages, "bills": bills, "exceptions": exceptions}),
+        result,
+        dict.fromkeys(("post_seconds", "drain_seconds", "total_seconds"), 0.0),
+        "http://x",
+        "db",
+    )
+    assert re.search(r"released amount accuracy +33\.3 %  target 100 %  NOT MET  \(of 3 ", text)
+    assert re.search(r"faulty amounts caught +33\.3 %  target 100 %  NOT MET  \(of 3 ", text)
+    assert re.search(r"exception recall +75\.0 %  target 100 %  NOT MET", text)
+    assert "A2         clean" in text and "100.00/8.00/108.00 -> 100.00/15.00/115.00" in text
+    assert "F2         tax_not_rate_times_base" in text and "exc=price_variance" in text
+    # all right: both at 100 %, nothing listed
+    for bill in bills:
+        bill.update(amount_untaxed=100.0, amount_tax=8.0, amount_total=108.0)
+    truth["invoices"] = [e for e in truth["invoices"] if e["invoice_number"] not in ("F2", "F3")]
+    result = score.score(truth, {"messages": messages, "bills": bills, "exceptions": exceptions})
+    assert result["released_amount_accuracy"] == 1.0 and not result["amount_wrong"]
+    assert result["faulty_amounts_caught"] == 1.0 and not result["amount_faults_missed"]
