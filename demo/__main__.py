@@ -46,8 +46,8 @@ def cmd_generate(args):
     counts = result["truth"]["counts"]
     _say(
         f"{len(result['master'])} master batches + {len(result['documents'])} documents, "
-        f"{counts['invoices']} invoices ({counts['clean']} clean, {counts['faulty']} faulty) "
-        f"written to {args.out}"
+        f"{counts['invoices']} invoices ({counts['clean']} clean, {counts['faulty']} faulty, "
+        f"{counts['faulty_amounts']} of them with wrong amounts) written to {args.out}"
     )
     return 0
 
@@ -75,9 +75,10 @@ def cmd_run(args):
         sh(["dropdb", "--if-exists", "--force", args.db])
     _say(f"installing {MODULE} into {args.db}")
     env.install(args.db, MODULE)
-    keys = setup_database(env, args.db, os.path.join(args.out, "world.json"))
+    keys = setup_database(env, args.db, os.path.join(args.out, "world.json"), _say)
     _say(
-        f"configured: 3 facilities, tolerances, AP teams, {len(keys) - 1} connectors with API keys"
+        f"configured: 3 facilities, purchase taxes, tolerances, AP teams, {len(keys) - 1} "
+        "connectors with API keys"
     )
     log_file = os.path.join(args.out, "odoo.log")
     server = env.start_server(

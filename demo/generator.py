@@ -4,22 +4,34 @@
 give the same bytes (no clock, no unordered iteration, one ``random.Random(seed)``).
 
 * ``world``: the network (3 facilities with GLNs), vendors (GLN with a valid GS1 check
-  digit, category), items (GTIN-14 with valid check digit, vendor part number, unit EA or
-  BX, critical flag, lot/expiry tracking) and contract prices;
+  digit, category, the tax their invoices state: a standard rate, exempt or none), items
+  (GTIN-14 with valid check digit, vendor part number, unit EA or BX, critical flag,
+  lot/expiry tracking), contract prices and the AP tolerances (charges included);
 * ``documents``: what the systems around Odoo post over the day, in posting order, each
   with the endpoint, content type, ``Idempotency-Key``, the connector that sends it, its
   simulated time of day and the raw body;
 * ``truth``: one entry per supplier invoice *document* (resubmissions included) saying
   whether it is clean or faulty, the faults, the exception types the product should
-  raise, and the amount.
+  raise, and the totals as the supplier stated them (untaxed, tax, total).
 
 Scenarios per purchase order (weights in :data:`SCENARIOS`): clean bills of every kind
 (plain, short receipt billed as received, receipt arriving after the invoice, receipt
-and ship notice arriving before their PO, price within tolerance) and faulty ones (price
-variance, billed more than received, billed with nothing received, unknown item added,
-PO priced above contract, lot expired at receipt), plus duplicate resubmissions (the
-same file again, or the same invoice re-keyed in another format) and an invoice from a
-vendor nobody knows.
+and ship notice arriving before their PO, price within tolerance, line and document
+allowances, freight within the charge tolerance) and faulty ones (price variance, billed
+more than received, billed with nothing received, unknown item added, PO priced above
+contract, lot expired at receipt, freight beyond the charge tolerance, an acknowledgment
+that raised a confirmed PO's price followed by an invoice at that price, and the amount
+faults of :data:`AMOUNT_FAULTS`: a stated total that does not add up, a stated tax that
+is not rate x base, a line amount that is not quantity x price), plus duplicate
+resubmissions (the same file again, or the same invoice re-keyed in another format) and
+an invoice from a vendor nobody knows.  Every invoice carries its vendor's tax: taxed
+vendors state a standard rate (category S, 8 or 10 %), exempt ones category E at 0 %,
+others no tax at all.  Invoices are written in UBL 2.1, X12 810 (item-level, or the
+summary shape: IT1 lines naming only the PO and its line, tax in a header TXI, freight
+and allowances in header SACs), cXML and canonical JSON, each scenario only in the formats
+that can state it (:data:`FORMAT_CANNOT`).  From the small size on, every scenario added
+for amounts appears at least twice, in two formats (:data:`COVERAGE`); the tiny day has
+four of them once (:data:`COVERAGE_TINY`).
 """
 
 import json
@@ -63,15 +75,90 @@ SCENARIOS = {
     "unknown_item_line": (3, False, ["unknown_item"], ["unknown_item", "no_po"]),
     "po_above_contract": (2, False, ["contract_price"], ["contract_price_mismatch"]),
     "lot_expired_at_receipt": (2, False, ["goods_refused"], ["lot_expiry", "qty_variance"]),
+    # amounts
+    "clean_line_allowance": (4, True, [], []),
+    "clean_document_allowance": (4, True, [], []),
+    "clean_freight_within_tolerance": (5, True, [], []),
+    "freight_beyond_tolerance": (2, False, ["charge_beyond_tolerance"], ["charge_variance"]),
+    "ack_price_raised": (2, False, ["ack_price_change"], ["price_variance", "po_ack_change"]),
+    "total_not_adding_up": (
+        2,
+        False,
+        ["stated_total_wrong"],
+        ["total_mismatch", "document_inconsistent"],
+    ),
+    "tax_not_rate_times_base": (2, False, ["stated_tax_wrong"], ["tax_variance", "total_mismatch"]),
+    "line_amount_not_qty_times_price": (
+        2,
+        False,
+        ["line_amount_wrong"],
+        ["document_inconsistent", "total_mismatch"],
+    ),
 }
-INVOICE_FORMATS = [("ubl", 35), ("x12", 25), ("cxml", 20), ("json", 20)]
+# scenarios whose fault is in the invoice's own amounts ("faulty amounts caught")
+AMOUNT_FAULTS = (
+    "freight_beyond_tolerance",
+    "total_not_adding_up",
+    "tax_not_rate_times_base",
+    "line_amount_not_qty_times_price",
+)
+# what an invoice format cannot state: X12 810 has no line amount (IT1 is quantity and
+# price), the summary 810 states allowances at the header only, the cXML writer states
+# discounts at the summary only
+FORMAT_CANNOT = {
+    "x12": {"line_amount"},
+    "x12_summary": {"line_amount", "line_allowance"},
+    "cxml": {"line_allowance"},
+    "json": set(),
+    "ubl": set(),
+}
+SCENARIO_NEEDS = {
+    "clean_line_allowance": {"line_allowance"},
+    "line_amount_not_qty_times_price": {"line_amount"},
+}
+# scenarios (and the summary 810) shown at least twice, in two formats, from "small" on
+COVERAGE = [
+    "clean_line_allowance",
+    "clean_document_allowance",
+    "clean_freight_within_tolerance",
+    "freight_beyond_tolerance",
+    "ack_price_raised",
+    "total_not_adding_up",
+    "tax_not_rate_times_base",
+    "line_amount_not_qty_times_price",
+]
+COVERAGE_TINY = [
+    "clean_line_allowance",
+    "clean_freight_within_tolerance",
+    "total_not_adding_up",
+    "tax_not_rate_times_base",
+]
+# the tax each vendor's invoices state, by vendor index modulo 4: category S at a
+# standard rate, category E at 0 %, or no tax at all (the demo company also has a 15 %
+# default purchase tax that must never reach these bills)
+TAX_REGIMES = [
+    {"category": "S", "rate": "8"},
+    None,
+    {"category": "E", "rate": "0", "exemption_reason": "Medical supplies exempt from sales tax"},
+    {"category": "S", "rate": "10"},
+]
+INVOICE_FORMATS = [("ubl", 35), ("x12", 17), ("x12_summary", 8), ("cxml", 20), ("json", 20)]
 CONTENT_TYPES = {
     "json": "application/json",
     "ubl": "application/xml",
     "cxml": "application/xml",
     "x12": "application/edi-x12",
+    "x12_summary": "application/edi-x12",
 }
-TOLERANCE = {"price_pct": 2.0, "qty_pct": 0.0, "total_pct": 2.0}
+# AP tolerances of the network; a charge (freight...) passes within 5 % of the goods'
+# net amount or 25.00, whichever is larger
+TOLERANCE = {
+    "price_pct": 2.0,
+    "qty_pct": 0.0,
+    "total_pct": 2.0,
+    "charge_pct": 5.0,
+    "charge_abs": 25.0,
+}
 
 _ADJ = "Allied Apex Beacon Cardinal Summit Harbor Keystone Liberty Meridian Pinnacle Prairie Sterling Trident Unity Vantage Crescent Evergreen Granite Horizon Lakeshore".split()
 _NOUN = "Medical Surgical Healthcare Diagnostics Pharma Biologics Scientific Orthopedics Supply Labs".split()
@@ -177,6 +264,7 @@ def make_world(rng, size):
                 "city": rng.choice(_CITIES),
                 "zip": f"{rng.randint(10000, 99999)}",
                 "phone": f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+                "tax": TAX_REGIMES[v % len(TAX_REGIMES)],
             }
         )
     items = []
@@ -309,13 +397,135 @@ def _invoice_body(day, fmt, invoice):
     if fmt == "cxml":
         return writers.cxml_invoice(invoice, f"{invoice['number']}@demo")
     day.x12_control += 1
-    return writers.x12_810(invoice, day.x12_control)
+    return writers.x12_810(invoice, day.x12_control, summary=fmt == "x12_summary")
+
+
+def _formats_for(scenario):
+    """The invoice formats able to state what ``scenario`` needs (in a fixed order)."""
+    needs = SCENARIO_NEEDS.get(scenario, set())
+    return [f for f, _w in INVOICE_FORMATS if not needs & FORMAT_CANNOT[f]]
+
+
+def _pick_format(rng, scenario):
+    allowed = set(_formats_for(scenario))
+    return _pick(rng, [(f, w) for f, w in INVOICE_FORMATS if f in allowed])
+
+
+def _tax_lines(regime):
+    """The tax category and rate a line or an allowance/charge states (none when untaxed)."""
+    if regime is None:
+        return []
+    return [{k: v for k, v in regime.items() if k != "exemption_reason"}]
+
+
+def _amounts(rng, scenario, regime, lines):
+    """Allowances, charges, taxes and totals of an invoice, as its supplier states them.
+
+    ``lines`` (with ``quantity`` and ``unit_price``) get their allowances, stated
+    ``line_total`` and tax category; returns ``(header fields, truth totals)``.  Tax is
+    the rate applied to the tax-exclusive amount (lines - allowances + charges), rounded
+    once (EN 16931's rule; the demo company rounds taxes globally, the same way).
+    """
+    for ln in lines:
+        ln["line_total"] = str(_money(Decimal(ln["quantity"]) * Decimal(ln["unit_price"])))
+        ln["taxes"] = _tax_lines(regime)
+    if scenario == "clean_line_allowance":
+        candidates = [ln for ln in lines if Decimal(ln["line_total"]) >= 2]
+        for ln in rng.sample(candidates or lines, k=min(len(candidates or lines), 2)):
+            gross = Decimal(ln["line_total"])
+            allowance = max(Decimal("0.01"), _money(gross * rng.choice([2, 5, 10]) / 100))
+            ln["allowance_charges"] = [
+                {
+                    "is_charge": False,
+                    "amount": str(allowance),
+                    "reason_code": "95",
+                    "reason": "Promotional allowance",
+                }
+            ]
+            ln["line_total"] = str(gross - allowance)
+    if scenario == "line_amount_not_qty_times_price":
+        wrong = lines[0]
+        delta = max(Decimal("1.00"), Decimal(wrong["unit_price"]))
+        wrong["line_total"] = str(Decimal(wrong["line_total"]) + delta)
+    goods = sum(Decimal(ln["quantity"]) * Decimal(ln["unit_price"]) for ln in lines)
+    net = sum(Decimal(ln["line_total"]) for ln in lines)
+    header = []
+    if scenario == "clean_document_allowance":
+        amount = max(Decimal("0.01"), _money(net * rng.choice([1, 2, 3]) / 100))
+        header.append(
+            {
+                "is_charge": False,
+                "amount": str(amount),
+                "reason_code": "95",
+                "reason": "Volume discount",
+                "taxes": _tax_lines(regime),
+            }
+        )
+    allowances = sum(Decimal(a["amount"]) for a in header)
+    # freight against the charge tolerance (5 % of the goods or 25.00, the larger): well
+    # inside it on the smallest base, well beyond it on the largest
+    if scenario == "clean_freight_within_tolerance":
+        limit = max(Decimal(TOLERANCE["charge_pct"]) / 100 * (net - allowances), Decimal(25))
+        freight = _money(limit * Decimal(str(rng.uniform(0.2, 0.8))))
+    elif scenario == "freight_beyond_tolerance":
+        limit = max(Decimal(TOLERANCE["charge_pct"]) / 100 * goods, Decimal(25))
+        freight = _money(limit * Decimal(str(rng.uniform(1.6, 3.0))))
+    else:
+        freight = None
+    if freight is not None:
+        header.append(
+            {
+                "is_charge": True,
+                "amount": str(freight),
+                "reason_code": "FC",
+                "reason": "Freight",
+                "taxes": _tax_lines(regime),
+            }
+        )
+    charges = freight or Decimal(0)
+    untaxed = net - allowances + charges
+    fields = {
+        "net_total": str(net),
+        "tax_exclusive_total": str(untaxed),
+    }
+    if header:
+        fields["allowance_charges"] = header
+    if allowances:
+        fields["allowance_total"] = str(allowances)
+    if charges:
+        fields["charge_total"] = str(charges)
+    tax = Decimal("0.00")
+    if regime is not None:
+        tax = _money(untaxed * Decimal(regime["rate"]) / 100)
+        if scenario == "tax_not_rate_times_base":
+            # the supplier applied one point more than the rate it states
+            tax += max(Decimal("1.00"), _money(untaxed / 100))
+        fields["taxes"] = [
+            dict(_tax_lines(regime)[0], taxable_amount=str(untaxed), amount=str(tax))
+            | (
+                {"exemption_reason": regime["exemption_reason"]}
+                if "exemption_reason" in regime
+                else {}
+            )
+        ]
+        fields["tax_total"] = str(tax)
+    total = untaxed + tax
+    if scenario == "total_not_adding_up":
+        total += _money(Decimal(str(rng.uniform(1, 40))))
+    fields["gross_total"] = str(total)
+    fields["payable_amount"] = str(total)
+    truth = {"untaxed": str(untaxed), "tax": str(tax), "total": str(total)}
+    return fields, truth
+
+
+def _connector(fmt):
+    return "edi" if fmt.startswith("x12") else "ap"
 
 
 def _post_invoice(day, minute, fmt, invoice, key, label):
     body = _invoice_body(day, fmt, invoice)
-    connector = "edi" if fmt == "x12" else "ap"
-    day.add(minute, connector, "invoices", "invoice", key, body.decode(), CONTENT_TYPES[fmt], label)
+    day.add(minute, _connector(fmt), "invoices", "invoice", key, body.decode(),
+            CONTENT_TYPES[fmt], label)  # fmt: skip
     return body
 
 
@@ -378,8 +588,12 @@ def _lot(day, po, line, expired=False):
     return f"L{po['number'][-5:]}{line['line_number']}{day.rng.randint(10, 99)}", expiry
 
 
-def _scenario_day(day, po, scenario, minute):
-    """Post the PO's documents over the day; return the invoice truth entries."""
+def _scenario_day(day, po, scenario, minute, fmt=None):
+    """Post the PO's documents over the day; return the invoice truth entries.
+
+    ``fmt`` is the invoice's format (picked by weight among those able to state the
+    scenario when not given).
+    """
     rng = day.rng
     number = po["number"]
     order_date = day.day - timedelta(days=rng.randint(1, 6))
@@ -400,8 +614,12 @@ def _scenario_day(day, po, scenario, minute):
     # the purchase order, from the sourcing platform
     day.add_json(po_minute, "sourcing", "purchase-orders", "purchase_order", f"po-{number}",
                  _po_doc(day, po, order_date), f"PO {number}")  # fmt: skip
-    # the supplier's acknowledgment
-    if rng.random() < 0.7:
+    # the supplier's acknowledgment (one raises the price of the PO's first line)
+    acked_price = None
+    if scenario == "ack_price_raised":
+        first = po["lines"][0]
+        acked_price = _money(first["price"] * Decimal(str(1 + rng.uniform(0.10, 0.20))))
+    if acked_price is not None or rng.random() < 0.7:
         ack = {
             "po_number": number,
             "ack_number": f"ACK-{number}",
@@ -410,6 +628,17 @@ def _scenario_day(day, po, scenario, minute):
             "vendor": _party(po["vendor"]),
             "lines": [{"line_number": ln["line_number"], "status": "accept"} for ln in po["lines"]],
         }
+        if acked_price is not None:
+            ack["status"] = "accepted_with_changes"
+            ack["lines"][0] = {
+                "line_number": first["line_number"],
+                "status": "change",
+                "ordered_quantity": str(first["quantity"]),
+                "quantity": str(first["quantity"]),
+                "uom": first["item"]["uom"],
+                "unit_price": str(acked_price),
+                "reason": "Manufacturer price increase",
+            }
         ack_minute = max(po_minute, minute) + rng.randint(5, 40)
         day.add_json(ack_minute, "edi", "po-acks", "po_ack", f"ack-{number}", ack,
                      f"PO ack {number}")  # fmt: skip
@@ -494,6 +723,8 @@ def _scenario_day(day, po, scenario, minute):
                 price = ln["price"]
         if scenario == "po_above_contract" and ln is po["lines"][0]:
             price = ln["price"]
+        if acked_price is not None and ln is po["lines"][0]:
+            price = acked_price  # billed at the acknowledged price, not the agreed one
         lines.append(
             {
                 "line_number": str(len(lines) + 1),
@@ -523,8 +754,7 @@ def _scenario_day(day, po, scenario, minute):
                 "unit_price": str(_money(rng.uniform(5, 60))),
             }
         )
-    gross = sum(Decimal(ln["quantity"]) * Decimal(ln["unit_price"]) for ln in lines)
-    gross = _money(gross)
+    fields, totals = _amounts(rng, scenario, vendor.get("tax"), lines)
     invoice = {
         "number": f"{vendor['name'][:2].upper()}{rng.randint(100000, 999999)}",
         "issue_date": day.day.isoformat(),
@@ -534,11 +764,9 @@ def _scenario_day(day, po, scenario, minute):
         "buyer": day.buyer,
         "po_numbers": [number],
         "lines": lines,
-        "tax_total": "0.00",
-        "net_total": str(gross),
-        "gross_total": str(gross),
+        **fields,
     }
-    fmt = _pick(rng, INVOICE_FORMATS)
+    fmt = fmt or _pick_format(rng, scenario)
     _weight, clean, faults, expected = SCENARIOS[scenario]
     key = f"inv-{number}"
     body = _post_invoice(
@@ -555,17 +783,21 @@ def _scenario_day(day, po, scenario, minute):
             "clean": clean,
             "faults": faults,
             "expected_exceptions": expected,
-            "amount": str(gross),
+            "amount_fault": scenario in AMOUNT_FAULTS,
+            "tax": vendor.get("tax"),
+            "expected_totals": totals,
+            "amount": totals["total"],
         }
     ]
     # resubmissions of clean invoices: never a second bill
     if clean and rng.random() < 0.06:
         again = rng.random() < 0.5
-        dup_fmt = fmt if again else rng.choice([f for f, _w in INVOICE_FORMATS if f != fmt])
+        others = [f for f in _formats_for(scenario) if f[:3] != fmt[:3]]
+        dup_fmt = fmt if again else rng.choice(others)
         dup_key = f"inv-{number}-again"
         minute2 = invoice_minute + rng.randint(30, 180)
         if again:  # the very same file, under a new idempotency key
-            day.add(minute2, "edi" if fmt == "x12" else "ap", "invoices", "invoice", dup_key,
+            day.add(minute2, _connector(fmt), "invoices", "invoice", dup_key,
                     body.decode(), CONTENT_TYPES[fmt],
                     f"Invoice {invoice['number']} sent again")  # fmt: skip
         else:  # re-keyed by the vendor's other channel, in another format
@@ -588,15 +820,15 @@ def _scenario_day(day, po, scenario, minute):
             "payment_id": f"PAY-{invoice['number']}",
             "status": "scheduled",
             "vendor": _party(vendor),
-            "amount": str(gross),
+            "amount": totals["total"],
             "currency": "USD",
             "payment_date": (day.day + timedelta(days=30)).isoformat(),
             "method": "ach",
             "invoices": [
                 {
                     "invoice_number": invoice["number"],
-                    "amount_paid": str(gross),
-                    "amount_invoiced": str(gross),
+                    "amount_paid": totals["total"],
+                    "amount_invoiced": totals["total"],
                     "po_number": number,
                 }
             ],
@@ -651,16 +883,27 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
     names = list(SCENARIOS)
     weights = [SCENARIOS[n][0] for n in names]
     n_pos = SIZES[size][2]
-    for p in range(n_pos):
+    plan = []
+    if size == "tiny":  # a few amount scenarios, once each
+        plan += [(scenario, None) for scenario in COVERAGE_TINY]
+    else:  # every amount scenario twice, in two formats; two summary 810s
+        for scenario in COVERAGE:
+            plan += [(scenario, f) for f in rng.sample(_formats_for(scenario), 2)]
+        plan += [("clean", "x12_summary"), ("clean_freight_within_tolerance", "x12_summary")]
+    plan += [(rng.choices(names, weights=weights)[0], None) for _p in range(n_pos - len(plan))]
+    rng.shuffle(plan)
+    taxed = [v for v in vendors if v["tax"] and Decimal(v["tax"]["rate"])]
+    for p, (scenario, fmt) in enumerate(plan):
         vendor = vendors[rng.randrange(len(vendors))]
-        scenario = rng.choices(names, weights=weights)[0]
+        if scenario == "tax_not_rate_times_base" and vendor not in taxed:
+            vendor = taxed[rng.randrange(len(taxed))]  # a wrong tax needs a rate to miss
         number = f"PO-{day:%y%m}-{p + 1:05d}"
         po = _plan_po(d, number, vendor, items_by_vendor[vendor["index"]], scenario)
         if po is None:
             scenario = "clean"
             po = _plan_po(d, number, vendor, items_by_vendor[vendor["index"]], scenario)
         minute = 6 * 60 + int(p * (10 * 60) / n_pos)
-        d.truth += _scenario_day(d, po, scenario, minute)
+        d.truth += _scenario_day(d, po, scenario, minute, fmt)
     # vendor and item master updates during the day
     for v in vendors[:: max(1, len(vendors) // 4)]:
         d.add_json(rng.randint(480, 1000), "mdm", "vendors", "vendor", f"vendor-upd-{v['gln']}",
@@ -672,6 +915,16 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
                    f"Item update {item['gtin']}")  # fmt: skip
     # an invoice from a vendor nobody registered
     stranger = {"name": "Unregistered Surgical Supply LLC", "gln": gln("086999800001")}
+    lines = [
+        {
+            "line_number": "1",
+            "item": {"description": "Surgical drape pack", "vendor_part_number": "USS-1"},
+            "quantity": "10",
+            "uom": "EA",
+            "unit_price": "18.40",
+        }
+    ]
+    fields, totals = _amounts(rng, "unknown_vendor", None, lines)
     inv = {
         "number": f"US{rng.randint(100000, 999999)}",
         "issue_date": day.isoformat(),
@@ -680,18 +933,8 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
         "vendor": _party(stranger),
         "buyer": d.buyer,
         "po_numbers": [],
-        "lines": [
-            {
-                "line_number": "1",
-                "item": {"description": "Surgical drape pack", "vendor_part_number": "USS-1"},
-                "quantity": "10",
-                "uom": "EA",
-                "unit_price": "18.40",
-            }
-        ],
-        "tax_total": "0.00",
-        "net_total": "184.00",
-        "gross_total": "184.00",
+        "lines": lines,
+        **fields,
     }
     _post_invoice(d, 900, "ubl", inv, "inv-unknown-vendor", f"Invoice {inv['number']} (ubl)")
     d.truth.append(
@@ -705,7 +948,10 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
             "clean": False,
             "faults": ["unknown_vendor"],
             "expected_exceptions": ["unknown_vendor"],
-            "amount": "184.00",
+            "amount_fault": False,
+            "tax": None,
+            "expected_totals": totals,
+            "amount": totals["total"],
         }
     )
     d.events.sort(key=lambda e: (e[0], e[1]))
@@ -724,9 +970,16 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
 
 
 def _truth_counts(entries):
-    counts = {"invoices": len(entries), "clean": 0, "faulty": 0, "by_scenario": {}}
+    counts = {
+        "invoices": len(entries),
+        "clean": 0,
+        "faulty": 0,
+        "faulty_amounts": 0,
+        "by_scenario": {},
+    }
     for entry in entries:
         counts["clean" if entry["clean"] else "faulty"] += 1
+        counts["faulty_amounts"] += bool(entry["amount_fault"])
         counts["by_scenario"][entry["scenario"]] = (
             counts["by_scenario"].get(entry["scenario"], 0) + 1
         )

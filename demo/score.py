@@ -7,50 +7,71 @@ a resubmitted duplicate is flagged when it made no second bill that was released
 * recall = faulty documents flagged / faulty documents (target 100 %: no faulty bill paid);
 * precision = faulty flagged / all flagged (target >= 98 %: clerks are not sent clean bills);
 * touchless rate of clean bills = clean documents whose bill was released with no human
-  action / clean documents (target >= 95 %).
+  action / clean documents (target >= 95 %);
+* released amount accuracy = released bills whose ``amount_total`` equals the total the
+  supplier stated / released bills (target 100 %: the hospital pays what was invoiced);
+* faulty amounts caught = documents with a fault in their own amounts (a total that does
+  not add up, a wrong tax, a line amount that is not quantity x price, freight beyond the
+  charge tolerance) whose bill was not released and carries one of the expected exception
+  types / such documents (target 100 %).
 """
 
 from collections import Counter
 from collections import defaultdict
 from decimal import Decimal
 
-TARGETS = {"recall": 1.0, "precision": 0.98, "touchless_clean": 0.95}
+TARGETS = {
+    "recall": 1.0,
+    "precision": 0.98,
+    "touchless_clean": 0.95,
+    "released_amount_accuracy": 1.0,
+    "faulty_amounts_caught": 1.0,
+}
+MESSAGE_FIELDS = ["idempotency_key", "doc_type", "state", "error_code", "error_message"]
+BILL_FIELDS = [
+    "hc_message_id",
+    "ref",
+    "partner_id",
+    "hc_match_state",
+    "hc_released",
+    "hc_touchless",
+    "amount_untaxed",
+    "amount_tax",
+    "amount_total",
+    "state",
+]
+EXCEPTION_FIELDS = [
+    "exception_type",
+    "queue_id",
+    "state",
+    "amount",
+    "move_id",
+    "message_id",
+    "name",
+]
+CENT = Decimal("0.01")
 
 
 def read_outcome(rpc):
     """Messages, bills and exceptions of the day, as plain dicts."""
-    messages = rpc(
-        "hc.inbox.message",
-        "search_read",
-        domain=[],
-        fields=["idempotency_key", "doc_type", "state", "error_code", "error_message"],
-    )
+    messages = rpc("hc.inbox.message", "search_read", domain=[], fields=MESSAGE_FIELDS)
     bills = rpc(
         "account.move",
         "search_read",
         domain=[("hc_message_id", "!=", False)],
-        fields=[
-            "hc_message_id",
-            "ref",
-            "partner_id",
-            "hc_match_state",
-            "hc_released",
-            "hc_touchless",
-            "amount_total",
-            "state",
-        ],
+        fields=BILL_FIELDS,
     )
-    exceptions = rpc(
-        "hc.exception",
-        "search_read",
-        domain=[],
-        fields=["exception_type", "queue_id", "state", "amount", "move_id", "message_id", "name"],
-    )
+    exceptions = rpc("hc.exception", "search_read", domain=[], fields=EXCEPTION_FIELDS)
     return {"messages": messages, "bills": bills, "exceptions": exceptions}
 
 
 def _id(value):
     return value[0] if value else False
+
+
+def _amount(value):
+    """An amount read over JSON (a float) or from the truth (a string), to the cent."""
+    return Decimal(str(value or 0)).quantize(CENT)
 
 
 def score(truth, outcome):
@@ -92,6 +113,8 @@ def score(truth, outcome):
                 "touchless": touchless,
                 "flagged": not released,
                 "exception_types": sorted({e["exception_type"] for e in excs}),
+                "billed": bill
+                and {k: str(_amount(bill[f"amount_{k}"])) for k in ("untaxed", "tax", "total")},
             }
         )
     clean = [r for r in rows if r["clean"]]
@@ -100,6 +123,19 @@ def score(truth, outcome):
     true_pos = [r for r in faulty if r["flagged"]]
     typed = [r for r in faulty if r["expected_exceptions"]]
     right_type = [r for r in typed if set(r["expected_exceptions"]) & set(r["exception_types"])]
+    # a resubmitted duplicate makes no bill of its own: its original is the one counted
+    released = [r for r in rows if r["released"] and r.get("expected_totals")]
+    accurate = [
+        r
+        for r in released
+        if _amount(r["billed"]["total"]) == _amount(r["expected_totals"]["total"])
+    ]
+    amount_faulty = [r for r in rows if r.get("amount_fault")]
+    caught = [
+        r
+        for r in amount_faulty
+        if not r["released"] and set(r["expected_exceptions"]) & set(r["exception_types"])
+    ]
     result = {
         "invoices": len(rows),
         "clean": len(clean),
@@ -111,6 +147,12 @@ def score(truth, outcome):
             sum(1 for r in clean if r["released"] and r["touchless"]) / len(clean) if clean else 1.0
         ),
         "exception_type_right": len(right_type) / len(typed) if typed else 1.0,
+        "released": len(released),
+        "released_amount_accuracy": len(accurate) / len(released) if released else 1.0,
+        "faulty_amounts": len(amount_faulty),
+        "faulty_amounts_caught": len(caught) / len(amount_faulty) if amount_faulty else 1.0,
+        "amount_wrong": [r for r in released if r not in accurate],
+        "amount_faults_missed": [r for r in amount_faulty if r not in caught],
         "missed": [r for r in faulty if not r["flagged"]],
         "false_alarms": [r for r in clean if r["flagged"]],
         "clean_not_touchless": [r for r in clean if not (r["released"] and r["touchless"])],
@@ -211,22 +253,31 @@ def render(summary, scored, timings, url, db):
     w("Scored against the generator's truth (which invoices it made faulty, and how):")
     w(
         f"  invoice documents {scored['invoices']}: {scored['clean']} clean, "
-        f"{scored['faulty']} faulty (variances, duplicates, unknown items/vendor...)"
+        f"{scored['faulty']} faulty (variances, wrong amounts, duplicates, unknown items/vendor...)"
     )
     marks = {k: "met" if v else "NOT MET" for k, v in scored["targets_met"].items()}
-    w(
-        f"  exception recall     {_pct(scored['recall']):>8}  target 100 %  {marks['recall']}"
-        "  (faulty bills not released)"
-    )
-    w(
-        f"  exception precision  {_pct(scored['precision']):>8}  target  98 %  {marks['precision']}"
-        "  (blocked bills that were really faulty)"
-    )
-    w(
-        f"  touchless clean bills{_pct(scored['touchless_clean']):>8}  target  95 %  "
-        f"{marks['touchless_clean']}"
-    )
-    w(f"  right exception type {_pct(scored['exception_type_right']):>8}  (of faulty bills)")
+    released = scored["released"]
+    for label, key, target, note in (
+        ("exception recall", "recall", "100 %", "faulty bills not released"),
+        ("exception precision", "precision", " 98 %", "blocked bills that were really faulty"),
+        ("touchless clean bills", "touchless_clean", " 95 %", ""),
+        ("right exception type", "exception_type_right", None, "of faulty bills"),
+        (
+            "released amount accuracy",
+            "released_amount_accuracy",
+            "100 %",
+            f"of {released} released bills, total = the supplier's stated total",
+        ),
+        (
+            "faulty amounts caught",
+            "faulty_amounts_caught",
+            "100 %",
+            f"of {scored['faulty_amounts']} invoices with a wrong total, tax, line amount "
+            "or freight",
+        ),
+    ):
+        goal = f"  target {target}  {marks[key]}" if target else ""
+        w(f"  {label:25}{_pct(scored[key]):>8}{goal}" + (f"  ({note})" if note else ""))
     for title, key in (
         ("faulty but released", "missed"),
         ("clean but blocked", "false_alarms"),
@@ -236,11 +287,33 @@ def render(summary, scored, timings, url, db):
             w(f"  {title}:")
             for r in scored[key][:12]:
                 w(
-                    f"    {r['invoice_number']:10} {r['scenario']:32} {r['format']:5} "
+                    f"    {r['invoice_number']:10} {r['scenario']:32} {r['format']:11} "
                     f"bill={r['bill_state']} msg={r['message_state']} exc={','.join(r['exception_types']) or '-'}"
                 )
             if len(scored[key]) > 12:
                 w(f"    ... {len(scored[key]) - 12} more in score.json")
+    if scored["amount_wrong"]:
+        w("  released for another total than the supplier's (stated -> billed untaxed/tax/total):")
+        for r in scored["amount_wrong"][:12]:
+            stated, billed = r["expected_totals"], r["billed"]
+            w(
+                f"    {r['invoice_number']:10} {r['scenario']:32} {r['format']:11} "
+                f"{stated['untaxed']}/{stated['tax']}/{stated['total']} -> "
+                f"{billed['untaxed']}/{billed['tax']}/{billed['total']}"
+            )
+        if len(scored["amount_wrong"]) > 12:
+            w(f"    ... {len(scored['amount_wrong']) - 12} more in score.json")
+    if scored["amount_faults_missed"]:
+        w("  faulty amounts not caught (released, or without an expected exception):")
+        for r in scored["amount_faults_missed"][:12]:
+            w(
+                f"    {r['invoice_number']:10} {r['scenario']:32} {r['format']:11} "
+                f"released={'yes' if r['released'] else 'no'} "
+                f"expected={','.join(r['expected_exceptions'])} "
+                f"exc={','.join(r['exception_types']) or '-'}"
+            )
+        if len(scored["amount_faults_missed"]) > 12:
+            w(f"    ... {len(scored['amount_faults_missed']) - 12} more in score.json")
     w("")
     w(f"Odoo is running: {url}/odoo   database {db}, login admin / admin")
     w("  Procure-to-Pay Hub > Operations > Exceptions (the queues), > Inbox (every message);")
