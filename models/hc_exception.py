@@ -5,6 +5,7 @@ from markupsafe import Markup
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
 # Who decides on a supplier's changes to a confirmed order: the buyer's side.  An AP
@@ -284,11 +285,16 @@ class HcException(models.Model):
         """Only the buyer's side decides on a supplier's changes to a confirmed order:
         supply chain users (and the integration administrators, who are supply chain
         users) and purchase managers.  Anyone else (an AP clerk) is refused; the refusal is
-        audited on its own transaction (it outlives the rollback)."""
+        audited on its own transaction (it outlives the rollback).  Nobody decides for a
+        company (facility) they do not belong to."""
         user = self.env.user
+        if self.sudo().company_id - user.company_ids:
+            raise AccessError(
+                self.env._("You may not decide on another facility's purchase orders.")
+            )
         if any(user.has_group(group) for group in PO_ACK_DECIDER_GROUPS):
             return
-        for exc in self[:1]:
+        for exc in self[:1].sudo():
             self.env["hc.audit.log"]._log_detached(
                 "sod_refused",
                 exc,
@@ -321,21 +327,31 @@ class HcException(models.Model):
         """
         if decision not in ("accept", "reject"):
             raise UserError(self.env._("Unknown decision %s.", decision))
-        if self.filtered(lambda e: e.exception_type != "po_ack_change"):
+        if not self:
+            raise UserError(self.env._("No exception to decide."))
+        self._po_ack_check_can_decide()
+        # Checked: read and write as the module (a purchase manager need not hold the
+        # module's exception rights), still as this user (uid: author, audit, resolver).
+        exceptions = self.sudo()
+        if exceptions.filtered(lambda e: e.exception_type != "po_ack_change"):
             raise UserError(
                 self.env._("Only PO acknowledgment changes are accepted or rejected here.")
             )
-        todo = self.filtered(lambda e: e.state not in ("resolved", "cancelled"))
+        # Two buyers deciding at once: the second waits, then finds the exception closed.
+        self.env.cr.execute(
+            "SELECT id FROM hc_exception WHERE id IN %s FOR UPDATE", [tuple(self.ids)]
+        )
+        exceptions.invalidate_recordset(["state"])
+        todo = exceptions.filtered(lambda e: e.state not in ("resolved", "cancelled"))
         if not todo:
             raise UserError(self.env._("These exceptions are already closed."))
-        todo._po_ack_check_can_decide()
         reason = (reason or "").strip()
         if not reason:
             raise UserError(self.env._("Give a reason: it is kept in the audit trail."))
         rematch = self.env["purchase.order.line"]
         for exc in todo:
-            order = exc.purchase_id.sudo()
-            lines = exc.sudo().po_ack_line_ids.filtered(lambda h: h.decision == "pending")
+            order = exc.purchase_id
+            lines = exc.po_ack_line_ids.filtered(lambda h: h.decision == "pending")
             data = {
                 "exception": exc.id,
                 "ack_key": lines[:1].ack_key or (exc.details or {}).get("ack_key"),
@@ -382,7 +398,8 @@ class HcException(models.Model):
                     user=self.env.user.name,
                     reason=reason,
                 )
-            order.write({"hc_ack_state": state})
+            if lines:  # only lines not on the order: nothing changed, nothing to record
+                order.write({"hc_ack_state": state})
             order.message_post(body=Markup("<p>%s</p>") % body)
             self.env["hc.audit.log"]._log(
                 f"po_ack_changes_{'accepted' if decision == 'accept' else 'refused'}",
@@ -390,8 +407,7 @@ class HcException(models.Model):
                 reason=reason,
                 data=data,
             )
-            # sudo: a purchase manager decides without the module's exception rights
-            exc.sudo()._resolve(f"ack_{decision}", reason)
+            exc._resolve(f"ack_{decision}", reason)
         if rematch:
             bills = (
                 self.env["account.move.line"]

@@ -7,6 +7,7 @@ order as agreed.
 """
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -162,6 +163,41 @@ class TestPoAckControl(MatchCase):
         self.assertEqual(exc.details["changes"][0]["proposed"]["date"], "2027-01-15")
         self.assertIn("date ", exc.description)
 
+    def test_whole_order_rejected_without_lines(self):
+        po = self.confirmed_po(qty=4, lines=2)
+        self.ack(po, [], status="rejected")
+        self.assertEqual(po.order_line.mapped("product_qty"), [4.0, 4.0])
+        exc = self.ack_exception(po)
+        self.assertEqual(exc.amount, 40.0, "the whole order's value")
+        self.assertEqual(exc.severity, "high")
+        self.assertEqual(
+            sorted((c["line"], c["status"]) for c in exc.details["changes"]),
+            [("1", "reject"), ("2", "reject")],
+        )
+        exc.with_user(self.buyer)._po_ack_decide("accept", "Sourced elsewhere")
+        self.assertEqual(po.order_line.mapped("product_qty"), [0.0, 0.0])
+        self.assertEqual(po.hc_ack_state, "rejected")
+
+    def test_line_not_on_the_order_is_shown_not_applied(self):
+        po = self.confirmed_po()
+        self.ack(
+            po,
+            [
+                {"line_number": "1", "status": "accept", "quantity": "10"},
+                {"line_number": "9", "status": "change", "quantity": "5", "unit_price": "3"},
+            ],
+        )
+        exc = self.ack_exception(po)
+        self.assertEqual(len(exc), 1)
+        self.assertEqual(exc.amount, 0.0)
+        self.assertIn("Line 9: not on the order", exc.description)
+        self.assertEqual(po.hc_ack_state, "acknowledged", "no change proposed to the order")
+        exc.with_user(self.buyer)._po_ack_decide("accept", "Their line 9 is a typo")
+        self.assertEqual(len(po.order_line), 1)
+        self.assertEqual((po.order_line.product_qty, po.order_line.price_unit), (10.0, 5.0))
+        self.assertEqual(po.hc_ack_state, "acknowledged")
+        self.assertEqual(exc.state, "resolved")
+
     def test_ack_without_change_raises_nothing(self):
         po = self.confirmed_po()
         agreed = po.order_line.date_planned
@@ -302,6 +338,32 @@ class TestPoAckControl(MatchCase):
         with self.assertRaises(UserError):
             wizard.action_confirm()
         self.assertEqual(po.order_line.price_unit, 5.0)
+
+    def test_buyer_of_another_facility_may_not_decide(self):
+        po = self.confirmed_po()
+        self.ack(po, [{"line_number": "1", "status": "change", "unit_price": "7.50"}])
+        exc = self.ack_exception(po)
+        facility_b = self.env["res.company"].create({"name": "Facility B"})
+        buyer_b = self.env["res.users"].create(
+            {
+                "name": "buyer_b",
+                "login": "buyer_b",
+                "company_id": facility_b.id,
+                "company_ids": [Command.set(facility_b.ids)],
+                "group_ids": [
+                    Command.set(
+                        [
+                            self.env.ref("base.group_user").id,
+                            self.env.ref(f"{MODULE}.group_hc_supply_chain").id,
+                        ]
+                    )
+                ],
+            }
+        )
+        with self.assertRaises(AccessError):
+            exc.with_user(buyer_b)._po_ack_decide("accept", "not mine")
+        self.assertEqual(po.order_line.price_unit, 5.0)
+        self.assertEqual(exc.state, "new")
 
     def test_reject_keeps_the_order_and_its_bill(self):
         po = self.confirmed_po(receive=10)
