@@ -124,6 +124,7 @@ class HcException(models.Model):
         tracking=True,
     )
     resolved_by_id = fields.Many2one("res.users", readonly=True)
+    resolved_date = fields.Datetime(readonly=True)
     po_ack_line_ids = fields.One2many(
         "hc.po.ack.line",
         "exception_id",
@@ -132,7 +133,6 @@ class HcException(models.Model):
         help="The acknowledgment lines of a PO acknowledgment change: agreed and proposed "
         "values, and the decision.",
     )
-    resolved_date = fields.Datetime(readonly=True)
 
     _open_dedup_unique = models.UniqueIndex(
         "(dedup_key) WHERE state NOT IN ('resolved', 'cancelled')",

@@ -118,19 +118,22 @@ class HcPoAckLine(models.Model):
     def _apply_to_order(self, decision):
         """Write the supplier's proposal on the order lines; record ``decision``.
 
-        A confirmed order is unlocked first when Odoo locked it; a rejected line keeps its
-        price and goes to quantity 0 (Odoo cancels what is left to receive).  The price is
-        written with the quantity so that Odoo does not recompute it from the vendor's
-        price list.
+        An order Odoo locked is unlocked for the change and locked again; a rejected line
+        keeps its price and goes to quantity 0 (Odoo cancels what is left to receive).  The
+        price is written with the quantity so that Odoo does not recompute it from the
+        vendor's price list.
         """
         for hist in self:
             line = hist.purchase_line_id.sudo()
             new = hist._proposed_line_values()
             if new:
-                if line.order_id.locked:
+                locked = line.order_id.locked
+                if locked:
                     line.order_id.button_unlock()
                 new.setdefault("price_unit", line.price_unit)
                 line.write(new)
+                if locked:
+                    line.order_id.button_lock()
             hist.write(
                 {
                     "decision": decision,

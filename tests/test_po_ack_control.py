@@ -306,13 +306,15 @@ class TestPoAckControl(MatchCase):
         with self.assertRaisesRegex(UserError, "already closed"):
             exc.with_user(self.buyer)._po_ack_decide("reject", "changed my mind")
 
-    def test_purchase_manager_may_decide(self):
+    def test_purchase_manager_may_decide_on_a_locked_order(self):
         po = self.confirmed_po()
+        po.button_lock()
         self.ack(po, [{"line_number": "1", "status": "change", "unit_price": "5.25"}])
         exc = self.ack_exception(po)
         exc.with_user(self.purchase_manager)._po_ack_decide("accept", "Index clause")
         self.assertEqual(po.order_line.price_unit, 5.25)
         self.assertEqual(exc.resolved_by_id, self.purchase_manager)
+        self.assertTrue(po.locked, "locked again after the change")
 
     def test_ap_clerk_may_not_decide(self):
         po = self.confirmed_po()
