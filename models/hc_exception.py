@@ -1,8 +1,19 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+
+# Who decides on a supplier's changes to a confirmed order: the buyer's side.  An AP
+# clerk does not change what was ordered (segregation of duties).
+PO_ACK_DECIDER_GROUPS = (
+    "healthcare_p2p_integration.group_hc_supply_chain",
+    "purchase.group_purchase_manager",
+)
 
 EXCEPTION_TYPES = [
     ("price_variance", "Price variance"),
@@ -122,12 +133,22 @@ class HcException(models.Model):
             ("wait_receipt", "Waiting for receipt"),
             ("fixed", "Fixed at the source"),
             ("auto", "Resolved by a re-match"),
+            ("ack_accept", "Supplier's changes accepted"),
+            ("ack_reject", "Order kept as agreed"),
         ],
         readonly=True,
         tracking=True,
     )
     resolved_by_id = fields.Many2one("res.users", readonly=True)
     resolved_date = fields.Datetime(readonly=True)
+    po_ack_line_ids = fields.One2many(
+        "hc.po.ack.line",
+        "exception_id",
+        string="Proposed changes",
+        readonly=True,
+        help="The acknowledgment lines of a PO acknowledgment change: agreed and proposed "
+        "values, and the decision.",
+    )
 
     _open_dedup_unique = models.UniqueIndex(
         "(dedup_key) WHERE state NOT IN ('resolved', 'cancelled')",
@@ -259,6 +280,165 @@ class HcException(models.Model):
             )
             self.env["hc.audit.log"]._log("vendor_review_decided", exc, data=decision)
             self.env["hc.inbox.message"]._release_waiting({exc.dedup_key})
+
+    # -- buyer decisions on supplier acknowledgment changes ----------------------------
+
+    def action_po_ack_accept(self):
+        """Accept changes (form button): the resolution wizard, decision preset."""
+        return self._po_ack_wizard("ack_accept")
+
+    def action_po_ack_reject(self):
+        """Reject changes (form button): the resolution wizard, decision preset."""
+        return self._po_ack_wizard("ack_reject")
+
+    def _po_ack_wizard(self, decision):
+        self._po_ack_check_can_decide()
+        action = self.action_resolve()
+        action["context"] = dict(action["context"], default_ack_action=decision)
+        return action
+
+    def _po_ack_check_can_decide(self):
+        """Only the buyer's side decides on a supplier's changes to a confirmed order:
+        supply chain users (and the integration administrators, who are supply chain
+        users) and purchase managers.  Anyone else (an AP clerk) is refused; the refusal is
+        audited on its own transaction (it outlives the rollback).  Nobody decides for a
+        company (facility) they do not belong to."""
+        user = self.env.user
+        if self.sudo().company_id - user.company_ids:
+            raise AccessError(
+                self.env._("You may not decide on another facility's purchase orders.")
+            )
+        if any(user.has_group(group) for group in PO_ACK_DECIDER_GROUPS):
+            return
+        for exc in self[:1].sudo():
+            self.env["hc.audit.log"]._log_detached(
+                "sod_refused",
+                exc,
+                reason="po_ack_buyer",
+                data={
+                    "rule": "po_ack_buyer",
+                    "action": "po_ack_decision",
+                    "user": user.login,
+                    "order": exc.purchase_id.id,
+                    "amount": exc.amount,
+                },
+            )
+        raise UserError(
+            self.env._(
+                "Only supply chain users and purchase managers decide on a supplier's "
+                "changes to a purchase order."
+            )
+        )
+
+    def _po_ack_decide(self, decision, reason):
+        """The buyer's decision on a supplier's changes to confirmed orders.
+
+        ``accept``: each pending proposal of the acknowledgment is applied to its order
+        line (quantity, price, date; a rejected line goes to quantity 0, which cancels what
+        is left to receive), the order's acknowledgment state follows, and the bills
+        blocked on those lines are matched again against the amended order.
+        ``reject``: the order stays as agreed (the supplier is to be told; nothing is
+        sent from here).  Either way the exception is resolved (``_resolve``) and the
+        decision, with each line's agreed and proposed values, is in the audit log.
+        """
+        if decision not in ("accept", "reject"):
+            raise UserError(self.env._("Unknown decision %s.", decision))
+        if not self:
+            raise UserError(self.env._("No exception to decide."))
+        self._po_ack_check_can_decide()
+        # Checked: read and write as the module (a purchase manager need not hold the
+        # module's exception rights), still as this user (uid: author, audit, resolver).
+        exceptions = self.sudo()
+        if exceptions.filtered(lambda e: e.exception_type != "po_ack_change"):
+            raise UserError(
+                self.env._("Only PO acknowledgment changes are accepted or rejected here.")
+            )
+        # Two buyers deciding at once: the second waits, then finds the exception closed.
+        self.env.cr.execute(
+            "SELECT id FROM hc_exception WHERE id IN %s FOR UPDATE", [tuple(self.ids)]
+        )
+        exceptions.invalidate_recordset(["state"])
+        todo = exceptions.filtered(lambda e: e.state not in ("resolved", "cancelled"))
+        if not todo:
+            raise UserError(self.env._("These exceptions are already closed."))
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Give a reason: it is kept in the audit trail."))
+        rematch = self.env["purchase.order.line"]
+        for exc in todo:
+            order = exc.purchase_id
+            lines = exc.po_ack_line_ids.filtered(lambda h: h.decision == "pending")
+            data = {
+                "exception": exc.id,
+                "ack_key": lines[:1].ack_key or (exc.details or {}).get("ack_key"),
+                "lines": [
+                    {
+                        "line": h.line_number,
+                        "purchase_line_id": h.purchase_line_id.id,
+                        "status": h.status,
+                        "agreed": [h.old_qty, h.old_price, str(h.old_date or "")],
+                        "proposed": [h.proposed_qty, h.proposed_price, str(h.proposed_date or "")],
+                    }
+                    for h in lines
+                ],
+            }
+            if decision == "accept":
+                if order.state == "cancel":
+                    raise UserError(
+                        self.env._(
+                            "Purchase order %s is cancelled: its changes cannot be applied.",
+                            order.name,
+                        )
+                    )
+                lines._apply_to_order("accepted")
+                products = order.order_line.filtered(lambda ln: not ln.display_type)
+                state = (
+                    "rejected"
+                    if products and all(ln.product_qty == 0 for ln in products)
+                    else "changed"
+                )
+                rematch |= lines.purchase_line_id
+                body = self.env._(
+                    "Supplier's changes of acknowledgment %(ack)s accepted by %(user)s: %(reason)s",
+                    ack=lines[:1].ack_number or exc.name,
+                    user=self.env.user.name,
+                    reason=reason,
+                )
+            else:
+                lines.write({"decision": "refused"})
+                state = "refused"
+                body = self.env._(
+                    "Supplier's changes of acknowledgment %(ack)s rejected by %(user)s, the "
+                    "order stays as agreed: %(reason)s",
+                    ack=lines[:1].ack_number or exc.name,
+                    user=self.env.user.name,
+                    reason=reason,
+                )
+            if lines:  # only lines not on the order: nothing changed, nothing to record
+                order.write({"hc_ack_state": state})
+            order.message_post(body=Markup("<p>%s</p>") % body)
+            self.env["hc.audit.log"]._log(
+                f"po_ack_changes_{'accepted' if decision == 'accept' else 'refused'}",
+                order,
+                reason=reason,
+                data=data,
+            )
+            exc._resolve(f"ack_{decision}", reason)
+        if rematch:
+            bills = (
+                self.env["account.move.line"]
+                .sudo()
+                .search(
+                    [
+                        ("purchase_line_id", "in", rematch.ids),
+                        ("move_id.hc_match_state", "=", "blocked"),
+                    ]
+                )
+                .move_id
+            )
+            if bills:
+                self.env["hc.three.way.match"].sudo()._match_bills(bills)
+        return True
 
     def action_resolve(self):
         """Open the resolution wizard on these exceptions."""

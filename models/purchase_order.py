@@ -6,6 +6,8 @@ ACK_STATES = [
     ("none", "Not acknowledged"),
     ("acknowledged", "Acknowledged"),
     ("changed", "Acknowledged with changes"),
+    ("proposed", "Changes to review"),
+    ("refused", "Changes refused by the buyer"),
     ("rejected", "Rejected"),
 ]
 
@@ -47,7 +49,9 @@ class PurchaseOrder(models.Model):
         copy=False,
         readonly=True,
         tracking=True,
-        help="What the supplier answered to the order (PO acknowledgment, X12 855).",
+        help="What the supplier answered to the order (PO acknowledgment, X12 855). "
+        "Changes to a confirmed order wait for the buyer (Changes to review) and are "
+        "applied only when the buyer accepts them.",
     )
 
     _hc_source_ref_unique = models.UniqueIndex(

@@ -318,27 +318,42 @@ class TestProcessorPurchase(HcCase):
             **extra,
         )
 
-    def test_ack_applies_changes_with_history(self):
+    def test_ack_of_a_confirmed_po_proposes_changes_with_history(self):
+        """The PO is confirmed (approved at the source): the acknowledgment's changes wait
+        for the buyer (see test_po_ack_control for the decisions)."""
         self.setup_masters()
         self.run_doc(self.po_doc(), "purchase_order")
         order = self.order()
+        self.assertEqual(order.state, "purchase")
         message = self.run_doc(self.ack_doc(), "po_ack")
         self.assertEqual(message.state, "done", message.error_message)
         line = order.order_line
-        self.assertEqual((line.product_qty, line.price_unit), (80.0, 9.75))
-        self.assertEqual(str(line.date_planned.date()), "2026-03-14")
-        self.assertEqual(order.hc_ack_state, "changed")
+        self.assertEqual((line.product_qty, line.price_unit), (100.0, 9.5), "order as agreed")
+        self.assertEqual(str(line.date_planned.date()), "2026-03-10")
+        self.assertEqual(order.hc_ack_state, "proposed")
         hist = order.hc_ack_line_ids
         self.assertEqual(len(hist), 1)
-        self.assertEqual((hist.old_qty, hist.new_qty), (100.0, 80.0))
-        self.assertEqual((hist.old_price, hist.new_price), (9.5, 9.75))
+        self.assertEqual((hist.old_qty, hist.proposed_qty), (100.0, 80.0))
+        self.assertEqual((hist.old_price, hist.proposed_price), (9.5, 9.75))
+        self.assertEqual(str(hist.proposed_date.date()), "2026-03-14")
         self.assertTrue(hist.changed)
+        self.assertEqual(hist.decision, "pending")
+        exc = hist.exception_id
+        self.assertEqual(exc.exception_type, "po_ack_change")
+        self.assertEqual(exc.purchase_id, order)
+        self.assertEqual(exc.partner_id, self.vendor)
+        # 80 x 9.75 - 100 x 9.50
+        self.assertAlmostEqual(exc.amount, 170.0)
+        self.assertEqual(exc.details["changes"][0]["changes"], ["qty", "price", "date"])
         self.assertIn("ACK-1", order.message_ids[0].body)
         # applied once: processing it again changes nothing
         message._replay("idempotency check")
         self.process()
         self.assertEqual(message.state, "done")
         self.assertEqual(len(order.hc_ack_line_ids), 1)
+        self.assertEqual(
+            self.env["hc.exception"].search([("exception_type", "=", "po_ack_change")]), exc
+        )
 
     def test_ack_before_its_po_waits(self):
         self.setup_masters()
@@ -348,7 +363,8 @@ class TestProcessorPurchase(HcCase):
         self.run_doc(self.po_doc(), "purchase_order")
         self.process()
         self.assertEqual(message.state, "done", message.error_message)
-        self.assertEqual(self.order().order_line.product_qty, 80.0)
+        self.assertEqual(self.order().order_line.product_qty, 100.0, "confirmed: not changed")
+        self.assertEqual(self.order().hc_ack_line_ids.proposed_qty, 80.0)
 
     # -- X12 850 ----------------------------------------------------------------------
 
@@ -434,18 +450,43 @@ class TestProcessorPurchase(HcCase):
         self.assertEqual(message.state, "done", message.error_message)
         self.assertEqual(message.source_format, "x12")
         by_ref = {line.hc_line_ref: line for line in order.order_line}
-        self.assertEqual(by_ref["1"].product_qty, 3.0, "accepted as ordered")
-        self.assertEqual(by_ref["4"].product_qty, 2.0)
-        self.assertEqual(by_ref["2"].product_qty, 0.0, "rejected line cancelled to zero")
-        self.assertEqual(by_ref["3"].product_qty, 0.0)
+        # the order is confirmed: nothing changes until the buyer decides
+        self.assertEqual(
+            [by_ref[n].product_qty for n in "1234"], [3.0, 2.0, 1.0, 2.0], "order as agreed"
+        )
         history = order.hc_ack_line_ids
         self.assertEqual(len(history), 4, "CTT*4: every line acknowledged")
         self.assertEqual(
             {h.line_number: h.status for h in history},
             {"1": "accept", "2": "reject", "3": "reject", "4": "accept"},
         )
-        self.assertEqual(order.hc_ack_state, "changed")
+        by_line = {h.line_number: h for h in history}
+        self.assertEqual(by_line["2"].proposed_qty, 0.0)
+        self.assertEqual(by_line["3"].proposed_qty, 0.0)
+        self.assertEqual(order.hc_ack_state, "proposed")
+        exc = self.env["hc.exception"].search(
+            [("exception_type", "=", "po_ack_change"), ("purchase_id", "=", order.id)]
+        )
+        self.assertEqual(len(exc), 1)
+        self.assertEqual(exc.severity, "high")
+        self.assertIn("60169126", exc.name, "BAK06: the acknowledgment number")
+        changes = {c["line"]: c for c in exc.details["changes"]}
+        # lines 1 and 4 are accepted with the SCH ship date 2004-12-31 (a date change);
+        # 2 and 3 are rejected: the value at stake is what they would have cost
+        self.assertEqual(set(changes), {"1", "2", "3", "4"})
+        self.assertEqual(changes["2"]["status"], "reject")
+        self.assertEqual(changes["1"]["changes"], ["date"])
+        self.assertEqual(changes["1"]["proposed"]["date"], "2004-12-31")
+        self.assertAlmostEqual(exc.amount, 2 * 15.99 + 1 * 7.99)
+        self.assertAlmostEqual(exc.details["net_change"], -(2 * 15.99 + 1 * 7.99))
         self.assertFalse(message.issues and [i for i in message.issues if "uom" in i["code"]])
+        # the buyer (an integration administrator is a supply chain user) accepts:
+        # the rejected lines are cancelled to zero, the accepted ones keep their quantity
+        exc._po_ack_decide("accept", "Out of print: buy elsewhere")
+        self.assertEqual([by_ref[n].product_qty for n in "1234"], [3.0, 0.0, 0.0, 2.0])
+        self.assertEqual(str(by_ref["1"].date_planned.date()), "2004-12-31")
+        self.assertEqual(order.hc_ack_state, "changed")
+        self.assertEqual(exc.state, "resolved")
 
     # -- receiving facility -----------------------------------------------------------
 

@@ -12,6 +12,12 @@ class HcExceptionResolveWizard(models.TransientModel):
     company's threshold only an AP manager may accept, and never the person who created
     or last changed the bill (segregation of duties).  Every decision re-runs the
     three-way match of the bills concerned.
+
+    A supplier's changes to a confirmed order (``po_ack_change``) are the buyer's
+    decision, not a bill's: for those the wizard offers *Accept the supplier's changes*,
+    *Keep the order as agreed* and *Reassign* instead (``ack_action``), decided by
+    ``hc.exception._po_ack_decide``; the bill actions never apply to them, and they are
+    decided on their own, not mixed with other exceptions.
     """
 
     _name = "hc.exception.resolve.wizard"
@@ -29,6 +35,16 @@ class HcExceptionResolveWizard(models.TransientModel):
         required=True,
         default="accept",
     )
+    ack_action = fields.Selection(
+        [
+            ("ack_accept", "Accept the supplier's changes (the order is updated)"),
+            ("ack_reject", "Keep the order as agreed"),
+            ("reassign", "Reassign"),
+        ],
+        string="Decision",
+        default="ack_accept",
+    )
+    is_po_ack = fields.Boolean(compute="_compute_is_po_ack")
     reason = fields.Text()
     owner_id = fields.Many2one("res.users", string="New owner")
     queue_id = fields.Many2one("hc.exception.queue", string="New queue")
@@ -45,6 +61,13 @@ class HcExceptionResolveWizard(models.TransientModel):
             )
             wizard.needs_manager = any(
                 exc.amount > exc.company_id.hc_accept_threshold for exc in wizard.exception_ids
+            )
+
+    @api.depends("exception_ids")
+    def _compute_is_po_ack(self):
+        for wizard in self:
+            wizard.is_po_ack = bool(wizard.exception_ids) and all(
+                exc.exception_type == "po_ack_change" for exc in wizard.exception_ids
             )
 
     def _refuse(self, exc, rule, error):
@@ -132,20 +155,34 @@ class HcExceptionResolveWizard(models.TransientModel):
         if not exceptions:
             raise UserError(self.env._("These exceptions are already closed."))
         reason = (self.reason or "").strip()
-        if self.action in ("accept", "reject", "credit_note") and not reason:
+        po_acks = exceptions.filtered(lambda e: e.exception_type == "po_ack_change")
+        if po_acks and po_acks != exceptions:
+            raise UserError(
+                self.env._(
+                    "A supplier's changes to a purchase order are decided on their own: "
+                    "select only PO acknowledgment changes, or none."
+                )
+            )
+        action = self.ack_action if po_acks else self.action
+        if po_acks and action in ("ack_accept", "ack_reject"):
+            exceptions._po_ack_decide(action.removeprefix("ack_"), reason)
+            return {"type": "ir.actions.act_window_close"}
+        if po_acks and action != "reassign":
+            raise UserError(self.env._("Choose what to do with the supplier's changes."))
+        if action in ("accept", "reject", "credit_note") and not reason:
             raise UserError(self.env._("Give a reason: it is kept in the audit trail."))
         bills = exceptions.move_id
-        if self.action == "accept":
+        if action == "accept":
             self._check_can_accept()
             exceptions._resolve("accept", reason)
-        elif self.action == "reject":
+        elif action == "reject":
             exceptions._resolve("reject", reason)
             for bill in bills.filtered(lambda b: b.state != "cancel"):
                 if bill.state == "posted":
                     bill.button_draft()
                 bill.button_cancel()
                 bill.message_post(body=self.env._("Bill rejected: %s", reason))
-        elif self.action == "credit_note":
+        elif action == "credit_note":
             exceptions.write({"state": "waiting", "resolution": reason})
             self.env["hc.audit.log"]._log(
                 "credit_note_requested",
@@ -157,14 +194,14 @@ class HcExceptionResolveWizard(models.TransientModel):
                 bill.message_post(
                     body=self.env._("Credit note requested from the vendor: %s", reason)
                 )
-        elif self.action == "wait_receipt":
+        elif action == "wait_receipt":
             exceptions.write(
                 {"state": "waiting", "resolution": reason or self.env._("Waiting for the receipt.")}
             )
             self.env["hc.audit.log"]._log(
                 "wait_receipt", exceptions[:1], reason=reason, data={"exceptions": exceptions.ids}
             )
-        elif self.action == "reassign":
+        elif action == "reassign":
             if not (self.owner_id or self.queue_id):
                 raise UserError(self.env._("Choose the new owner or queue."))
             vals = {"state": "in_progress"}
@@ -186,7 +223,7 @@ class HcExceptionResolveWizard(models.TransientModel):
                     "queue": self.queue_id.id,
                 },
             )
-        if bills and self.action in ("accept", "wait_receipt", "credit_note"):
+        if bills and action in ("accept", "wait_receipt", "credit_note"):
             self.env["hc.three.way.match"]._match_bills(
                 bills.filtered(lambda b: b.state != "cancel")
             )
