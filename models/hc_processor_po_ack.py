@@ -99,7 +99,7 @@ class HcProcessorPoAck(models.AbstractModel):
         )
         qty_factor_uom = line.product_uom_id
         if ack_line.uom:
-            qty_factor_uom = self.env["hc.processor.item"]._uom(ack_line.uom)
+            qty_factor_uom = self.env["hc.processor.item"]._uom(ack_line.uom, line.product_id)
         new = {}
         if ack_line.status == "reject":
             new["product_qty"] = 0.0
