@@ -43,6 +43,7 @@
         "views/hc_lane_views.xml",
         "views/hc_exception_views.xml",
         "wizards/hc_exception_views.xml",
+        "wizards/hc_uom_map_views.xml",
         "views/account_move_views.xml",
         "views/purchase_order_views.xml",
         "views/stock_picking_views.xml",

@@ -13,6 +13,7 @@ from . import hc_processor_vendor
 from . import hc_processor_item
 from . import hc_audit_log
 from . import uom_uom
+from . import hc_uom_alias
 from . import product_template
 from . import product_supplierinfo
 from . import res_company

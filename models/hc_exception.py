@@ -439,6 +439,105 @@ class HcException(models.Model):
             if bills:
                 self.env["hc.three.way.match"].sudo()._match_bills(bills)
         return True
+    # -- data steward decisions on unknown units ------------------------------------
+
+    def action_map_uom(self):
+        """Open the wizard mapping an unknown unit code (or an item's pack size)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "hc.uom.map.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Map unit"),
+            "context": {"default_exception_id": self.id},
+        }
+
+    def _map_unknown_uom(self, uom=None, pack_qty=None):
+        """Decide an ``unknown_uom`` exception once: keep the mapping, release the documents.
+
+        An unknown code is mapped to ``uom`` (an ``hc.uom.alias``, global: every later
+        document with that code finds it); an item's missing pack size becomes the item's
+        packaging "<pack> of ``pack_qty``" (or the packaging ``uom`` the steward picked).
+        Every open exception of the same code (or pack of the item) is resolved and the
+        messages parked on it are applied again.  Integration administrators (data
+        stewards) only, whatever the path (RPC included).
+        """
+        self.ensure_one()
+        if not self.env.user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
+            raise AccessError(self.env._("Only a data steward may map units of measure."))
+        self.check_access("write")
+        if self.exception_type != "unknown_uom" or self.state in ("resolved", "cancelled"):
+            raise UserError(self.env._("This is not an open unknown unit exception."))
+        details = self.details or {}
+        code = details.get("code")
+        product = self.env["product.product"].browse(details.get("product_id")).exists()
+        if not code:
+            raise UserError(self.env._("The exception does not name the unit code."))
+        item = self.env["hc.processor.item"]
+        if product:
+            if not uom and not (pack_qty and pack_qty > 0):
+                raise UserError(self.env._("Give the number of units one %s holds.", code))
+            if not uom:
+                uom = item._pack_unit(code, pack_qty, product.uom_id)
+            elif not uom._has_common_reference(product.uom_id):
+                raise UserError(
+                    self.env._(
+                        "%(unit)s cannot be converted to %(ref)s, the unit of %(product)s.",
+                        unit=uom.name,
+                        ref=product.uom_id.name,
+                        product=product.display_name,
+                    )
+                )
+            if uom.sudo().hc_pack_code not in (False, code):
+                raise UserError(
+                    self.env._(
+                        "%(unit)s is a %(other)s packaging, not %(code)s.",
+                        unit=uom.name,
+                        other=uom.sudo().hc_pack_code,
+                        code=code,
+                    )
+                )
+            if not uom.sudo().hc_pack_code:
+                uom.sudo().hc_pack_code = code
+            waiting = item._set_packaging(product, uom)
+            decided = self.env._(
+                "%(product)s: one %(code)s is %(unit)s",
+                product=product.display_name,
+                code=code,
+                unit=uom.name,
+            )
+            dedup = f"unknown_uom:{code}:product:{product.id}"
+        else:
+            if not uom:
+                raise UserError(self.env._("Pick the Odoo unit %s means.", code))
+            Alias = self.env["hc.uom.alias"].sudo()
+            alias = Alias.search([("code", "=", code)], limit=1)
+            note = self.env._(
+                "Mapped by %(user)s from %(exc)s", user=self.env.user.name, exc=self.display_name
+            )
+            if alias:
+                alias.write({"uom_id": uom.id, "note": note})
+            else:
+                Alias.create({"code": code, "uom_id": uom.id, "note": note})
+            waiting = f"uom:{code}"
+            decided = self.env._("%(code)s is mapped to %(unit)s", code=code, unit=uom.name)
+            dedup = f"unknown_uom:{code}"
+        same = (
+            self.sudo().search(
+                [("dedup_key", "=", dedup), ("state", "not in", ("resolved", "cancelled"))]
+            )
+            | self
+        )
+        self.env["hc.audit.log"]._log(
+            "uom_mapped",
+            self,
+            reason=decided,
+            data={"code": code, "uom": uom.id, "product": product.id or None},
+        )
+        same.sudo()._resolve("fixed", decided)
+        self.env["hc.inbox.message"]._release_waiting({waiting})
+        return uom
 
     def action_resolve(self):
         """Open the resolution wizard on these exceptions."""

@@ -23,6 +23,7 @@ from ..pipeline.errors import PermanentError
 from ..pipeline.errors import TransientError
 from ..pipeline.errors import WaitingForDependency
 from .hc_processor import DeferredCreate
+from .hc_processor_vendor import GLOBAL_SCHEMES
 
 _logger = logging.getLogger(__name__)
 
@@ -746,6 +747,9 @@ class HcInboxMessage(models.Model):
                     tuple(dead),
                 )
             )
+        if dead:
+            self.browse(dead).invalidate_recordset()
+            self.browse(dead).filtered(lambda m: m.doc_type == "invoice")._raise_invoice_refused()
         if rows:
             _logger.warning(
                 "Stale processing messages%s: %d requeued, %d dead",
@@ -806,6 +810,9 @@ class HcInboxMessage(models.Model):
             review = getattr(exc, "review", None)
             if review:
                 # Parked for a person: the review exception outlives the rolled-back apply.
+                review = dict(review)
+                review.setdefault("message_id", message.id)
+                review.setdefault("company_id", message.company_id.id)
                 self.env["hc.exception"]._raise(
                     review.pop("exception_type"),
                     review.pop("name"),
@@ -1007,6 +1014,8 @@ class HcInboxMessage(models.Model):
             }
         )
         self._audit_transformation(records)
+        if self.replay_count and self.doc_type == "invoice":
+            self._resolve_invoice_refused()  # only a replayed message can have one
         released = set(result.get("produced_keys", [])) | {self.natural_key} - {False, None}
         self._release_waiting(released)
 
@@ -1084,6 +1093,126 @@ class HcInboxMessage(models.Model):
                 "finished_at": fields.Datetime.now(),
             }
         )
+        self.filtered(lambda m: m.doc_type == "invoice")._raise_invoice_refused()
+
+    def _refused_hint(self, code, readable):
+        """What AP does about a supplier invoice refused for ``code``."""
+        hints = {
+            "inactive_currency": self.env._(
+                "Activate the currency (Accounting > Configuration > Currencies), then ask "
+                "an integration administrator to replay the message."
+            ),
+            "cross_company_reference": self.env._(
+                "Check the sending system's company mapping, then replay or discard the message."
+            ),
+            "document_type_not_allowed": self.env._(
+                "Fix the connector's scopes, then replay the message."
+            ),
+            "company_not_allowed": self.env._(
+                "Fix the connector's scopes, then replay the message."
+            ),
+            "killed_by_admin": self.env._(
+                "Marked dead by an administrator: check why before the supplier is paid by "
+                "other means; replay it if it should be billed."
+            ),
+            "worker_died": self.env._(
+                "It stopped the worker every time: ask the integration team, then replay it."
+            ),
+        }
+        if code in hints:
+            return hints[code]
+        if not readable:
+            return self.env._(
+                "The document could not be read: ask the supplier to send the invoice again "
+                "(corrected), or key the bill in by hand."
+            )
+        return self.env._(
+            "Fix the cause above (vendor, product, unit or tax data), then ask an "
+            "integration administrator to replay the message; else ask the supplier to "
+            "resend the invoice."
+        )
+
+    def _raise_invoice_refused(self):
+        """One ``invoice_refused`` exception per dead supplier invoice, in the AP queue.
+
+        Written in the transaction that records the death, after the failed apply was
+        rolled back, so it outlives it; a replay that applies the invoice resolves it
+        (:meth:`_resolve_invoice_refused`).  Dying again after a replay updates it.
+        """
+        Exception_ = self.env["hc.exception"].sudo()
+        for message in self:
+            document = message.document or {}
+            number = document.get("number") or ""
+            vendor = document.get("vendor") or {}
+            vendor_name = vendor.get("name") or ", ".join(
+                f"{i.get('scheme')} {i.get('value')}" for i in vendor.get("identifiers") or []
+            )
+            sender = message.connector_id.name
+            code = message.error_code or "dead"
+            hint = message._refused_hint(code, bool(document))
+            description = self.env._(
+                "Supplier invoice %(number)s from %(vendor)s (received through %(sender)s, "
+                "%(ref)s) was refused: no bill was made.\nReason (%(code)s): %(reason)s",
+                number=number or self.env._("(number unreadable)"),
+                vendor=vendor_name or self.env._("an unidentified vendor"),
+                sender=sender,
+                ref=message.display_ref,
+                code=code,
+                reason=message.error_message or "-",
+            )
+            vals = {
+                "severity": "high",
+                "company_id": message.company_id.id,
+                "message_id": message.id,
+                "res_model": message._name,
+                "res_id": message.id,
+                "partner_id": message._invoice_vendor(vendor).id or False,
+                "hint": hint,
+                "description": description,
+                "details": {
+                    "code": code,
+                    "invoice_number": number or None,
+                    "vendor": vendor_name or None,
+                    "connector": message.connector_id.code,
+                },
+            }
+            exc = Exception_._raise(
+                "invoice_refused",
+                self.env._(
+                    "Invoice %(number)s refused: %(code)s",
+                    number=number or message.display_ref,
+                    code=code,
+                ),
+                f"invoice_refused:{message.id}",
+                **vals,
+            )
+            if exc.description != description:  # dead again after a replay: the new reason
+                exc.write({k: vals[k] for k in ("hint", "description", "details")})
+
+    def _invoice_vendor(self, vendor):
+        """The partner a stored invoice's vendor names (identifiers), or empty."""
+        entries = [
+            (GLOBAL_SCHEMES[scheme], i["value"], "")
+            for i in vendor.get("identifiers") or []
+            if (scheme := (i.get("scheme") or "").lower()) in GLOBAL_SCHEMES and i.get("value")
+        ]
+        if not entries:
+            return self.env["res.partner"]
+        return self.env["hc.partner.identifier"].sudo()._find_partner(entries).commercial_partner_id
+
+    def _resolve_invoice_refused(self):
+        """A replayed invoice was applied: its refusal is over."""
+        open_ = (
+            self.env["hc.exception"]
+            .sudo()
+            .search(
+                [
+                    ("dedup_key", "in", [f"invoice_refused:{m.id}" for m in self]),
+                    ("state", "not in", ("resolved", "cancelled")),
+                ]
+            )
+        )
+        open_._resolve("fixed", self.env._("The replayed invoice was applied."))
 
     def _release_waiting(self, keys):
         """Wake the messages parked on ``keys`` now that their prerequisite is here."""

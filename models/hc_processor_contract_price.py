@@ -100,7 +100,7 @@ class HcProcessorContractPrice(models.AbstractModel):
         product = self._find_item(document.item, vendor)
         if not product:
             raise WaitingForDependency(self._item_key(document.item, document.vendor))
-        uom = self.env["hc.processor.item"]._uom(document.uom)
+        uom = self.env["hc.processor.item"]._uom(document.uom, product)
         currency = self._currency(document.currency)
         Supplierinfo = self.env["product.supplierinfo"].sudo()
         min_qty = float(document.min_quantity or 0)

@@ -212,7 +212,7 @@ class HcProcessorInvoice(models.AbstractModel):
         """
         reference = po_line.product_uom_id or product.uom_id
         try:
-            uom = self.env["hc.processor.item"]._uom(line.uom)
+            uom = self.env["hc.processor.item"]._uom(line.uom, product)
         except PermanentError:
             return reference, False
         if reference and not uom._has_common_reference(reference):
@@ -836,7 +836,7 @@ class HcProcessorInvoice(models.AbstractModel):
                 "uom_mismatch",
                 self.env._("Invoice %s: unit of measure not understood", document.number),
                 f"uom_mismatch:account.move:{bill.id}",
-                severity="low",
+                severity="high",
                 description=self.env._(
                     "Lines %(lines)s: the invoiced unit is not mapped or not convertible to "
                     "the product's unit; the quantity was billed in the product's unit.",

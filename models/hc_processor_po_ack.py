@@ -137,7 +137,7 @@ class HcProcessorPoAck(models.AbstractModel):
             return vals
         qty_factor_uom = line.product_uom_id
         if ack_line.uom:
-            qty_factor_uom = self.env["hc.processor.item"]._uom(ack_line.uom)
+            qty_factor_uom = self.env["hc.processor.item"]._uom(ack_line.uom, line.product_id)
         qty, price, planned = line.product_qty, line.price_unit, line.date_planned
         if ack_line.status == "reject":
             qty = 0.0  # price and date of a line that will not be delivered do not matter

@@ -205,7 +205,7 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
             if not product:
                 unknown.append(line)
                 continue
-            resolved.append((line, product, self.env["hc.processor.item"]._uom(line.uom)))
+            resolved.append((line, product, self.env["hc.processor.item"]._uom(line.uom, product)))
         awaited = [ln for ln in unknown if ln.item.key()]
         if awaited and len(awaited) == len(unknown):
             raise WaitingForDependency(

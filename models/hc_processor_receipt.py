@@ -133,7 +133,7 @@ class HcProcessorReceipt(models.AbstractModel):
                 **asn._exception_vals(message, order),
             )
             return None
-        uom = self.env["hc.processor.item"]._uom(line.uom)
+        uom = self.env["hc.processor.item"]._uom(line.uom, product)
         moves = asn._open_moves(order, product)
         if not moves:
             if float(line.quantity_received or 0) > 0:

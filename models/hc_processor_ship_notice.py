@@ -210,7 +210,7 @@ class HcProcessorShipNotice(models.AbstractModel):
                 **self._exception_vals(message, order),
             )
             return self.env["hc.asn.line"]
-        uom = self.env["hc.processor.item"]._uom(line.uom)
+        uom = self.env["hc.processor.item"]._uom(line.uom, product)
         move = self._open_moves(order, product)[:1]
         vals = {
             "asn_number": document.asn_number,

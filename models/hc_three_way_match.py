@@ -75,7 +75,13 @@ class HcThreeWayMatch(models.AbstractModel):
                 return Decimal(1)
             key = (uom.id, product.uom_id.id)
             if key not in ref_unit:
-                ref_unit[key] = _dec(uom._compute_quantity(1.0, product.uom_id, round=False))
+                # Odoo multiplies factors of any two units: only units of one family
+                # (a common reference unit) convert, else None ("cannot be converted").
+                ref_unit[key] = (
+                    _dec(uom._compute_quantity(1.0, product.uom_id, round=False))
+                    if uom._has_common_reference(product.uom_id)
+                    else None
+                )
             return ref_unit[key]
 
         engine_po_lines = [
@@ -183,6 +189,8 @@ class HcThreeWayMatch(models.AbstractModel):
         prices = []
         for info in infos:
             for product in info.product_id or info.product_tmpl_id.product_variant_ids & products:
+                if factor(info.product_uom_id, product) is None:
+                    continue  # a price in a unit of another family compares with nothing
                 prices.append(
                     ContractPrice(
                         product_id=product.id,

@@ -68,6 +68,7 @@ _CANONICAL = {
     "MMT": (CATEGORY_LENGTH, D("0.001"), "millimetre"),
     "INH": (CATEGORY_LENGTH, D("0.0254"), "inch"),
     "FOT": (CATEGORY_LENGTH, D("0.3048"), "foot"),
+    "YRD": (CATEGORY_LENGTH, D("0.9144"), "yard"),
     "MTK": (CATEGORY_AREA, D(1), "square metre"),
     "CMK": (CATEGORY_AREA, D("0.0001"), "square centimetre"),
     "HUR": (CATEGORY_TIME, D(1), "hour"),
@@ -102,7 +103,8 @@ _ALIASES = {
     "GA": "GLL",
     # length, area
     "M": "MTR", "MR": "MTR", "MTR": "MTR", "CM": "CMT", "CMT": "CMT", "MM": "MMT",
-    "MMT": "MMT", "IN": "INH", "INH": "INH", "FT": "FOT", "FOT": "FOT",
+    "MMT": "MMT", "IN": "INH", "INH": "INH", "INC": "INH", "FT": "FOT", "FOT": "FOT",
+    "YD": "YRD", "YRD": "YRD",
     "MTK": "MTK", "SM": "MTK", "M2": "MTK", "CMK": "CMK",
     # time (services on invoices, e.g. PEPPOL's DAY)
     "HUR": "HUR", "HR": "HUR", "H": "HUR", "MIN": "MIN", "MJ": "MIN",

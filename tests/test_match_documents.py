@@ -184,8 +184,9 @@ class TestMatchFromDocuments(HcCase):
         )
         self.assertEqual(bill.hc_match_state, "blocked")
 
-    def test_unknown_unit_is_a_uom_exception(self):
-        bill = self.invoice("INV-7", self.po("PO-M7").name, uom="ZZ")
+    def test_unit_of_another_family_is_a_uom_exception(self):
+        # (an unknown unit code waits for a data steward: see test_units)
+        bill = self.invoice("INV-7", self.po("PO-M7").name, uom="KGM")
         self.assertIn("uom_mismatch", self.types(bill))
 
     def test_same_invoice_twice_is_one_bill(self):

@@ -30,11 +30,16 @@ def test_each_aliases(code):
     ("code", "canonical", "category"),
     [("BX", "BX", CATEGORY_PACK), ("CA", "CS", CATEGORY_PACK), ("DZ", "DZN", CATEGORY_UNIT),
      ("KG", "KGM", CATEGORY_MASS), ("G", "GRM", CATEGORY_MASS), ("L", "LTR", "volume"),
-     ("ML", "MLT", "volume"), ("DAY", "DAY", "time"), ("KGM", "KGM", CATEGORY_MASS)],
+     ("ML", "MLT", "volume"), ("DAY", "DAY", "time"), ("KGM", "KGM", CATEGORY_MASS),
+     ("YD", "YRD", "length"), ("YRD", "YRD", "length"), ("INC", "INH", "length")],
 )  # fmt: skip
 def test_mapping_table(code, canonical, category):
     assert canonical_uom(code) == canonical
     assert uom_category(code) == category
+
+
+def test_yard_converts_to_feet():
+    assert convert(2, "YD", "FT") == Decimal(6)
 
 
 def test_unknown_code_does_not_raise():
