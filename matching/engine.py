@@ -1023,12 +1023,20 @@ class _Matcher:
         line_numbers = {line.id: index + 1 for index, line in enumerate(self.bill_lines)}
         named = ", ".join(
             f"{c.label or 'charge'} {fmt(self.money(frac(c.amount)))}"
-            + (f" (bill line {line_numbers[c.bill_line_id]})" if c.bill_line_id in line_numbers else "")
+            + (
+                f" (bill line {line_numbers[c.bill_line_id]})"
+                if c.bill_line_id in line_numbers
+                else ""
+            )
             for c in charges
         )
         total = sum((frac(c.amount) for c in charges), Fraction(0))
         goods = sum(
-            (frac(r.billed_amount) for r in results if r.billed_amount is not None and not r.is_credit),
+            (
+                frac(r.billed_amount)
+                for r in results
+                if r.billed_amount is not None and not r.is_credit
+            ),
             Fraction(0),
         )
         goods -= sum((frac(c.amount) for c in self.document_allowances()), Fraction(0))
@@ -1045,9 +1053,7 @@ class _Matcher:
             if passed:
                 text = f"Charges OK: {numbers}, within the {fmt(self.price(allowed))} allowed by {describe}."
             else:
-                text = (
-                    f"Charge variance: {numbers}, more than the {fmt(self.price(allowed))} allowed by {describe}."
-                )
+                text = f"Charge variance: {numbers}, more than the {fmt(self.price(allowed))} allowed by {describe}."
         return ToleranceCheck(
             check=CHECK_CHARGES,
             passed=passed,
@@ -1098,20 +1104,35 @@ class _Matcher:
                 text = f"Stated {label} mismatch: {numbers}, beyond {describe}."
             checks.append(
                 ToleranceCheck(
-                    name, passed, bill_money, stated_money, self.money(variance), self.price(allowed), "",
-                    describe, tol.source_labels("stated"), text,
-                )  # fmt: skip
+                    name,
+                    passed,
+                    bill_money,
+                    stated_money,
+                    self.money(variance),
+                    self.price(allowed),
+                    "",
+                    describe,
+                    tol.source_labels("stated"),
+                    text,
+                )
             )
         if stated.prepaid:
             prepaid = self.money(frac(abs(stated.prepaid)))
             due = self.money(frac(abs(stated.bill_total)) - frac(prepaid))
             checks.append(
                 ToleranceCheck(
-                    CHECK_PREPAID, False, self.money(frac(abs(stated.bill_total))), due, prepaid, self.money(0), "",
-                    "", {},
+                    CHECK_PREPAID,
+                    False,
+                    self.money(frac(abs(stated.bill_total))),
+                    due,
+                    prepaid,
+                    self.money(0),
+                    "",
+                    "",
+                    {},
                     f"The supplier states {fmt(prepaid)} already paid: only {fmt(due)} is due, not the bill's "
                     f"{fmt(self.money(frac(abs(stated.bill_total))))}. Reconcile the prepayment before payment.",
-                )  # fmt: skip
+                )
             )
         return tuple(checks)
 
@@ -1120,29 +1141,43 @@ class _Matcher:
         if charge_check is not None and not charge_check.passed:
             found.append(
                 MatchException(
-                    EXC_CHARGE_VARIANCE, (), charge_check.variance, charge_check.explanation,
+                    EXC_CHARGE_VARIANCE,
+                    (),
+                    charge_check.variance,
+                    charge_check.explanation,
                     HINTS[EXC_CHARGE_VARIANCE],
-                )  # fmt: skip
+                )
             )
         failed = {check.check: check for check in amount_checks if not check.passed}
         tax = failed.get(CHECK_STATED_TAX)
         if tax is not None:
             found.append(
-                MatchException(EXC_TAX_VARIANCE, (), tax.variance, tax.explanation, HINTS[EXC_TAX_VARIANCE])
+                MatchException(
+                    EXC_TAX_VARIANCE, (), tax.variance, tax.explanation, HINTS[EXC_TAX_VARIANCE]
+                )
             )
-        mismatch = [failed[name] for name in (CHECK_STATED_UNTAXED, CHECK_STATED_TOTAL, CHECK_PREPAID) if name in failed]
+        mismatch = [
+            failed[name]
+            for name in (CHECK_STATED_UNTAXED, CHECK_STATED_TOTAL, CHECK_PREPAID)
+            if name in failed
+        ]
         if tax is not None and CHECK_STATED_UNTAXED not in failed and CHECK_STATED_TOTAL in failed:
             total = failed[CHECK_STATED_TOTAL]
             if total.variance == tax.variance:
                 # the total is off by the tax difference only: one problem, the tax
                 mismatch = [check for check in mismatch if check is not total]
         if mismatch:
-            amount = next((c.variance for c in mismatch if c.check != CHECK_PREPAID), mismatch[0].variance)
+            amount = next(
+                (c.variance for c in mismatch if c.check != CHECK_PREPAID), mismatch[0].variance
+            )
             found.append(
                 MatchException(
-                    EXC_TOTAL_MISMATCH, (), amount, " ".join(c.explanation for c in mismatch),
+                    EXC_TOTAL_MISMATCH,
+                    (),
+                    amount,
+                    " ".join(c.explanation for c in mismatch),
                     HINTS[EXC_TOTAL_MISMATCH],
-                )  # fmt: skip
+                )
             )
         return tuple(found)
 

@@ -439,6 +439,7 @@ class HcException(models.Model):
             if bills:
                 self.env["hc.three.way.match"].sudo()._match_bills(bills)
         return True
+
     # -- data steward decisions on unknown units ------------------------------------
 
     def action_map_uom(self):

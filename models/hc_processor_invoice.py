@@ -629,9 +629,7 @@ class HcProcessorInvoice(models.AbstractModel):
         untaxed = document.tax_exclusive_total
         if untaxed is None and document.net_total is not None:
             untaxed = (
-                document.net_total
-                - (document.allowance_total or 0)
-                + (document.charge_total or 0)
+                document.net_total - (document.allowance_total or 0) + (document.charge_total or 0)
             )
         if untaxed is None and document.tax_total is not None:
             untaxed = document.gross_total - document.tax_total

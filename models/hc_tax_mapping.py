@@ -172,7 +172,7 @@ class HcTaxMapping(models.Model):
             if key.is_zero:
                 cache[key] = (self.env["account.tax"], None)
                 return cache[key]
-            if key.category and key.category not in ("S", "STANDARD") or key.rate is None:
+            if (key.category and key.category not in ("S", "STANDARD")) or key.rate is None:
                 cache[key] = (
                     None,
                     self.env._(

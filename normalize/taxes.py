@@ -94,9 +94,7 @@ def _implied_key(document):
         return None
     base = document.tax_exclusive_total
     if base is None and document.net_total is not None:
-        base = (
-            document.net_total - (document.allowance_total or 0) + (document.charge_total or 0)
-        )
+        base = document.net_total - (document.allowance_total or 0) + (document.charge_total or 0)
     if base is None:
         base = sum((line.computed_total() for line in document.lines), Decimal(0))
     if not base:
@@ -134,8 +132,10 @@ def stated_taxes(document):
     subtotal_keys = tuple(
         key for key in _keys(document.taxes) if key.category or key.rate is not None
     )
-    states_tax = bool(document.taxes) or bool(document.tax_total) or any(
-        line.taxes for line in document.lines
+    states_tax = (
+        bool(document.taxes)
+        or bool(document.tax_total)
+        or any(line.taxes for line in document.lines)
     )
     if len(subtotal_keys) == 1:
         default = subtotal_keys

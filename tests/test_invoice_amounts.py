@@ -34,7 +34,11 @@ class TestInvoiceAmounts(HcCase):
             {"partner_id": cls.vendor.id, "scheme": "gln", "value": VENDOR_GLN}
         )
         Tax = cls.env["account.tax"]
-        common = {"amount_type": "percent", "type_tax_use": "purchase", "company_id": cls.company.id}
+        common = {
+            "amount_type": "percent",
+            "type_tax_use": "purchase",
+            "company_id": cls.company.id,
+        }
         # the company's default purchase tax: what leaked onto bills the supplier did not tax
         cls.tax_default = Tax.create(dict(common, name="HC default purchase 15%", amount=15))
         cls.tax8 = Tax.create(dict(common, name="HC purchase 8.25%", amount=8.25))
@@ -150,7 +154,11 @@ class TestInvoiceAmounts(HcCase):
 
     def test_tax_amount_only_implies_its_rate(self):
         # an X12 810 with a header TXI: the amount, no rate
-        doc = self.invoice(taxes=[{"tax_type": "SALES", "amount": "16.91"}], tax_total="16.91", gross_total="221.91")
+        doc = self.invoice(
+            taxes=[{"tax_type": "SALES", "amount": "16.91"}],
+            tax_total="16.91",
+            gross_total="221.91",
+        )
         bill = self.bill_of(doc)
         self.assertEqual(bill.invoice_line_ids.tax_ids, self.tax8)
         self.assertTrue(bill.hc_released, bill.hc_match_explanation)
@@ -304,7 +312,9 @@ class TestInvoiceAmounts(HcCase):
             ],
             "total_amount": "135.00",
         }
-        ((message, _status),) = self.accept([po, dict(po, number="PO-AMT-3", total_amount="125.00")], doc_type="purchase_order")[:1]
+        ((message, _status),) = self.accept(
+            [po, dict(po, number="PO-AMT-3", total_amount="125.00")], doc_type="purchase_order"
+        )[:1]
         self.process()
         self.assertEqual(message.state, "done", message.error_message)
         flagged = self.env["hc.exception"].search(
@@ -346,7 +356,12 @@ class TestInvoiceAmounts(HcCase):
                         self.line(2, GTIN_SYRINGE, 100 - n, "0.80", taxes=exempt),
                     ],
                     allowance_charges=[
-                        {"is_charge": True, "amount": "10.00", "reason": "Freight", "taxes": exempt},
+                        {
+                            "is_charge": True,
+                            "amount": "10.00",
+                            "reason": "Freight",
+                            "taxes": exempt,
+                        },
                         {"is_charge": False, "amount": "5.00", "reason": "Promo", "taxes": exempt},
                     ],
                     net_total=str(net),

@@ -34,7 +34,10 @@ def _corpus():
         if b"___ignore___" in payload:
             continue
         head = payload[:4000]
-        if UBL_NS.encode() + b"Invoice-2" not in head and UBL_NS.encode() + b"CreditNote-2" not in head:
+        if (
+            UBL_NS.encode() + b"Invoice-2" not in head
+            and UBL_NS.encode() + b"CreditNote-2" not in head
+        ):
             continue
         try:
             (parsed,) = parse("invoice", "application/xml", payload)
@@ -103,7 +106,9 @@ class TestPeerCorpusBills(HcCase):
                     savepoint.rollback()
                     continue
                 vendor = {
-                    "identifiers": [{"scheme": i.scheme, "value": i.value} for i in document.vendor.identifiers],
+                    "identifiers": [
+                        {"scheme": i.scheme, "value": i.value} for i in document.vendor.identifiers
+                    ],
                     "name": document.vendor.name or name,
                 }
                 ((vendor_message, _status),) = Inbox._accept(
@@ -116,8 +121,13 @@ class TestPeerCorpusBills(HcCase):
                 for number in document.all_po_numbers():
                     # the order it bills, known to Odoo (its lines are not: "no PO line")
                     order = self.env["purchase.order"].create(
-                        {"name": number, "partner_id": partner.id, "currency_id": self.env[
-                            "res.currency"].search([("name", "=", document.currency)]).id}
+                        {
+                            "name": number,
+                            "partner_id": partner.id,
+                            "currency_id": self.env["res.currency"]
+                            .search([("name", "=", document.currency)])
+                            .id,
+                        }
                     )
                     order.button_confirm()
                 ((message, _status),) = Inbox._accept(
@@ -131,9 +141,11 @@ class TestPeerCorpusBills(HcCase):
                 rounding = Decimal(str(bill.currency_id.rounding))
                 same = abs(Decimal(str(bill.amount_total)) - stated_total) < rounding / 2
                 if document.tax_total is not None:
-                    same = same and abs(
-                        Decimal(str(bill.amount_tax)) - abs(document.tax_total)
-                    ) < rounding / 2
+                    same = (
+                        same
+                        and abs(Decimal(str(bill.amount_tax)) - abs(document.tax_total))
+                        < rounding / 2
+                    )
                 open_types = set(
                     bill.hc_exception_ids.filtered(
                         lambda e: e.state not in ("resolved", "cancelled")

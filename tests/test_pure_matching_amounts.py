@@ -93,7 +93,9 @@ def test_charge_excess_is_the_money_at_stake():
 
 
 def test_charges_on_a_credit_note_refund_the_buyer():
-    credit = BillLine(id=11, po_line_id=1, product_id=7, qty=2, price_unit="10.00", is_credit_note=True)
+    credit = BillLine(
+        id=11, po_line_id=1, product_id=7, qty=2, price_unit="10.00", is_credit_note=True
+    )
     freight = ChargeLine(id=91, amount="10.00", is_charge=True, label="Freight")
     result = run([credit], charges=[freight], credit_note=True)
     assert result.status == BILL_MATCHED
@@ -105,7 +107,9 @@ def stated(bill_untaxed, bill_tax, bill_total, **kw):
 
 
 def test_stated_amounts_equal_pass():
-    result = run([goods()], stated=stated("100.00", "10.00", "110.00", untaxed="100", tax="10", total="110"))
+    result = run(
+        [goods()], stated=stated("100.00", "10.00", "110.00", untaxed="100", tax="10", total="110")
+    )
     assert result.status == BILL_MATCHED
     assert all(check.passed for check in result.amount_checks)
     assert len(result.amount_checks) == 3
@@ -113,14 +117,18 @@ def test_stated_amounts_equal_pass():
 
 def test_bill_taxed_where_the_supplier_stated_none_is_a_tax_variance_only():
     # the leak the review found: 15 % default purchase tax on a bill the supplier did not tax
-    result = run([goods()], stated=stated("100.00", "15.00", "115.00", untaxed="100", tax="0", total="100"))
+    result = run(
+        [goods()], stated=stated("100.00", "15.00", "115.00", untaxed="100", tax="0", total="100")
+    )
     assert result.exception_types == (EXC_TAX_VARIANCE,)
     assert result.exceptions[0].amount == D("15.00")
     assert "15.00 against 0.00 stated" in result.exceptions[0].explanation
 
 
 def test_untaxed_difference_is_a_total_mismatch():
-    result = run([goods()], stated=stated("100.00", "0.00", "100.00", untaxed="90", tax="0", total="90"))
+    result = run(
+        [goods()], stated=stated("100.00", "0.00", "100.00", untaxed="90", tax="0", total="90")
+    )
     assert result.exception_types == (EXC_TOTAL_MISMATCH,)
     assert result.exceptions[0].amount == D("10.00")
 

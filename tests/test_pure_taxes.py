@@ -53,8 +53,14 @@ def test_no_tax_stated_gives_no_tax_anywhere():
 
 def test_line_category_and_rate_win():
     doc = invoice(
-        [line(1, taxes=[TaxLine(category="S", rate=D(25))]), line(2, taxes=[TaxLine(category="E", rate=D(0))])],
-        taxes=[TaxLine(category="S", rate=D(25), amount=D(25)), TaxLine(category="E", rate=D(0), amount=D(0))],
+        [
+            line(1, taxes=[TaxLine(category="S", rate=D(25))]),
+            line(2, taxes=[TaxLine(category="E", rate=D(0))]),
+        ],
+        taxes=[
+            TaxLine(category="S", rate=D(25), amount=D(25)),
+            TaxLine(category="E", rate=D(0), amount=D(0)),
+        ],
     )
     result = stated_taxes(doc)
     assert result.lines == ((S25,), ())
@@ -62,7 +68,11 @@ def test_line_category_and_rate_win():
 
 def test_single_subtotal_applies_to_every_line_and_charge():
     freight = AllowanceCharge(is_charge=True, amount=D(5))
-    doc = invoice([line(1), line(2)], taxes=[TaxLine(category="S", rate=D(25), amount=D(50))], charges=[freight])
+    doc = invoice(
+        [line(1), line(2)],
+        taxes=[TaxLine(category="S", rate=D(25), amount=D(50))],
+        charges=[freight],
+    )
     result = stated_taxes(doc)
     assert result.lines == ((S25,), (S25,))
     assert result.document_charges == ((S25,),)
@@ -71,14 +81,21 @@ def test_single_subtotal_applies_to_every_line_and_charge():
 def test_several_subtotals_without_line_taxes_cannot_be_placed():
     doc = invoice(
         [line(1), line(2)],
-        taxes=[TaxLine(category="S", rate=D(25), amount=D(25)), TaxLine(category="S", rate=D(12), amount=D(12))],
+        taxes=[
+            TaxLine(category="S", rate=D(25), amount=D(25)),
+            TaxLine(category="S", rate=D(12), amount=D(12)),
+        ],
     )
     result = stated_taxes(doc)
     assert result.lines == (None, None)
 
 
 def test_amount_only_implies_a_rate():
-    doc = invoice([line(1), line(2)], taxes=[TaxLine(tax_type="sales", amount=D("16.50"))], tax_total=D("16.50"))
+    doc = invoice(
+        [line(1), line(2)],
+        taxes=[TaxLine(tax_type="sales", amount=D("16.50"))],
+        tax_total=D("16.50"),
+    )
     (keys,) = set(stated_taxes(doc).lines)
     assert keys == (TaxKey("SALES", "", D("8.2500"), implied=True),)
 
@@ -97,7 +114,10 @@ def test_charge_states_its_own_category():
 def test_document_charge_without_tax_and_goods_of_several_taxes_cannot_be_placed():
     freight = AllowanceCharge(is_charge=True, amount=D(5))
     doc = invoice(
-        [line(1, taxes=[TaxLine(category="S", rate=D(25))]), line(2, taxes=[TaxLine(category="S", rate=D(12))])],
+        [
+            line(1, taxes=[TaxLine(category="S", rate=D(25))]),
+            line(2, taxes=[TaxLine(category="S", rate=D(12))]),
+        ],
         charges=[freight],
     )
     assert stated_taxes(doc).document_charges == (None,)

@@ -92,10 +92,10 @@ class TestUnits(HcCase):
         picking.button_validate()
         return order
 
-    def invoice(self, number, po_name, gtin, qty, uom, price, currency=None):
+    def invoice(self, number, po_name, gtin, qty, uom, price, currency=None, date="2026-11-20"):
         doc = {
             "number": number,
-            "issue_date": "2026-11-20",
+            "issue_date": date,
             "currency": currency or self.company.currency_id.name,
             "vendor": {"identifiers": [{"scheme": "GLN", "value": GLN}], "name": "Medline"},
             "po_numbers": [po_name],
@@ -213,8 +213,10 @@ class TestUnits(HcCase):
         self.assertEqual(bill.hc_match_state, "matched")
         # and a bill of 10 cases against a PO of 120 eaches
         order = self.po("PO-U3", gloves, 120, self.unit, 5.0)
-        bill = self.bill(self.invoice("INV-U3", order.name, GTIN_GLOVES, 10, "CS", 60.0))
-        self.assertEqual(bill.hc_match_state, "matched")
+        # (months apart: the same amount days apart would be a possible duplicate, held)
+        message = self.invoice("INV-U3", order.name, GTIN_GLOVES, 10, "CS", 60.0, date="2026-06-01")
+        bill = self.bill(message)
+        self.assertEqual(bill.hc_match_state, "matched", bill.hc_match_explanation)
         # a case billed at 66.00 against 120 eaches at 5.00 (60.00 a case) is a variance
         order = self.po("PO-U4", gloves, 120, self.unit, 5.0)
         bill = self.bill(self.invoice("INV-U4", order.name, GTIN_GLOVES, 10, "CS", 66.0))
