@@ -325,7 +325,9 @@ class ChargeLine:
     belongs to, None for the whole bill.  A line allowance lowers its line's net price
     (what the price check compares); a document allowance lowers the bill.  Neither is
     ever a variance: they are in the buyer's favour.  Charges are matched against the
-    charge tolerance.
+    charge tolerance; a charge the purchase order agreed (a freight line on the PO:
+    ``agreed`` is what is left to bill of it, ``agreed_on`` names it) only counts for
+    what it exceeds.
     """
 
     id: object
@@ -333,9 +335,12 @@ class ChargeLine:
     is_charge: bool
     label: str = ""
     bill_line_id: object = None
+    agreed: object = None
+    agreed_on: str = ""
 
     def __post_init__(self):
         _set(self, "amount", to_decimal(self.amount, f"charge {self.id!r} amount"))
+        _set(self, "agreed", to_decimal(self.agreed, f"charge {self.id!r} agreed", allow_none=True))
         if self.amount < 0:
             raise ValueError(
                 f"charge {self.id!r}: amount must not be negative; an allowance is is_charge=False"
@@ -1031,6 +1036,22 @@ class _Matcher:
             for c in charges
         )
         total = sum((frac(c.amount) for c in charges), Fraction(0))
+        # a charge the purchase order agreed counts only for what it exceeds
+        unagreed = sum(
+            (
+                frac(c.amount) - min(frac(c.amount), max(frac(c.agreed), Fraction(0)))
+                if c.agreed is not None
+                else frac(c.amount)
+                for c in charges
+            ),
+            Fraction(0),
+        )
+        agreed = [c for c in charges if c.agreed is not None]
+        if agreed:
+            named += "; agreed on the order: " + ", ".join(
+                f"{fmt(self.money(frac(c.agreed)))} on {c.agreed_on or 'its PO line'}"
+                for c in agreed
+            )
         goods = sum(
             (
                 frac(r.billed_amount)
@@ -1048,8 +1069,10 @@ class _Matcher:
             passed = True
             text = f"Charges refunded by a credit note ({named}): in the buyer's favour, not a variance."
         else:
-            passed = total <= allowed
+            passed = unagreed <= allowed
             numbers = f"charges {named}: {fmt(self.money(total))} on goods of {fmt(self.money(goods))}{_pct(total, goods)}"
+            if agreed:
+                numbers += f", {fmt(self.money(unagreed))} beyond what the order agreed"
             if passed:
                 text = f"Charges OK: {numbers}, within the {fmt(self.price(allowed))} allowed by {describe}."
             else:
@@ -1059,7 +1082,7 @@ class _Matcher:
             passed=passed,
             actual=self.money(total),
             expected=self.money(allowed) if not self.credit_note else self.money(total),
-            variance=self.money(total - allowed) if not passed else self.money(0),
+            variance=self.money(unagreed - allowed) if not passed else self.money(0),
             allowed=self.price(allowed),
             unit="",
             tolerance=describe,

@@ -713,9 +713,14 @@ class HcProcessorInvoice(models.AbstractModel):
                 commands.append(
                     self._charge_command(charge, keys, resolve_tax, problems, line.line_number)
                 )
+        po_charges = self._po_charge_lines(orders, document.allowance_charges)
         for position, charge in enumerate(document.allowance_charges):
             keys = stated.document_charges[position]
-            commands.append(self._charge_command(charge, keys, resolve_tax, problems))
+            command = self._charge_command(charge, keys, resolve_tax, problems)
+            po_line = po_charges.get(position)
+            if po_line:
+                command[2].update(purchase_line_id=po_line.id, product_id=po_line.product_id.id)
+            commands.append(command)
         if document.rounding_amount:
             commands.append(
                 Command.create(
@@ -729,6 +734,39 @@ class HcProcessorInvoice(models.AbstractModel):
                 )
             )
         return commands, problems
+
+    @api.model
+    def _po_charge_lines(self, orders, charges):
+        """``{position: purchase.order.line}``: the document charges the order agreed.
+
+        A purchase order may carry freight or handling as a service line; the invoice's
+        charge is that line when the charge's reason code is the service's internal
+        reference, or its reason names the service, or it is the document's only charge
+        and the orders' only service line.  The match then counts only what the charge
+        exceeds of what the order agreed.
+        """
+        services = orders.order_line.filtered(
+            lambda pol: not pol.display_type and pol.product_id.type == "service"
+        )
+        if not services:
+            return {}
+        found = {}
+        positions = [i for i, charge in enumerate(charges) if charge.is_charge]
+        for position in positions:
+            charge = charges[position]
+            code = (charge.reason_code or "").strip().casefold()
+            reason = (charge.reason or "").strip().casefold()
+            for pol in services - self.env["purchase.order.line"].union(*found.values()):
+                ref = (pol.product_id.default_code or "").casefold()
+                name = (pol.product_id.name or "").casefold()
+                if (code and code == ref) or (
+                    reason and name and (name in reason or reason in name)
+                ):
+                    found[position] = pol
+                    break
+        if not found and len(positions) == 1 and len(services) == 1:
+            found[positions[0]] = services
+        return found
 
     @api.model
     def _charge_command(self, charge, keys, resolve_tax, problems, line_number=None):

@@ -135,6 +135,7 @@ class HcThreeWayMatch(models.AbstractModel):
                 is_charge=line.hc_charge_kind == "charge",
                 label=line.name or "",
                 bill_line_id=by_ref.get(line.hc_charge_line_ref),
+                **self._agreed_charge(line, is_refund),
             )
             for line in all_lines
             if line.hc_charge_kind in ("charge", "allowance")
@@ -151,6 +152,17 @@ class HcThreeWayMatch(models.AbstractModel):
             stated=self._stated(bill),
             credit_note=is_refund,
         )
+
+    @api.model
+    def _agreed_charge(self, line, is_refund):
+        """What the purchase order agreed of a charge linked to its service line: the
+        line's amount not billed by other bills."""
+        pol = line.purchase_line_id
+        if not pol or line.hc_charge_kind != "charge" or is_refund:
+            return {}
+        own = line.product_uom_id._compute_quantity(line.quantity, pol.product_uom_id, round=False)
+        left = (pol.product_qty - (pol.qty_invoiced - own)) * pol.price_unit
+        return {"agreed": _dec(max(left, 0.0)), "agreed_on": f"{pol.order_id.name}: {pol.name}"}
 
     @api.model
     def _stated(self, bill):

@@ -255,6 +255,44 @@ class TestInvoiceAmounts(HcCase):
         self.assertTrue(bill.hc_released, bill.hc_match_explanation)
         self.assertEqual(exceptions.state, "resolved")
 
+    def test_freight_agreed_on_the_order_is_not_a_variance_up_to_its_amount(self):
+        freight = self.env["product.product"].create(
+            {"name": "Freight", "type": "service", "default_code": "FC", "purchase_ok": True}
+        )
+        order = self.po.copy({"name": "PO-AMT-FR"})
+        order.order_line = [
+            Command.create(
+                {"product_id": freight.id, "product_qty": 1, "price_unit": 30.0, "tax_ids": []}
+            )
+        ]
+        order.button_confirm()
+        for move in order.picking_ids.move_ids:
+            move.quantity = move.product_uom_qty
+        order.picking_ids.button_validate()
+
+        def doc(number, amount):
+            return self.invoice(
+                number=number,
+                po_numbers=[order.name],
+                allowance_charges=[
+                    {"is_charge": True, "amount": amount, "reason_code": "FC", "reason": "Freight"}
+                ],
+                charge_total=amount,
+                gross_total=str(205 + Decimal(amount)),
+            )
+
+        bill = self.bill_of(doc("INV-FR1", "30.00"))
+        line = bill.invoice_line_ids.filtered(lambda ln: ln.hc_charge_kind == "charge")
+        self.assertEqual(line.purchase_line_id.product_id, freight)
+        self.assertTrue(bill.hc_released, bill.hc_match_explanation)
+        self.assertIn("agreed on the order: 30.00", bill.hc_match_explanation)
+        # the order's freight is billed now: a second bill's freight is a charge again
+        order.order_line.filtered(lambda ln: ln.product_id == freight).product_qty = 2
+        bill2 = self.bill_of(doc("INV-FR2", "45.00"))
+        variance = bill2.hc_exception_ids.filtered(lambda e: e.exception_type == "charge_variance")
+        self.assertEqual(variance.amount, 15.0)
+        self.assertFalse(bill2.hc_released)
+
     # -- lines without a PO line ---------------------------------------------------------
 
     def test_unknown_item_is_not_matched_to_the_po_line_of_the_same_number(self):

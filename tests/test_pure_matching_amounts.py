@@ -161,3 +161,22 @@ def test_not_stated_is_not_checked():
 def test_negative_charge_refused():
     with pytest.raises(ValueError):
         ChargeLine(id=1, amount="-1", is_charge=True)
+
+
+def test_charge_agreed_on_the_order_counts_only_for_its_excess():
+    freight = ChargeLine(
+        id=91,
+        amount="30.00",
+        is_charge=True,
+        label="Freight",
+        agreed="30.00",
+        agreed_on="PO1 freight",
+    )
+    result = run([goods()], charges=[freight])
+    assert result.matched, result.explanation
+    assert "agreed on the order: 30.00 on PO1 freight" in result.charge_check.explanation
+    over = ChargeLine(id=91, amount="34.00", is_charge=True, label="Freight", agreed="30.00")
+    result = run([goods()], charges=[over], tolerance=Tolerance(charge_abs=3))
+    assert result.exception_types == (EXC_CHARGE_VARIANCE,)
+    assert result.exceptions[0].amount == D("1.00")
+    assert "4.00 beyond what the order agreed" in result.exceptions[0].explanation
