@@ -1176,7 +1176,11 @@ class _Matcher:
         if tax is not None:
             found.append(
                 MatchException(
-                    EXC_TAX_VARIANCE, (), tax.variance, tax.explanation, HINTS[EXC_TAX_VARIANCE]
+                    EXC_TAX_VARIANCE,
+                    (),
+                    abs(tax.variance),
+                    tax.explanation,
+                    HINTS[EXC_TAX_VARIANCE],
                 )
             )
         mismatch = [
@@ -1190,8 +1194,12 @@ class _Matcher:
                 # the total is off by the tax difference only: one problem, the tax
                 mismatch = [check for check in mismatch if check is not total]
         if mismatch:
-            amount = next(
-                (c.variance for c in mismatch if c.check != CHECK_PREPAID), mismatch[0].variance
+            # money at stake: the difference either way (a bill below the stated total
+            # is as wrong as one above it)
+            amount = abs(
+                next(
+                    (c.variance for c in mismatch if c.check != CHECK_PREPAID), mismatch[0].variance
+                )
             )
             found.append(
                 MatchException(
