@@ -57,7 +57,15 @@ class HcThreeWayMatch(models.AbstractModel):
     @api.model
     def _match_one(self, bill, resolver):
         all_lines = bill.invoice_line_ids.filtered(lambda line: line.display_type == "product")
-        lines = all_lines.filtered(lambda line: not line.hc_charge_kind)
+
+        def kind(line):
+            # a negative price line a person keyed in (a discount) is an allowance: it is
+            # in the buyer's favour and never a goods line with a "negative price"
+            if line.hc_charge_kind:
+                return line.hc_charge_kind
+            return "allowance" if line.price_unit < 0 and line.quantity >= 0 else False
+
+        lines = all_lines.filtered(lambda line: not kind(line))
         po_lines = lines.purchase_line_id
         is_refund = bill.move_type == "in_refund"
         own_qty = {}
@@ -132,13 +140,13 @@ class HcThreeWayMatch(models.AbstractModel):
             ChargeLine(
                 id=line.id,
                 amount=abs(_dec(line.price_subtotal)),
-                is_charge=line.hc_charge_kind == "charge",
+                is_charge=kind(line) == "charge",
                 label=line.name or "",
                 bill_line_id=by_ref.get(line.hc_charge_line_ref),
                 **self._agreed_charge(line, is_refund),
             )
             for line in all_lines
-            if line.hc_charge_kind in ("charge", "allowance")
+            if kind(line) in ("charge", "allowance")
         ]
         return match_bill(
             engine_po_lines,

@@ -293,6 +293,15 @@ class TestInvoiceAmounts(HcCase):
         self.assertEqual(variance.amount, 15.0)
         self.assertFalse(bill2.hc_released)
 
+    def test_discount_line_keyed_in_by_a_person_is_an_allowance(self):
+        bill = self.bill_of(self.invoice(net_total="205.00", gross_total="205.00"))
+        self.assertTrue(bill.hc_released)
+        # a clerk adds a goodwill discount the supplier agreed by phone
+        bill.write({"invoice_line_ids": [Command.create({"name": "Goodwill", "price_unit": -5.0})]})
+        self.env["hc.three.way.match"]._match_bills(bill)
+        # no crash on a "negative price", not a variance: only the stated total differs
+        self.assertEqual(self.open_types(bill), {"total_mismatch"})
+
     # -- lines without a PO line ---------------------------------------------------------
 
     def test_unknown_item_is_not_matched_to_the_po_line_of_the_same_number(self):
