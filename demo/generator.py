@@ -537,7 +537,11 @@ def _plan_po(day, number, vendor, vendor_items, scenario):
         tracked = [i for i in vendor_items if i["lot_tracked"]]
         if not tracked:
             return None
-        if tracked[0] not in chosen:
+        # the expired lot goes on line 1: a lot-tracked item must be there
+        if tracked[0] in chosen:
+            index = chosen.index(tracked[0])
+            chosen[0], chosen[index] = chosen[index], chosen[0]
+        else:
             chosen[0] = tracked[0]
     lines = []
     for n, item in enumerate(chosen, start=1):

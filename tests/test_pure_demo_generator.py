@@ -410,3 +410,29 @@ def test_score_amount_measures_on_a_hand_made_outcome():
     result = score.score(truth, {"messages": messages, "bills": bills, "exceptions": exceptions})
     assert result["released_amount_accuracy"] == 1.0 and not result["amount_wrong"]
     assert result["faulty_amounts_caught"] == 1.0 and not result["amount_faults_missed"]
+
+
+@pytest.mark.parametrize(("seed", "size"), [(42, "full"), (7, "full")])
+def test_expired_lot_scenario_really_receives_an_expired_lot(seed, size):
+    """The faulty "lot expired at receipt" day: line 1 of its receipt carries a lot whose
+    expiry is before the day (seed 42 at full size once put the lot-tracked item on
+    another line, and the day had no expired lot at all)."""
+    generated = generate(seed=seed, size=size)
+    day = generated["world"].get("day") or "2026-11-23"
+    numbers = [
+        t["po_number"]
+        for t in generated["truth"]["invoices"]
+        if t["scenario"] == "lot_expired_at_receipt" and t.get("po_number")
+    ]
+    first_lines = defaultdict(list)  # PO -> line 1 of its ship notice and receipt
+    for doc in generated["documents"]:
+        if doc["endpoint"] in ("receipts", "ship-notices"):
+            body = json.loads(doc["body"])
+            for each in body if isinstance(body, list) else [body]:
+                first_lines[each["po_number"]].append(each["lines"][0])
+    assert numbers
+    for number in numbers:
+        # receiving systems that capture no lot rely on the ship notice's
+        lots = [ln for ln in first_lines[number] if ln.get("lot")]
+        assert lots, number
+        assert all(ln["expiry_date"] < day for ln in lots), (number, lots)
