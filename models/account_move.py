@@ -14,7 +14,8 @@ INTEGRATION_ADMIN_GROUP = "healthcare_p2p_integration.group_hc_integration_admin
 PAYABLE_TYPES = ("in_invoice", "in_receipt")
 # Vendor documents release-to-pay applies to (when the match has a say on them).
 VENDOR_BILL_TYPES = ("in_invoice", "in_refund", "in_receipt")
-# The match's verdict and the release: written by the engine alone (``_hc_engine_fields``).
+# The match's verdict and the release: written by the engine alone (``write``/``create``
+# refuse them otherwise, see ``_hc_refuse_engine_fields``).
 ENGINE_FIELDS = frozenset(
     {
         "hc_match_state",
@@ -26,7 +27,7 @@ ENGINE_FIELDS = frozenset(
 )
 ENGINE_FIELD_PREFIXES = ("hc_match_", "hc_stated_")
 # What the match reads of a bill besides its lines: a person changing it un-releases the
-# bill until it is matched again (lines: ``account.move.line._hc_invalidate_bills``).
+# bill until it is matched again (its lines: ``account_move_line.LINE_MATCH_INPUTS``).
 MATCH_INPUTS = frozenset(
     {
         "invoice_line_ids",
@@ -550,9 +551,9 @@ class AccountMove(models.Model):
             # the editor is the bill's last editor (segregation of duties), and a changed
             # bill is matched again before it can be posted or paid
             with trusted.engine_write():
-                self.filtered(lambda m: not m.hc_match_state).sudo().write(
-                    {"hc_last_changed_by_id": self.env.uid}
-                )
+                self.filtered(
+                    lambda m: m.move_type in VENDOR_BILL_TYPES and not m.hc_match_state
+                ).sudo().write({"hc_last_changed_by_id": self.env.uid})
             self._hc_invalidate_match()
         return res
 
