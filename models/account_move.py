@@ -1,13 +1,45 @@
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
 from ..normalize.references import normalize_reference
+from ..pipeline import trusted
 from .hc_exception import MONITORING_TYPES
 
+AP_CLERK_GROUP = "healthcare_p2p_integration.group_hc_ap_clerk"
 AP_MANAGER_GROUP = "healthcare_p2p_integration.group_hc_ap_manager"
+INTEGRATION_ADMIN_GROUP = "healthcare_p2p_integration.group_hc_integration_admin"
 PAYABLE_TYPES = ("in_invoice", "in_receipt")
+# Vendor documents release-to-pay applies to (when the match has a say on them).
+VENDOR_BILL_TYPES = ("in_invoice", "in_refund", "in_receipt")
+# The match's verdict and the release: written by the engine alone (``write``/``create``
+# refuse them otherwise, see ``_hc_refuse_engine_fields``).
+ENGINE_FIELDS = frozenset(
+    {
+        "hc_match_state",
+        "hc_released",
+        "hc_touchless",
+        "hc_release_date",
+        "hc_last_changed_by_id",
+    }
+)
+ENGINE_FIELD_PREFIXES = ("hc_match_", "hc_stated_")
+# What the match reads of a bill besides its lines: a person changing it un-releases the
+# bill until it is matched again (its lines: ``account_move_line.LINE_MATCH_INPUTS``).
+MATCH_INPUTS = frozenset(
+    {
+        "invoice_line_ids",
+        "line_ids",
+        "partner_id",
+        "currency_id",
+        "move_type",
+        "company_id",
+        "fiscal_position_id",
+        "tax_totals",
+    }
+)
 
 PAYMENT_STATUSES = [
     ("scheduled", "Scheduled"),
@@ -255,32 +287,81 @@ class AccountMove(models.Model):
             )
         )
 
-    def _hc_release(self, touchless):
+    def _hc_release(self, touchless, autopost=True):
         """Release matched (or accepted) bills for payment; post them when configured.
 
         A release with no human (touchless) is the match's decision; any other release
-        is a person's and follows the payment threshold rule.
+        is a person's and follows the payment threshold rule.  ``autopost=False`` when the
+        bill is being posted already (a re-match before posting).
         """
         if not touchless:
             self.filtered(lambda m: not m.hc_released)._hc_check_release_allowed("release")
         for bill in self:
             was_released = bill.hc_released
-            bill.write(
-                {
-                    "hc_released": True,
-                    "hc_touchless": (touchless and not was_released)
-                    or (bill.hc_touchless and touchless),
-                    "hc_release_date": bill.hc_release_date or fields.Datetime.now(),
-                }
-            )
+            with trusted.engine_write():
+                bill.write(
+                    {
+                        "hc_released": True,
+                        "hc_touchless": (touchless and not was_released)
+                        or (bill.hc_touchless and touchless),
+                        "hc_release_date": bill.hc_release_date or fields.Datetime.now(),
+                    }
+                )
             if not was_released:
                 self.env["hc.audit.log"]._log(
                     "bill_released",
                     bill,
                     data={"touchless": touchless, "amount": bill.amount_total},
                 )
-            if bill.state == "draft" and bill.company_id.hc_autopost_matched:
+            if autopost and bill.state == "draft" and bill.company_id.hc_autopost_matched:
                 bill.action_post()
+
+    def _hc_invalidate_match(self):
+        """A person changed what the match compared (a line, a price, a quantity, a tax,
+        an account, the vendor) or reset the bill to draft: the verdict no longer holds.
+
+        The bill is un-released and back to *Not matched yet* (it cannot be paid), the
+        user is its last editor (segregation of duties), and it is matched again before
+        it is posted (``_post``), by *Match now* or by the nightly re-match.
+        """
+        bills = self.filtered(
+            lambda m: (
+                m.hc_match_state
+                and m.state != "cancel"
+                and m.move_type in ("in_invoice", "in_refund")
+            )
+        )
+        uid = self.env.uid
+        for bill in bills:
+            was_released = bill.hc_released
+            if (
+                bill.hc_match_state == "pending"
+                and not was_released
+                and bill.hc_last_changed_by_id.id == uid
+            ):
+                continue
+            with trusted.engine_write():
+                bill.sudo().write(
+                    {
+                        "hc_match_state": "pending",
+                        "hc_released": False,
+                        "hc_touchless": False,
+                        "hc_release_date": False,
+                        "hc_last_changed_by_id": uid,
+                        "hc_match_explanation": self.env._(
+                            "Changed by %(user)s after the match: matched again before it "
+                            "can be posted or paid.",
+                            user=self.env.user.name,
+                        ),
+                    }
+                )
+            if was_released:
+                self.env["hc.audit.log"]._log(
+                    "bill_unreleased",
+                    bill,
+                    reason="changed_after_match",
+                    data={"amount": bill.amount_total},
+                )
 
     @api.depends("partner_id")
     def _compute_hc_bank_change_pending(self):
@@ -309,43 +390,152 @@ class AccountMove(models.Model):
             )
         )
 
+    def _hc_refuse_payment(self, bill, rule, message):
+        """Audit a refused payment (the entry outlives the rollback), then raise."""
+        self.env["hc.audit.log"]._log_detached(
+            "payment_refused",
+            bill,
+            reason=rule,
+            data={
+                "rule": rule,
+                "user": self.env.user.login,
+                "amount": abs(bill.amount_total_signed),
+            },
+        )
+        raise UserError(message)
+
     def _hc_check_payable(self):
-        bills = self.filtered(lambda m: m.move_type in ("in_invoice", "in_refund"))
+        """Release to pay, the one rule every payment path applies (the payment wizard and
+        button, and every reconciliation: ``account.partial.reconcile.create``).
+
+        No vendor document is paid while its vendor (the commercial partner: a bank change
+        filed on a contact counts) has a bank details change pending.  A bill the match
+        has a say on (``hc_match_state`` set: it came from a supplier document) is paid
+        only when released, matched again after any change, and with no open exception
+        holding it.  A bill keyed in by hand (no match state) keeps Odoo's behaviour.
+        """
+        bills = self.sudo().filtered(lambda m: m.move_type in VENDOR_BILL_TYPES)
+        if not bills:
+            return
         pending = self.env["hc.bank.change.request"]._hc_pending_partners(bills.partner_id)
         if pending:
-            raise UserError(
+            bill = bills.filtered(lambda m: m.partner_id.commercial_partner_id in pending)[:1]
+            self._hc_refuse_payment(
+                bill,
+                "bank_change_pending",
                 self.env._(
                     "Payment refused: a change of bank details of %s awaits an AP manager's "
                     "approval (Procure-to-Pay Hub > Bank change requests).",
                     ", ".join(pending.mapped("display_name")),
-                )
+                ),
             )
-        blocked = self.filtered(
-            lambda m: (
-                m.hc_match_state in ("blocked", "pending")
-                or (m.hc_match_state and not m.hc_released)
-            )
+        guarded = bills.filtered("hc_match_state")
+        blocked = guarded.filtered(
+            lambda m: m.hc_match_state in ("blocked", "pending") or not m.hc_released
         )
         if blocked:
+            self._hc_refuse_payment(
+                blocked[:1],
+                "not_released",
+                self.env._(
+                    "Payment refused: %(bills)s is not released by the three-way match "
+                    "(blocked, or changed since it was matched). Resolve its exceptions "
+                    "(Procure-to-Pay Hub > Exceptions) or match it again first.",
+                    bills=", ".join(blocked.mapped("display_name")),
+                ),
+            )
+        held = guarded._hc_open_exceptions()
+        if held:
+            bill = held.move_id[:1] or guarded.browse(held[:1].res_id)
+            self._hc_refuse_payment(
+                bill,
+                "open_exception",
+                self.env._(
+                    "Payment refused: %(bill)s has open exceptions (%(names)s). Resolve them "
+                    "(Procure-to-Pay Hub > Exceptions) first.",
+                    bill=bill.display_name,
+                    names="; ".join(held.mapped("name")),
+                ),
+            )
+
+    def _hc_check_payer(self):
+        """Whoever wires the interfaces does not pay what they wire: an integration
+        administrator who is not also in AP (an AP clerk or manager) pays no vendor bill,
+        even with Odoo's Billing rights."""
+        user = self.env.user
+        if not user.has_group(INTEGRATION_ADMIN_GROUP) or user.has_group(AP_CLERK_GROUP):
+            return
+        bills = self.filtered(lambda m: m.move_type in VENDOR_BILL_TYPES)
+        for bill in bills[:1]:
+            self.env["hc.audit.log"]._log_detached(
+                "sod_refused",
+                bill,
+                reason="integration_admin_payment",
+                data={
+                    "rule": "integration_admin_payment",
+                    "action": "register_payment",
+                    "user": user.login,
+                    "amount": abs(bill.amount_total_signed),
+                },
+            )
             raise UserError(
                 self.env._(
-                    "Payment refused: %(bills)s is blocked by the three-way match. Resolve its "
-                    "exceptions (Procure-to-Pay Hub > Exceptions) first.",
-                    bills=", ".join(blocked.mapped("display_name")),
+                    "Segregation of duties: integration administrators do not pay vendor "
+                    "bills (%s); an AP clerk or manager does.",
+                    bill.display_name,
                 )
             )
 
+    def _hc_check_settlement(self, action="register_payment", log_approval=True):
+        """Everything a payment of these documents must pass: release to pay, who pays,
+        and the payment threshold (segregation of duties)."""
+        bills = self.filtered(lambda m: m.move_type in VENDOR_BILL_TYPES)
+        if not bills:
+            return
+        bills._hc_check_payable()
+        bills._hc_check_payer()
+        bills._hc_check_release_allowed(action, log_approval=log_approval)
+
     def action_register_payment(self):
-        self._hc_check_payable()
-        # Refused here already; the approval is audited when the payment is created.
-        self._hc_check_release_allowed("register_payment", log_approval=False)
+        # Refused here already; the approval is audited when the payment is reconciled.
+        self._hc_check_settlement("register_payment", log_approval=False)
         return super().action_register_payment()
 
+    # -- the engine's fields, and changes after the match -------------------------------
+
+    def _hc_trusted(self):
+        """The engine or the system writes (never a client's call, whatever its context)."""
+        return self.env.su or trusted.is_engine_write()
+
+    @api.model
+    def _hc_refuse_engine_fields(self, vals):
+        names = sorted(
+            name for name in vals if name in ENGINE_FIELDS or name.startswith(ENGINE_FIELD_PREFIXES)
+        )
+        if names:
+            raise AccessError(
+                self.env._(
+                    "Only the three-way match sets %s: match the bill again, or resolve its "
+                    "exceptions through the Resolve wizard.",
+                    ", ".join(names),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._hc_trusted():
+            for vals in vals_list:
+                self._hc_refuse_engine_fields(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
-        if {"invoice_line_ids", "line_ids", "partner_id", "currency_id"} & set(
-            vals
-        ) and not self.env.su:
-            vals = dict(vals, hc_last_changed_by_id=self.env.uid)
+        is_trusted = self._hc_trusted()
+        changes_match = bool(MATCH_INPUTS & set(vals))
+        if not is_trusted:
+            self._hc_refuse_engine_fields(vals)
+            if "matched_payment_ids" in vals:
+                # linking payments to a bill is registering them on it
+                self._hc_check_settlement("register_payment", log_approval=False)
         held = self.browse()
         if vals.get("hc_match_state") == "blocked" and self.env["hc.outbox.event"]._subscribers(
             "payment.hold"
@@ -357,15 +547,37 @@ class AccountMove(models.Model):
             self.env["hc.outbox.event"]._emit(
                 "payment.hold", held, self.env["hc.outbox.payload"]._payment_hold
             )
-        if {"hc_released", "hc_match_state"} & set(vals):
-            return res
-        if "invoice_line_ids" in vals and not self.env.context.get("hc_no_rematch"):
-            # a changed bill must be matched again before it can be paid
-            matched = self.filtered(lambda m: m.hc_match_state and m.state == "draft")
-            if matched:
-                matched.with_context(hc_no_rematch=True).write({"hc_released": False})
-                self.env["hc.three.way.match"]._match_bills(matched)
+        if not is_trusted and changes_match:
+            # the editor is the bill's last editor (segregation of duties), and a changed
+            # bill is matched again before it can be posted or paid
+            with trusted.engine_write():
+                self.filtered(
+                    lambda m: m.move_type in VENDOR_BILL_TYPES and not m.hc_match_state
+                ).sudo().write({"hc_last_changed_by_id": self.env.uid})
+            self._hc_invalidate_match()
         return res
+
+    def button_draft(self):
+        res = super().button_draft()
+        # Back to draft, a bill may be changed: released no more until matched again.
+        self._hc_invalidate_match()
+        return res
+
+    def _post(self, soft=True):
+        stale = self.filtered(
+            lambda m: (
+                m.hc_match_state == "pending"
+                and m.state == "draft"
+                and m.move_type in ("in_invoice", "in_refund")
+            )
+        )
+        if stale:
+            # matched again (and released if it still matches) before it is posted
+            self.env["hc.three.way.match"]._match_bills(stale, autopost=False)
+        # What posting itself writes (dates, the lines' partner) is Odoo's, not a change of
+        # the bill by a person: it does not un-release it again.
+        with trusted.engine_write():
+            return super()._post(soft)
 
     def action_hc_open_exceptions(self):
         """The procure-to-pay exceptions raised on this bill."""

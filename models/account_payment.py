@@ -1,3 +1,4 @@
+from odoo import api
 from odoo import models
 from odoo.exceptions import UserError
 
@@ -5,8 +6,24 @@ from odoo.exceptions import UserError
 class AccountPayment(models.Model):
     _inherit = "account.payment"
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        payments = super().create(vals_list)
+        linked = payments.filtered("invoice_ids")
+        if linked and not self.env.su:
+            # linking a payment to bills is registering it on them
+            linked.invoice_ids._hc_check_settlement("register_payment", log_approval=False)
+        return payments
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "invoice_ids" in vals and not self.env.su:
+            self.invoice_ids._hc_check_settlement("register_payment", log_approval=False)
+        return res
+
     def action_post(self):
-        # Money never leaves for a vendor whose bank details are being changed.
+        # Money never leaves for a vendor whose bank details are being changed (a change
+        # filed on one of its contacts included).
         outbound = self.filtered(lambda p: p.payment_type == "outbound" and p.partner_id)
         pending = self.env["hc.bank.change.request"]._hc_pending_partners(outbound.partner_id)
         if pending:

@@ -5,8 +5,8 @@ class AccountPaymentRegister(models.TransientModel):
     _inherit = "account.payment.register"
 
     def _create_payments(self):
-        # Whatever path led here (list action, API), a bill the match blocked is not paid.
-        bills = self.line_ids.move_id
-        bills._hc_check_payable()
-        bills._hc_check_release_allowed("register_payment")
+        # Refused before any payment is made, with the reason; the same rule holds where
+        # the payment is reconciled with the bill (account.partial.reconcile), which
+        # audits an AP manager's approval above the threshold.
+        self.line_ids.move_id._hc_check_settlement("register_payment", log_approval=False)
         return super()._create_payments()

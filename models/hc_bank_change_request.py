@@ -192,6 +192,10 @@ class HcBankChangeRequest(models.Model):
             partner = self.env["res.partner"].browse(vals.get("partner_id")).exists()
             if not partner or not self.env["res.partner.bank"]._hc_is_protected_partner(partner):
                 raise UserError(self.env._("Bank change requests are for supplier accounts."))
+            # The accounts are the vendor's (its commercial partner's), whichever contact
+            # the request was filed on: the vendor's payments wait for it.
+            partner = partner.commercial_partner_id
+            vals["partner_id"] = partner.id
             vals["old_masked"] = "\n".join(
                 a.acc_number for a in self._hc_current_accounts(partner)
             ) or self.env._("(none)")
@@ -450,11 +454,15 @@ class HcBankChangeRequest(models.Model):
 
     @api.model
     def _hc_pending_partners(self, partners):
-        """The commercial partners among ``partners`` with a pending bank change."""
+        """The commercial partners of ``partners`` with a pending bank change (a request
+        filed on any of their contacts counts)."""
         commercial = partners.commercial_partner_id
         if not commercial:
             return commercial
         pending = self.sudo().search(
-            [("partner_id", "in", commercial.ids), ("state", "=", "pending")]
+            [
+                ("partner_id.commercial_partner_id", "in", commercial.ids),
+                ("state", "=", "pending"),
+            ]
         )
-        return pending.partner_id
+        return pending.partner_id.commercial_partner_id

@@ -8,6 +8,8 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
+from ..pipeline import trusted
+
 # Who decides on a supplier's changes to a confirmed order: the buyer's side.  An AP
 # clerk does not change what was ordered (segregation of duties).
 PO_ACK_DECIDER_GROUPS = (
@@ -53,6 +55,27 @@ EXCEPTION_TYPES = [
     ("invoice_refused", "Supplier invoice refused"),
     ("unknown_uom", "Unknown unit of measure"),
 ]
+
+# What a person decides only through the resolution wizard and the decision buttons
+# (``_resolve``, ``_steward_decide``...), audited; and what the engine alone sets: the
+# problem itself, its amount at stake, and what it holds.
+DECISION_FIELDS = frozenset(
+    {
+        "state",
+        "resolution",
+        "resolution_action",
+        "resolved_by_id",
+        "resolved_date",
+        "amount",
+        "severity",
+        "dedup_key",
+        "exception_type",
+        "details",
+        "move_id",
+        "res_model",
+        "res_id",
+    }
+)
 
 # Findings about how a document is progressing (raised by reconciliation and monitoring,
 # cleared by them once the situation is over): they never hold a bill themselves, the
@@ -176,8 +199,31 @@ class HcException(models.Model):
         ]
         return domain if overdue else ["!", "&", *domain]
 
+    def _hc_trusted(self):
+        """The engine or the system (never a client's call, whatever its context)."""
+        return self.env.su or trusted.is_engine_write()
+
+    def _hc_refuse_decision_fields(self, vals):
+        names = sorted(DECISION_FIELDS & set(vals))
+        if names:
+            raise AccessError(
+                self.env._(
+                    "An exception's %s change only through the Resolve wizard (or its "
+                    "decision buttons), which checks who may decide and audits it.",
+                    ", ".join(names),
+                )
+            )
+
+    def write(self, vals):
+        if not self._hc_trusted():
+            self._hc_refuse_decision_fields(vals)
+        return super().write(vals)
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self._hc_trusted():
+            for vals in vals_list:
+                self._hc_refuse_decision_fields(vals)
         link_fields = {
             "account.move": "move_id",
             "purchase.order": "purchase_id",
@@ -227,15 +273,16 @@ class HcException(models.Model):
     def _resolve(self, action, resolution):
         """Close exceptions with the decision, the person and the audit trail."""
         for exc in self.filtered(lambda e: e.state not in ("resolved", "cancelled")):
-            exc.write(
-                {
-                    "state": "resolved",
-                    "resolution_action": action,
-                    "resolution": resolution,
-                    "resolved_by_id": self.env.uid,
-                    "resolved_date": fields.Datetime.now(),
-                }
-            )
+            with trusted.engine_write():
+                exc.write(
+                    {
+                        "state": "resolved",
+                        "resolution_action": action,
+                        "resolution": resolution,
+                        "resolved_by_id": self.env.uid,
+                        "resolved_date": fields.Datetime.now(),
+                    }
+                )
             exc.activity_ids.action_feedback(feedback=resolution or action)
             self.env["hc.audit.log"]._log(
                 f"exception_{action}",
@@ -271,13 +318,14 @@ class HcException(models.Model):
         for exc in self:
             if exc.exception_type != "duplicate_vendor" or exc.state in ("resolved", "cancelled"):
                 continue
-            exc.write(
-                {
-                    "details": dict(exc.details or {}, decision=decision),
-                    "state": "resolved",
-                    "resolution": self.env._("Data steward decision: %s", decision["action"]),
-                }
-            )
+            with trusted.engine_write():
+                exc.write(
+                    {
+                        "details": dict(exc.details or {}, decision=decision),
+                        "state": "resolved",
+                        "resolution": self.env._("Data steward decision: %s", decision["action"]),
+                    }
+                )
             self.env["hc.audit.log"]._log("vendor_review_decided", exc, data=decision)
             self.env["hc.inbox.message"]._release_waiting({exc.dedup_key})
 

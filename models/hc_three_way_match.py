@@ -38,8 +38,11 @@ class HcThreeWayMatch(models.AbstractModel):
     _description = "Three-way match service"
 
     @api.model
-    def _match_bills(self, bills):
-        """Match ``bills`` (vendor bills / refunds); return ``{bill: BillMatchResult}``."""
+    def _match_bills(self, bills, autopost=True):
+        """Match ``bills`` (vendor bills / refunds); return ``{bill: BillMatchResult}``.
+
+        ``autopost=False``: a released bill is not posted here (it is being posted).
+        """
         bills = bills.filtered(
             lambda m: m.move_type in ("in_invoice", "in_refund") and m.state != "cancel"
         )
@@ -50,7 +53,7 @@ class HcThreeWayMatch(models.AbstractModel):
             if company not in resolvers:
                 resolvers[company] = self.env["hc.tolerance.rule"]._resolver(company)
             result = self._match_one(bill, resolvers[company])
-            self._store(bill, result)
+            self._store(bill, result, autopost=autopost)
             results[bill] = result
         return results
 
@@ -226,7 +229,7 @@ class HcThreeWayMatch(models.AbstractModel):
         return prices
 
     @api.model
-    def _store(self, bill, result):
+    def _store(self, bill, result, autopost=True):
         """Write the verdict on the bill, its lines' explanations and the exceptions."""
         Exception_ = self.env["hc.exception"].sudo()
         keys = set()
@@ -342,7 +345,7 @@ class HcThreeWayMatch(models.AbstractModel):
             }
         )
         if state in ("matched", "accepted"):
-            bill._hc_release(touchless=state == "matched")
+            bill._hc_release(touchless=state == "matched", autopost=autopost)
         return state
 
     @api.model

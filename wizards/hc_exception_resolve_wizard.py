@@ -4,6 +4,8 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
+from ..pipeline import trusted
+
 
 class HcExceptionResolveWizard(models.TransientModel):
     """What an AP clerk does with an exception: one decision, a reason, the audit trail.
@@ -183,7 +185,8 @@ class HcExceptionResolveWizard(models.TransientModel):
                 bill.button_cancel()
                 bill.message_post(body=self.env._("Bill rejected: %s", reason))
         elif action == "credit_note":
-            exceptions.write({"state": "waiting", "resolution": reason})
+            with trusted.engine_write():
+                exceptions.write({"state": "waiting", "resolution": reason})
             self.env["hc.audit.log"]._log(
                 "credit_note_requested",
                 exceptions[:1],
@@ -195,9 +198,13 @@ class HcExceptionResolveWizard(models.TransientModel):
                     body=self.env._("Credit note requested from the vendor: %s", reason)
                 )
         elif action == "wait_receipt":
-            exceptions.write(
-                {"state": "waiting", "resolution": reason or self.env._("Waiting for the receipt.")}
-            )
+            with trusted.engine_write():
+                exceptions.write(
+                    {
+                        "state": "waiting",
+                        "resolution": reason or self.env._("Waiting for the receipt."),
+                    }
+                )
             self.env["hc.audit.log"]._log(
                 "wait_receipt", exceptions[:1], reason=reason, data={"exceptions": exceptions.ids}
             )
@@ -209,7 +216,8 @@ class HcExceptionResolveWizard(models.TransientModel):
                 vals["queue_id"] = self.queue_id.id
             if self.owner_id:
                 vals["owner_id"] = self.owner_id.id
-            exceptions.write(vals)
+            with trusted.engine_write():
+                exceptions.write(vals)
             exceptions.activity_ids.write(
                 {"user_id": (self.owner_id or self.queue_id.manager_id).id}
             )
