@@ -74,7 +74,13 @@ SCENARIOS = {
     "nothing_received": (3, False, ["missing_receipt"], ["missing_receipt"]),
     "unknown_item_line": (3, False, ["unknown_item"], ["unknown_item", "no_po"]),
     "po_above_contract": (2, False, ["contract_price"], ["contract_price_mismatch"]),
-    "lot_expired_at_receipt": (2, False, ["goods_refused"], ["lot_expiry", "qty_variance"]),
+    # the refused line is not received: billed beyond receipt, or nothing received at all
+    "lot_expired_at_receipt": (
+        2,
+        False,
+        ["goods_refused"],
+        ["lot_expiry", "qty_variance", "missing_receipt"],
+    ),
     # amounts
     "clean_line_allowance": (4, True, [], []),
     "clean_document_allowance": (4, True, [], []),
