@@ -801,7 +801,7 @@ class HcProcessorInvoice(models.AbstractModel):
             .create(
                 {
                     "name": f"{document.number}.{extension}",
-                    "raw": base64.b64decode(message.payload or b""),
+                    "raw": base64.b64decode(message.sudo().payload or b""),
                     "mimetype": content_type or "application/octet-stream",
                     "res_model": "account.move",
                     "res_id": bill.id,

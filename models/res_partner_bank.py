@@ -9,6 +9,7 @@ from odoo.tools import SQL
 from odoo.tools import config
 
 from ..pipeline import crypto
+from .hc_inbox_message import rewriting_received_payload
 
 UNMASKED_GROUP = "healthcare_p2p_integration.group_hc_bank_unmasked"
 # What moves money: changing these on a supplier's account is a bank details change.
@@ -321,7 +322,8 @@ class ResPartnerBank(models.Model):
         Message = self.env["hc.inbox.message"].sudo()
         for message in Message.search([("payload_encrypted", "=", True)]):
             token = base64.b64decode(message.payload).decode()
-            message.write({"payload": base64.b64encode(crypto.rotate(keys, token).encode())})
+            with rewriting_received_payload():
+                message.write({"payload": base64.b64encode(crypto.rotate(keys, token).encode())})
             counts["payloads"] += 1
         self.env["hc.audit.log"]._log("encryption_keys_rotated", data=counts)
         return counts

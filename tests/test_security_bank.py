@@ -318,7 +318,7 @@ class TestSecurityBank(HcCase):
         self.assertEqual(message.document["bank_accounts"][0]["iban"], "DE••••3000")
         self.assertTrue(message.payload_encrypted)
         self._assert_no_clear(self._row_text("hc_inbox_message", message.id), "the message")
-        self.assertNotIn(IBAN, message.payload_text())
+        self.assertNotIn(IBAN, message._payload_text())
         self.assertIn(IBAN.encode(), message._raw_payload())
         # a replay decrypts it and changes nothing more (same pending request)
         message._replay("check the replay of an encrypted payload")
