@@ -1,5 +1,6 @@
 """Connector scopes re-checked in processing; references to another company refused."""
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
@@ -116,9 +117,10 @@ class TestSecurityCrossCompany(TwoCompanyCase):
         connector_group = self.env.ref("healthcare_p2p_integration.group_hc_connector")
         self.assertEqual(user.all_group_ids, connector_group)
         self.assertTrue(user.share, "not an internal user: no web client")
-        user.group_ids |= self.env.ref("healthcare_p2p_integration.group_hc_ap_manager")
+        with self.assertRaises(AccessError, msg="no other group, ever (F6)"):
+            user.group_ids |= self.env.ref("healthcare_p2p_integration.group_hc_ap_manager")
         self.connector._generate_api_key()
-        self.assertEqual(user.all_group_ids, connector_group, "groups added by hand are removed")
+        self.assertEqual(user.all_group_ids, connector_group)
         self.connector.allowed_company_ids = self.company_a | self.company_b
         self.assertEqual(user.company_ids, self.company_a | self.company_b)
         self.connector.allowed_company_ids = self.company_a
