@@ -1359,10 +1359,10 @@ class HcInboxMessage(models.Model):
     def _payload_text(self):
         """The raw payload decoded for display (documents are text formats)."""
         self.ensure_one()
-        self = self.sudo()  # noqa: PLW0642 (callers checked the integration admin group)
-        if self.payload_encrypted:
+        message = self.sudo()  # private: callers check the integration admin group
+        if message.payload_encrypted:
             return self.env._("(encrypted: the document carries supplier bank details)")
-        raw = base64.b64decode(self.payload or b"")
+        raw = base64.b64decode(message.payload or b"")
         return raw.decode("utf-8", errors="replace")
 
     def _raw_payload(self):

@@ -631,8 +631,8 @@ class HcMetrics(models.AbstractModel):
             ["company", "metric", "threshold"],
             registry=registry,
         )
-        thresholds = self.env["hc.metric.threshold"].sudo().search(
-            [("company_id", "in", companies.ids)]
+        thresholds = (
+            self.env["hc.metric.threshold"].sudo().search([("company_id", "in", companies.ids)])
         )
         for threshold in thresholds:
             breaches.labels(threshold.company_id.name, threshold.metric, str(threshold.id)).set(

@@ -462,9 +462,7 @@ class TestHardening(ApiClientMixin, TwoCompanyCase, HttpCase):
         partners = self.env["res.partner"].create(
             [{"name": name} for name in [*FORMULAS, "{=1+1}", "http://evil.example/x"]]
         )
-        exporter = self.rpc_user(
-            "h_exporter", "clerk", extra_groups=("base.group_allow_export",)
-        )
+        exporter = self.rpc_user("h_exporter", "clerk", extra_groups=("base.group_allow_export",))
         rows = list(
             csv.reader(io.StringIO(self.export(exporter, "csv", partners.ids).decode("utf-8")))
         )
