@@ -102,7 +102,9 @@ class HcApiController(http.Controller):
         header = request.httprequest.headers.get("X-Company-Id")
         if not header:
             return request.env["res.company"].browse(connector._api_profile()[1]), None
-        if not header.isdigit():
+        # ASCII digits only: str.isdigit() also takes '²' or Arabic-Indic digits, which
+        # int() then refuses or reads (security review F17: a 500 HTML page).
+        if not (header.isascii() and header.isdigit()):
             return None, _error(400, "invalid_header", "X-Company-Id must be a company id.")
         company = connector._allowed_companies().filtered(lambda c: c.id == int(header))
         if not company:
@@ -377,16 +379,33 @@ class HcApiController(http.Controller):
         save_session=False,
     )
     def health(self, **_kwargs):
-        """Liveness for load balancers and monitors: database, lane workers, oldest message."""
+        """Liveness for load balancers and monitors: ``{"status": "ok"}`` (200) or
+        ``{"status": "unavailable"}`` (503) and nothing else without a key; the details
+        (lanes, queue depth, oldest message, stalled workers) need the API key of an
+        integration administrator or an auditor (security review F19)."""
         if request.httprequest.method == "OPTIONS":
             # (the routing adds OPTIONS to every route; a probe is told what is served)
             return request.make_response("", status=204, headers=[("Allow", "GET, HEAD")])
+        detailed = bool(request.httprequest.headers.get("Authorization"))
+        if detailed:
+            err = self._staff(
+                ("group_hc_integration_admin", "group_hc_auditor"),
+                "Only integration administrators and auditors read the health details.",
+            )
+            if err:
+                return err
         try:
-            healthy, details = request.env["hc.metrics"].sudo()._health()
+            healthy, details = (
+                request.env["hc.metrics"]
+                .sudo()
+                ._health(company_ids=request.env.user.company_ids.ids if detailed else None)
+            )
         except psycopg2.Error:
             return _error(
                 503, "unavailable", "The database is unavailable.", headers=[("Retry-After", "30")]
             )
+        if not detailed:
+            details = {"status": "ok" if healthy else "unavailable"}
         return request.make_json_response(details, status=200 if healthy else 503)
 
     @http.route(
@@ -405,7 +424,8 @@ class HcApiController(http.Controller):
         )
         if err:
             return err
-        body = request.env["hc.metrics"].sudo()._prometheus()
+        # the reader's companies only (security review F11)
+        body = request.env["hc.metrics"].sudo()._prometheus(request.env.user.company_ids.ids)
         return request.make_response(
             body, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
         )

@@ -2,6 +2,8 @@ from . import hc_lane
 from . import hc_replayable
 from . import hc_document_type
 from . import hc_connector
+from . import res_users
+from . import res_groups
 from . import hc_connector_route
 from . import hc_inbox_message
 from . import hc_partner_identifier

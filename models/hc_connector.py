@@ -1,3 +1,5 @@
+import contextlib
+import contextvars
 import hashlib
 import logging
 import time
@@ -8,6 +10,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo import tools
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
@@ -18,6 +21,24 @@ _logger = logging.getLogger(__name__)
 
 API_KEY_SCOPE = "hc_p2p"
 AUTH_CACHE_SECONDS = 60
+CONNECTOR_GROUP = "healthcare_p2p_integration.group_hc_connector"
+# Set in-process by the connector's own management of its technical user (never from a
+# request, unlike a context key): the only code that links a user to a connector or
+# changes a technical user's groups, companies or login (security review F6).
+_TECHNICAL_USER_WRITE = contextvars.ContextVar("hc_connector_technical_user", default=False)
+
+
+@contextlib.contextmanager
+def managing_technical_user():
+    token = _TECHNICAL_USER_WRITE.set(True)
+    try:
+        yield
+    finally:
+        _TECHNICAL_USER_WRITE.reset(token)
+
+
+def technical_user_write_allowed():
+    return _TECHNICAL_USER_WRITE.get()
 
 
 class HcConnector(models.Model):
@@ -190,31 +211,71 @@ class HcConnector(models.Model):
         }
 
     def _ensure_technical_user(self):
-        """The connector's technical user, created on first use, its rights reset.
+        """The connector's technical user, created by the connector on first use.
 
         Posting needs no access right of its own (the API stores the document as the
         system, processing runs in the lane crons), so the user holds the connector group
-        alone: groups someone added by hand are removed on every key issue.
+        alone.  The connector only ever creates its user: it never binds to an existing
+        one, and a linked user that is not a technical user (it holds any other group, or
+        is an internal user) is refused, never converted: a connector cannot capture a
+        person's account (security review F6).  Companies follow the connector's.
         """
         self.ensure_one()
         Users = self.env["res.users"].sudo().with_context(no_reset_password=True)
         if self.user_id:
             user = self.user_id.sudo()
-            expected = self.env.ref("healthcare_p2p_integration.group_hc_connector")
-            if user.group_ids != expected or user.company_ids != (
-                self._allowed_companies() | self.company_id
-            ):
-                user.write(self._technical_user_vals())
+            self._check_technical_user(user)
+            if user.company_ids != (self._allowed_companies() | self.company_id):
+                with managing_technical_user():
+                    user.write(self._technical_user_vals())
             return self.user_id
-        user = Users.create(
-            dict(
-                self._technical_user_vals(),
-                name=self.env._("Connector: %s", self.name),
-                login=f"hc_connector_{self.code}",
+        with managing_technical_user():
+            user = Users.create(
+                dict(
+                    self._technical_user_vals(),
+                    name=self.env._("Connector: %s", self.name),
+                    login=self._technical_login(),
+                )
             )
-        )
-        self.user_id = user
+            self.sudo().user_id = user
         return user
+
+    def _technical_login(self):
+        """A login no person has: a clash means it is taken, and is never reused."""
+        login = f"hc_connector_{self.code}"
+        Users = self.env["res.users"].sudo().with_context(active_test=False)
+        if Users.search_count([("login", "=", login)]):
+            raise UserError(
+                self.env._(
+                    "The login %(login)s of connector %(connector)s's technical user is "
+                    "already taken: a connector never uses an existing user. Change the "
+                    "connector's code.",
+                    login=login,
+                    connector=self.name,
+                )
+            )
+        return login
+
+    @api.model
+    def _technical_groups(self):
+        """What a technical user may hold: the connector group, and the multi-company
+        flag Odoo itself sets on a user of several companies."""
+        return self.env.ref(CONNECTOR_GROUP) | self.env.ref("base.group_multi_company")
+
+    def _check_technical_user(self, user):
+        """Refuse a linked user that is not a technical user holding the connector group
+        alone (data from before this check, or linked behind the ORM)."""
+        if user.all_group_ids - self._technical_groups() or not user.share:
+            raise UserError(
+                self.env._(
+                    "Connector %(connector)s is linked to %(user)s, who is not its technical "
+                    "user (other groups or an internal user): no key is issued and nothing "
+                    "is changed on that account. Archive this connector and create a new "
+                    "one; it makes its own technical user.",
+                    connector=self.name,
+                    user=user.display_name,
+                )
+            )
 
     def _generate_api_key(self, expiration_days=365, overlap_hours=24):
         """Issue a new API key and let the current ones expire after an overlap window.
@@ -304,7 +365,25 @@ class HcConnector(models.Model):
         connector = self.sudo().search([("user_id", "=", uid), ("active", "=", True)], limit=1)
         return (connector.id, time.monotonic())
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("user_id") for vals in vals_list):
+            raise AccessError(
+                self.env._(
+                    "A connector makes its own technical user (when its first API key is "
+                    "issued); it can never be linked to an existing user."
+                )
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
+        if "user_id" in vals and not technical_user_write_allowed():
+            raise AccessError(
+                self.env._(
+                    "A connector's technical user is made by the connector and never "
+                    "changed: it can never be linked to an existing user."
+                )
+            )
         if "signature_window_seconds" in vals:
             for connector in self:
                 # Nonces already seen must be remembered for the whole (longer) window.

@@ -1,4 +1,6 @@
 import base64
+import contextlib
+import contextvars
 import hashlib
 import json
 import logging
@@ -44,6 +46,42 @@ TRANSIENT_PGCODES = {
     psycopg2.errorcodes.DEADLOCK_DETECTED,
     psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
 }
+
+
+# What says what was received, and from whom: set once when the message is accepted (a
+# multi-row INSERT), and afterwards only by the encryption of a payload at rest, a key
+# rotation and the retention purge.  ``write()`` refuses them to everyone else, superuser
+# or not, so a replay always re-processes the bytes that arrived (security review F10).
+RECEIVED_FIELDS = frozenset(
+    {
+        "payload",
+        "payload_encrypted",
+        "payload_size",
+        "content_hash",
+        "content_type",
+        "connector_id",
+        "company_id",
+        "doc_type_id",
+        "doc_type",
+        "idempotency_key",
+        "batch_ref",
+        "batch_index",
+        "received_at",
+    }
+)
+# Set (in-process, never from a request) by the code paths that may rewrite the stored
+# payload: a context key would be client-settable over RPC, a context variable is not.
+_RECEIVED_WRITE = contextvars.ContextVar("hc_inbox_received_write", default=False)
+
+
+@contextlib.contextmanager
+def rewriting_received_payload():
+    """Let this thread's code rewrite the stored payload (encryption, key rotation)."""
+    token = _RECEIVED_WRITE.set(True)
+    try:
+        yield
+    finally:
+        _RECEIVED_WRITE.reset(token)
 
 
 # Contention retries a lane worker makes in one run before it leaves the rest to the next.
@@ -174,7 +212,12 @@ class HcInboxMessage(models.Model):
     doc_type = fields.Char(related="doc_type_id.code", store=True, index=True)
     lane_id = fields.Many2one("hc.lane", required=True, index=True, readonly=True)
     content_type = fields.Char(readonly=True)
-    payload = fields.Binary(attachment=False, readonly=True, help="The raw document as received.")
+    payload = fields.Binary(
+        attachment=False,
+        readonly=True,
+        groups="healthcare_p2p_integration.group_hc_integration_admin",
+        help="The raw document as received (integration administrators only).",
+    )
     payload_size = fields.Integer(readonly=True)
     content_hash = fields.Char(index=True, readonly=True, help="SHA-256 of the raw payload.")
     payload_encrypted = fields.Boolean(
@@ -257,6 +300,20 @@ class HcInboxMessage(models.Model):
     def _compute_display_ref(self):
         for message in self:
             message.display_ref = f"{message.doc_type or 'message'} #{message.id or '-'}"
+
+    def write(self, vals):
+        """What was received (payload, its hash and type, connector, company, document
+        type) is never edited, whoever asks: a replay must re-process what arrived."""
+        touched = RECEIVED_FIELDS & set(vals)
+        if touched and not _RECEIVED_WRITE.get():
+            raise AccessError(
+                self.env._(
+                    "A received message cannot be changed (%s): it is the evidence of what "
+                    "the sending system sent. Ask the sender to send a corrected document.",
+                    ", ".join(sorted(touched)),
+                )
+            )
+        return super().write(vals)
 
     # ------------------------------------------------------------------------------
     # Accepting (called by the HTTP controller)
@@ -1299,25 +1356,37 @@ class HcInboxMessage(models.Model):
             "name": self.result_summary or self.env._("Result"),
         }
 
-    def payload_text(self):
+    def _payload_text(self):
         """The raw payload decoded for display (documents are text formats)."""
         self.ensure_one()
-        if self.payload_encrypted:
+        message = self.sudo()  # private: callers check the integration admin group
+        if message.payload_encrypted:
             return self.env._("(encrypted: the document carries supplier bank details)")
-        raw = base64.b64decode(self.payload or b"")
+        raw = base64.b64decode(message.payload or b"")
         return raw.decode("utf-8", errors="replace")
 
     def _raw_payload(self):
-        """The payload as received (decrypted when stored encrypted)."""
+        """The payload as received (decrypted when stored encrypted), checked against the
+        SHA-256 taken when it was accepted: bytes that are not those received (changed
+        in the database behind the ORM) are never processed."""
         self.ensure_one()
-        raw = base64.b64decode(self.payload or b"")
-        if not self.payload_encrypted:
-            return raw
-        keys = self.env["res.partner.bank"]._hc_keys()
-        try:
-            return crypto.decrypt(keys, raw.decode()).encode()
-        except (crypto.KeyMissingError, crypto.DecryptionError) as exc:
-            raise UserError(self.env._("Payload cannot be decrypted: %s", str(exc))) from exc
+        message = self.sudo()
+        raw = base64.b64decode(message.payload or b"")
+        if message.payload_encrypted:
+            keys = self.env["res.partner.bank"]._hc_keys()
+            try:
+                raw = crypto.decrypt(keys, raw.decode()).encode()
+            except (crypto.KeyMissingError, crypto.DecryptionError) as exc:
+                raise UserError(self.env._("Payload cannot be decrypted: %s", str(exc))) from exc
+        if message.content_hash and hashlib.sha256(raw).hexdigest() != message.content_hash:
+            raise PermanentError(
+                self.env._(
+                    "The stored payload is not the one received (its SHA-256 differs from "
+                    "the one taken at acceptance): it is not processed."
+                ),
+                code="payload_altered",
+            )
+        return raw
 
     def _encrypt_payload(self):
         """Store the payload as a Fernet token (documents carrying bank details).
@@ -1330,7 +1399,10 @@ class HcInboxMessage(models.Model):
             if not keys:
                 continue
             token = crypto.encrypt(keys, base64.b64decode(message.payload).decode("utf-8"))
-            message.write({"payload": base64.b64encode(token.encode()), "payload_encrypted": True})
+            with rewriting_received_payload():
+                message.write(
+                    {"payload": base64.b64encode(token.encode()), "payload_encrypted": True}
+                )
 
     @api.model
     def _json_dumps(self, value):

@@ -63,23 +63,42 @@ class HcMetrics(models.AbstractModel):
     _description = "Integration metrics"
 
     @api.model
-    def _health(self):
-        """``(healthy, details)``: database reachable, lane workers alive, oldest message."""
+    def _lane_depths(self, company_ids=None):
+        """``{lane code: {queue_depth, oldest_age_seconds}}`` (of these companies)."""
         now = fields.Datetime.now()
-        self.env.cr.execute(
-            """SELECT l.code, count(m.id), min(m.received_at)
-                 FROM hc_lane l
-            LEFT JOIN hc_inbox_message m ON m.lane_id = l.id AND m.state IN %s
-                WHERE l.active
-             GROUP BY l.code""",
-            [OPEN_STATES],
+        company_filter = (
+            SQL("AND m.company_id IN %s", tuple(company_ids) or (0,))
+            if company_ids is not None
+            else SQL()
         )
-        lanes = {}
-        for code, depth, oldest in self.env.cr.fetchall():
-            lanes[code] = {
+        self.env.cr.execute(
+            SQL(
+                """SELECT l.code, count(m.id), min(m.received_at)
+                     FROM hc_lane l
+                LEFT JOIN hc_inbox_message m ON m.lane_id = l.id AND m.state IN %s %s
+                    WHERE l.active
+                 GROUP BY l.code""",
+                OPEN_STATES,
+                company_filter,
+            )
+        )
+        return {
+            code: {
                 "queue_depth": depth,
                 "oldest_age_seconds": (now - oldest).total_seconds() if oldest else 0,
             }
+            for code, depth, oldest in self.env.cr.fetchall()
+        }
+
+    @api.model
+    def _health(self, company_ids=None):
+        """``(healthy, details)``: database reachable, lane workers alive, oldest message.
+
+        Healthy is about every company (a stalled worker is stalled for all); the lanes
+        shown count ``company_ids``' messages when given (a reader's own companies).
+        """
+        now = fields.Datetime.now()
+        lanes = self._lane_depths()
         stale = []
         workers = [
             (lane, cron)
@@ -97,7 +116,7 @@ class HcMetrics(models.AbstractModel):
         return healthy, {
             "status": "ok" if healthy else "degraded",
             "database": "ok",
-            "lanes": lanes,
+            "lanes": lanes if company_ids is None else self._lane_depths(company_ids),
             "stalled_workers": stale,
         }
 
@@ -428,8 +447,17 @@ class HcMetrics(models.AbstractModel):
         }
 
     @api.model
-    def _prometheus(self):
-        """The metrics in Prometheus' text exposition format (bytes)."""
+    def _prometheus(self, company_ids=None):
+        """The metrics in Prometheus' text exposition format (bytes).
+
+        :param company_ids: the companies whose figures are shown (the API passes the
+            reader's own: an auditor of one facility never sees another's figures or
+            connectors, security review F11); ``None``: every company (monitoring
+            inside Odoo)
+        """
+        if company_ids is None:
+            company_ids = self.env["res.company"].sudo().search([]).ids
+        companies = tuple(company_ids) or (0,)
         registry = CollectorRegistry()
         messages = Gauge(
             "hc_inbox_messages",
@@ -442,7 +470,9 @@ class HcMetrics(models.AbstractModel):
                  FROM hc_inbox_message m
                  JOIN hc_connector c ON c.id = m.connector_id
                  JOIN hc_lane l ON l.id = m.lane_id
-             GROUP BY 1, 2, 3, 4"""
+                WHERE m.company_id IN %s
+             GROUP BY 1, 2, 3, 4""",
+            [companies],
         )
         for connector, doc_type, lane, state, count in self.env.cr.fetchall():
             messages.labels(connector, doc_type or "", lane, state).set(count)
@@ -466,8 +496,9 @@ class HcMetrics(models.AbstractModel):
             """SELECT l.code, count(m.id), coalesce(sum(greatest(m.attempts - 1, 0)), 0), min(m.received_at)
                  FROM hc_lane l
             LEFT JOIN hc_inbox_message m ON m.lane_id = l.id AND m.state IN %s
+                                          AND m.company_id IN %s
              GROUP BY l.code""",
-            [OPEN_STATES],
+            [OPEN_STATES, companies],
         )
         for lane, count, retries, first in self.env.cr.fetchall():
             depth.labels(lane).set(count)
@@ -482,9 +513,9 @@ class HcMetrics(models.AbstractModel):
         self.env.cr.execute(
             """SELECT doc_type, avg(extract(epoch FROM finished_at - received_at))
                  FROM hc_inbox_message
-                WHERE state = 'done' AND finished_at > %s
+                WHERE state = 'done' AND finished_at > %s AND company_id IN %s
              GROUP BY doc_type""",
-            [now - timedelta(hours=1)],
+            [now - timedelta(hours=1), companies],
         )
         for doc_type, seconds in self.env.cr.fetchall():
             latency.labels(doc_type or "").set(float(seconds or 0))
@@ -494,9 +525,9 @@ class HcMetrics(models.AbstractModel):
         self.env.cr.execute(
             """SELECT e.exception_type, coalesce(q.name->>'en_US', ''), (e.date_deadline < %s), count(*)
                  FROM hc_exception e LEFT JOIN hc_exception_queue q ON q.id = e.queue_id
-                WHERE e.state NOT IN ('resolved', 'cancelled')
+                WHERE e.state NOT IN ('resolved', 'cancelled') AND e.company_id IN %s
              GROUP BY 1, 2, 3""",
-            [now],
+            [now, companies],
         )
         for exc_type, queue, overdue, count in self.env.cr.fetchall():
             exceptions.labels(exc_type, queue, "true" if overdue else "false").set(count)
@@ -510,8 +541,9 @@ class HcMetrics(models.AbstractModel):
         self.env.cr.execute(
             """SELECT hc_match_state, count(*), coalesce(sum(amount_total_signed), 0)
                  FROM account_move
-                WHERE hc_match_state IS NOT NULL AND state != 'cancel'
-             GROUP BY 1"""
+                WHERE hc_match_state IS NOT NULL AND state != 'cancel' AND company_id IN %s
+             GROUP BY 1""",
+            [companies],
         )
         for state, count, total in self.env.cr.fetchall():
             bills.labels(state).set(count)
@@ -522,16 +554,18 @@ class HcMetrics(models.AbstractModel):
             registry=registry,
         )
         self.env.cr.execute(
-            "SELECT count(*) FILTER (WHERE hc_touchless), count(*) FROM account_move WHERE hc_released"
+            """SELECT count(*) FILTER (WHERE hc_touchless), count(*) FROM account_move
+                WHERE hc_released AND company_id IN %s""",
+            [companies],
         )
         done, released = self.env.cr.fetchone()
         touchless.set(done / released if released else 0)
-        self._prometheus_more(registry)
-        self._prometheus_outbox(registry)
+        self._prometheus_more(registry, companies)
+        self._prometheus_outbox(registry, companies)
         return generate_latest(registry)
 
     @api.model
-    def _prometheus_more(self, registry):
+    def _prometheus_more(self, registry, company_ids):
         """Per-route flows and latency percentiles (last hour), business figures per company."""
         route = ["connector", "lane", "doc_type"]
         flows = Gauge(
@@ -562,7 +596,7 @@ class HcMetrics(models.AbstractModel):
             [*route, "quantile"],
             registry=registry,
         )
-        companies = self.env["res.company"].sudo().search([])
+        companies = self.env["res.company"].sudo().browse(company_ids).exists()
         for row in self._flow_rows(companies.ids, 1):
             labels = (row["connector"], row["lane"], row["doc_type"] or "")
             for outcome in ("accepted", "processed", "failed", "dead", "retries"):
@@ -597,7 +631,10 @@ class HcMetrics(models.AbstractModel):
             ["company", "metric", "threshold"],
             registry=registry,
         )
-        for threshold in self.env["hc.metric.threshold"].sudo().search([]):
+        thresholds = (
+            self.env["hc.metric.threshold"].sudo().search([("company_id", "in", companies.ids)])
+        )
+        for threshold in thresholds:
             breaches.labels(threshold.company_id.name, threshold.metric, str(threshold.id)).set(
                 1 if threshold.state == "breached" else 0
             )
@@ -609,14 +646,16 @@ class HcMetrics(models.AbstractModel):
         )
         self.env.cr.execute(
             """SELECT split_part(dedup_key, ':', 2), count(*) FROM hc_exception
-                WHERE dedup_key LIKE 'recon:%' AND state NOT IN ('resolved', 'cancelled')
-             GROUP BY 1"""
+                WHERE dedup_key LIKE 'recon:%%' AND state NOT IN ('resolved', 'cancelled')
+                  AND company_id IN %s
+             GROUP BY 1""",
+            [tuple(companies.ids) or (0,)],
         )
         for rule, count in self.env.cr.fetchall():
             findings.labels(rule).set(count)
 
     @api.model
-    def _prometheus_outbox(self, registry):
+    def _prometheus_outbox(self, registry, company_ids):
         """Outbound events by endpoint and state, oldest undelivered, circuit states."""
         events = Gauge(
             "hc_outbox_events",
@@ -643,14 +682,19 @@ class HcMetrics(models.AbstractModel):
                  FROM hc_outbox_event e
                  JOIN hc_outbox_endpoint p ON p.id = e.endpoint_id
                  JOIN hc_connector c ON c.id = e.connector_id
-             GROUP BY 1, 2, 3, 4"""
+                WHERE e.company_id IN %s
+             GROUP BY 1, 2, 3, 4""",
+            [company_ids],
         )
         first_open = {}
         for connector, endpoint, event_type, state, count, first in self.env.cr.fetchall():
             events.labels(connector, str(endpoint), event_type, state).set(count)
             if first and (endpoint not in first_open or first < first_open[endpoint]):
                 first_open[endpoint] = first
-        self.env.cr.execute("SELECT id, circuit_state FROM hc_outbox_endpoint WHERE active")
+        self.env.cr.execute(
+            "SELECT id, circuit_state FROM hc_outbox_endpoint WHERE active AND company_id IN %s",
+            [company_ids],
+        )
         for endpoint, state in self.env.cr.fetchall():
             circuit.labels(str(endpoint)).set(0 if state == "closed" else 1)
             first = first_open.get(endpoint)

@@ -99,58 +99,10 @@ class HcProcessor(models.AbstractModel):
 
     # -- company boundaries ------------------------------------------------------------
 
-    @api.model
-    def _foreign_record(self, message, model, domain):
-        """A record of ``model`` matching ``domain`` in a company other than the message's.
-
-        Look-ups of references are scoped to the message's company; this tells a reference
-        that will never resolve there (it belongs to another facility) from one that has
-        not arrived yet.
-        """
-        return (
-            self.env[model]
-            .sudo()
-            .with_context(active_test=False)
-            .search([*domain, ("company_id", "not in", (message.company_id.id, False))], limit=1)
-        )
-
-    @api.model
-    def _po_reference_domain(self, number):
-        """How documents name a purchase order: its source number or its Odoo name."""
-        return ["|", ("hc_source_ref", "=", number), ("name", "=", number)]
-
-    @api.model
-    def _check_po_company(self, message, number):
-        """Refuse a document naming purchase order ``number`` of another company."""
-        self._check_reference_company(
-            message,
-            "purchase.order",
-            self._po_reference_domain(number),
-            self.env._("Purchase order %s", number),
-        )
-
-    @api.model
-    def _foreign_po_exists(self, message, number):
-        """Whether only another company has purchase order ``number``: then a document
-        waiting for it would wait forever; it is let through to be refused."""
-        return bool(
-            self._foreign_record(message, "purchase.order", self._po_reference_domain(number))
-        )
-
-    @api.model
-    def _check_reference_company(self, message, model, domain, reference):
-        """Refuse the document when ``reference`` names a record of another company.
-
-        Called where a processor found nothing in the message's company: when another
-        company has such a record, the document is refused (dead, ``cross_company_reference``)
-        with an exception for the integration team, never applied or parked.
-
-        :param model: the referenced model (``purchase.order``, ``account.move``...)
-        :param domain: how the reference is looked up, without the company
-        :param reference: what the document calls it, for the error (``PO 4500012``)
-        """
-        if self._foreign_record(message, model, domain):
-            raise self._cross_company_error(message, reference)
+    # A reference by number (a purchase order, an invoice) is looked up in the message's
+    # company only, and one that only another company has is treated exactly as one that
+    # does not exist (it waits, or is refused as unknown): a sender learns nothing about
+    # another facility's records from the answer (security review F16).
 
     @api.model
     def _check_records_company(self, message, records, reference):
@@ -201,11 +153,20 @@ class HcProcessor(models.AbstractModel):
 
     @api.model
     def _dependency_met(self, message, key):
-        """Whether the prerequisite ``key`` (e.g. ``purchase_order:PO123``) is processed."""
+        """Whether the prerequisite ``key`` (e.g. ``purchase_order:PO123``) is processed,
+        in the message's company: another company's document of that key does not count
+        (its records are not this company's, and must not even be seen to exist)."""
         return bool(
             self.env["hc.inbox.message"]
             .sudo()
-            .search_count([("natural_key", "=", key), ("state", "=", "done")], limit=1)
+            .search_count(
+                [
+                    ("natural_key", "=", key),
+                    ("state", "=", "done"),
+                    ("company_id", "=", message.company_id.id),
+                ],
+                limit=1,
+            )
         )
 
     @api.model

@@ -63,10 +63,8 @@ class HcProcessorInvoice(models.AbstractModel):
             return True
         if key.startswith(PO_KEY_PREFIX):
             number = key[len(PO_KEY_PREFIX) :]
-            # Another company's order: applied at once, to be refused (never parked).
-            return bool(self._purchase_orders(message, [number])) or self._foreign_po_exists(
-                message, number
-            )
+            # Another company's order is not there, as if it did not exist (F16).
+            return bool(self._purchase_orders(message, [number]))
         return False
 
     @api.model
@@ -304,8 +302,6 @@ class HcProcessorInvoice(models.AbstractModel):
             return self._apply_duplicate(message, document, original, verdict, produced)
 
         orders = self._purchase_orders(message, document.all_po_numbers())
-        for number in set(document.all_po_numbers()) - set(orders.mapped("name")):
-            self._check_po_company(message, number)
         taxes = self.env["hc.tax.mapping"]._resolver(company, vendor)
         commands, problems = self._line_commands(document, vendor, orders, taxes)
 
@@ -601,21 +597,6 @@ class HcProcessorInvoice(models.AbstractModel):
             )
             if original:
                 vals["reversed_entry_id"] = original.id
-            else:
-                self._check_reference_company(
-                    message,
-                    "account.move",
-                    [
-                        ("move_type", "=", "in_invoice"),
-                        (
-                            "hc_ref_normalized",
-                            "=",
-                            normalize_reference(document.original_invoice_number),
-                        ),
-                        ("state", "!=", "cancel"),
-                    ],
-                    self.env._("Invoice %s", document.original_invoice_number),
-                )
         return vals
 
     @api.model
@@ -801,7 +782,7 @@ class HcProcessorInvoice(models.AbstractModel):
             .create(
                 {
                     "name": f"{document.number}.{extension}",
-                    "raw": base64.b64decode(message.payload or b""),
+                    "raw": base64.b64decode(message.sudo().payload or b""),
                     "mimetype": content_type or "application/octet-stream",
                     "res_model": "account.move",
                     "res_id": bill.id,

@@ -38,17 +38,7 @@ class HcProcessorPayment(models.AbstractModel):
         for ref in document.invoices:
             bill = self._find_bill(message, document, vendor, ref)
             if not bill:
-                # Another company's bill is refused at once, never waited for.
-                self._check_reference_company(
-                    message,
-                    "account.move",
-                    [
-                        ("move_type", "=", "in_invoice"),
-                        ("hc_ref_normalized", "=", normalize_reference(ref.invoice_number)),
-                        ("state", "!=", "cancel"),
-                    ],
-                    self.env._("Invoice %s", ref.invoice_number),
-                )
+                # Another company's bill is not there, as if it did not exist (F16).
                 self._wait_for_invoice(message, ref)
             bills_by_ref.append((ref, bill))
         if not bills_by_ref:

@@ -47,10 +47,6 @@ class HcProcessorPoAck(models.AbstractModel):
             "hc.processor.purchase_order"
         ]._find_order(message.company_id, key.split(":", 1)[1]):
             return True
-        if key.startswith("purchase_order:") and self._foreign_po_exists(
-            message, key.split(":", 1)[1]
-        ):
-            return True  # another company's order: applied at once, to be refused
         return super()._dependency_met(message, key)
 
     @api.model
@@ -59,7 +55,6 @@ class HcProcessorPoAck(models.AbstractModel):
             message.company_id, document.po_number
         )
         if not order:
-            self._check_po_company(message, document.po_number)
             raise WaitingForDependency(f"purchase_order:{document.po_number}")
         ack_key = document.natural_key()
         History = self.env["hc.po.ack.line"].sudo()

@@ -45,9 +45,6 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
             raise WaitingForDependency(f"vendor:{document.vendor.key()}")
         company = message.company_id
         order = self._find_order(company, document.number)
-        if not order and document.purpose != "original":
-            # A change or cancellation of another company's order.
-            self._check_po_company(message, document.number)
         produced = [*document.correlation_keys(), document.natural_key()]
         if document.purpose == "cancel" or (
             document.approval_status in CANCEL_STATUSES and document.purpose == "change"

@@ -58,7 +58,6 @@ class HcProcessorReceipt(models.AbstractModel):
         asn = self.env["hc.processor.ship_notice"]
         order = asn._find_purchase_order(message.company_id, document.po_number)
         if not order:
-            self._check_po_company(message, document.po_number)
             raise PermanentError(
                 self.env._(
                     "Purchase order %s is not a confirmed order of this company.",

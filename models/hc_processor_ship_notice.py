@@ -53,10 +53,8 @@ class HcProcessorShipNotice(models.AbstractModel):
             return True
         if key.startswith(PO_KEY_PREFIX):
             po_number = key[len(PO_KEY_PREFIX) :]
-            # Another company's order: applied at once, to be refused (never parked).
-            return bool(
-                self._find_purchase_order(message.company_id, po_number)
-            ) or self._foreign_po_exists(message, po_number)
+            # Another company's order is not there, as if it did not exist (F16).
+            return bool(self._find_purchase_order(message.company_id, po_number))
         return False
 
     @api.model
@@ -149,7 +147,6 @@ class HcProcessorShipNotice(models.AbstractModel):
         for po_number in document.po_numbers():
             order = self._find_purchase_order(message.company_id, po_number)
             if not order:
-                self._check_po_company(message, po_number)
                 # _dependency_met saw it: it was cancelled or moved company meanwhile.
                 raise PermanentError(
                     self.env._(

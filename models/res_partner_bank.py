@@ -9,10 +9,11 @@ from odoo.tools import SQL
 from odoo.tools import config
 
 from ..pipeline import crypto
+from .hc_inbox_message import rewriting_received_payload
 
 UNMASKED_GROUP = "healthcare_p2p_integration.group_hc_bank_unmasked"
 # What moves money: changing these on a supplier's account is a bank details change.
-BANK_FIELDS = {"acc_number", "sanitized_acc_number", "partner_id", "hc_secret"}
+BANK_FIELDS = {"acc_number", "sanitized_acc_number", "partner_id", "hc_secret", "acc_holder_name"}
 
 
 class ResPartnerBank(models.Model):
@@ -110,7 +111,8 @@ class ResPartnerBank(models.Model):
             "hc_bic_masked": crypto.mask(details["bic"]) or False,
         }
         if details["holder_name"]:
-            vals["acc_holder_name"] = details["holder_name"]
+            # The holder is in the token; the column keeps it masked like the number.
+            vals["acc_holder_name"] = crypto.mask_name(details["holder_name"])
         return vals
 
     @api.model
@@ -206,11 +208,22 @@ class ResPartnerBank(models.Model):
             )
         return super(ResPartnerBank, self - protected)._compute_sanitized_acc_number()
 
+    @api.model
+    def _hc_may_compare_numbers(self):
+        """Whether this environment may look accounts up by their clear number: the
+        system (de-duplication, bank change requests) and *Bank details (unmasked)*."""
+        return self.env.su or self.env.user.has_group(UNMASKED_GROUP)
+
     def _search_acc_number(self, operator, value):
-        """Equality searches find encrypted accounts through their fingerprints."""
+        """Equality searches find encrypted accounts through their fingerprints, for the
+        system and the group *Bank details (unmasked)* only: for anyone else a search by
+        number would be an oracle on numbers they only see masked (security review F8),
+        so it compares the stored columns alone (masked numbers, fingerprints)."""
         domain = super()._search_acc_number(operator, value)
         if operator not in ("=", "in", "!=", "not in"):
             return domain  # partial numbers cannot match a fingerprint: masked by design
+        if not self._hc_may_compare_numbers():
+            return domain
         values = value if operator in ("in", "not in") else [value]
         prints = [fp for v in values if v for fp in self._hc_fingerprints(v)]
         if not prints:
@@ -272,6 +285,8 @@ class ResPartnerBank(models.Model):
             lines.append(self.env._("Routing: %s", details["routing_number"]))
         if details.get("bic"):
             lines.append(self.env._("BIC: %s", details["bic"]))
+        if details.get("holder_name"):
+            lines.append(self.env._("Holder: %s", details["holder_name"]))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -321,7 +336,8 @@ class ResPartnerBank(models.Model):
         Message = self.env["hc.inbox.message"].sudo()
         for message in Message.search([("payload_encrypted", "=", True)]):
             token = base64.b64decode(message.payload).decode()
-            message.write({"payload": base64.b64encode(crypto.rotate(keys, token).encode())})
+            with rewriting_received_payload():
+                message.write({"payload": base64.b64encode(crypto.rotate(keys, token).encode())})
             counts["payloads"] += 1
         self.env["hc.audit.log"]._log("encryption_keys_rotated", data=counts)
         return counts

@@ -162,6 +162,13 @@ def mask_account(value):
     return f"{prefix}••••{compact[-4:]}"
 
 
+def mask_name(value):
+    """A person's or company's name as shown without the privilege: the first letter of
+    each word (``Mallory Smith`` -> ``M••• S•••``); the length is not disclosed."""
+    words = (value or "").split()
+    return " ".join(f"{w[0]}•••" for w in words)
+
+
 def encrypt_json(keys, value):
     return encrypt(keys, json.dumps(value, sort_keys=True))
 

@@ -322,7 +322,9 @@ def build(server_url="/"):
     paths[f"{PREFIX}/health"] = {
         "get": {
             "operationId": "health",
-            "summary": "Database reachable, lane workers alive, queue depth and oldest message",
+            "summary": "Liveness: {status: ok | unavailable} without a key; the details (lane "
+            "workers, queue depth and oldest message of the key owner's companies) with the "
+            "API key of an integration administrator or auditor",
             "security": [],
             "responses": {
                 "200": {
@@ -332,6 +334,7 @@ def build(server_url="/"):
                 "503": {
                     "description": "Degraded (a lane worker stalled) or the database is unavailable"
                 },
+                **_error_responses(["401", "403"]),
             },
         }
     }

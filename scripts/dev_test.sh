@@ -25,7 +25,8 @@ conf="$HC_BUILD/odoo.conf"
 if [ -n "${HTTP_PORT:-}" ]; then
   # Several checkouts testing at once each need their own HTTP port for HttpCase.
   conf="$HC_BUILD/odoo-$HTTP_PORT.conf"
-  { cat "$HC_BUILD/odoo.conf"; echo "http_port = $HTTP_PORT"; echo "gevent_port = $((HTTP_PORT + 1000))"; } > "$conf"
+  (umask 077; { cat "$HC_BUILD/odoo.conf"; echo "http_port = $HTTP_PORT"; echo "gevent_port = $((HTTP_PORT + 1000))"; } > "$conf")
+  chmod 600 "$conf"
 fi
 cd "$addon"
 HC_BUILD_ADDONS="$HC_BUILD/addons" PYTHONPATH="$addon/scripts" "$VENV/bin/python" -m pytest \

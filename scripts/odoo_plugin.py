@@ -36,3 +36,11 @@ _pytest.pathlib.resolve_pkg_root_and_module_name = resolve_pkg_root_and_module_n
 _build_addons = os.environ.get("HC_BUILD_ADDONS")
 if _build_addons and _build_addons not in odoo.addons.__path__:
     odoo.addons.__path__.append(_build_addons)
+
+# Odoo's own addons (web, account...) importable as soon as the addon is: its controllers
+# extend web's (controllers/export.py) and conftest.py imports the addon first.
+for _base in list(odoo.addons.__path__):
+    # <odoo source>/odoo/addons (base) -> <odoo source>/addons
+    _odoo_addons = str(Path(_base).resolve().parent.parent / "addons")
+    if os.path.isdir(_odoo_addons) and _odoo_addons not in odoo.addons.__path__:
+        odoo.addons.__path__.append(_odoo_addons)

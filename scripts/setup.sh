@@ -92,7 +92,13 @@ keyfile="$HC_CACHE/encryption.key"
 if [ ! -s "$keyfile" ]; then
   (umask 077; "$VENV/bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$keyfile")
 fi
-cat > "$HC_BUILD/odoo.conf" <<CONF
+# The configuration holds the database password, the master password and the encryption
+# key: readable by its owner only (written under umask 077, mode forced for an existing
+# file). The database manager is off (list_db): every script names its database (-d).
+conf_file="$HC_BUILD/odoo.conf"
+(umask 077; : > "$conf_file")
+chmod 600 "$conf_file"
+cat > "$conf_file" <<CONF
 [options]
 addons_path = $ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$HC_BUILD/addons
 db_host = $PGHOST
@@ -101,6 +107,7 @@ db_user = $PGUSER
 db_password = $PGPASSWORD
 data_dir = $HC_CACHE/data
 admin_passwd = admin
+list_db = False
 http_interface = 127.0.0.1
 log_level = info
 hc_p2p_encryption_keys = $(cat "$keyfile")

@@ -276,7 +276,7 @@ class TestApiStandardFormats(HcCase, HttpCase):
         self.assertEqual(set(messages.mapped("content_type")), {"application/edi-x12"})
         self.assertTrue(
             all(
-                b"ST*850" in self.env["hc.inbox.message"].browse(m.id).payload_text().encode()
+                b"ST*850" in self.env["hc.inbox.message"].browse(m.id)._payload_text().encode()
                 for m in messages
             )
         )

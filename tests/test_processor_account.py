@@ -539,12 +539,17 @@ class TestProcessorAccount(HcCase):
             self.payment_doc("paid", payment_id="PAY-2", reference="777"), doc_type="payment"
         )
         self.assertEqual(late.state, "waiting")
-        late.write(
-            {
-                "received_at": fields.Datetime.now() - timedelta(days=5),
-                "next_attempt_at": fields.Datetime.now() - timedelta(seconds=1),
-            }
+        # five days later (received_at is evidence the ORM never rewrites: set in SQL)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE hc_inbox_message SET received_at = %s, next_attempt_at = %s WHERE id = %s",
+            (
+                fields.Datetime.now() - timedelta(days=5),
+                fields.Datetime.now() - timedelta(seconds=1),
+                late.id,
+            ),
         )
+        self.env.invalidate_all()
         self.process()
         self.assertEqual(late.state, "dead")
         self.assertEqual(late.error_code, "unknown_invoice")

@@ -398,12 +398,17 @@ class TestProcessorStock(HcCase):
         self.assertEqual(message.state, "waiting")
         self.assertEqual(message.waiting_key, "ship_notice:PO-1001:ASN-404")
         # an hour later (default wait), the line is refused as without an ASN
-        message.sudo().write(
-            {
-                "received_at": fields.Datetime.now() - timedelta(minutes=61),
-                "next_attempt_at": fields.Datetime.now(),
-            }
+        # (received_at is evidence the ORM never rewrites: set in SQL)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE hc_inbox_message SET received_at = %s, next_attempt_at = %s WHERE id = %s",
+            (
+                fields.Datetime.now() - timedelta(minutes=61),
+                fields.Datetime.now(),
+                message.id,
+            ),
         )
+        self.env.invalidate_all()
         self.process()
         self.assertEqual(message.state, "done", message.error_message)
         self.assertIn("no lot", self.exceptions("lot_expiry").name)

@@ -1,5 +1,6 @@
 """Connector scopes re-checked in processing; references to another company refused."""
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
@@ -76,6 +77,31 @@ class TestSecurityCrossCompany(TwoCompanyCase):
         )
         return exception
 
+    def assert_same_as_unknown(self, doc, unknown_doc, doc_type, company=None, connector=None):
+        """A document naming another company's record gets exactly the answer of one
+        naming a record that exists nowhere (security review F16): same state, same
+        error code, nothing that tells the other company's record exists."""
+        company = company or self.company_a
+        message = self.run_for(doc, doc_type, company, connector)
+        unknown = self.run_for(unknown_doc, doc_type, company, connector)
+        self.assertEqual(
+            (message.state, message.error_code),
+            (unknown.state, unknown.error_code),
+            f"{message.error_message} / {unknown.error_message}",
+        )
+        self.assertFalse(
+            self.env["hc.exception"].search(
+                [
+                    ("message_id", "in", (message | unknown).ids),
+                    ("exception_type", "=", "cross_company_reference"),
+                ]
+            )
+        )
+        other = (self.company_a | self.company_b) - company
+        for text in (message.error_message or "", str(message.document or "")):
+            self.assertNotIn(other.name, text)
+        return message, unknown
+
     # -- connector scopes, again in processing ------------------------------------------
 
     def test_doc_type_narrowed_after_acceptance_is_dead(self):
@@ -116,9 +142,10 @@ class TestSecurityCrossCompany(TwoCompanyCase):
         connector_group = self.env.ref("healthcare_p2p_integration.group_hc_connector")
         self.assertEqual(user.all_group_ids, connector_group)
         self.assertTrue(user.share, "not an internal user: no web client")
-        user.group_ids |= self.env.ref("healthcare_p2p_integration.group_hc_ap_manager")
+        with self.assertRaises(AccessError, msg="no other group, ever (F6)"):
+            user.group_ids |= self.env.ref("healthcare_p2p_integration.group_hc_ap_manager")
         self.connector._generate_api_key()
-        self.assertEqual(user.all_group_ids, connector_group, "groups added by hand are removed")
+        self.assertEqual(user.all_group_ids, connector_group)
         self.connector.allowed_company_ids = self.company_a | self.company_b
         self.assertEqual(user.company_ids, self.company_a | self.company_b)
         self.connector.allowed_company_ids = self.company_a
@@ -126,10 +153,38 @@ class TestSecurityCrossCompany(TwoCompanyCase):
 
     # -- references to another company's records -------------------------------------
 
-    def test_invoice_for_other_company_po_refused(self):
-        message = self.run_for(self.invoice_doc(), "invoice", self.company_a)
-        self.assert_refused(message)
+    def test_invoice_for_other_company_po_same_as_unknown(self):
+        message, _unknown = self.assert_same_as_unknown(
+            self.invoice_doc(), self.invoice_doc(number="INV-A-2", po="PO-NOPE-1"), "invoice"
+        )
+        self.assertEqual(message.state, "waiting")
+        self.assertEqual(message.waiting_key, "purchase_order:PO-B-1")
         self.assertFalse(self.po_b.invoice_ids - self.bill_b, "B's order is not billed")
+        # B's order arriving through B's connector does not release A's invoice onto it
+        self.run_for(
+            {
+                "number": "PO-B-1",
+                "order_date": "2026-11-20",
+                "vendor": VENDOR,
+                "currency": self.company_a.currency_id.name,
+                "approval_status": "approved",
+                "lines": [
+                    {
+                        "line_number": "1",
+                        "item": {"gtin": GTIN},
+                        "quantity": "10",
+                        "uom": "EA",
+                        "unit_price": "2.00",
+                    }
+                ],
+            },
+            "purchase_order",
+            self.company_b,
+            connector=self.connector_b,
+        )
+        self.process()
+        self.assertEqual(message.state, "waiting")
+        self.assertFalse(self.env["account.move"].search([("hc_message_id", "=", message.id)]))
 
     def test_invoice_same_po_number_in_own_company_is_applied(self):
         # Both facilities use the number: the message's company's order is the one.
@@ -140,15 +195,17 @@ class TestSecurityCrossCompany(TwoCompanyCase):
         self.assertEqual(bill.company_id, self.company_a)
         self.assertEqual(bill.invoice_line_ids.purchase_line_id.order_id, po_a)
 
-    def test_credit_note_of_other_company_bill_refused(self):
+    def test_credit_note_of_other_company_bill_same_as_unknown(self):
         doc = self.invoice_doc(
             number="CN-A-1",
             po=None,
             move_type="credit_note",
             original_invoice_number="INV-B-1",
         )
-        message = self.run_for(doc, "invoice", self.company_a)
-        self.assert_refused(message)
+        unknown = dict(doc, number="CN-A-2", original_invoice_number="INV-NOPE-1")
+        message, _unknown = self.assert_same_as_unknown(doc, unknown, "invoice")
+        credit = self.env["account.move"].search([("hc_message_id", "=", message.id)])
+        self.assertFalse(credit.reversed_entry_id, "never linked to B's bill")
 
     def test_invoice_vendor_of_other_company_refused(self):
         self.vendor.company_id = self.company_b
@@ -181,18 +238,19 @@ class TestSecurityCrossCompany(TwoCompanyCase):
         }
         self.assert_refused(self.run_for(contract, "contract_price", self.company_a))
 
-    def test_ship_notice_for_other_company_po_refused(self):
+    def test_ship_notice_for_other_company_po_same_as_unknown(self):
         doc = {
             "asn_number": "ASN-X",
             "po_number": "PO-B-1",
             "ship_date": "2026-11-20",
             "lines": [{"line_number": "1", "item": {"gtin": GTIN}, "quantity": "10", "uom": "EA"}],
         }
-        message = self.run_for(doc, "ship_notice", self.company_a)
-        self.assert_refused(message)
+        self.assert_same_as_unknown(
+            doc, dict(doc, asn_number="ASN-Y", po_number="PO-NOPE-1"), "ship_notice"
+        )
         self.assertFalse(self.env["hc.asn.line"].search([("po_number", "=", "PO-B-1")]))
 
-    def test_receipt_for_other_company_po_refused(self):
+    def test_receipt_for_other_company_po_same_as_unknown(self):
         doc = {
             "receipt_id": "GR-X",
             "po_number": "PO-B-1",
@@ -207,11 +265,12 @@ class TestSecurityCrossCompany(TwoCompanyCase):
                 }
             ],
         }
-        message = self.run_for(doc, "receipt", self.company_a)
-        self.assert_refused(message)
+        self.assert_same_as_unknown(
+            doc, dict(doc, receipt_id="GR-Y", po_number="PO-NOPE-1"), "receipt"
+        )
         self.assertFalse(self.po_b.picking_ids.filtered(lambda p: p.state == "done"))
 
-    def test_po_ack_for_other_company_po_refused_not_parked(self):
+    def test_po_ack_for_other_company_po_same_as_unknown(self):
         doc = {
             "po_number": "PO-B-1",
             "ack_number": "ACK-X",
@@ -219,12 +278,13 @@ class TestSecurityCrossCompany(TwoCompanyCase):
             "status": "accepted_with_changes",
             "lines": [{"line_number": "1", "status": "change", "unit_price": "0.01"}],
         }
-        message = self.run_for(doc, "po_ack", self.company_a)
-        self.assert_refused(message)
+        self.assert_same_as_unknown(
+            doc, dict(doc, ack_number="ACK-Y", po_number="PO-NOPE-1"), "po_ack"
+        )
         self.assertEqual(self.po_b.order_line.price_unit, 2.0, "B's order is untouched")
         self.assertEqual(self.po_b.hc_ack_state, "none")
 
-    def test_po_cancel_of_other_company_order_refused(self):
+    def test_po_cancel_of_other_company_order_same_as_unknown(self):
         doc = {
             "number": "PO-B-1",
             "order_date": "2026-11-20",
@@ -242,11 +302,10 @@ class TestSecurityCrossCompany(TwoCompanyCase):
                 }
             ],
         }
-        message = self.run_for(doc, "purchase_order", self.company_a)
-        self.assert_refused(message)
+        self.assert_same_as_unknown(doc, dict(doc, number="PO-NOPE-1"), "purchase_order")
         self.assertEqual(self.po_b.state, "purchase")
 
-    def test_payment_for_other_company_bill_refused(self):
+    def test_payment_for_other_company_bill_same_as_unknown(self):
         doc = {
             "payment_id": "PAY-X",
             "status": "rejected",
@@ -257,8 +316,12 @@ class TestSecurityCrossCompany(TwoCompanyCase):
             "payment_date": "2026-11-21",
             "invoices": [{"invoice_number": "INV-B-1", "amount_paid": "20.00"}],
         }
-        message = self.run_for(doc, "payment", self.company_a)
-        self.assert_refused(message)
+        unknown = dict(
+            doc,
+            payment_id="PAY-Y",
+            invoices=[{"invoice_number": "INV-NOPE-1", "amount_paid": "20.00"}],
+        )
+        self.assert_same_as_unknown(doc, unknown, "payment")
         self.assertFalse(self.bill_b.hc_payment_status, "B's bill is untouched")
         self.assertFalse(
             self.env["hc.exception"].search([("exception_type", "=", "payment_rejected")])
@@ -280,10 +343,13 @@ class TestSecurityCrossCompany(TwoCompanyCase):
 
     def test_connector_of_b_cannot_touch_a(self):
         po_a = self.make_po(self.company_a, "PO-A-7")
-        message = self.run_for(
-            self.invoice_doc(po="PO-A-7"), "invoice", self.company_b, connector=self.connector_b
+        message, _unknown = self.assert_same_as_unknown(
+            self.invoice_doc(po="PO-A-7"),
+            self.invoice_doc(number="INV-A-2", po="PO-NOPE-1"),
+            "invoice",
+            company=self.company_b,
+            connector=self.connector_b,
         )
-        self.assert_refused(message)
         self.assertEqual(message.company_id, self.company_b)
         self.assertFalse(po_a.invoice_ids)
 
