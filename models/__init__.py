@@ -1,3 +1,5 @@
+from . import hc_vault
+from . import base
 from . import hc_lane
 from . import hc_replayable
 from . import hc_document_type

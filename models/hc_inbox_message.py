@@ -174,7 +174,12 @@ class HcInboxMessage(models.Model):
     doc_type = fields.Char(related="doc_type_id.code", store=True, index=True)
     lane_id = fields.Many2one("hc.lane", required=True, index=True, readonly=True)
     content_type = fields.Char(readonly=True)
-    payload = fields.Binary(attachment=False, readonly=True, help="The raw document as received.")
+    payload = fields.Binary(
+        attachment=False,
+        readonly=True,
+        hc_encrypted="payload_encrypted",
+        help="The raw document as received.",
+    )
     payload_size = fields.Integer(readonly=True)
     content_hash = fields.Char(index=True, readonly=True, help="SHA-256 of the raw payload.")
     payload_encrypted = fields.Boolean(
@@ -404,11 +409,13 @@ class HcInboxMessage(models.Model):
             doc_type_code == "vendor" and any(m in raw.lower() for m in BANK_MARKERS)
             for raw in documents
         ]
-        keys = any(flags) and self.env["res.partner.bank"]._hc_keys()
-        if not keys:
+        vault = self.env["hc.vault"]
+        if not (any(flags) and vault._keys()):
             return documents, [False] * len(documents)
         stored = [
-            crypto.encrypt(keys, raw.decode("utf-8", errors="replace")).encode() if flag else raw
+            vault._encrypt(self, "payload", raw.decode("utf-8", errors="replace")).encode()
+            if flag
+            else raw
             for raw, flag in zip(documents, flags, strict=True)
         ]
         return stored, flags
@@ -1313,9 +1320,8 @@ class HcInboxMessage(models.Model):
         raw = base64.b64decode(self.payload or b"")
         if not self.payload_encrypted:
             return raw
-        keys = self.env["res.partner.bank"]._hc_keys()
         try:
-            return crypto.decrypt(keys, raw.decode()).encode()
+            return self.env["hc.vault"]._decrypt(self, "payload", raw.decode()).encode()
         except (crypto.KeyMissingError, crypto.DecryptionError) as exc:
             raise UserError(self.env._("Payload cannot be decrypted: %s", str(exc))) from exc
 
@@ -1325,11 +1331,11 @@ class HcInboxMessage(models.Model):
         Without a key the payload stays as received: applying such a document refuses
         anyway, and the message says why.
         """
+        vault = self.env["hc.vault"]
         for message in self.filtered(lambda m: m.payload and not m.payload_encrypted):
-            keys = self.env["res.partner.bank"]._hc_keys()
-            if not keys:
+            if not vault._keys():
                 continue
-            token = crypto.encrypt(keys, base64.b64decode(message.payload).decode("utf-8"))
+            token = vault._encrypt(message, "payload", base64.b64decode(message.payload).decode())
             message.write({"payload": base64.b64encode(token.encode()), "payload_encrypted": True})
 
     @api.model
