@@ -158,6 +158,28 @@ result = connector._generate_api_key(expiration_days=2, overlap_hours=0)
     )
 
 
+def bootstrap_admin_key(args, db, login="fuzz_intadmin", db_port=None):
+    """Create (or reuse) an integration administrator; return a fresh API key of theirs
+    (scope ``hc_p2p``: replay and metrics), valid for a day."""
+    return odoo_eval(
+        args,
+        db,
+        f"""
+import datetime
+user = env['res.users'].search([('login', '=', {login!r})])
+if not user:
+    user = env['res.users'].create({{
+        'name': 'Integration administrator ({login})', 'login': {login!r},
+        'group_ids': [(6, 0, [env.ref('base.group_user').id,
+                              env.ref('healthcare_p2p_integration.group_hc_integration_admin').id])],
+    }})
+expires = datetime.datetime.now() + datetime.timedelta(days=1)
+result = env['res.users.apikeys'].with_user(user).sudo()._generate('hc_p2p', 'fuzz', expires)
+""",
+        db_port=db_port,
+    )
+
+
 class Server:
     """One Odoo server this process started (its pid and its workers' pids are ours)."""
 

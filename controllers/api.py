@@ -45,6 +45,18 @@ def _error(status, code, message, fields=None, headers=None, **extra):
     return request.make_json_response(body, status=status, headers=headers)
 
 
+def _request_body():
+    """The request's body, read from the socket once and kept on the request.
+
+    A handler that raises a serialization failure is served again by Odoo's
+    ``service.model.retrying`` with the same ``httprequest``, whose input stream was
+    consumed by the first attempt: ``get_data(cache=True)`` keeps the bytes (werkzeug's
+    ``_cached_data``) so the retried attempt, and its signature check, see exactly the
+    bytes that arrived instead of ``b""``.
+    """
+    return request.httprequest.get_data(cache=True)
+
+
 def _functional_ack(body, accepted):
     """The 997/999 answering an X12 interchange, or None when not even its ISA reads."""
     try:
@@ -170,7 +182,7 @@ class HcApiController(http.Controller):
         if length is None and request.httprequest.headers.get("Transfer-Encoding"):
             # A chunked body would be read whole before its size is known: refused.
             return _error(411, "length_required", "Send the body with a Content-Length.")
-        body = request.httprequest.get_data(cache=False)
+        body = _request_body()
         if len(body) > limit:
             return _error(413, "payload_too_large", f"The body exceeds {limit} bytes.")
         refusal = guard.verify_signature(connector, body)

@@ -1,3 +1,6 @@
+from . import hc_vault
+from . import base
+from . import ir_http
 from . import hc_lane
 from . import hc_replayable
 from . import hc_document_type

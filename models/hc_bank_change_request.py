@@ -79,7 +79,13 @@ class HcBankChangeRequest(models.Model):
     )
     old_masked = fields.Text(string="Current details", readonly=True)
     new_masked = fields.Text(string="New details", readonly=True)
-    new_secret = fields.Text(readonly=True, copy=False, prefetch=False, groups="base.group_system")
+    new_secret = fields.Text(
+        readonly=True,
+        copy=False,
+        prefetch=False,
+        groups="base.group_system",
+        hc_encrypted=True,
+    )
     new_fingerprints = fields.Char(readonly=True, index=True, copy=False)
     requested_by_id = fields.Many2one(
         "res.users", string="Requested by", readonly=True, default=lambda s: s.env.uid
@@ -142,10 +148,10 @@ class HcBankChangeRequest(models.Model):
         """``(secret, masked, fingerprints)`` of a list of clear account dicts."""
         Bank = self.env["res.partner.bank"]
         clean = [Bank._hc_clean_details(a) for a in accounts]
-        keys = Bank._hc_keys()
+        vault = self.env["hc.vault"]
         try:
-            secret = crypto.encrypt_json(keys, clean)
-            prints = sorted({crypto.fingerprint(keys, a["acc_number"]) for a in clean})
+            secret = vault._encrypt_json(self, "new_secret", clean)
+            prints = sorted({vault._fingerprint(a["acc_number"]) for a in clean})
         except crypto.KeyMissingError as exc:
             raise UserError(self.env._("Bank details cannot be stored: %s", str(exc))) from exc
         masked = "\n".join(Bank._hc_masked(a) for a in clean)
@@ -159,9 +165,10 @@ class HcBankChangeRequest(models.Model):
 
     def _hc_new_details(self):
         self.ensure_one()
-        Bank = self.env["res.partner.bank"]
         try:
-            return crypto.decrypt_json(Bank._hc_keys(), self.sudo().new_secret) or []
+            return (
+                self.env["hc.vault"]._decrypt_json(self, "new_secret", self.sudo().new_secret) or []
+            )
         except (crypto.KeyMissingError, crypto.DecryptionError) as exc:
             raise UserError(self.env._("Bank details cannot be decrypted: %s", str(exc))) from exc
 
@@ -287,9 +294,9 @@ class HcBankChangeRequest(models.Model):
         """
         Bank = self.env["res.partner.bank"]
         clean = [Bank._hc_clean_details(a) for a in accounts]
-        keys = Bank._hc_keys()
+        vault = self.env["hc.vault"]
         try:
-            prints = ",".join(sorted({crypto.fingerprint(keys, a["acc_number"]) for a in clean}))
+            prints = ",".join(sorted({vault._fingerprint(a["acc_number"]) for a in clean}))
         except crypto.KeyMissingError as exc:
             raise UserError(self.env._("Bank details cannot be stored: %s", str(exc))) from exc
         current = self._hc_current_accounts(partner)
@@ -438,19 +445,19 @@ class HcBankChangeRequest(models.Model):
         )
 
     @api.model
-    def _hc_rotate_keys(self, keys):
+    def _hc_keys_rotated(self, keys):
+        """After ``hc.vault._rotate_keys`` re-encrypted ``new_secret``: the fingerprints
+        of the requested accounts under the newest key."""
+        vault = self.env["hc.vault"]
         count = 0
         for req in self.sudo().search([("new_secret", "!=", False)]):
-            accounts = crypto.decrypt_json(keys, req.new_secret) or []
-            prints = sorted({crypto.fingerprint(keys, a["acc_number"]) for a in accounts})
+            accounts = vault._decrypt_json(req, "new_secret", req.new_secret) or []
+            prints = sorted({vault._fingerprint(a["acc_number"]) for a in accounts})
             req.with_context(hc_bank_request_internal=True).write(
-                {
-                    "new_secret": crypto.rotate(keys, req.new_secret),
-                    "new_fingerprints": ",".join(prints),
-                }
+                {"new_fingerprints": ",".join(prints)}
             )
             count += 1
-        return count
+        return {"bank change request fingerprints recomputed": count}
 
     @api.model
     def _hc_pending_partners(self, partners):

@@ -7,17 +7,11 @@ from datetime import timedelta
 from odoo import api
 from odoo import fields
 from odoo import models
-from odoo import tools
 from odoo.exceptions import UserError
 
 from ..pipeline import crypto
 
 _logger = logging.getLogger(__name__)
-
-
-def encryption_keys():
-    """The Fernet keys from the server configuration (never from the database)."""
-    return crypto.keys_from_config(tools.config)
 
 
 class HcConnectorSecret(models.Model):
@@ -41,7 +35,9 @@ class HcConnectorSecret(models.Model):
         readonly=True,
         help="First 12 hex digits of the secret's SHA-256: identifies it, reveals nothing.",
     )
-    secret_encrypted = fields.Char(readonly=True, copy=False, groups="base.group_system")
+    secret_encrypted = fields.Char(
+        readonly=True, copy=False, groups="base.group_system", hc_encrypted=True
+    )
     expires_at = fields.Datetime(
         readonly=True, help="Signatures made with this secret are refused from then on."
     )
@@ -64,10 +60,9 @@ class HcConnectorSecret(models.Model):
     @api.model
     def _issue(self, connector, overlap_hours):
         """Create a new secret for ``connector``; return the clear text (show it once)."""
-        keys = encryption_keys()
         clear = pysecrets.token_urlsafe(32)
         try:
-            token = crypto.encrypt(keys, clear)
+            token = self.env["hc.vault"]._encrypt(self, "secret_encrypted", clear)
         except crypto.KeyMissingError as exc:
             raise UserError(
                 self.env._(
@@ -119,11 +114,11 @@ class HcConnectorSecret(models.Model):
                 ("expires_at", ">", now),
             ]
         )
-        keys = encryption_keys()
+        vault = self.env["hc.vault"]
         result = []
         for record in records:
             try:
-                clear = crypto.decrypt(keys, record.secret_encrypted)
+                clear = vault._decrypt(record, "secret_encrypted", record.secret_encrypted)
             except (crypto.DecryptionError, crypto.KeyMissingError):
                 _logger.warning(
                     "Signing secret %s of connector %s does not decrypt with the configured "

@@ -216,6 +216,7 @@ class HcInboxMessage(models.Model):
         attachment=False,
         readonly=True,
         groups="healthcare_p2p_integration.group_hc_integration_admin",
+        hc_encrypted="payload_encrypted",
         help="The raw document as received (integration administrators only).",
     )
     payload_size = fields.Integer(readonly=True)
@@ -461,11 +462,13 @@ class HcInboxMessage(models.Model):
             doc_type_code == "vendor" and any(m in raw.lower() for m in BANK_MARKERS)
             for raw in documents
         ]
-        keys = any(flags) and self.env["res.partner.bank"]._hc_keys()
-        if not keys:
+        vault = self.env["hc.vault"]
+        if not (any(flags) and vault._keys()):
             return documents, [False] * len(documents)
         stored = [
-            crypto.encrypt(keys, raw.decode("utf-8", errors="replace")).encode() if flag else raw
+            vault._encrypt(self, "payload", raw.decode("utf-8", errors="replace")).encode()
+            if flag
+            else raw
             for raw, flag in zip(documents, flags, strict=True)
         ]
         return stored, flags
@@ -1373,9 +1376,8 @@ class HcInboxMessage(models.Model):
         message = self.sudo()
         raw = base64.b64decode(message.payload or b"")
         if message.payload_encrypted:
-            keys = self.env["res.partner.bank"]._hc_keys()
             try:
-                raw = crypto.decrypt(keys, raw.decode()).encode()
+                raw = self.env["hc.vault"]._decrypt(message, "payload", raw.decode()).encode()
             except (crypto.KeyMissingError, crypto.DecryptionError) as exc:
                 raise UserError(self.env._("Payload cannot be decrypted: %s", str(exc))) from exc
         if message.content_hash and hashlib.sha256(raw).hexdigest() != message.content_hash:
@@ -1394,11 +1396,11 @@ class HcInboxMessage(models.Model):
         Without a key the payload stays as received: applying such a document refuses
         anyway, and the message says why.
         """
+        vault = self.env["hc.vault"]
         for message in self.filtered(lambda m: m.payload and not m.payload_encrypted):
-            keys = self.env["res.partner.bank"]._hc_keys()
-            if not keys:
+            if not vault._keys():
                 continue
-            token = crypto.encrypt(keys, base64.b64decode(message.payload).decode("utf-8"))
+            token = vault._encrypt(message, "payload", base64.b64decode(message.payload).decode())
             with rewriting_received_payload():
                 message.write(
                     {"payload": base64.b64encode(token.encode()), "payload_encrypted": True}

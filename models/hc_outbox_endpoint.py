@@ -9,7 +9,6 @@ from odoo import tools
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
-from odoo.tools import config
 
 from ..pipeline import crypto
 from ..pipeline import outbound
@@ -78,8 +77,10 @@ class HcOutboxEndpoint(models.Model):
     last_success_at = fields.Datetime(readonly=True, copy=False)
     last_failure_at = fields.Datetime(readonly=True, copy=False)
     last_error = fields.Char(readonly=True, copy=False)
-    secret_encrypted = fields.Char(readonly=True, copy=False, groups=ADMIN_GROUP)
-    previous_secret_encrypted = fields.Char(readonly=True, copy=False, groups=ADMIN_GROUP)
+    secret_encrypted = fields.Char(readonly=True, copy=False, groups=ADMIN_GROUP, hc_encrypted=True)
+    previous_secret_encrypted = fields.Char(
+        readonly=True, copy=False, groups=ADMIN_GROUP, hc_encrypted=True
+    )
     previous_secret_expires_at = fields.Datetime(
         readonly=True,
         copy=False,
@@ -153,10 +154,6 @@ class HcOutboxEndpoint(models.Model):
 
     # -- secret (write-only, encrypted at rest) ----------------------------------------
 
-    @api.model
-    def _keys(self):
-        return crypto.keys_from_config(config)
-
     def _compute_secret(self):
         for endpoint in self:
             endpoint.secret = False  # write-only
@@ -179,7 +176,9 @@ class HcOutboxEndpoint(models.Model):
         if len(value) < 16:
             raise ValidationError(self.env._("A signing secret needs at least 16 characters."))
         try:
-            vals["secret_encrypted"] = crypto.encrypt(self._keys(), value)
+            vals["secret_encrypted"] = self.env["hc.vault"]._encrypt(
+                self, "secret_encrypted", value
+            )
         except crypto.KeyMissingError as exc:
             raise UserError(str(exc)) from exc
         if previous:
@@ -200,13 +199,17 @@ class HcOutboxEndpoint(models.Model):
         """
         self.ensure_one()
         endpoint = self.sudo()
-        keys = self._keys()
-        found = [crypto.decrypt(keys, endpoint.secret_encrypted)]
+        vault = self.env["hc.vault"]
+        found = [vault._decrypt(endpoint, "secret_encrypted", endpoint.secret_encrypted)]
         if endpoint.previous_secret_encrypted and (
             endpoint.previous_secret_expires_at
             and endpoint.previous_secret_expires_at > fields.Datetime.now()
         ):
-            found.append(crypto.decrypt(keys, endpoint.previous_secret_encrypted))
+            found.append(
+                vault._decrypt(
+                    endpoint, "previous_secret_encrypted", endpoint.previous_secret_encrypted
+                )
+            )
         return [s for s in found if s]
 
     def action_generate_secret(self):

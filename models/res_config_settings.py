@@ -82,16 +82,20 @@ class ResConfigSettings(models.TransientModel):
     hc_sod_bank_change = fields.Boolean(related="company_id.hc_sod_bank_change", readonly=False)
 
     def action_hc_rotate_encryption_keys(self):
-        """Re-encrypt supplier bank details under the newest configured key."""
-        counts = self.env["res.partner.bank"]._hc_rotate_keys()
+        """Re-encrypt every secret at rest under the newest configured key (hc.vault)."""
+        counts = self.env["hc.vault"]._rotate_keys()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "message": self.env._(
-                    "Bank details re-encrypted under the newest key: %(rotated)s accounts, "
-                    "%(encrypted)s clear accounts encrypted, %(requests)s change requests.",
-                    **counts,
+                    "Secrets re-encrypted under the newest key (%(total)s): %(details)s. "
+                    "The old key can now be removed from the server configuration.",
+                    total=sum(counts["columns"].values()),
+                    details=", ".join(
+                        f"{name}: {n}"
+                        for name, n in {**counts["columns"], **counts["derived"]}.items()
+                    ),
                 ),
                 "type": "success",
             },

@@ -1,15 +1,11 @@
-import base64
-
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-from odoo.tools import config
 
 from ..pipeline import crypto
-from .hc_inbox_message import rewriting_received_payload
 
 UNMASKED_GROUP = "healthcare_p2p_integration.group_hc_bank_unmasked"
 # What moves money: changing these on a supplier's account is a bank details change.
@@ -47,6 +43,7 @@ class ResPartnerBank(models.Model):
         copy=False,
         prefetch=False,
         groups="base.group_system",
+        hc_encrypted=True,
         help="Fernet token of the account number, routing number, BIC and holder.",
     )
     hc_routing_masked = fields.Char(string="Routing number", readonly=True, copy=False)
@@ -55,15 +52,10 @@ class ResPartnerBank(models.Model):
     # -- keys and values ------------------------------------------------------------
 
     @api.model
-    def _hc_keys(self):
-        """Encryption keys from the server configuration (newest first), never the DB."""
-        return crypto.keys_from_config(config)
-
-    @api.model
     def _hc_fingerprints(self, number):
         """Fingerprints of ``number`` under every configured key ([] without a key)."""
         try:
-            return crypto.fingerprints(self._hc_keys(), number)
+            return self.env["hc.vault"]._fingerprints(number)
         except crypto.KeyMissingError:
             return []
 
@@ -96,10 +88,10 @@ class ResPartnerBank(models.Model):
         Refuses (``UserError``) without an encryption key: never stored in clear.
         """
         details = self._hc_clean_details(details)
-        keys = self._hc_keys()
+        vault = self.env["hc.vault"]
         try:
-            secret = crypto.encrypt_json(keys, details)
-            fingerprint = crypto.fingerprint(keys, details["acc_number"])
+            secret = vault._encrypt_json(self, "hc_secret", details)
+            fingerprint = vault._fingerprint(details["acc_number"])
         except crypto.KeyMissingError as exc:
             raise UserError(self.env._("Bank details cannot be stored: %s", str(exc))) from exc
         vals = {
@@ -130,7 +122,9 @@ class ResPartnerBank(models.Model):
         if not self.hc_protected:
             return {"acc_number": self.acc_number or "", "routing_number": "", "bic": ""}
         try:
-            return crypto.decrypt_json(self._hc_keys(), self.sudo().hc_secret) or {}
+            return (
+                self.env["hc.vault"]._decrypt_json(self, "hc_secret", self.sudo().hc_secret) or {}
+            )
         except (crypto.KeyMissingError, crypto.DecryptionError) as exc:
             raise UserError(self.env._("Bank details cannot be decrypted: %s", str(exc))) from exc
 
@@ -203,9 +197,7 @@ class ResPartnerBank(models.Model):
         protected = self.filtered(lambda b: b.hc_protected and b.sudo().hc_secret)
         for bank in protected:
             details = bank._hc_decrypt()
-            bank.sanitized_acc_number = crypto.fingerprint(
-                self._hc_keys(), details.get("acc_number")
-            )
+            bank.sanitized_acc_number = self.env["hc.vault"]._fingerprint(details.get("acc_number"))
         return super(ResPartnerBank, self - protected)._compute_sanitized_acc_number()
 
     @api.model
@@ -299,45 +291,24 @@ class ResPartnerBank(models.Model):
         }
 
     @api.model
-    def _hc_rotate_keys(self):
-        """Re-encrypt every stored bank detail under the newest key; encrypt leftovers.
-
-        After prepending a new key to ``hc_p2p_encryption_keys``, run this (Settings >
-        Technical, or ``env['res.partner.bank']._hc_rotate_keys()`` in ``odoo shell``),
-        then drop the old key.  Fingerprints are recomputed under the new key too.
-        Supplier accounts stored in clear before this module (or without it) are
-        encrypted on the way.  Returns the counts.
-        """
-        if not (self.env.su or self.env.user.has_group("base.group_system")):
-            raise AccessError(self.env._("Only an administrator may rotate encryption keys."))
-        keys = self._hc_keys()
-        if not keys:
-            crypto.cipher(keys)  # KeyMissingError with instructions
+    def _hc_keys_rotated(self, keys):
+        """After ``hc.vault._rotate_keys`` re-encrypted ``hc_secret``: the fingerprints
+        under the newest key, and supplier accounts stored in clear before this module
+        (or without it) encrypted on the way.  Returns the counts."""
+        vault = self.env["hc.vault"]
         banks = self.sudo().with_context(active_test=False)
-        counts = {"rotated": 0, "encrypted": 0, "requests": 0}
+        counts = {"bank fingerprints recomputed": 0, "clear bank accounts encrypted": 0}
         for bank in banks.search([("hc_protected", "=", True)]):
-            details = crypto.decrypt_json(keys, bank.hc_secret) or {}
+            details = vault._decrypt_json(bank, "hc_secret", bank.hc_secret) or {}
             super(ResPartnerBank, bank).write(
-                {
-                    "hc_secret": crypto.rotate(keys, bank.hc_secret),
-                    "sanitized_acc_number": crypto.fingerprint(keys, details.get("acc_number")),
-                }
+                {"sanitized_acc_number": vault._fingerprint(details.get("acc_number"))}
             )
-            counts["rotated"] += 1
+            counts["bank fingerprints recomputed"] += 1
         for bank in banks.search([("hc_protected", "=", False)]):
             if bank.acc_number and self._hc_is_protected_partner(bank.partner_id):
                 vals = self._hc_vals_from_details(
                     {"acc_number": bank.acc_number, "holder_name": bank.acc_holder_name}
                 )
                 super(ResPartnerBank, bank).write(vals)
-                counts["encrypted"] += 1
-        counts["requests"] = self.env["hc.bank.change.request"]._hc_rotate_keys(keys)
-        counts["payloads"] = 0
-        Message = self.env["hc.inbox.message"].sudo()
-        for message in Message.search([("payload_encrypted", "=", True)]):
-            token = base64.b64decode(message.payload).decode()
-            with rewriting_received_payload():
-                message.write({"payload": base64.b64encode(crypto.rotate(keys, token).encode())})
-            counts["payloads"] += 1
-        self.env["hc.audit.log"]._log("encryption_keys_rotated", data=counts)
+                counts["clear bank accounts encrypted"] += 1
         return counts

@@ -332,7 +332,9 @@ def build(server_url="/"):
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 },
                 "503": {
-                    "description": "Degraded (a lane worker stalled) or the database is unavailable"
+                    "description": "Degraded (a lane worker stalled, messages waiting too long: "
+                    "what a backlog on a loaded server looks like) or the database is unavailable",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
                 },
                 **_error_responses(["401", "403"]),
             },

@@ -99,7 +99,7 @@ class TestSecurityBank(HcCase):
         return self.env.cr.fetchone()[0] or ""
 
     def _no_keys(self):
-        return patch.object(type(self.Bank), "_hc_keys", lambda self: [])
+        return patch.object(type(self.env["hc.vault"]), "_keys", lambda self: [])
 
     # -- encryption at rest -------------------------------------------------------------
 
@@ -413,7 +413,7 @@ class TestSecurityBank(HcCase):
 
     def test_key_rotation_reencrypts_under_the_newest_key(self):
         old, new = crypto.generate_key(), crypto.generate_key()
-        with patch.object(type(self.Bank), "_hc_keys", lambda self: [old]):
+        with patch.object(type(self.env["hc.vault"]), "_keys", lambda self: [old]):
             [(message, _s)] = self.accept([self.vendor_doc(bank_accounts=[{"iban": IBAN}])])
             self.process(self.lane_bulk)
             self.assertTrue(message.payload_encrypted)
@@ -438,9 +438,11 @@ class TestSecurityBank(HcCase):
             .filtered(lambda b: b.acc_number and self.Bank._hc_is_protected_partner(b.partner_id))
         )
         self.assertIn(legacy, clear)
-        with patch.object(type(self.Bank), "_hc_keys", lambda self: [new, old]):
+        with patch.object(type(self.env["hc.vault"]), "_keys", lambda self: [new, old]):
             action = self.env["res.config.settings"].create({}).action_hc_rotate_encryption_keys()
-            self.assertIn(f"{len(clear)} clear accounts encrypted", action["params"]["message"])
+            self.assertIn(
+                f"clear bank accounts encrypted: {len(clear)}", action["params"]["message"]
+            )
             self.env.flush_all()
             self.env.cr.execute(
                 "UPDATE res_partner_bank SET acc_number = %s, sanitized_acc_number = %s, "
@@ -448,14 +450,14 @@ class TestSecurityBank(HcCase):
                 ["NL91 ABNA 0417 1643 00", "NL91ABNA0417164300", legacy.id],
             )
             self.env.invalidate_all()
-            counts = self.Bank._hc_rotate_keys()
+            counts = self.env["hc.vault"]._rotate_keys()
             self.env.flush_all()
-        self.assertEqual(counts["encrypted"], 1)
-        self.assertGreaterEqual(counts["rotated"], 1)
-        self.assertGreaterEqual(counts["requests"], 2)
-        self.assertEqual(counts["payloads"], 1)
+        self.assertEqual(counts["derived"]["clear bank accounts encrypted"], 1)
+        self.assertGreaterEqual(counts["columns"]["res.partner.bank.hc_secret"], 1)
+        self.assertGreaterEqual(counts["columns"]["hc.bank.change.request.new_secret"], 2)
+        self.assertEqual(counts["columns"]["hc.inbox.message.payload"], 1)
         self.env.invalidate_all()
-        with patch.object(type(self.Bank), "_hc_keys", lambda self: [new]):
+        with patch.object(type(self.env["hc.vault"]), "_keys", lambda self: [new]):
             # the old key can go: everything decrypts and is found with the new one alone
             self.assertEqual(account._hc_decrypt()["acc_number"], IBAN)
             self.assertEqual(legacy._hc_decrypt()["acc_number"], "NL91ABNA0417164300")
@@ -469,7 +471,7 @@ class TestSecurityBank(HcCase):
             self.env["hc.audit.log"].search_count([("action", "=", "encryption_keys_rotated")])
         )
         with self.assertRaises(AccessError):
-            self.Bank.with_user(self.manager)._hc_rotate_keys()
+            self.env["hc.vault"].with_user(self.manager)._rotate_keys()
         # the ciphertext itself is not readable by ordinary users either
         with self.assertRaises(AccessError):
             account.with_user(self.treasurer).read(["hc_secret"])
