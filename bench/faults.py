@@ -13,6 +13,8 @@ then ends with the same invariant check:
 - no duplicate purchase order, vendor bill, receipt picking or payment;
 - the final business state (orders, received and billed quantities, bills, their match
   and payment status, vendors and products) equals the in-order run's.
+- the audit log's hash chain verifies end to end (``make audit-verify``): concurrent lane
+  workers, killed workers, racing servers and a restarted PostgreSQL must not fork it.
 
 Scenarios:
 

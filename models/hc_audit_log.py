@@ -183,7 +183,8 @@ class HcAuditLog(models.Model):
         """Chain ``vals_list`` to the head and insert them: the chain's one writer.
 
         Writers are serialised on a transaction-level advisory lock, and the head is read
-        after the lock is granted, on a fresh READ COMMITTED snapshot: this transaction's
+        after the lock is granted, on a snapshot taken then (a pooled cursor's first
+        statement; one read per call, not per entry): this transaction's
         own snapshot (REPEATABLE READ, taken at its first query) predates entries other
         transactions committed since, and chaining to it forked the chain (119 broken
         links after one demo day).  The entries are inserted in this transaction, so they
@@ -215,7 +216,7 @@ class HcAuditLog(models.Model):
         own = self.env.cr.fetchone()
         fresh = sql_db.db_connect(self.env.cr.dbname).cursor()
         try:
-            fresh.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            # its transaction's first statement: its snapshot is taken now
             fresh.execute(query)
             committed = fresh.fetchone()
         finally:
