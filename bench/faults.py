@@ -13,6 +13,8 @@ then ends with the same invariant check:
 - no duplicate purchase order, vendor bill, receipt picking or payment;
 - the final business state (orders, received and billed quantities, bills, their match
   and payment status, vendors and products) equals the in-order run's.
+- the audit log's hash chain verifies end to end (``make audit-verify``): concurrent lane
+  workers, killed workers, racing servers and a restarted PostgreSQL must not fork it.
 
 Scenarios:
 
@@ -317,6 +319,24 @@ def check_invariants(db, accepted, port=harness.PGPORT):
     return problems
 
 
+def verify_audit(args, db, port=harness.PGPORT):
+    """``(ok, line)``: the audit chain of ``db`` verified end to end, as ``make audit-verify``
+    does (``scripts/audit_verify.py``), after the scenario drained: workers killed, servers
+    racing and PostgreSQL restarting must not fork or break it."""
+    code = """
+log = env['hc.audit.log']
+report = log._verify_report()
+result = [bool(report['ok']), log._verify_report_text(report)]
+"""
+    try:
+        ok, line = harness.odoo_eval(
+            args, db, code, db_port=port if port != harness.PGPORT else None
+        )
+    except Exception as exc:  # reported as a problem of the scenario, not a crash
+        return False, f"verification failed to run: {str(exc)[-500:]}"
+    return ok, line
+
+
 def fingerprint(db, port=harness.PGPORT):
     """The business state the documents produced, keyed by business references only."""
     q = lambda sql: [list(map(_plain, r)) for r in harness.query(db, sql, port=port)]  # noqa: E731
@@ -447,6 +467,10 @@ if not rule:
     ):
         states = drain(db, self.args.timeout, port, during=during)
         problems = list(extra) + check_invariants(db, accepted, port)
+        audit_ok, audit_line = verify_audit(self.args, db, port)
+        print(f"[faults] {name}: {audit_line}")
+        if not audit_ok:
+            problems.append(f"audit log: {audit_line}")
         missing = len(self.docs) - len(accepted)
         if missing:
             problems.append(f"{missing} documents were never accepted (client gave up)")

@@ -301,9 +301,10 @@ class PrivateCluster:
                 "shared_buffers = 256MB\nfsync = on\n"
             )
         self.start()
+        # the application's role as make setup creates it: no superuser (see setup.sh)
         self._su(
             f"{self.bindir}/psql -h 127.0.0.1 -p {self.port} -U postgres -d postgres -qc "
-            f"\"CREATE ROLE {PGUSER} LOGIN SUPERUSER PASSWORD '{PGPASSWORD}'\""
+            f"\"CREATE ROLE {PGUSER} LOGIN NOSUPERUSER CREATEDB PASSWORD '{PGPASSWORD}'\""
         )
         return self
 

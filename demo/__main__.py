@@ -16,6 +16,7 @@ Run from the addon root.  Commands:
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from datetime import date
@@ -129,12 +130,36 @@ def cmd_run(args):
         "network": result["world"]["network"]["name"],
         "day": result["truth"]["day"],
     }
+    audit_ok, audit_line = verify_audit(args)
     with open(os.path.join(args.out, "score.json"), "w") as f:
         json.dump(
-            {"score": scored, "summary": summary, "timings": timings}, f, indent=1, default=str
+            {"score": scored, "summary": summary, "timings": timings, "audit": audit_line},
+            f,
+            indent=1,
+            default=str,
         )
     _out(scoring.render(summary, scored, timings, url, args.db))
+    _out(f"Audit log (make audit-verify DB={args.db}): {audit_line}")
+    if not audit_ok:
+        _out("!" * 78)
+        _out(f"!! THE AUDIT CHAIN OF {args.db} DOES NOT VERIFY: the demo failed.")
+        _out("!" * 78)
+        return 1
     return 0
+
+
+def verify_audit(args):
+    """``(ok, line)`` of ``scripts/audit_verify.py`` (``make audit-verify``) on the demo's
+    database, run after the day drained: the chain must hold under the day's concurrency."""
+    script = os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts", "audit_verify.py")
+    result = subprocess.run(
+        [args.python, os.path.abspath(script), "-c", args.config, "-d", args.db],
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    lines = result.stdout.strip().splitlines() or result.stderr.strip().splitlines()[-3:]
+    return result.returncode == 0, " ".join(lines) or f"exit {result.returncode}"
 
 
 def _check_statuses(documents, statuses):

@@ -1,3 +1,5 @@
+import contextlib
+import contextvars
 import hashlib
 import json
 import logging
@@ -8,11 +10,21 @@ import psycopg2
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo import sql_db
 from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+# Set by this module's code only, never from a request's context: the cursor whose entries
+# wait for its lane worker's commit (see HcAuditLog._hold), and "an entry is being
+# appended by the chain's writer" (the only way an entry is created).
+_HELD = contextvars.ContextVar("hc_audit_held", default=None)
+_APPENDING = contextvars.ContextVar("hc_audit_appending", default=False)
+
+
+class _LockHeld(Exception):
+    """This transaction holds the chain's lock: a cursor of its own would wait in vain."""
 
 
 class HcAuditLog(models.Model):
@@ -62,36 +74,18 @@ class HcAuditLog(models.Model):
 
     @api.model
     def _log(self, action, record=None, reason=None, data=None):
-        """Append one entry; serialised on a lock so the chain never forks.
+        """Append one entry now (see :meth:`_append`).
 
-        Inside a lane worker's batch (context ``hc_audit_deferred``) the entry is queued
-        and chained when the worker commits (:meth:`_flush_pending`): taking the chain's
-        lock in the middle of a batch held it, with the rows the batch had written, until
-        the batch committed, and two workers deadlocked (each waiting for the other's
-        rows, one also for the lock).
+        Inside a lane worker's batch (:meth:`_hold`) the entry is queued instead and
+        chained when the worker commits: taking the chain's lock in the middle of a batch
+        held it, with the rows the batch had written, until the batch committed, and two
+        workers deadlocked (each waiting for the other's rows, one also for the lock).
+        Nothing a caller sends (no context key) changes this: an entry is always written.
         """
-        if self.env.context.get("hc_audit_deferred"):
+        if self._held():
             self._queue(action, record, reason=reason, data=data)
             return self.browse()
-        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext('hc_audit_log'))")
-        self.env.cr.execute("SELECT entry_hash FROM hc_audit_log ORDER BY id DESC LIMIT 1")
-        row = self.env.cr.fetchone()
-        prev = row[0] if row else GENESIS
-        now = fields.Datetime.now()
-        company = record and "company_id" in record._fields and record[:1].sudo().company_id
-        vals = {
-            "company_id": company.id if company else False,
-            "action": action,
-            "res_model": record._name if record else False,
-            "res_id": record.id if record else 0,
-            "user_id": self.env.uid,
-            "reason": reason or False,
-            "data": data or {},
-            "prev_hash": prev,
-            "logged_at": now,
-        }
-        vals["entry_hash"] = self._digest(vals, now)
-        return self.sudo().with_context(hc_audit_append=True).create(vals)
+        return self._append([self._entry_vals(action, record, reason, data)])
 
     @api.model
     def _log_at_commit(self, action, record, data=None):
@@ -106,31 +100,63 @@ class HcAuditLog(models.Model):
         self._queue(action, record, data=data)
 
     @api.model
+    def _entry_vals(self, action, record, reason=None, data=None):
+        company = record and "company_id" in record._fields and record[:1].sudo().company_id
+        return {
+            "company_id": company.id if company else False,
+            "action": action,
+            "res_model": record._name if record else False,
+            "res_id": record.id if record else 0,
+            "user_id": self.env.uid,
+            "reason": reason or False,
+            "data": data or {},
+            "logged_at": fields.Datetime.now(),
+        }
+
+    @api.model
     def _queue(self, action, record, reason=None, data=None):
-        """Queue an entry on the cursor, chained by :meth:`_flush_pending`: at the flush
-        before the commit, or, for a lane worker (context ``hc_audit_deferred``), when it
-        commits its messages (it calls :meth:`_flush_pending` itself: a flush also runs
-        at every savepoint, in the middle of a batch)."""
+        """Queue an entry on the cursor, chained by :meth:`_flush_pending` at the flush
+        before the commit; while the cursor's lane worker holds the chain
+        (:meth:`_hold`), at its first commit after the hold (a flush also runs at every
+        savepoint, in the middle of a batch)."""
         # Kept with the rollback callbacks: dropped by a rollback and after the commit,
         # but not by the precommit callbacks, which every flush runs and then clears.
         pending = self.env.cr.postrollback.data.setdefault("hc_audit_pending", [])
+        pending.append(self._entry_vals(action, record, reason, data))
+        if not self._held():
+            self._hook()
+
+    @api.model
+    def _hook(self):
+        """Chain the queued entries at the next flush: the commit's at the latest."""
         hooks = self.env.cr.precommit
-        if not self.env.context.get("hc_audit_deferred") and not hooks.data.get("hc_audit_hooked"):
+        if not hooks.data.get("hc_audit_hooked"):
             hooks.data["hc_audit_hooked"] = True
-            hooks.add(self._flush_pending)
-        company = record and "company_id" in record._fields and record[:1].sudo().company_id
-        pending.append(
-            {
-                "company_id": company.id if company else False,
-                "action": action,
-                "res_model": record._name if record else False,
-                "res_id": record.id if record else 0,
-                "user_id": self.env.uid,
-                "reason": reason or False,
-                "data": data or {},
-                "logged_at": fields.Datetime.now(),
-            }
-        )
+            hooks.add(self._flush_at_commit)
+
+    def _flush_at_commit(self):
+        # A savepoint inside a hold also runs the precommit callbacks: not now (the
+        # hold's end hooks the flush again).
+        if not self._held():
+            self._flush_pending()
+
+    @api.model
+    def _held(self):
+        return _HELD.get() is self.env.cr
+
+    @contextlib.contextmanager
+    def _hold(self):
+        """While a lane worker processes its messages: entries of its cursor wait for its
+        commit.  Set by the worker's code only (a context variable of its thread, bound
+        to its cursor), never by a caller; whatever is still queued when the hold ends
+        is chained at the cursor's next commit, so a commit never loses an entry."""
+        token = _HELD.set(self.env.cr)
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+            if self._pending_mark() and not self._held():
+                self._hook()
 
     @api.model
     def _pending_mark(self):
@@ -150,14 +176,53 @@ class HcAuditLog(models.Model):
         pending = self.env.cr.postrollback.data.pop("hc_audit_pending", None)
         if not pending:
             return self.browse()
+        return self._append(pending)
+
+    @api.model
+    def _append(self, vals_list):
+        """Chain ``vals_list`` to the head and insert them: the chain's one writer.
+
+        Writers are serialised on a transaction-level advisory lock, and the head is read
+        after the lock is granted, on a snapshot taken then (a pooled cursor's first
+        statement; one read per call, not per entry): this transaction's
+        own snapshot (REPEATABLE READ, taken at its first query) predates entries other
+        transactions committed since, and chaining to it forked the chain (119 broken
+        links after one demo day).  The entries are inserted in this transaction, so they
+        commit or roll back with what they record; ids are drawn under the lock, so the
+        chain's order is the ids' order.
+        """
         self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext('hc_audit_log'))")
-        self.env.cr.execute("SELECT entry_hash FROM hc_audit_log ORDER BY id DESC LIMIT 1")
-        row = self.env.cr.fetchone()
-        prev = row[0] if row else GENESIS
-        for vals in pending:
+        prev = self._chain_head()
+        for vals in vals_list:
             vals["prev_hash"] = prev
             vals["entry_hash"] = prev = self._digest(vals, vals["logged_at"])
-        return self.sudo().with_context(hc_audit_append=True).create(pending)
+        token = _APPENDING.set(True)
+        try:
+            return self.sudo().create(vals_list)
+        finally:
+            _APPENDING.reset(token)
+
+    @api.model
+    def _chain_head(self):
+        """The hash of the chain's last entry; call with the chain's lock held.
+
+        The last entry is the newest committed one (read on a cursor of its own, whose
+        snapshot starts now, after the lock was granted), unless this transaction has
+        chained entries of its own since: those hold the lock until its end and come
+        later (higher ids).  Entries of a rolled-back savepoint are in neither view.
+        """
+        query = "SELECT id, entry_hash FROM hc_audit_log ORDER BY id DESC LIMIT 1"
+        self.env.cr.execute(query)
+        own = self.env.cr.fetchone()
+        fresh = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            # its transaction's first statement: its snapshot is taken now
+            fresh.execute(query)
+            committed = fresh.fetchone()
+        finally:
+            fresh.close()
+        heads = [row for row in (own, committed) if row]
+        return max(heads)[1] if heads else GENESIS
 
     @api.model
     def _log_detached(self, action, record=None, reason=None, data=None):
@@ -175,18 +240,20 @@ class HcAuditLog(models.Model):
         self.env.cr.execute(
             "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
         )
-        if self.env.cr.fetchone():
-            # This transaction already wrote an entry and holds the chain's lock: another
-            # cursor would wait for it in vain.
-            _logger.warning("Audit entry %r written in the refused transaction only", action)
-            return self._log(action, record, reason=reason, data=data)
+        holds_lock = bool(self.env.cr.fetchone())
         try:
             with self.env.registry.cursor() as cr:
+                # In the registry's test mode the new cursor is a savepoint on this
+                # transaction: it shares the lock.  Otherwise it would wait for it in vain.
+                if holds_lock and getattr(cr, "_cursor", cr) is not getattr(
+                    self.env.cr, "_cursor", self.env.cr
+                ):
+                    raise _LockHeld
                 cr.execute("SET LOCAL lock_timeout = '5s'")
                 env = self.env(cr=cr)
                 target = env[record._name].browse(record.ids) if record else None
                 env["hc.audit.log"]._log(action, target, reason=reason, data=data)
-        except psycopg2.Error:
+        except (psycopg2.Error, _LockHeld):
             _logger.warning("Audit entry %r written in the refused transaction only", action)
             return self._log(action, record, reason=reason, data=data)
         return self.browse()
@@ -213,7 +280,7 @@ class HcAuditLog(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("hc_audit_append"):
+        if not _APPENDING.get():
             raise UserError(self.env._("Audit entries are written by the system only."))
         return super().create(vals_list)
 

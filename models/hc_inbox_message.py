@@ -529,11 +529,6 @@ class HcInboxMessage(models.Model):
         for their records to be created together (:class:`CreateBatch`): then at the end
         of the batch, when they are all done.
         """
-        if not self.env.context.get("hc_audit_deferred"):
-            # audit entries are chained when the worker commits, not at a savepoint's flush
-            return self.with_context(hc_audit_deferred=True)._cron_process_lane(
-                lane_id, max_batches
-            )
         lane = self.env["hc.lane"].browse(lane_id).exists()
         if not lane or not lane.active:
             return
@@ -578,8 +573,11 @@ class HcInboxMessage(models.Model):
         """Process claimed ``messages``; return False when the cron ran out of time."""
         group = CreateBatch(self.env)
         uncommitted = self.browse()
+        audit = self.env["hc.audit.log"]
         for index, message in enumerate(messages):
-            message._process_one(group=group)
+            # audit entries are chained when the worker commits, not at a savepoint's flush
+            with audit._hold():
+                message._process_one(group=group)
             uncommitted |= message
             if group.items or not _auto_commit():
                 continue  # committed with the documents created together
@@ -592,13 +590,14 @@ class HcInboxMessage(models.Model):
                 self.env["ir.cron"]._commit_progress(remaining=max(len(rest), 1))
                 return False
             uncommitted = self.browse()
-        group.flush()
+        with audit._hold():
+            group.flush()
         if _auto_commit():
             if uncommitted and not uncommitted._commit_outcome():
                 self.env["ir.cron"]._commit_progress(remaining=1)
                 return False
         else:
-            self.env["hc.audit.log"]._flush_pending()  # at commit, in production
+            audit._flush_pending()  # at commit, in production
             self.env.flush_all()
         return True
 

@@ -40,11 +40,30 @@ if ! pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; then
   for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
   pg_isready -q -h "$PGHOST" -p "$PGPORT" || die "PostgreSQL is not reachable on $PGHOST:$PGPORT"
 fi
+# The role is no superuser (CREATEDB only): as superuser the application could disable or
+# drop the audit log's append-only trigger, or set session_replication_role to skip it.
+# Odoo needs no more: it creates its databases (owning them), and the extensions it
+# creates (pg_trgm, unaccent) are trusted ones, which a database owner may create.
+as_postgres_sql() {
+  as_root su postgres -c "env -u PGHOST -u PGUSER -u PGPASSWORD psql -p $PGPORT -v ON_ERROR_STOP=1 -qtAc \"$1\""
+}
 if ! psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -tAc 'select 1' >/dev/null 2>&1; then
-  say "creating database role $PGUSER"
-  as_root su postgres -c "env -u PGHOST -u PGUSER -u PGPASSWORD psql -p $PGPORT -q -c \"CREATE ROLE \\\"$PGUSER\\\" LOGIN SUPERUSER PASSWORD '$PGPASSWORD'\"" \
-    || die "cannot create role $PGUSER: create it yourself (superuser, password '$PGPASSWORD')"
+  say "creating database role $PGUSER (CREATEDB, no superuser)"
+  as_postgres_sql "CREATE ROLE \\\"$PGUSER\\\" LOGIN NOSUPERUSER CREATEDB NOCREATEROLE PASSWORD '$PGPASSWORD'" \
+    || die "cannot create role $PGUSER: create it yourself (LOGIN CREATEDB, no superuser, password '$PGPASSWORD')"
 fi
+role=$(psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -tAc \
+  "select rolsuper::text || ' ' || rolcreatedb::text || ' ' || rolcreaterole::text from pg_roles where rolname = current_user")
+if [ "$role" != "false true false" ]; then
+  say "database role $PGUSER: superuser/createdb/createrole were '$role'; now NOSUPERUSER CREATEDB NOCREATEROLE"
+  as_postgres_sql "ALTER ROLE \\\"$PGUSER\\\" NOSUPERUSER CREATEDB NOCREATEROLE" \
+    || die "cannot alter role $PGUSER: run as the postgres superuser: ALTER ROLE $PGUSER NOSUPERUSER CREATEDB NOCREATEROLE"
+fi
+for ext in pg_trgm unaccent; do
+  trusted=$(psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -tAc \
+    "select bool_or(trusted) from pg_available_extension_versions where name = '$ext'")
+  [ "$trusted" = t ] || die "PostgreSQL extension $ext is missing or not trusted (PostgreSQL 13+ with contrib needed)"
+done
 
 # 3. Odoo 19.0 source.
 if [ ! -f "$ODOO_SRC/odoo-bin" ] || [ ! -f "$ODOO_SRC/odoo/release.py" ]; then

@@ -60,21 +60,38 @@ class TestAuditLog(HcCase):
         its commit, and two workers deadlocked (found by the month-end spike benchmark)."""
         from odoo.sql_db import db_connect
 
-        Audit = self.env["hc.audit.log"].with_context(hc_audit_deferred=True)
-        before = self.env["hc.audit.log"].search_count([])
-        Audit._log("spike_test", self.connector, data={"n": 1})
-        with self.env.cr.savepoint():  # flushes and runs the precommit callbacks
-            self.env["hc.audit.log"].search_count([])
-        other = db_connect(self.env.cr.dbname).cursor()
-        try:
-            other.execute("SELECT pg_try_advisory_lock(hashtext('hc_audit_log'))")
-            self.assertTrue(other.fetchone()[0], "the chain's lock is free during the batch")
-            other.execute("SELECT pg_advisory_unlock(hashtext('hc_audit_log'))")
-        finally:
-            other.close()
-        self.assertEqual(self.env["hc.audit.log"].search_count([]), before, "queued")
-        self.assertEqual(Audit._pending_mark(), 1, "a flush does not drop the queue")
-        Audit._flush_pending()  # what the worker does right before committing
-        entry = self.env["hc.audit.log"].search([("action", "=", "spike_test")])
+        Audit = self.env["hc.audit.log"]
+        before = Audit.search_count([])
+        with Audit._hold():  # what a lane worker does around each message
+            Audit._log("spike_test", self.connector, data={"n": 1})
+            with self.env.cr.savepoint():  # flushes and runs the precommit callbacks
+                Audit.search_count([])
+            other = db_connect(self.env.cr.dbname).cursor()
+            try:
+                other.execute("SELECT pg_try_advisory_lock(hashtext('hc_audit_log'))")
+                self.assertTrue(other.fetchone()[0], "the chain's lock is free during the batch")
+                other.execute("SELECT pg_advisory_unlock(hashtext('hc_audit_log'))")
+            finally:
+                other.close()
+            self.assertEqual(Audit.search_count([]), before, "queued")
+            self.assertEqual(Audit._pending_mark(), 1, "a flush does not drop the queue")
+        # The hold is over: the next flush (the commit's at the latest) chains the entry,
+        # whether or not the worker flushes it itself.
+        self.env.cr.flush()
+        entry = Audit.search([("action", "=", "spike_test")])
         self.assertEqual(entry.data, {"n": 1})
-        self.assertFalse(self.env["hc.audit.log"]._verify_chain(), "the chain holds")
+        self.assertFalse(Audit._verify_chain(), "the chain holds")
+
+    def test_no_context_key_defers_or_forges_an_entry(self):
+        """F5: ``hc_audit_deferred`` came from the caller's context and dropped the entry
+        (nothing flushed it); ``hc_audit_append`` let a caller create one."""
+        Audit = self.env["hc.audit.log"].with_context(hc_audit_deferred=True, hc_audit_append=True)
+        before = Audit.search_count([])
+        Audit._log("context_test", self.connector)
+        self.assertEqual(Audit.search_count([]), before + 1, "written at once")
+        Audit._log_detached("context_test_refusal", self.connector)
+        self.assertEqual(Audit.search_count([]), before + 2, "written at once")
+        self.assertFalse(self.env.cr.postrollback.data.get("hc_audit_pending"))
+        with self.assertRaises(UserError):
+            Audit.sudo().create({"action": "forged", "logged_at": "2026-01-01"})
+        self.assertFalse(Audit._verify_chain())
