@@ -38,3 +38,13 @@ def resolve_pkg_root_and_module_name(path, *, consider_namespace_packages=False)
 
 
 _pytest.pathlib.resolve_pkg_root_and_module_name = resolve_pkg_root_and_module_name
+
+# Property tests check behaviour, not speed: no per-example deadline (these machines are
+# shared and a loaded core once took 1.3 s for an example that usually takes 20 ms).
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # pragma: no cover - hypothesis is in requirements-dev.txt
+    pass
+else:
+    _hypothesis_settings.register_profile("hc_p2p", deadline=None)
+    _hypothesis_settings.load_profile("hc_p2p")
