@@ -796,15 +796,20 @@ class HcProcessorInvoice(models.AbstractModel):
         return attachment
 
     @api.model
-    def _raise_line_exceptions(self, message, document, bill, problems):
-        """One exception per kind of line problem on the bill, naming the lines."""
-        common = {
+    def _bill_exception_vals(self, message, bill):
+        """What every exception the import raises on a bill links to."""
+        return {
             "company_id": message.company_id.id,
             "partner_id": bill.commercial_partner_id.id,
             "message_id": message.id,
             "res_model": "account.move",
             "res_id": bill.id,
         }
+
+    @api.model
+    def _raise_line_exceptions(self, message, document, bill, problems):
+        """One exception per kind of line problem on the bill, naming the lines."""
+        common = self._bill_exception_vals(message, bill)
         po_numbers = ", ".join(document.all_po_numbers()) or self.env._("none")
         if problems["no_po"]:
             self.env["hc.exception"]._raise(
@@ -873,14 +878,7 @@ class HcProcessorInvoice(models.AbstractModel):
         Both block the bill's release (severity high): a bill is never paid for an
         amount the supplier did not invoice, nor on a document that contradicts itself.
         """
-        common = {
-            "company_id": message.company_id.id,
-            "partner_id": bill.commercial_partner_id.id,
-            "message_id": message.id,
-            "res_model": "account.move",
-            "res_id": bill.id,
-            "currency_id": bill.currency_id.id,
-        }
+        common = dict(self._bill_exception_vals(message, bill), currency_id=bill.currency_id.id)
         if problems["tax"]:
             self.env["hc.exception"]._raise(
                 "tax_unmapped",

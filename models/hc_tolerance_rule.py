@@ -3,22 +3,14 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
 
+from ..matching.tolerance import NUMERIC_FIELDS
 from ..matching.tolerance import Tolerance
 from ..matching.tolerance import ToleranceConfigError
 from ..matching.tolerance import ToleranceRule
 from ..matching.tolerance import make_resolver
 
-LIMIT_FIELDS = (
-    "qty_pct",
-    "qty_abs",
-    "price_pct",
-    "price_abs",
-    "total_pct",
-    "total_abs",
-    "charge_pct",
-    "charge_abs",
-    "stated_abs",
-)
+# the numeric limits, one Odoo field each, named as in the pure engine
+LIMIT_FIELDS = NUMERIC_FIELDS
 
 
 class HcToleranceRule(models.Model):
