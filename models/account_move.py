@@ -386,6 +386,10 @@ class AccountMove(models.Model):
                     ("res_id", "in", self.ids),
                     ("state", "not in", ("resolved", "cancelled")),
                     ("exception_type", "not in", list(MONITORING_TYPES)),
+                    # a copy of this very invoice sent again (same vendor, number and
+                    # amount) made no second bill: it asks nothing of this one
+                    "!",
+                    ("dedup_key", "=like", "duplicate_invoice:duplicate:%"),
                 ]
             )
         )

@@ -340,6 +340,19 @@ class TestInvoiceAmounts(HcCase):
         self.assertEqual(bill.hc_match_state, "matched")
         self.assertTrue(bill.hc_released)
 
+    def test_copy_of_the_invoice_sent_again_does_not_hold_its_bill(self):
+        doc = self.invoice(number="INV-DUP")
+        bill = self.bill_of(doc)
+        self.assertTrue(bill.hc_released)
+        # the supplier's EDI resends it with other bytes (a field added): no second bill
+        ((again, _status),) = self.accept([dict(doc, payment_terms="NET 30")], doc_type="invoice")
+        self.process()
+        self.assertEqual(again.result_ids, bill.ids)
+        self.assertIn("duplicate_invoice", self.open_types(bill))
+        self.env["hc.three.way.match"]._match_bills(bill)
+        self.assertEqual(bill.hc_match_state, "matched", bill.hc_match_explanation)
+        self.assertTrue(bill.hc_released)
+
     # -- purchase orders ------------------------------------------------------------------
 
     def test_po_whose_stated_total_differs_from_its_lines_is_flagged(self):
