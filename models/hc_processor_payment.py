@@ -32,7 +32,10 @@ class HcProcessorPayment(models.AbstractModel):
     def _apply(self, message, document):
         vendor = self.env["hc.processor.invoice"]._find_vendor(message, document.vendor)
         self._check_records_company(
-            message, vendor, self.env._("Vendor %s", document.vendor.name or vendor.name)
+            message,
+            vendor,
+            # the payee is optional: the invoice references then name the bills
+            self.env._("Vendor %s", (document.vendor and document.vendor.name) or vendor.name),
         )
         bills_by_ref = []
         for ref in document.invoices:

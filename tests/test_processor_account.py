@@ -500,6 +500,14 @@ class TestProcessorAccount(HcCase):
         )
         self.assertFalse(self.env["account.payment"].search([("partner_id", "=", self.vendor.id)]))
 
+    def test_payment_status_without_payee_finds_the_bill_by_reference(self):
+        bill = self.bills_of(self.process_invoice(self.invoice_doc()))
+        doc = self.payment_doc("scheduled")
+        del doc["vendor"]  # a bank status file naming only the invoices it settles
+        message = self.process_invoice(doc, doc_type="payment")
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(bill.hc_payment_status, "scheduled")
+
     def test_payment_rejected_raises_exception(self):
         bill = self.bills_of(self.process_invoice(self.invoice_doc()))
         message = self.process_invoice(
