@@ -1,5 +1,7 @@
 """Fixtures of the security tests: two facilities (companies), each with its documents."""
 
+import json
+
 from odoo import Command
 
 from .common import HcCase
@@ -14,6 +16,38 @@ ROLE_GROUPS = {
     "manager": "group_hc_ap_manager",
     "admin": "group_hc_integration_admin",
 }
+
+
+class CallKwMixin:
+    """Calls a model method as the web client does (mixed into an ``HttpCase`` whose
+    user is authenticated): ``/web/dataset/call_kw/<model>/<method>`` over JSON-RPC."""
+
+    def call_kw(self, model, method, args=(), kwargs=None, context=None):
+        """``(result, error)``: the JSON-RPC result, or Odoo's error object (``data``
+        holds the exception's ``name`` and ``message``) when the call was refused."""
+        kwargs = dict(kwargs or {})
+        if context is not None:
+            kwargs["context"] = context
+        response = self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": 1,
+                    "params": {
+                        "model": model,
+                        "method": method,
+                        "args": list(args),
+                        "kwargs": kwargs,
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        body = response.json()
+        return body.get("result"), body.get("error")
 
 
 class TwoCompanyCase(HcCase):

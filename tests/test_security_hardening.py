@@ -19,6 +19,7 @@ from odoo.tests import tagged
 
 from .security_api_common import ApiClientMixin
 from .security_common import MODULE
+from .security_common import CallKwMixin
 from .security_common import TwoCompanyCase
 
 ACCOUNT = "4093257718"
@@ -34,7 +35,7 @@ FORMULAS = [
 
 
 @tagged("post_install", "-at_install")
-class TestHardening(ApiClientMixin, TwoCompanyCase, HttpCase):
+class TestHardening(ApiClientMixin, CallKwMixin, TwoCompanyCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -70,26 +71,7 @@ class TestHardening(ApiClientMixin, TwoCompanyCase, HttpCase):
         if getattr(self, "_rpc_login", None) != user.login:
             self.authenticate(user.login, self.password(user.login))
             self._rpc_login = user.login
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "id": 1,
-                    "params": {
-                        "model": model,
-                        "method": method,
-                        "args": list(args),
-                        "kwargs": kwargs,
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200, response.text)
-        body = response.json()
-        return body.get("result"), body.get("error")
+        return self.call_kw(model, method, args, kwargs)
 
     def assertRefused(self, outcome, name="odoo.exceptions.AccessError"):
         result, error = outcome

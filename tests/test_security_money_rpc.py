@@ -18,6 +18,7 @@ from odoo.tests import tagged
 
 from .security_api_common import ApiClientMixin
 from .security_common import MODULE
+from .security_common import CallKwMixin
 from .security_common import TwoCompanyCase
 
 BILLING = "account.group_account_invoice"
@@ -31,7 +32,7 @@ ROLE_USERS = {
 
 
 @tagged("post_install", "-at_install")
-class TestMoneyOverRpc(TwoCompanyCase, HttpCase):
+class TestMoneyOverRpc(CallKwMixin, TwoCompanyCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -117,29 +118,10 @@ class TestMoneyOverRpc(TwoCompanyCase, HttpCase):
         """``/web/dataset/call_kw`` as the web client: ``(result, None)`` or
         ``(None, error)`` with the error's class name and message."""
         ctx = {"allowed_company_ids": self.company_a.ids, **(context or {})}
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "id": 1,
-                    "params": {
-                        "model": model,
-                        "method": method,
-                        "args": list(args),
-                        "kwargs": dict(kwargs or {}, context=ctx),
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200, response.text)
-        body = response.json()
-        if "error" in body:
-            data = body["error"]["data"]
-            return None, f"{data['name']}: {data['message']}"
-        return body.get("result"), None
+        result, error = self.call_kw(model, method, args, kwargs, ctx)
+        if error:
+            return None, f"{error['data']['name']}: {error['data']['message']}"
+        return result, None
 
     def ok(self, model, method, args=(), kwargs=None, context=None):
         result, error = self.call(model, method, args, kwargs, context)
