@@ -48,12 +48,22 @@ class HcThreeWayMatch(models.AbstractModel):
         )
         results = {}
         resolvers = {}
+        # the exceptions that may hold each bill, read once for the batch
+        open_by_bill = {}
+        for exc in bills._hc_open_exceptions():
+            bill = exc.move_id if exc.move_id in bills else bills.browse(exc.res_id)
+            open_by_bill[bill] = open_by_bill.get(bill, exc.browse()) | exc
         for bill in bills:
             company = bill.company_id
             if company not in resolvers:
                 resolvers[company] = self.env["hc.tolerance.rule"]._resolver(company)
             result = self._match_one(bill, resolvers[company])
-            self._store(bill, result, autopost=autopost)
+            self._store(
+                bill,
+                result,
+                autopost=autopost,
+                open_exceptions=open_by_bill.get(bill, self.env["hc.exception"]),
+            )
             results[bill] = result
         return results
 
@@ -229,7 +239,7 @@ class HcThreeWayMatch(models.AbstractModel):
         return prices
 
     @api.model
-    def _store(self, bill, result, autopost=True):
+    def _store(self, bill, result, autopost=True, open_exceptions=None):
         """Write the verdict on the bill, its lines' explanations and the exceptions."""
         Exception_ = self.env["hc.exception"].sudo()
         keys = set()
@@ -303,7 +313,15 @@ class HcThreeWayMatch(models.AbstractModel):
         else:
             state = "blocked"
         explanation = result.explanation
-        held = bill._hc_open_exceptions().filtered(lambda e: e.dedup_key not in keys)
+        if open_exceptions is None:
+            open_exceptions = bill._hc_open_exceptions()
+        # the match's own exceptions are its verdict above (stale ones were just closed)
+        held = open_exceptions.filtered(
+            lambda e: (
+                e.state not in ("resolved", "cancelled")
+                and not (e.dedup_key or "").startswith(f"match:{bill.id}:")
+            )
+        )
         if state != "blocked" and held:
             # the match alone never releases a bill somebody still has to look at
             state = "blocked"
