@@ -27,6 +27,17 @@ class HcCase(TransactionCase):
         cls.api_key = cls.connector._generate_api_key()
         cls.Inbox = cls.env["hc.inbox.message"]
 
+    @classmethod
+    def make_vendor(cls, gln, name="Medline Industries, Inc."):
+        """A vendor known to the crosswalk by its GLN, as the vendor master leaves it."""
+        vendor = cls.env["res.partner"].create(
+            {"name": name, "is_company": True, "supplier_rank": 1}
+        )
+        cls.env["hc.partner.identifier"].create(
+            {"partner_id": vendor.id, "scheme": "gln", "value": gln}
+        )
+        return vendor
+
     @staticmethod
     def vendor_doc(
         gln="0614141000012", name="Medline Industries, Inc.", city="Northfield", **extra

@@ -27,12 +27,7 @@ class TestInvoiceAmounts(HcCase):
         super().setUpClass()
         cls.company.hc_autopost_matched = False
         cls.currency = cls.company.currency_id
-        cls.vendor = cls.env["res.partner"].create(
-            {"name": "Medline Industries, Inc.", "is_company": True, "supplier_rank": 1}
-        )
-        cls.env["hc.partner.identifier"].create(
-            {"partner_id": cls.vendor.id, "scheme": "gln", "value": VENDOR_GLN}
-        )
+        cls.vendor = cls.make_vendor(VENDOR_GLN)
         Tax = cls.env["account.tax"]
         common = {
             "amount_type": "percent",

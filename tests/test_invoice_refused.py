@@ -14,12 +14,7 @@ class TestInvoiceRefused(HcCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.vendor = cls.env["res.partner"].create(
-            {"name": "Medline Industries, Inc.", "is_company": True, "supplier_rank": 1}
-        )
-        cls.env["hc.partner.identifier"].create(
-            {"partner_id": cls.vendor.id, "scheme": "gln", "value": GLN}
-        )
+        cls.vendor = cls.make_vendor(GLN)
         cls.product = cls.env["product.product"].create(
             {"name": "Nitrile gloves", "barcode": "00614141000418", "purchase_ok": True}
         )

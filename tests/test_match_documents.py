@@ -15,12 +15,7 @@ class TestMatchFromDocuments(HcCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.vendor = cls.env["res.partner"].create(
-            {"name": "Medline Industries, Inc.", "is_company": True, "supplier_rank": 1}
-        )
-        cls.env["hc.partner.identifier"].create(
-            {"partner_id": cls.vendor.id, "scheme": "gln", "value": GLN}
-        )
+        cls.vendor = cls.make_vendor(GLN)
         vals = {
             "is_storable": True,
             "purchase_method": "receive",

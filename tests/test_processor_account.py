@@ -28,12 +28,7 @@ class TestProcessorAccount(HcCase):
         # Bills stay drafts here: these tests are about the import, not the release.
         cls.company.hc_autopost_matched = False
         cls.currency = cls.company.currency_id
-        cls.vendor = cls.env["res.partner"].create(
-            {"name": "Medline Industries, Inc.", "is_company": True, "supplier_rank": 1}
-        )
-        cls.env["hc.partner.identifier"].create(
-            {"partner_id": cls.vendor.id, "scheme": "gln", "value": VENDOR_GLN}
-        )
+        cls.vendor = cls.make_vendor(VENDOR_GLN)
         cls.tax10 = cls.env["account.tax"].create(
             {
                 "name": "HC purchase 10%",

@@ -17,12 +17,7 @@ class TestUnits(HcCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.vendor = cls.env["res.partner"].create(
-            {"name": "Medline Industries, Inc.", "is_company": True, "supplier_rank": 1}
-        )
-        cls.env["hc.partner.identifier"].create(
-            {"partner_id": cls.vendor.id, "scheme": "gln", "value": GLN}
-        )
+        cls.vendor = cls.make_vendor(GLN)
         cls.env["hc.tolerance.rule"].search([]).unlink()
         cls.env["hc.tolerance.rule"].create(
             {"name": "Default", "company_id": cls.company.id, "price_pct": 2.0, "total_pct": 2.0}
