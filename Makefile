@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test test-pure test-odoo test-faults fuzz lint run demo bench clean-db audit-verify
+.PHONY: help setup test test-pure test-odoo test-faults fuzz lint run demo bench clean-db audit-verify audit-guard
 
 help:
 	@echo "make setup     install PostgreSQL, a virtualenv with Odoo 19.0 and the requirements"
@@ -17,6 +17,7 @@ help:
 	@echo "               racing, shuffled/duplicated/reversed deliveries (DOCS=n, SCENARIOS=a,b)"
 	@echo "make fuzz      schemathesis against the API's OpenAPI document on a live server"
 	@echo "make audit-verify DB=<db>  verify the hash-chained audit log (exit 1 if broken)"
+	@echo "make audit-guard DB=<db>   install the audit log's guard (as the PostgreSQL superuser)"
 
 setup:
 	@bash scripts/setup.sh
@@ -53,3 +54,6 @@ bench: setup
 
 audit-verify: setup
 	@bash scripts/audit_verify.sh
+
+audit-guard: setup
+	@bash scripts/audit_guard.sh

@@ -12,10 +12,20 @@ from odoo import fields
 from odoo import models
 from odoo import sql_db
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+APPEND_ONLY_BODY = """
+BEGIN
+    RAISE EXCEPTION 'hc_audit_log is append-only (% refused)', TG_OP;
+END;
+"""
+APPEND_ONLY_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION hc_audit_log_append_only() RETURNS trigger AS $$"
+    f"{APPEND_ONLY_BODY}$$ LANGUAGE plpgsql"
+)
 # Set by this module's code only, never from a request's context: the cursor whose entries
 # wait for its lane worker's commit (see HcAuditLog._hold), and "an entry is being
 # appended by the chain's writer" (the only way an entry is created).
@@ -57,20 +67,53 @@ class HcAuditLog(models.Model):
 
     def init(self):
         # Append-only in the database too: not even SQL run by the application may change
-        # or delete an entry (the ORM refuses first; this catches everything else).
-        self.env.cr.execute(
-            """
-            CREATE OR REPLACE FUNCTION hc_audit_log_append_only() RETURNS trigger AS $$
-            BEGIN
-                RAISE EXCEPTION 'hc_audit_log is append-only (% refused)', TG_OP;
-            END;
-            $$ LANGUAGE plpgsql;
-            DROP TRIGGER IF EXISTS hc_audit_log_append_only ON hc_audit_log;
-            CREATE TRIGGER hc_audit_log_append_only
-                BEFORE UPDATE OR DELETE OR TRUNCATE ON hc_audit_log
-                FOR EACH STATEMENT EXECUTE FUNCTION hc_audit_log_append_only();
-            """
+        # or delete an entry (the ORM refuses first; this catches everything else).  Made
+        # only when missing or different: where the audit guard is installed (see
+        # _guard_state), replacing the function or the trigger of a log that holds
+        # entries is refused, even to this module's upgrade.
+        cr = self.env.cr
+        cr.execute(
+            "SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure('hc_audit_log_append_only()')"
         )
+        row = cr.fetchone()
+        if not row or row[0].strip() != APPEND_ONLY_BODY.strip():
+            cr.execute(APPEND_ONLY_FUNCTION)
+        cr.execute(
+            """SELECT 1 FROM pg_trigger
+                WHERE tgrelid = 'hc_audit_log'::regclass
+                  AND tgname = 'hc_audit_log_append_only' AND tgenabled = 'O'"""
+        )
+        if not cr.fetchone():
+            cr.execute(
+                """
+                DROP TRIGGER IF EXISTS hc_audit_log_append_only ON hc_audit_log;
+                CREATE TRIGGER hc_audit_log_append_only
+                    BEFORE UPDATE OR DELETE OR TRUNCATE ON hc_audit_log
+                    FOR EACH STATEMENT EXECUTE FUNCTION hc_audit_log_append_only();
+                """
+            )
+
+    @api.model
+    def _guard_state(self):
+        """The audit guard's version in this database, or 0 when it is not installed.
+
+        The guard (scripts/audit_guard.sql, installed by a PostgreSQL superuser with
+        ``make audit-guard``) is a pair of event triggers refusing the application's own
+        database role what the append-only trigger cannot: switching that trigger off,
+        dropping or replacing it, and rewriting rows with ``ALTER TABLE``.
+        """
+        self.env.cr.execute(
+            """SELECT count(*) FROM pg_event_trigger
+                WHERE evtname IN ('hc_audit_guard_ddl', 'hc_audit_guard_drop')
+                  AND evtenabled = 'O'"""
+        )
+        if self.env.cr.fetchone()[0] != 2:
+            return 0
+        self.env.cr.execute("SELECT to_regprocedure('hc_guard.version()') IS NOT NULL")
+        if not self.env.cr.fetchone()[0]:
+            return 0
+        self.env.cr.execute("SELECT hc_guard.version()")
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def _log(self, action, record=None, reason=None, data=None):
@@ -296,7 +339,7 @@ class HcAuditLog(models.Model):
         return self.browse(self._verify_report()["broken_id"] or [])
 
     @api.model
-    def _verify_report(self, expect_hash=None, batch=5000):
+    def _verify_report(self, expect_hash=None, batch=5000, table="hc_audit_log"):
         """Walk the whole chain in id order, in batches; describe the first broken link.
 
         Returns ``{"ok", "checked", "head", "broken_id", "problem", "expected_found"}``:
@@ -304,6 +347,8 @@ class HcAuditLog(models.Model):
         or its ``prev_hash`` no longer names the entry before it (deleted or inserted).
         ``expect_hash`` (a head an auditor noted earlier) must still be in the chain: an
         entry deleted from the end leaves no broken link, only a missing known hash.
+        ``table`` verifies a copy of the log instead (a restored backup, an archive), in
+        the same columns.  ``guard`` is :meth:`_guard_state`.
         """
         prev = GENESIS
         checked = 0
@@ -311,10 +356,14 @@ class HcAuditLog(models.Model):
         report = {"ok": True, "broken_id": None, "problem": None}
         while report["ok"]:
             self.env.cr.execute(
-                """SELECT id, action, res_model, res_id, user_id, reason, data, prev_hash,
-                          entry_hash, logged_at, company_id FROM hc_audit_log
-                    WHERE id > %s ORDER BY id LIMIT %s""",
-                (last_id, batch),
+                SQL(
+                    """SELECT id, action, res_model, res_id, user_id, reason, data, prev_hash,
+                              entry_hash, logged_at, company_id FROM %s
+                        WHERE id > %s ORDER BY id LIMIT %s""",
+                    SQL.identifier(table),
+                    last_id,
+                    batch,
+                )
             )
             rows = self.env.cr.dictfetchall()
             if not rows:
@@ -333,10 +382,14 @@ class HcAuditLog(models.Model):
                 report["logged_at"] = fields.Datetime.to_string(vals["logged_at"])
                 break
             last_id = rows[-1]["id"]
-        report.update(checked=checked, head=prev)
+        report.update(checked=checked, head=prev, guard=self._guard_state())
         if expect_hash:
             self.env.cr.execute(
-                "SELECT 1 FROM hc_audit_log WHERE entry_hash = %s LIMIT 1", (expect_hash,)
+                SQL(
+                    "SELECT 1 FROM %s WHERE entry_hash = %s LIMIT 1",
+                    SQL.identifier(table),
+                    expect_hash,
+                )
             )
             report["expected_found"] = bool(self.env.cr.fetchone())
             if not report["expected_found"] and report["ok"]:
@@ -346,15 +399,23 @@ class HcAuditLog(models.Model):
     @api.model
     def _verify_report_text(self, report):
         """The command's output for ``report`` (see scripts/audit_verify.py)."""
+        if not report.get("guard", 1):
+            guard = (
+                "\nWARNING: the audit guard is not installed in this database: the"
+                " application's database role can switch the append-only trigger off"
+                " (a PostgreSQL superuser installs it: make audit-guard DB=...)"
+            )
+        else:
+            guard = ""
         if report["ok"]:
-            return f"audit chain intact: {report['checked']} entries, head {report['head']}"
+            return f"audit chain intact: {report['checked']} entries, head {report['head']}" + guard
         if report["broken_id"]:
             return (
                 f"audit chain BROKEN at entry {report['broken_id']} "
                 f"({report.get('action')}, logged {report.get('logged_at')}): "
                 f"{report['problem']}; {report['checked']} entries before it verify"
-            )
-        return f"audit chain BROKEN: {report['problem']}"
+            ) + guard
+        return f"audit chain BROKEN: {report['problem']}" + guard
 
     def action_verify_chain(self):
         broken = self._verify_chain()

@@ -2,7 +2,7 @@
 
 Usage (see ``make audit-verify DB=...``)::
 
-    python scripts/audit_verify.py -c odoo.conf -d DB [--expect HASH]
+    python scripts/audit_verify.py -c odoo.conf -d DB [--expect HASH] [--table COPY]
 
 ``--expect`` takes a chain head printed by an earlier run: it must still be in the chain
 (entries deleted from the very end leave no broken link behind, only a missing head).
@@ -13,10 +13,11 @@ import argparse
 import sys
 
 
-def check(env, expect=None):
-    """``(exit code, one line)`` for the audit chain of ``env``'s database."""
+def check(env, expect=None, table="hc_audit_log"):
+    """``(exit code, text)`` for the audit chain of ``env``'s database (or of a copy of it
+    in ``table``: a restored backup, an archive)."""
     log = env["hc.audit.log"]
-    report = log._verify_report(expect_hash=expect)
+    report = log._verify_report(expect_hash=expect, table=table)
     return (0 if report["ok"] else 1), log._verify_report_text(report)
 
 
@@ -25,6 +26,9 @@ def main(argv=None):
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--expect", help="a chain head that must still be present")
+    parser.add_argument(
+        "--table", default="hc_audit_log", help="verify a copy of the log (same columns)"
+    )
     args = parser.parse_args(argv)
 
     import odoo
@@ -38,7 +42,7 @@ def main(argv=None):
         if "hc.audit.log" not in env:
             print(f"no audit log in database {args.database}", file=sys.stderr)
             return 2
-        code, text = check(env, args.expect)
+        code, text = check(env, args.expect, args.table)
         print(text)
         cr.rollback()
     return code

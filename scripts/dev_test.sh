@@ -15,6 +15,9 @@ if ! psql -d postgres -tAc "select 1 from pg_database where datname='$db'" | gre
   template=$(psql -d postgres -tAc "select datname from pg_database where datname like 'hc_tmpl_%' order by oid desc limit 1")
   [ -n "$template" ] || { echo "no template database yet: run 'make test' once" >&2; exit 1; }
   createdb -T "$template" "$db"
+  # shellcheck source=scripts/template.sh
+  . "$here/scripts/template.sh"
+  hc_guard_db "$db"
   $ODOO_BIN -d "$db" -i "$MODULE" --stop-after-init --no-http --log-level=warn > "$HC_CACHE/$db.log" 2>&1 \
     || { tail -n 40 "$HC_CACHE/$db.log"; exit 1; }
 elif [ -n "${UPDATE:-}" ]; then

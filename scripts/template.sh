@@ -32,5 +32,25 @@ hc_copy_template() {
   dropdb --if-exists --force "$db" >/dev/null 2>&1 || true
   rm -rf "$HC_CACHE/data/filestore/$db"
   createdb -T "$template" "$db"
+  hc_guard_db "$db"
   if [ -d "$HC_CACHE/data/filestore/$template" ]; then cp -r "$HC_CACHE/data/filestore/$template" "$HC_CACHE/data/filestore/$db"; fi
+}
+
+# hc_guard_db DB: install the audit log's guard (scripts/audit_guard.sql) in DB, as the
+# PostgreSQL superuser (root or passwordless sudo needed): only a superuser may create event
+# triggers, which is the point.  Set HC_AUDIT_GUARD=skip to go without (a warning, and the
+# guard's own tests skip).
+hc_guard_db() {
+  local db=$1
+  if [ "${HC_AUDIT_GUARD:-}" = skip ]; then
+    echo "[audit-guard] HC_AUDIT_GUARD=skip: $db has no audit guard" >&2; return 0
+  fi
+  local run=(su postgres -c "env -u PGHOST -u PGUSER -u PGPASSWORD psql -p ${PGPORT:-5432} -d '$db' -v ON_ERROR_STOP=1 -q -f -")
+  if [ "$(id -u)" != 0 ]; then run=(sudo -n "${run[@]}"); fi
+  "${run[@]}" < "$_here/scripts/audit_guard.sql" 2>&1 | grep -v '^psql:.*NOTICE:' >&2 || true
+  [ "$(psql -d "$db" -tAc "select count(*) from pg_event_trigger where evtname like 'hc_audit_guard_%'")" = 2 ] || {
+    echo "[audit-guard] could not install the audit guard in $db: run as the PostgreSQL superuser" \
+      "'psql -d $db -f scripts/audit_guard.sql', or set HC_AUDIT_GUARD=skip" >&2
+    return 1
+  }
 }

@@ -43,6 +43,7 @@ db="hc_test_$$"
 cleanup() { dropdb --if-exists "$db" >/dev/null 2>&1 || true; rm -rf "$HC_CACHE/data/filestore/$db"; }
 trap cleanup EXIT
 createdb -T "$template" "$db"
+hc_guard_db "$db"  # the audit log's guard, as in production (scripts/audit_guard.sql)
 [ -d "$HC_CACHE/data/filestore/$template" ] && cp -r "$HC_CACHE/data/filestore/$template" "$HC_CACHE/data/filestore/$db"
 
 say "installing $MODULE into $db"

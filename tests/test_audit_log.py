@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 import psycopg2
 
 from odoo.exceptions import UserError
@@ -5,6 +7,17 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import HcCase
+
+
+def tampered_copy(cr, name="hc_audit_copy"):
+    """A copy of the audit log, in a temporary table dropped with the test's transaction.
+
+    Tampering tests change the copy: the log itself cannot be changed by the application's
+    role (append-only trigger), nor its trigger switched off where the audit guard is
+    installed (make test installs it), and the verification reads a copy the same way.
+    """
+    cr.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT * FROM hc_audit_log")
+    return name
 
 
 @tagged("post_install", "-at_install")
@@ -41,17 +54,19 @@ class TestAuditLog(HcCase):
 
     def test_tampering_is_found_by_verification(self):
         entries = self._entries()
-        # An attacker with the database owner's rights disables the trigger first.
-        self.env.cr.execute("ALTER TABLE hc_audit_log DISABLE TRIGGER hc_audit_log_append_only")
+        Audit = self.env["hc.audit.log"]
+        copy = tampered_copy(self.env.cr)
+        self.assertTrue(Audit._verify_report(table=copy)["ok"], "an untouched copy verifies")
+        # What an attacker with the database's rights would do, on the copy.
         self.env.cr.execute(
-            "UPDATE hc_audit_log SET reason = 'nothing to see' WHERE id = %s", [entries[1].id]
+            f"UPDATE {copy} SET reason = 'nothing to see' WHERE id = %s", [entries[1].id]
         )
-        self.env.cr.execute("ALTER TABLE hc_audit_log ENABLE TRIGGER hc_audit_log_append_only")
-        self.env.invalidate_all()
-        self.assertEqual(
-            self.env["hc.audit.log"]._verify_chain(), entries[1], "the first broken link"
-        )
-        action = self.env["hc.audit.log"].action_verify_chain()
+        report = Audit._verify_report(table=copy)
+        self.assertEqual(report["broken_id"], entries[1].id, "the first broken link")
+        self.assertIn("content changed", report["problem"])
+        self.assertFalse(Audit._verify_chain(), "the log itself is untouched")
+        with patch.object(type(Audit), "_verify_report", return_value=report):
+            action = Audit.action_verify_chain()
         self.assertEqual(action["params"]["type"], "danger")
 
     def test_lane_worker_entries_wait_for_its_commit_not_a_savepoint(self):
