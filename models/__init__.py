@@ -55,6 +55,7 @@ from . import hc_outbox_event
 from . import res_partner_bank
 from . import hc_bank_change_request
 from . import account_payment
+from . import account_full_reconcile
 from . import account_partial_reconcile
 from . import hc_connector_secret
 from . import hc_request_nonce

@@ -290,6 +290,87 @@ class TestMoneyOverRpc(CallKwMixin, TwoCompanyCase, HttpCase):
         self.assertIn("not released", response.text)
         self.assert_still_blocked_and_unpaid()
 
+    def test_another_credit_note_cannot_settle_a_blocked_bill(self):
+        """A vendor credit note that is not the bill's own reversal is money owed by the
+        vendor: offsetting it against a blocked bill pays that bill (F1), on every path."""
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "in_refund",
+                "partner_id": self.vendor.id,
+                "company_id": self.company_a.id,
+                "ref": "CN-OTHER",
+                "invoice_date": "2026-11-21",
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Rebate", "quantity": 1, "price_unit": 11000.0, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        lines = self.payable(refund) | self.payable(self.bill)
+        self.login("clerk")
+        self.refused(
+            "account.move",
+            "js_assign_outstanding_line",
+            [self.bill.ids, self.payable(refund).id],
+            expect="not released",
+        )
+        self.refused("account.move.line", "reconcile", [lines.ids], expect="not released")
+        self.assert_still_blocked_and_unpaid()
+        # A full reconciliation made directly numbers items as matched: refused as well
+        # (Odoo's create needs a partial to link: one of a bill paid as allowed).
+        paid = self.make_released_bill("INV-RPC-PAID", 500.0)
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "outbound",
+                "partner_type": "supplier",
+                "partner_id": self.vendor.id,
+                "amount": 500.0,
+                "journal_id": self.journal.id,
+            }
+        )
+        payment.action_post()
+        (self.payable(payment.move_id) | self.payable(paid)).reconcile()
+        partial = self.payable(paid).matched_debit_ids
+        self.assertTrue(partial)
+        self.refused(
+            "account.full.reconcile",
+            "create",
+            [
+                [
+                    {
+                        "reconciled_line_ids": [Command.set(lines.ids)],
+                        "partial_reconcile_ids": [Command.set(partial.ids)],
+                    }
+                ]
+            ],
+            expect="not released",
+        )
+        self.assert_still_blocked_and_unpaid()
+        self.assertFalse(self.payable(self.bill).full_reconcile_id)
+
+    def test_own_credit_note_cancels_not_pays(self):
+        """Positive control: reversing the blocked bill (its own credit note) cancels it;
+        nothing reaches the vendor, so the release rule does not apply."""
+        bill, _exc = self.make_blocked_bill("INV-RPC-REV", 1100.0, 1000.0)
+        bill.action_post()
+        self.login("clerk")
+        ctx = {"active_model": "account.move", "active_ids": bill.ids}
+        [wizard_id] = self.ok(
+            "account.move.reversal",
+            "create",
+            [[{"reason": "wrong bill", "journal_id": bill.journal_id.id}]],
+            context=ctx,
+        )
+        self.ok("account.move.reversal", "modify_moves", [[wizard_id]], context=ctx)
+        bill.invalidate_recordset()
+        self.assertEqual(bill.payment_state, "reversed")
+        reversal = self.env["account.move"].search([("reversed_entry_id", "=", bill.id)])
+        self.assertEqual(reversal.move_type, "in_refund")
+        self.assertEqual(reversal.amount_total, bill.amount_total)
+        self.assertFalse(bill.reconciled_payment_ids, "no payment, only the credit note")
+
     # -- match and release state are the engine's ------------------------------------------
 
     def test_match_state_and_release_not_writable(self):
