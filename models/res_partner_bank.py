@@ -291,13 +291,40 @@ class ResPartnerBank(models.Model):
         }
 
     @api.model
+    def _hc_mask_clear_holders(self):
+        """Protected accounts whose holder name is still in clear in its column (stored
+        before holder names were masked): the name goes into the encrypted details (when
+        the token lacks it) and the column is masked.  Run by the upgrade to 19.0.1.0.1
+        and by every key rotation; returns how many were masked."""
+        vault = self.env["hc.vault"]
+        banks = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("hc_protected", "=", True), ("acc_holder_name", "!=", False)])
+        )
+        count = 0
+        for bank in banks:
+            if "•••" in bank.acc_holder_name:
+                continue
+            details = vault._decrypt_json(bank, "hc_secret", bank.hc_secret) or {}
+            if not details.get("holder_name"):
+                details["holder_name"] = bank.acc_holder_name
+            super(ResPartnerBank, bank).write(self._hc_vals_from_details(details))
+            count += 1
+        return count
+
+    @api.model
     def _hc_keys_rotated(self, keys):
         """After ``hc.vault._rotate_keys`` re-encrypted ``hc_secret``: the fingerprints
         under the newest key, and supplier accounts stored in clear before this module
         (or without it) encrypted on the way.  Returns the counts."""
         vault = self.env["hc.vault"]
         banks = self.sudo().with_context(active_test=False)
-        counts = {"bank fingerprints recomputed": 0, "clear bank accounts encrypted": 0}
+        counts = {
+            "bank fingerprints recomputed": 0,
+            "clear bank accounts encrypted": 0,
+            "clear holder names masked": self._hc_mask_clear_holders(),
+        }
         for bank in banks.search([("hc_protected", "=", True)]):
             details = vault._decrypt_json(bank, "hc_secret", bank.hc_secret) or {}
             super(ResPartnerBank, bank).write(

@@ -5,6 +5,7 @@ module's API with the user's own key."""
 
 import base64
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -324,6 +325,36 @@ class TestHardening(ApiClientMixin, CallKwMixin, TwoCompanyCase, HttpCase):
             self.assertEqual(count, 1, f"{model} {domain}")
         # the system (statement matching, de-duplication) too
         self.assertEqual(Bank.search([("acc_number", "=", ACCOUNT)]), account)
+
+    def test_holder_names_stored_in_clear_are_masked_by_the_upgrade(self):
+        """Accounts stored before holder names were masked: the upgrade to 19.0.1.0.1 puts
+        the name into the encrypted details and masks the column (as a key rotation does)."""
+        Bank = self.env["res.partner.bank"].sudo()
+        legacy = Bank.create(
+            dict(Bank._hc_vals_from_details({"acc_number": ACCOUNT}), partner_id=self.vendor.id)
+        )
+        self.env.flush_all()
+        self.env.cr.execute(  # as an earlier version stored it
+            "UPDATE res_partner_bank SET acc_holder_name = %s WHERE id = %s", [HOLDER, legacy.id]
+        )
+        legacy.invalidate_recordset()
+        self.assertFalse(legacy._hc_decrypt().get("holder_name"), "the token lacks it")
+        path = os.path.join(
+            os.path.dirname(__file__), "..", "migrations", "19.0.1.0.1", "post-migration.py"
+        )
+        spec = importlib.util.spec_from_file_location("hc_migration_19_0_1_0_1", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        legacy.invalidate_recordset()
+        self.assertEqual(legacy.acc_holder_name, "M••• S•••")
+        self.assertEqual(legacy._hc_decrypt()["holder_name"], HOLDER)
+        self.assertEqual(legacy._hc_decrypt()["acc_number"], ACCOUNT, "the number kept")
+        [row] = self.assertAllowed(
+            self.rpc(self.clerk, "res.partner.bank", "read", legacy.ids, ["acc_holder_name"])
+        )
+        self.assertEqual(row["acc_holder_name"], "M••• S•••")
+        self.assertEqual(Bank._hc_mask_clear_holders(), 0, "nothing left in clear")
 
     # -- item 8 (F11): metrics and dashboard by the reader's companies --------------------
 
