@@ -370,3 +370,18 @@ class TestClerkTour(MatchCase, HttpCase):
         self.assertEqual(bill.hc_match_state, "accepted")
         self.assertTrue(bill.hc_released)
 
+
+@tagged("post_install", "-at_install")
+class TestManagerWhatifTour(MatchCase, HttpCase):
+    def test_manager_changes_a_tolerance_through_whatif(self):
+        bill = self.make_bill(self.make_po(), price=10.4, user=self.manager)  # 4 % > 2 %
+        self.match(bill)
+        self.assertEqual(bill.hc_match_state, "blocked")
+        manager = self.make_demo_user("ap.manager")
+        self.start_tour("/odoo", "hc_manager_whatif_tour", login="ap.manager")
+        self.assertEqual((self.company_rule.price_pct, self.company_rule.total_pct), (5.0, 5.0))
+        entry = self.env["hc.audit.log"].search([("action", "=", "tolerance_whatif_applied")])
+        self.assertEqual(entry.user_id, manager)
+        self.assertEqual(entry.data["released"], bill.ids)
+        self.env["hc.three.way.match"]._cron_rematch_open_bills()
+        self.assertEqual(bill.hc_match_state, "matched")
