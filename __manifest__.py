@@ -43,6 +43,7 @@
         "views/hc_lane_views.xml",
         "views/hc_exception_views.xml",
         "views/hc_tolerance_rule_views.xml",
+        "views/hc_audit_log_views.xml",
         "wizards/hc_exception_views.xml",
         "wizards/hc_tolerance_whatif_views.xml",
         "wizards/hc_ap_settings_views.xml",
