@@ -42,7 +42,11 @@
         "views/hc_inbox_message_views.xml",
         "views/hc_lane_views.xml",
         "views/hc_exception_views.xml",
+        "views/hc_tolerance_rule_views.xml",
+        "views/hc_audit_log_views.xml",
         "wizards/hc_exception_views.xml",
+        "wizards/hc_tolerance_whatif_views.xml",
+        "wizards/hc_ap_settings_views.xml",
         "wizards/hc_uom_map_views.xml",
         "views/account_move_views.xml",
         "views/purchase_order_views.xml",
@@ -62,6 +66,7 @@
     "assets": {
         "web.assets_backend": [
             "healthcare_p2p_integration/static/src/dashboard/*",
+            "healthcare_p2p_integration/static/src/fields/*",
         ],
         "web.assets_tests": [
             "healthcare_p2p_integration/static/src/tours/*.js",

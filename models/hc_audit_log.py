@@ -49,21 +49,85 @@ class HcAuditLog(models.Model):
     _order = "id desc"
     _log_access = True
 
-    action = fields.Char(required=True, readonly=True, index=True)
-    res_model = fields.Char(readonly=True, index=True)
-    res_id = fields.Integer(readonly=True, index=True)
-    user_id = fields.Many2one("res.users", readonly=True, default=lambda s: s.env.uid)
+    action = fields.Char(string="Action code", required=True, readonly=True, index=True)
+    res_model = fields.Char(string="Record model", readonly=True, index=True)
+    res_id = fields.Integer(string="Record ID", readonly=True, index=True)
+    user_id = fields.Many2one("res.users", string="By", readonly=True, default=lambda s: s.env.uid)
     reason = fields.Text(readonly=True)
-    data = fields.Json(readonly=True)
-    prev_hash = fields.Char(readonly=True)
-    entry_hash = fields.Char(readonly=True, index=True)
-    logged_at = fields.Datetime(readonly=True, required=True)
+    data = fields.Json(string="Details (raw)", readonly=True)
+    prev_hash = fields.Char(string="Previous entry's hash", readonly=True)
+    entry_hash = fields.Char(string="Entry hash", readonly=True, index=True)
+    logged_at = fields.Datetime(string="When", readonly=True, required=True)
+    # What an auditor reads: the event, the record and the details in words.
+    action_label = fields.Char(string="Event", compute="_compute_readable")
+    res_model_label = fields.Char(string="Record type", compute="_compute_readable")
+    record_name = fields.Char(string="Record", compute="_compute_readable")
+    details = fields.Text(compute="_compute_readable")
     company_id = fields.Many2one(
         "res.company",
         readonly=True,
         index="btree_not_null",
         help="Company (facility) of the record concerned; empty for entries of no company.",
     )
+
+    @api.depends("action", "res_model", "res_id", "data")
+    def _compute_readable(self):
+        names = {}
+        for model in set(self.filtered("res_model").mapped("res_model")):
+            if model not in self.env:
+                continue
+            ids = {e.res_id for e in self if e.res_model == model and e.res_id}
+            records = self.env[model].browse(ids).exists()
+            # the name when this user may read the record, its number otherwise
+            names.update({(model, r.id): r.display_name for r in records._filtered_access("read")})
+        for entry in self:
+            entry.action_label = (entry.action or "").replace("_", " ").capitalize()
+            model = entry.res_model
+            entry.res_model_label = (
+                (self.env[model]._description if model in self.env else model) if model else False
+            )
+            entry.record_name = (
+                names.get((model, entry.res_id)) or f"{entry.res_model_label} #{entry.res_id}"
+                if model and entry.res_id
+                else False
+            )
+            entry.details = self._details_text(entry.data) or False
+
+    @api.model
+    def _details_text(self, value, indent=""):
+        """The stored details as indented "label: value" lines."""
+        if isinstance(value, dict):
+            lines = []
+            for key, item in value.items():
+                label = str(key).replace("_", " ").capitalize()
+                if isinstance(item, (dict, list)) and item:
+                    lines.append(f"{indent}{label}:")
+                    lines.append(self._details_text(item, indent + "    "))
+                else:
+                    lines.append(f"{indent}{label}: {self._details_text(item)}")
+            return "\n".join(lines)
+        if isinstance(value, list):
+            if all(not isinstance(v, (dict, list)) for v in value):
+                return ", ".join(self._details_text(v) for v in value)
+            return "\n".join(self._details_text(v, indent) for v in value)
+        if value is None:
+            return "-"
+        if isinstance(value, bool):
+            return self.env._("yes") if value else self.env._("no")
+        return str(value)
+
+    def action_open_record(self):
+        """The record this entry is about."""
+        self.ensure_one()
+        if not (self.res_model in self.env and self.res_id):
+            return False
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.res_model_label,
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }
 
     def init(self):
         # Append-only in the database too: not even SQL run by the application may change
@@ -418,18 +482,38 @@ class HcAuditLog(models.Model):
         return f"audit chain BROKEN: {report['problem']}" + guard
 
     def action_verify_chain(self):
-        broken = self._verify_chain()
-        message = (
-            self.env._("Audit chain broken at entry %s.", broken.id)
-            if broken
-            else self.env._("Audit chain intact.")
-        )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "message": message,
-                "type": "danger" if broken else "success",
-                "sticky": bool(broken),
-            },
-        }
+        """Verify the whole chain (whatever is selected) and say the result in a dialog."""
+        report = self._verify_report()
+        params = {"title": self.env._("Audit chain verification")}
+        if report["ok"]:
+            params.update(
+                type="success",
+                message=self.env._(
+                    "Audit chain intact: %(count)s entries verified, from the first to the last.",
+                    count=report["checked"],
+                ),
+            )
+        elif report["broken_id"]:
+            params.update(
+                type="danger",
+                sticky=True,
+                message=self.env._(
+                    "Audit chain broken at entry %(id)s (%(action)s, logged %(when)s): "
+                    "%(problem)s. The %(count)s entries before it verify.",
+                    id=report["broken_id"],
+                    action=report.get("action"),
+                    when=report.get("logged_at"),
+                    problem=report["problem"],
+                    count=report["checked"],
+                ),
+                links=[
+                    {
+                        "label": self.env._("Open entry %s", report["broken_id"]),
+                        "url": f"/odoo/action-healthcare_p2p_integration.action_hc_audit_log/"
+                        f"{report['broken_id']}",
+                    }
+                ],
+            )
+        else:
+            params.update(type="danger", sticky=True, message=report["problem"])
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": params}

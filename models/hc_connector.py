@@ -322,6 +322,7 @@ class HcConnector(models.Model):
             raise UserError(self.env._("Only an integration administrator may issue API keys."))
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Issue an API key for %s", self.name),
             "res_model": "hc.connector.key.wizard",
             "view_mode": "form",
             "target": "new",
@@ -531,6 +532,7 @@ class HcConnector(models.Model):
             )
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Issue a signing secret for %s", self.name),
             "res_model": "hc.connector.secret.wizard",
             "view_mode": "form",
             "target": "new",

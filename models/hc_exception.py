@@ -123,6 +123,7 @@ class HcException(models.Model):
         required=True,
         index=True,
         tracking=True,
+        group_expand=True,  # the kanban shows every state, in order
     )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda s: s.env.company, index=True
@@ -279,6 +280,7 @@ class HcException(models.Model):
                         "state": "resolved",
                         "resolution_action": action,
                         "resolution": resolution,
+                        "hint": False,  # the next step is done
                         "resolved_by_id": self.env.uid,
                         "resolved_date": fields.Datetime.now(),
                     }

@@ -25,6 +25,7 @@ class HcReplayable(models.AbstractModel):
         self._check_admin()
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Replay") if mode == "replay" else self.env._("Mark as dead"),
             "res_model": self._replay_wizard,
             "view_mode": "form",
             "target": "new",

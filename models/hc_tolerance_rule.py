@@ -31,15 +31,16 @@ class HcToleranceRule(models.Model):
     company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
     partner_id = fields.Many2one("res.partner", string="Vendor", ondelete="cascade")
     categ_id = fields.Many2one("product.category", string="Product category", ondelete="cascade")
-    qty_pct = fields.Float("Quantity %", digits=(16, 4))
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    qty_pct = fields.Float("Quantity %", digits=(16, 2))
     qty_abs = fields.Float("Quantity (units)", digits="Product Unit")
-    price_pct = fields.Float("Unit price %", digits=(16, 4))
+    price_pct = fields.Float("Unit price %", digits=(16, 2))
     price_abs = fields.Float("Unit price (amount)", digits="Product Price")
-    total_pct = fields.Float("Bill total %", digits=(16, 4))
+    total_pct = fields.Float("Bill total %", digits=(16, 2))
     total_abs = fields.Float("Bill total (amount)", digits="Account")
     charge_pct = fields.Float(
         "Charges %",
-        digits=(16, 4),
+        digits=(16, 2),
         help="Freight, handling, fuel and small-order charges a bill may carry without review, "
         "as a percentage of the goods' net amount on the bill.",
     )
@@ -180,6 +181,11 @@ class HcToleranceRule(models.Model):
         )
         if cron:
             cron._trigger()
+
+    def action_whatif(self):
+        """What if this rule changed: the open bills that would be released or blocked."""
+        self.ensure_one()
+        return self.env["hc.tolerance.whatif.wizard"]._open(self, self.company_id)
 
     @api.model
     def _resolver(self, company):

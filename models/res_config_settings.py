@@ -33,13 +33,13 @@ class ResConfigSettings(models.TransientModel):
     )
     # The company default tolerance is the company-scope hc.tolerance.rule: edited here
     # and in the rules list, stored once.
-    hc_tol_qty_pct = fields.Float("Quantity tolerance (%)", digits=(16, 4))
+    hc_tol_qty_pct = fields.Float("Quantity tolerance (%)", digits=(16, 2))
     hc_tol_qty_abs = fields.Float("Quantity tolerance (units)")
-    hc_tol_price_pct = fields.Float("Unit price tolerance (%)", digits=(16, 4))
+    hc_tol_price_pct = fields.Float("Unit price tolerance (%)", digits=(16, 2))
     hc_tol_price_abs = fields.Float("Unit price tolerance (amount)")
-    hc_tol_total_pct = fields.Float("Bill total tolerance (%)", digits=(16, 4))
+    hc_tol_total_pct = fields.Float("Bill total tolerance (%)", digits=(16, 2))
     hc_tol_total_abs = fields.Float("Bill total tolerance (amount)")
-    hc_tol_charge_pct = fields.Float("Charges tolerance (% of goods)", digits=(16, 4))
+    hc_tol_charge_pct = fields.Float("Charges tolerance (% of goods)", digits=(16, 2))
     hc_tol_charge_abs = fields.Float("Charges tolerance (amount)")
     hc_tol_stated_abs = fields.Float("Stated totals tolerance (amount)")
     hc_tol_allow_over_receipt = fields.Boolean("Bill received quantities beyond the order")
@@ -80,6 +80,15 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     hc_sod_bank_change = fields.Boolean(related="company_id.hc_sod_bank_change", readonly=False)
+
+    def action_hc_whatif(self):
+        """What-if on the company default tolerance as edited in this form (not saved)."""
+        self.ensure_one()
+        values = {name: self[f"hc_tol_{name}"] for name in TOLERANCE_FIELDS}
+        values["allow_over_receipt"] = self.hc_tol_allow_over_receipt
+        return self.env["hc.tolerance.whatif.wizard"]._open(
+            self._hc_company_rule(), self.company_id, values
+        )
 
     def action_hc_rotate_encryption_keys(self):
         """Re-encrypt every secret at rest under the newest configured key (hc.vault)."""

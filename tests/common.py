@@ -1,6 +1,7 @@
 import base64
 import json
 
+from odoo import Command
 from odoo.tests import TransactionCase
 
 
@@ -37,6 +38,32 @@ class HcCase(TransactionCase):
             {"partner_id": vendor.id, "scheme": "gln", "value": gln}
         )
         return vendor
+
+    @classmethod
+    def make_demo_user(cls, login, company=None):
+        """The demo's user ``login`` (demo/odoo_setup.py USERS) as the demo creates it: its
+        module role and nothing else (the role brings the Odoo rights it needs); the
+        password is the login, as ``HttpCase.start_tour(login=...)`` expects."""
+        from ..demo.odoo_setup import USERS
+
+        [(name, group)] = [(n, g) for user, n, g, _queue in USERS if user == login]
+        company = company or cls.company
+        return (
+            cls.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": name,
+                    "login": login,
+                    "password": login,
+                    "company_id": company.id,
+                    "company_ids": [Command.set(company.ids)],
+                    "group_ids": [
+                        Command.set([cls.env.ref(f"healthcare_p2p_integration.{group}").id])
+                    ],
+                }
+            )
+        )
 
     @staticmethod
     def vendor_doc(

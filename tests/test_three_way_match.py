@@ -364,7 +364,24 @@ class TestClerkTour(MatchCase, HttpCase):
     def test_clerk_accepts_price_variance_in_the_ui(self):
         bill = self.make_bill(self.make_po(), price=10.4, user=self.manager)
         self.match(bill)
-        self.clerk_b.password = "clerk_b"  # HttpCase logs in with the login as password
-        self.start_tour("/odoo", "hc_clerk_accept_variance_tour", login="clerk_b")
+        # the demo's clerk: the AP Clerk role and nothing else
+        self.make_demo_user("ap.clerk")
+        self.start_tour("/odoo", "hc_clerk_accept_variance_tour", login="ap.clerk")
         self.assertEqual(bill.hc_match_state, "accepted")
         self.assertTrue(bill.hc_released)
+
+
+@tagged("post_install", "-at_install")
+class TestManagerWhatifTour(MatchCase, HttpCase):
+    def test_manager_changes_a_tolerance_through_whatif(self):
+        bill = self.make_bill(self.make_po(), price=10.4, user=self.manager)  # 4 % > 2 %
+        self.match(bill)
+        self.assertEqual(bill.hc_match_state, "blocked")
+        manager = self.make_demo_user("ap.manager")
+        self.start_tour("/odoo", "hc_manager_whatif_tour", login="ap.manager")
+        self.assertEqual((self.company_rule.price_pct, self.company_rule.total_pct), (5.0, 5.0))
+        entry = self.env["hc.audit.log"].search([("action", "=", "tolerance_whatif_applied")])
+        self.assertEqual(entry.user_id, manager)
+        self.assertEqual(entry.data["released"], bill.ids)
+        self.env["hc.three.way.match"]._cron_rematch_open_bills()
+        self.assertEqual(bill.hc_match_state, "matched")

@@ -7,3 +7,5 @@ from . import hc_outbox_replay_wizard
 from . import hc_bank_change_decision_wizard
 from . import hc_connector_secret_wizard
 from . import hc_uom_map_wizard
+from . import hc_tolerance_whatif_line
+from . import hc_ap_settings

@@ -168,7 +168,7 @@ class HcExceptionResolveWizard(models.TransientModel):
         action = self.ack_action if po_acks else self.action
         if po_acks and action in ("ack_accept", "ack_reject"):
             exceptions._po_ack_decide(action.removeprefix("ack_"), reason)
-            return {"type": "ir.actions.act_window_close"}
+            return self._done(action, exceptions)
         if po_acks and action != "reassign":
             raise UserError(self.env._("Choose what to do with the supplier's changes."))
         if action in ("accept", "reject", "credit_note") and not reason:
@@ -235,4 +235,39 @@ class HcExceptionResolveWizard(models.TransientModel):
             self.env["hc.three.way.match"]._match_bills(
                 bills.filtered(lambda b: b.state != "cancel")
             )
-        return {"type": "ir.actions.act_window_close"}
+        return self._done(action, exceptions)
+
+    def _done(self, action, exceptions):
+        """Say what the decision did (a success notification), then close the dialog:
+        the form or list behind it reloads with the new state."""
+        labels = dict(self._fields["action"].selection) | dict(self._fields["ack_action"].selection)
+        what = self.env._(
+            "%(decision)s: %(count)s exception(s).",
+            decision=labels.get(action, action),
+            count=len(exceptions),
+        )
+        bills = exceptions.move_id.filtered(lambda b: b.state != "cancel")
+        released = bills.filtered("hc_released")
+        still_blocked = bills - released
+        notes = []
+        if released:
+            notes.append(
+                self.env._("Released for payment: %s.", ", ".join(released.mapped("display_name")))
+            )
+        if still_blocked and action == "accept":
+            notes.append(
+                self.env._(
+                    "Still blocked by other open exceptions: %s.",
+                    ", ".join(still_blocked.mapped("display_name")),
+                )
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Decision recorded"),
+                "message": " ".join([what, *notes]),
+                "type": "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

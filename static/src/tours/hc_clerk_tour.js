@@ -1,7 +1,7 @@
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_utils";
 
-// An AP clerk opens the exception queue, opens a price variance, accepts it with a
+// The demo's AP clerk (only the AP Clerk role) opens the exception queue, opens a price variance, accepts it with a
 // reason, and sees the bill released for payment.
 registry.category("web_tour.tours").add("hc_clerk_accept_variance_tour", {
     url: "/odoo",
@@ -39,7 +39,14 @@ registry.category("web_tour.tours").add("hc_clerk_accept_variance_tour", {
             run: "click",
         },
         {
+            trigger: ".o_notification:contains('Decision recorded')",
+        },
+        {
             trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Resolved')",
+        },
+        {
+            // the next step is done: no hint left
+            trigger: ".o_form_view:not(:has(.alert-info:contains('Next step')))",
         },
         {
             trigger: ".o_form_view div[name='move_id'] a, .o_form_view div[name='move_id'] .o_form_uri",
