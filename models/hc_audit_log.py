@@ -516,4 +516,12 @@ class HcAuditLog(models.Model):
             )
         else:
             params.update(type="danger", sticky=True, message=report["problem"])
+        if not report.get("guard", 1):
+            params["message"] += " " + self.env._(
+                "Warning: the audit guard is not installed in this database, so the "
+                "application's database role could switch the append-only trigger off "
+                "(a PostgreSQL superuser installs it: make audit-guard)."
+            )
+            if params["type"] == "success":
+                params.update(type="warning", sticky=True)
         return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
