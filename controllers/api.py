@@ -15,8 +15,9 @@ from odoo import http
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..formats import x12
 from ..formats.errors import ParseError
+from ..formats.x12.ack import functional_ack
+from ..formats.x12.envelope import read_interchange
 from ..pipeline.intake import IntakeError
 from ..pipeline.intake import negotiate_quietly
 from ..pipeline.intake import split_request
@@ -60,8 +61,8 @@ def _request_body():
 def _functional_ack(body, accepted):
     """The 997/999 answering an X12 interchange, or None when not even its ISA reads."""
     try:
-        interchange = x12.read_interchange(body, strict=False)
-        return x12.functional_ack(interchange, accepted).decode("latin-1")
+        interchange = read_interchange(body, strict=False)
+        return functional_ack(interchange, accepted).decode("latin-1")
     except ParseError:
         return None
 

@@ -21,7 +21,8 @@ from .csv_master import parse_csv, split_csv
 from .errors import DataQualityIssue, ParseError
 from . import safe_xml
 from .json_doc import parse_json, split_json
-from .x12 import parse_x12, split_interchange
+from .x12.envelope import split_interchange
+from .x12.mappers import parse_x12
 
 __all__ = [
     "CONTENT_TYPES",

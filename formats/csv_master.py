@@ -22,9 +22,9 @@ from ..canonical import SCHEME_TAX_ID
 from ..canonical import SCHEME_VAT
 from ..canonical import CanonicalValidationError
 from ..canonical import from_dict
+from ..normalize.identifiers import gs1_check_digit_ok
 from .errors import DataQualityIssue
 from .errors import ParseError
-from .x12 import gs1_check_digit_ok
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
