@@ -1,8 +1,8 @@
 from odoo import api
 from odoo import models
 
-from ..formats import parse as parse_payload
 from ..formats.errors import ParseError
+from ..formats.registry import parse as parse_payload
 from ..pipeline.errors import PermanentError
 
 

@@ -4,27 +4,16 @@ the cheap checks a client should hear about at once (syntax 400, content 422).
 Everything expensive (lookups, applying to records) happens later, in the lane workers.
 """
 
-import json
-import math
-import re
-
 from ..canonical import CanonicalValidationError
 from ..canonical import from_dict
-from ..formats import split as split_payload
 from ..formats.errors import ParseError
+from ..formats.json_doc import JsonLimits
+from ..formats.json_doc import split_documents
+from ..formats.registry import CONTENT_TYPES
+from ..formats.registry import STORED_CONTENT_TYPES
+from ..formats.registry import normalize_content_type
+from ..formats.registry import split as split_payload
 
-FORMAT_ALIASES = {
-    "application/json": "json",
-    "application/x-ndjson": "ndjson",
-    "application/ndjson": "ndjson",
-    "application/edi-x12": "x12",
-    "application/edi": "x12",
-    "application/x12": "x12",
-    "text/x12": "x12",
-    "application/xml": "xml",
-    "text/xml": "xml",
-    "text/csv": "csv",
-}
 # The formats each document type is really exchanged in, besides canonical JSON.
 FORMATS_BY_DOC_TYPE = {
     "vendor": ("json", "ndjson", "csv"),
@@ -37,17 +26,14 @@ FORMATS_BY_DOC_TYPE = {
     "invoice": ("json", "ndjson", "x12", "xml"),
     "payment": ("json", "ndjson", "x12"),
 }
-CANONICAL_CONTENT_TYPE = {
-    "json": "application/json",
-    "ndjson": "application/json",
-    "x12": "application/edi-x12",
-    "xml": "application/xml",
-    "csv": "text/csv",
-}
 MAX_JSON_DEPTH = 32
-# A JSON \u0000 escape (not an escaped backslash followed by "u0000"): PostgreSQL text
-# cannot hold NUL, and no business field needs it.
-_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+# The JSON reader's refusals, as the API's stable 400 codes.
+_JSON_REFUSALS = {
+    "json_encoding": "invalid_encoding",
+    "json_nul": "invalid_character",
+    "json_depth": "too_deep",
+    "json_empty": "empty_batch",
+}
 
 
 class IntakeError(Exception):
@@ -63,11 +49,11 @@ class IntakeError(Exception):
 
 def negotiate(doc_type, content_type):
     """Return the format key for a Content-Type header, or raise 415."""
-    media = (content_type or "").split(";")[0].strip().lower()
-    fmt = FORMAT_ALIASES.get(media)
+    media = normalize_content_type(content_type)
+    fmt = CONTENT_TYPES.get(media)
     allowed = FORMATS_BY_DOC_TYPE.get(doc_type, ())
     if fmt not in allowed:
-        accepted = sorted({m for m, f in FORMAT_ALIASES.items() if f in allowed})
+        accepted = sorted({m for m, f in CONTENT_TYPES.items() if f in allowed})
         raise IntakeError(
             415,
             "unsupported_media_type",
@@ -85,108 +71,55 @@ def negotiate_quietly(doc_type, content_type):
         return None
 
 
-def _depth(value, level=0):
-    if level > MAX_JSON_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level
+def _json_documents(fmt, body, max_documents):
+    """``(batch, [(raw bytes, document dict)])``: each document's exact text and value.
 
-
-def _no_duplicate_keys(pairs):
-    keys = [k for k, _v in pairs]
-    if len(keys) != len(set(keys)):
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
-        raise ValueError(f"duplicate keys: {', '.join(dupes)}")
-    return dict(pairs)
-
-
-def _refuse_constant(name):
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text):
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"number {text[:20]} is out of range")
-    return value
-
-
-def _load_json_documents(fmt, body):
+    The bytes are slices of the body (``formats.json_doc.split_documents``): what is stored
+    is what the client sent, numbers included (``12345678.1234567891`` stays that, where a
+    float would keep ``12345678.12345679``).
+    """
+    limits = JsonLimits(max_bytes=len(body), max_depth=MAX_JSON_DEPTH, max_documents=max_documents)
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise IntakeError(400, "invalid_encoding", f"Body is not valid UTF-8: {exc}") from exc
-    if "\\u0000" in text and _NUL_ESCAPE.search(text):
-        raise IntakeError(400, "invalid_character", "Text must not contain NUL (\\u0000).")
-    options = {
-        "object_pairs_hook": _no_duplicate_keys,
-        "parse_constant": _refuse_constant,
-        "parse_float": _finite_float,
-    }
-    try:
-        if fmt == "ndjson":
-            docs = [json.loads(line, **options) for line in text.splitlines() if line.strip()]
-            batch = True
-        else:
-            value = json.loads(text, **options)
-            batch = isinstance(value, list)
-            docs = value if batch else [value]
-    except RecursionError as exc:
-        raise IntakeError(
-            400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels."
-        ) from exc
-    except ValueError as exc:
-        raise IntakeError(400, "malformed_json", f"Malformed JSON: {exc}") from exc
-    for index, doc in enumerate(docs):
-        if not isinstance(doc, dict):
+        documents = split_documents(body, ndjson=fmt == "ndjson", limits=limits)
+    except ParseError as exc:
+        fields = [{"path": exc.path}] if exc.path else []
+        if exc.code == "json_too_many_documents":
+            raise IntakeError(
+                413, "too_many_documents", f"A batch holds at most {max_documents} documents."
+            ) from exc
+        if exc.code == "json_depth":
+            raise IntakeError(
+                400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels.", fields
+            ) from exc
+        code = _JSON_REFUSALS.get(exc.code, "malformed_json")
+        raise IntakeError(400, code, f"Malformed JSON: {exc.message}", fields) from exc
+    for index, (_raw, value) in enumerate(documents):
+        if not isinstance(value, dict):
             raise IntakeError(
                 400,
                 "malformed_json",
                 "Each document must be a JSON object.",
                 [{"path": f"[{index}]"}],
             )
-        if _depth(doc) > MAX_JSON_DEPTH:
-            raise IntakeError(
-                400,
-                "too_deep",
-                f"Document nested deeper than {MAX_JSON_DEPTH} levels.",
-                [{"path": f"[{index}]"}],
-            )
-    return docs, batch
+    batch = fmt == "ndjson" or body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"["
+    return batch, documents
 
 
 def split_request(doc_type, content_type, body, max_documents):
     """Split a request body into documents, each checked as far as is cheap.
 
-    :return: ``(fmt, batch, items)`` where each item is ``(raw_bytes, errors)``: ``errors``
-        is empty for an acceptable document, else the 422 field errors of that document
+    :return: ``(fmt, batch, items)`` where each item is ``(raw_bytes, errors)``:
+        ``raw_bytes`` are that document's exact bytes in the body (nothing re-serialised),
+        ``errors`` is empty for an acceptable document, else the 422 field errors of that
+        document
     """
     fmt = negotiate(doc_type, content_type)
     if not body:
         raise IntakeError(400, "empty_body", "The request body is empty.")
     if fmt in ("json", "ndjson"):
-        docs, batch = _load_json_documents(fmt, body)
-        if not docs:
-            raise IntakeError(400, "empty_batch", "The batch holds no document.")
-        if len(docs) > max_documents:
-            raise IntakeError(
-                413, "too_many_documents", f"A batch holds at most {max_documents} documents."
-            )
+        batch, documents = _json_documents(fmt, body, max_documents)
         items = []
-        for index, doc in enumerate(docs):
-            try:
-                raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
-            except UnicodeEncodeError as exc:
-                # a lone surrogate escape ("\\ud800"): not text, cannot be stored
-                raise IntakeError(
-                    400,
-                    "invalid_encoding",
-                    "Text holds an unpaired surrogate escape (not valid Unicode).",
-                    [{"path": f"[{index}]"}],
-                ) from exc
+        for raw, doc in documents:
             try:
                 from_dict(
                     doc_type,
@@ -198,7 +131,7 @@ def split_request(doc_type, content_type, body, max_documents):
             items.append((raw, errors))
         return fmt, batch, items
     try:
-        parts = split_payload(doc_type, CANONICAL_CONTENT_TYPE[fmt], body)
+        parts = split_payload(doc_type, STORED_CONTENT_TYPES[fmt], body)
     except ParseError as exc:
         raise IntakeError(
             400, exc.code, exc.message, [{"path": exc.path}] if exc.path else []

@@ -18,7 +18,7 @@ from ..demo.generator import SCENARIOS
 from ..demo.generator import SIZES
 from ..demo.generator import TOLERANCE
 from ..demo.generator import generate
-from ..formats import parse
+from ..formats.registry import parse
 from ..normalize.identifiers import gs1_check_digit_ok
 
 CENT = Decimal("0.01")

@@ -9,11 +9,12 @@ def test_pure_packages_import_without_odoo():
     package = __name__.rsplit(".tests.", 1)[0]
     for name in (
         "canonical",
-        "formats",
+        "formats.registry",  # imports every reader
         "normalize",
         "matching",
         "pipeline.backoff",
         "pipeline.errors",
+        "pipeline.intake",
         "pipeline.outbound",
     ):
         importlib.import_module(f"{package}.{name}")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ..formats import parse
-from ..formats import split
 from ..formats.errors import ParseError
+from ..formats.registry import parse
+from ..formats.registry import split
 from ..formats.x12.ack import functional_ack
 from ..formats.x12.envelope import ISA_LENGTH
 from ..formats.x12.envelope import read_interchange
