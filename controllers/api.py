@@ -15,13 +15,13 @@ from odoo import http
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
+from ..api_contract.intake import IntakeError
+from ..api_contract.intake import negotiate_quietly
+from ..api_contract.intake import split_request
+from ..api_contract.openapi import build as build_openapi
 from ..formats.registry import STORED_CONTENT_TYPES
 from ..formats.registry import acknowledges
 from ..formats.registry import acknowledgment
-from ..pipeline.intake import IntakeError
-from ..pipeline.intake import negotiate_quietly
-from ..pipeline.intake import split_request
-from ..pipeline.openapi import build as build_openapi
 from . import guard
 
 _logger = logging.getLogger(__name__)

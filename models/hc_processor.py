@@ -1,9 +1,9 @@
 from odoo import api
 from odoo import models
 
+from ..api_contract.errors import PermanentError
 from ..formats.errors import ParseError
 from ..formats.registry import parse as parse_payload
-from ..pipeline.errors import PermanentError
 
 
 class DeferredCreate:

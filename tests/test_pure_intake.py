@@ -1,4 +1,4 @@
-"""Intake (pipeline.intake + the format registry): what is stored is the exact bytes of each
+"""Intake (api_contract.intake + the format registry): what is stored is the exact bytes of each
 document, numbers are never rounded on the way in, a BOM is tolerated by every format, and
 refusals keep the API's stable codes (no Odoo)."""
 
@@ -7,15 +7,15 @@ from decimal import Decimal
 
 import pytest
 
+from ..api_contract.intake import FORMATS_BY_DOC_TYPE
+from ..api_contract.intake import IntakeError
+from ..api_contract.intake import negotiate
+from ..api_contract.intake import split_request
 from ..formats.registry import CONTENT_TYPES
 from ..formats.registry import STORED_CONTENT_TYPES
 from ..formats.registry import format_of
 from ..formats.registry import parse
 from ..formats.registry import split
-from ..pipeline.intake import FORMATS_BY_DOC_TYPE
-from ..pipeline.intake import IntakeError
-from ..pipeline.intake import negotiate
-from ..pipeline.intake import split_request
 
 BOM = b"\xef\xbb\xbf"
 LONG = "12345678.1234567891"  # 18 significant digits: a float keeps 12345678.12345679
