@@ -15,12 +15,13 @@ from odoo import http
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..formats import x12
-from ..formats.errors import ParseError
-from ..pipeline.intake import IntakeError
-from ..pipeline.intake import negotiate_quietly
-from ..pipeline.intake import split_request
-from ..pipeline.openapi import build as build_openapi
+from ..api_contract.intake import IntakeError
+from ..api_contract.intake import negotiate_quietly
+from ..api_contract.intake import split_request
+from ..api_contract.openapi import build as build_openapi
+from ..formats.registry import STORED_CONTENT_TYPES
+from ..formats.registry import acknowledges
+from ..formats.registry import acknowledgment
 from . import guard
 
 _logger = logging.getLogger(__name__)
@@ -57,13 +58,12 @@ def _request_body():
     return request.httprequest.get_data(cache=True)
 
 
-def _functional_ack(body, accepted):
-    """The 997/999 answering an X12 interchange, or None when not even its ISA reads."""
-    try:
-        interchange = x12.read_interchange(body, strict=False)
-        return x12.functional_ack(interchange, accepted).decode("latin-1")
-    except ParseError:
-        return None
+def _functional_ack(fmt, body, accepted):
+    """``{"functional_ack": ...}`` for a format that answers an interchange (the X12
+    997/999; None when not even its ISA reads), else ``{}``."""
+    if not (fmt and acknowledges(fmt)):
+        return {}
+    return {"functional_ack": acknowledgment(fmt, body, accepted)}
 
 
 class HcApiController(http.Controller):
@@ -197,15 +197,12 @@ class HcApiController(http.Controller):
             )
         except IntakeError as exc:
             extra = {}
-            if (
-                exc.status == 400
-                and negotiate_quietly(
+            if exc.status == 400:
+                # EDI partners expect a functional acknowledgment rejecting the interchange
+                fmt = negotiate_quietly(
                     doc_type_code, request.httprequest.headers.get("Content-Type")
                 )
-                == "x12"
-            ):
-                # EDI partners expect a functional acknowledgment rejecting the interchange
-                extra["functional_ack"] = _functional_ack(body, accepted=False)
+                extra = _functional_ack(fmt, body, accepted=False)
             return _error(exc.status, exc.code, exc.message, exc.fields, **extra)
 
         key = request.httprequest.headers.get("Idempotency-Key")
@@ -216,9 +213,7 @@ class HcApiController(http.Controller):
                 "Idempotency-Key must be 1 to 200 printable characters.",
             )
         valid = [(i, raw) for i, (raw, errors) in enumerate(items) if not errors]
-        content_type = {"ndjson": "application/json", "json": "application/json"}.get(
-            fmt, request.httprequest.headers.get("Content-Type").split(";")[0].strip().lower()
-        )
+        content_type = STORED_CONTENT_TYPES[fmt]
         accepted = (
             env["hc.inbox.message"]
             .sudo()
@@ -263,7 +258,7 @@ class HcApiController(http.Controller):
                 }
             results.append(entry)
 
-        extra = {"functional_ack": _functional_ack(body, accepted=True)} if fmt == "x12" else {}
+        extra = _functional_ack(fmt, body, accepted=True)
         if not batch:
             entry = results[0]
             if entry["status"] == "rejected":

@@ -10,7 +10,7 @@ from collections import namedtuple
 
 from odoo.http import request
 
-from ..pipeline import signature
+from ..api_contract import signature
 
 _logger = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from ..canonical import SCHEME_TAX_ID
 from ..canonical import SCHEME_VAT
 from ..canonical import CanonicalValidationError
 from ..canonical import from_dict
+from ..normalize.identifiers import gs1_check_digit_ok
 from .errors import DataQualityIssue
 from .errors import ParseError
-from .x12 import gs1_check_digit_ok
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -336,23 +336,47 @@ def parse_csv(payload, doc_type, **limits):
     return results
 
 
+class _Lines:
+    """The physical lines of a CSV text, handed to :mod:`csv` one at a time and kept until
+    taken, so that each record's original text (quoted newlines included) can be cut out."""
+
+    def __init__(self, text):
+        self._lines = iter(io.StringIO(text, newline=""))
+        self._taken = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = next(self._lines)
+        self._taken.append(line)
+        return line
+
+    def take(self):
+        """The text read since the last call: the record :mod:`csv` just returned."""
+        text, self._taken = "".join(self._taken), []
+        return text
+
+
 def split_csv(payload, doc_type=None, *, max_bytes=MAX_BYTES, max_rows=MAX_ROWS):
     """One CSV (header + one row) per non-blank data row.
 
-    Rows are re-written with :mod:`csv` so quoted cells (with delimiters or newlines)
-    survive; the header is checked when ``doc_type`` is given.
+    Each part is the original text of the header line followed by the original text of
+    the row (quoted cells with delimiters or newlines included), nothing re-written; the
+    header is checked when ``doc_type`` is given.
     """
     text = _text(payload, max_bytes)
-    delimiter = _dialect(text)
-    rows = _reader(text)
     if doc_type:
         _header(_reader(text), doc_type)
+    lines = _Lines(text)
+    rows = csv.reader(lines, delimiter=_dialect(text), strict=True)
     try:
-        header = next(rows)
+        next(rows)
     except StopIteration:
         raise ParseError("csv_header", "empty CSV: no header row", "row 1") from None
     except csv.Error as exc:
         raise ParseError("csv_syntax", str(exc), "row 1") from None
+    header = lines.take()
     parts = []
     while True:
         try:
@@ -361,15 +385,12 @@ def split_csv(payload, doc_type=None, *, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
             break
         except csv.Error as exc:
             raise ParseError("csv_syntax", str(exc), f"row {rows.line_num}") from None
+        row = lines.take()
         if not any(cell.strip() for cell in raw):
             continue
         if len(parts) >= max_rows:
             raise ParseError("csv_too_many_rows", f"more than {max_rows} rows")
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerow(raw)
-        parts.append(out.getvalue().encode("utf-8"))
+        parts.append((header + row).encode("utf-8"))
     if not parts:
         raise ParseError("csv_empty", "no data row")
     return parts

@@ -50,9 +50,9 @@ from ..normalize.identifiers import normalize_duns
 from ..normalize.identifiers import normalize_gln
 from ..normalize.identifiers import normalize_gtin
 from ..normalize.uom import normalize_uom
-from . import ParsedDocument
 from .errors import DataQualityIssue
 from .errors import ParseError
+from .parsed import ParsedDocument
 from .safe_xml import DEFAULT_MAX_BYTES
 from .safe_xml import parse_xml
 

@@ -5,11 +5,16 @@
 The payload comes from outside, so it is read defensively: size, nesting depth and document
 count are bounded *before* ``json`` builds anything, UTF-8 is strict, duplicate keys are
 refused (two ``"quantity"`` keys would let sender and receiver read different values),
-``NaN``/``Infinity`` are refused and numbers become :class:`~decimal.Decimal` so that
-``0.1 + 0.2`` stays exact.
+``NaN``/``Infinity`` and numbers beyond a double's range are refused, numbers become
+:class:`~decimal.Decimal` so that ``0.1 + 0.2`` and ``12345678.1234567891`` stay exact,
+and text that cannot be stored (an unpaired surrogate escape, ``\\u0000``) is refused.
+
+A batch is split into slices of the original text (:func:`split_documents`), never
+re-serialised: what is stored is the exact text each document had in the request.
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,8 +24,12 @@ from ..canonical import from_dict
 from .errors import ParseError
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+_JSON_WS = " \t\r\n"  # the only whitespace JSON allows between tokens
 # A JSON string (skipped as a whole by the C regex engine) or a bracket.
 _DEPTH_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+# A JSON \u0000 escape (not an escaped backslash followed by "u0000"): PostgreSQL text
+# cannot hold NUL, and no business field needs it.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 @dataclass(frozen=True)
@@ -83,11 +92,48 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a valid number")
 
 
+def _decimal(text):
+    """A JSON number with a fraction or exponent, exactly; refused beyond a double's range
+    (``1e999``: no JSON peer could read it back)."""
+    value = Decimal(text)
+    if math.isinf(float(value)):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
 _DECODER = json.JSONDecoder(
     object_pairs_hook=_reject_duplicates,
-    parse_float=Decimal,
+    parse_float=_decimal,
     parse_constant=_reject_constant,
 )
+
+
+def _unstorable_text(value):
+    """The first string (key or value) that is not valid Unicode text, else None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return item
+    return None
+
+
+def _check_text(text, value, path):
+    """Refuse text PostgreSQL cannot store: ``\\u0000`` and unpaired surrogate escapes."""
+    if "\\u0000" in text and _NUL_ESCAPE.search(text):
+        raise ParseError("json_nul", "text must not contain NUL (\\u0000)", path)
+    if "\\u" in text and _unstorable_text(value) is not None:
+        raise ParseError(
+            "json_encoding", "text holds an unpaired surrogate escape (not valid Unicode)", path
+        )
 
 
 def _loads(text, path=None):
@@ -107,54 +153,66 @@ def _loads(text, path=None):
 
 
 def _skip_ws(text, index):
-    while index < len(text) and text[index] in " \t\r\n":
+    while index < len(text) and text[index] in _JSON_WS:
         index += 1
     return index
 
 
-def split_json(payload, *, ndjson=False, limits=DEFAULT_LIMITS):
-    """Split a payload into the exact text of each JSON document (as UTF-8 bytes).
+def _lines(text):
+    """``(line number, line)`` of NDJSON: lines end with LF (or CRLF); blank ones skipped.
 
-    A top-level array yields its elements, NDJSON its non-blank lines, a single object
-    itself.  Slices of the original text are returned (not re-serialised), so each stored
-    sub-message hashes the same whoever splits it.
+    Not :meth:`str.splitlines`, which also breaks at U+2028 and other characters a JSON
+    string may hold as they are.
+    """
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.strip(_JSON_WS):
+            yield lineno, line
+
+
+def _documents(payload, ndjson, limits):
+    """``[(text, value)]``: the exact text of each document in the payload and its value.
+
+    A top-level array yields its elements, NDJSON its non-blank lines, a single value
+    itself; ``text`` is a slice of the decoded payload without the whitespace around it.
     """
     text = _decode_text(payload, limits)
+    documents = []
     if ndjson:
-        chunks = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            _check_depth(line, limits, f"line {lineno}")
-            _loads(line, f"line {lineno}")  # validates syntax and duplicate keys
-            chunks.append(line.strip())
-            _check_count(len(chunks), limits)
-        if not chunks:
+        for lineno, line in _lines(text):
+            path = f"line {lineno}"
+            _check_depth(line, limits, path)
+            value = _loads(line, path)
+            _check_text(line, value, path)
+            documents.append((line.strip(_JSON_WS), value))
+            _check_count(len(documents), limits)
+        if not documents:
             raise ParseError("json_empty", "no JSON document in the payload")
-        return [c.encode("utf-8") for c in chunks]
+        return documents
     _check_depth(text, limits)
     start = _skip_ws(text, 0)
     if start == len(text):
         raise ParseError("json_empty", "empty payload")
     if text[start] != "[":
-        _loads(text)
-        return [text.strip().encode("utf-8")]
-    chunks = []
+        value = _loads(text)
+        _check_text(text, value, None)
+        return [(text.strip(_JSON_WS), value)]
     index = _skip_ws(text, start + 1)
     if index < len(text) and text[index] == "]":
         raise ParseError("json_empty", "empty JSON array")
     while True:
+        path = f"[{len(documents)}]"
         try:
-            _value, end = _DECODER.raw_decode(text, index)
+            value, end = _DECODER.raw_decode(text, index)
         except json.JSONDecodeError as exc:
             raise ParseError(
                 "json_syntax", exc.msg, f"line {exc.lineno} column {exc.colno}"
             ) from None
         except (ValueError, RecursionError) as exc:
             code = "json_duplicate_key" if "duplicate key" in str(exc) else "json_syntax"
-            raise ParseError(code, str(exc), f"[{len(chunks)}]") from None
-        chunks.append(text[index:end])
-        _check_count(len(chunks), limits)
+            raise ParseError(code, str(exc), path) from None
+        _check_text(text[index:end], value, path)
+        documents.append((text[index:end], value))
+        _check_count(len(documents), limits)
         index = _skip_ws(text, end)
         if index < len(text) and text[index] == ",":
             index = _skip_ws(text, index + 1)
@@ -164,7 +222,23 @@ def split_json(payload, *, ndjson=False, limits=DEFAULT_LIMITS):
         raise ParseError("json_syntax", "expected ',' or ']' in the array", f"char {index}")
     if _skip_ws(text, index + 1) != len(text):
         raise ParseError("json_syntax", "extra data after the JSON array")
-    return [c.encode("utf-8") for c in chunks]
+    return documents
+
+
+def split_documents(payload, *, ndjson=False, limits=DEFAULT_LIMITS):
+    """``[(raw bytes, value)]``: the exact UTF-8 bytes of each document and its value.
+
+    What intake stores: slices of the original text (not re-serialised), so each stored
+    document is byte for byte what the client sent for it and hashes the same whoever
+    splits it; numbers in ``value`` are :class:`~decimal.Decimal`.  A UTF-8 BOM in front
+    of the payload is not part of any document.
+    """
+    return [(text.encode("utf-8"), value) for text, value in _documents(payload, ndjson, limits)]
+
+
+def split_json(payload, *, ndjson=False, limits=DEFAULT_LIMITS):
+    """The exact text of each JSON document (UTF-8 bytes); see :func:`split_documents`."""
+    return [raw for raw, _value in split_documents(payload, ndjson=ndjson, limits=limits)]
 
 
 def _check_count(count, limits):
@@ -174,25 +248,7 @@ def _check_count(count, limits):
 
 def load_values(payload, *, ndjson=False, limits=DEFAULT_LIMITS):
     """Decode the payload into a list of JSON values (one per document), within limits."""
-    text = _decode_text(payload, limits)
-    if ndjson:
-        values = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            _check_depth(line, limits, f"line {lineno}")
-            values.append(_loads(line, f"line {lineno}"))
-            _check_count(len(values), limits)
-    else:
-        _check_depth(text, limits)
-        if not text.strip():
-            raise ParseError("json_empty", "empty payload")
-        value = _loads(text)
-        values = value if isinstance(value, list) else [value]
-        _check_count(len(values), limits)
-    if not values:
-        raise ParseError("json_empty", "no JSON document in the payload")
-    return values
+    return [value for _text, value in _documents(payload, ndjson, limits)]
 
 
 def parse_json(payload, doc_type=None, *, ndjson=False, limits=DEFAULT_LIMITS):

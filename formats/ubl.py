@@ -55,9 +55,9 @@ from ..normalize.gs1 import parse_barcode
 from ..normalize.identifiers import normalize_gln
 from ..normalize.identifiers import normalize_gtin
 from ..normalize.uom import normalize_uom
-from . import ParsedDocument
 from .errors import DataQualityIssue
 from .errors import ParseError
+from .parsed import ParsedDocument
 from .safe_xml import DEFAULT_MAX_BYTES
 from .safe_xml import local_name
 from .safe_xml import parse_xml

@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
 from ..normalize.references import normalize_reference
-from ..pipeline import trusted
+from ..trust import trusted
 from .hc_exception import MONITORING_TYPES
 
 AP_CLERK_GROUP = "healthcare_p2p_integration.group_hc_ap_clerk"

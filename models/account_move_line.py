@@ -3,7 +3,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
 
-from ..pipeline import trusted
+from ..trust import trusted
 
 CHARGE_KINDS = [
     ("charge", "Charge"),

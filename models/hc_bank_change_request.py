@@ -4,7 +4,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
-from ..pipeline import crypto
+from ..trust import crypto
 
 AP_MANAGER = "healthcare_p2p_integration.group_hc_ap_manager"
 # Set only by the methods below (as the system), never by a client's write.

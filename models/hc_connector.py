@@ -14,8 +14,8 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
-from ..pipeline import rate_limit
-from ..pipeline import signature
+from ..api_contract import rate_limit
+from ..api_contract import signature
 
 _logger = logging.getLogger(__name__)
 
@@ -477,7 +477,7 @@ class HcConnector(models.Model):
     def _check_signature(self, method, target, headers, body, now=None):
         """Verify a request's signature when the connector requires one.
 
-        :return: the :class:`~..pipeline.signature.Verified` result, or None when the
+        :return: the :class:`~..api_contract.signature.Verified` result, or None when the
             connector does not require signatures
         :raises signature.SignatureError: with the stable API error code
         """

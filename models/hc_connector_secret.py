@@ -9,7 +9,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 
-from ..pipeline import crypto
+from ..trust import crypto
 
 _logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
-from ..pipeline import trusted
+from ..trust import trusted
 
 # Who decides on a supplier's changes to a confirmed order: the buyer's side.  An AP
 # clerk does not change what was ordered (segregation of duties).

@@ -19,11 +19,11 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools import config
 
-from ..pipeline import crypto
-from ..pipeline.backoff import retry_delay
-from ..pipeline.errors import PermanentError
-from ..pipeline.errors import TransientError
-from ..pipeline.errors import WaitingForDependency
+from ..api_contract.errors import PermanentError
+from ..api_contract.errors import TransientError
+from ..api_contract.errors import WaitingForDependency
+from ..delivery.backoff import retry_delay
+from ..trust import crypto
 from .hc_processor import DeferredCreate
 from .hc_processor_vendor import GLOBAL_SCHEMES
 

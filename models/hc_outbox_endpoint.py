@@ -10,8 +10,8 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
-from ..pipeline import crypto
-from ..pipeline import outbound
+from ..delivery import outbound
+from ..trust import crypto
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 ADMIN_GROUP = "healthcare_p2p_integration.group_hc_integration_admin"

@@ -15,8 +15,8 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..pipeline import crypto
-from ..pipeline import outbound
+from ..delivery import outbound
+from ..trust import crypto
 
 _logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 from odoo import api
 from odoo import models
 
-from ..pipeline.outbound import SPEC_VERSION
+from ..delivery.outbound import SPEC_VERSION
 
 # Version of each event type's ``data`` object: raised on an incompatible change (a field
 # removed or its meaning changed); adding a field is compatible and keeps the version.

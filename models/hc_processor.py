@@ -1,9 +1,9 @@
 from odoo import api
 from odoo import models
 
-from ..formats import parse as parse_payload
+from ..api_contract.errors import PermanentError
 from ..formats.errors import ParseError
-from ..pipeline.errors import PermanentError
+from ..formats.registry import parse as parse_payload
 
 
 class DeferredCreate:

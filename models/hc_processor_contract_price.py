@@ -1,8 +1,8 @@
 from odoo import api
 from odoo import models
 
-from ..pipeline.errors import PermanentError
-from ..pipeline.errors import WaitingForDependency
+from ..api_contract.errors import PermanentError
+from ..api_contract.errors import WaitingForDependency
 
 
 class HcProcessorContractPrice(models.AbstractModel):

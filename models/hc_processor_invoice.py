@@ -6,6 +6,9 @@ from odoo import models
 from odoo.fields import Command
 from odoo.tools import SQL
 
+from ..api_contract.errors import PermanentError
+from ..api_contract.errors import TransientError
+from ..api_contract.errors import WaitingForDependency
 from ..normalize.identifiers import normalize_identifier
 from ..normalize.references import DEFAULT_WINDOW_DAYS
 from ..normalize.references import VERDICT_DUPLICATE
@@ -14,9 +17,6 @@ from ..normalize.references import InvoiceKey
 from ..normalize.references import find_duplicates
 from ..normalize.references import normalize_reference
 from ..normalize.taxes import stated_taxes
-from ..pipeline.errors import PermanentError
-from ..pipeline.errors import TransientError
-from ..pipeline.errors import WaitingForDependency
 from .hc_inbox_message import _auto_commit
 from .hc_processor import DeferredCreate
 from .hc_processor_vendor import GLOBAL_SCHEMES

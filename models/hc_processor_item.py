@@ -3,10 +3,10 @@ from odoo import fields
 from odoo import models
 from odoo.fields import Command
 
+from ..api_contract.errors import PermanentError
+from ..api_contract.errors import WaitingForDependency
 from ..normalize.uom import CATEGORY_PACK
 from ..normalize.uom import normalize_uom
-from ..pipeline.errors import PermanentError
-from ..pipeline.errors import WaitingForDependency
 
 
 class HcProcessorItem(models.AbstractModel):

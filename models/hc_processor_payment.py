@@ -4,9 +4,9 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
+from ..api_contract.errors import PermanentError
+from ..api_contract.errors import WaitingForDependency
 from ..normalize.references import normalize_reference
-from ..pipeline.errors import PermanentError
-from ..pipeline.errors import WaitingForDependency
 
 # How long a payment status may wait for the invoice it names before it is dead.
 WAIT_PARAM = "healthcare_p2p_integration.payment_invoice_wait_hours"

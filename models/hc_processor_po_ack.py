@@ -6,7 +6,7 @@ from odoo.tools import float_compare
 from odoo.tools import format_date
 from odoo.tools.misc import formatLang
 
-from ..pipeline.errors import WaitingForDependency
+from ..api_contract.errors import WaitingForDependency
 
 CONFIRMED_STATES = ("purchase", "done")
 

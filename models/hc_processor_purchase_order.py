@@ -5,8 +5,8 @@ from odoo import api
 from odoo import models
 from odoo.tools import float_compare
 
-from ..pipeline.errors import PermanentError
-from ..pipeline.errors import WaitingForDependency
+from ..api_contract.errors import PermanentError
+from ..api_contract.errors import WaitingForDependency
 
 CANCEL_STATUSES = ("cancelled", "rejected")
 

@@ -5,8 +5,8 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
-from ..pipeline.errors import PermanentError
-from ..pipeline.errors import WaitingForDependency
+from ..api_contract.errors import PermanentError
+from ..api_contract.errors import WaitingForDependency
 
 ASN_WAIT_PARAM = "healthcare_p2p_integration.receipt_asn_wait_minutes"
 ASN_WAIT_MINUTES = 60

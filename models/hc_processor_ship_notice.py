@@ -4,7 +4,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
-from ..pipeline.errors import PermanentError
+from ..api_contract.errors import PermanentError
 
 PO_KEY_PREFIX = "purchase_order:"
 

@@ -1,14 +1,14 @@
 from odoo import api
 from odoo import models
 
+from ..api_contract.errors import WaitingForDependency
 from ..normalize.identifiers import normalize_identifier
 from ..normalize.identifiers import scheme_for
 from ..normalize.vendor_dedup import ACTION_MERGE
 from ..normalize.vendor_dedup import ACTION_REVIEW
 from ..normalize.vendor_dedup import VendorRecord
 from ..normalize.vendor_dedup import match_vendor
-from ..pipeline import crypto
-from ..pipeline.errors import WaitingForDependency
+from ..trust import crypto
 
 GLOBAL_SCHEMES = {"gln": "gln", "duns": "duns", "vat": "vat", "tax_id": "vat"}
 

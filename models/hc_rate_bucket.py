@@ -7,10 +7,10 @@ from odoo import models
 from odoo import sql_db
 from odoo.tools import SQL
 
-from ..pipeline import rate_limit
+from ..api_contract import rate_limit
 
 # Tokens available now: the stored ones plus the refill since the last request, capped at
-# the burst.  The same expression as pipeline.rate_limit.take(), on the locked row.
+# the burst.  The same expression as api_contract.rate_limit.take(), on the locked row.
 _AVAILABLE = """LEAST(%(burst)s::float8, b.tokens + %(rate)s::float8 * GREATEST(0.0,
     EXTRACT(EPOCH FROM (statement_timestamp() AT TIME ZONE 'UTC') - b.refilled_at)::float8))"""
 TAKE_SQL = f"""

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools import config
 
-from ..pipeline import crypto
+from ..trust import crypto
 
 _logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class HcVault(models.AbstractModel):
     """The one owner of the encryption keys of secrets at rest.
 
     The keys come from the server configuration (``hc_p2p_encryption_keys``, newest
-    first; see :mod:`..pipeline.crypto`), never from the database.  Every model that
+    first; see :mod:`..trust.crypto`), never from the database.  Every model that
     stores ciphertext declares the field with ``hc_encrypted`` and encrypts and decrypts
     through this model, which refuses a field that is not declared: so
     :meth:`_encrypted_fields` lists every encrypted column, and :meth:`_rotate_keys`

@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.http import request
 
-from ..pipeline.openapi import PREFIX
+from ..api_contract.openapi import PREFIX
 
 
 class IrHttp(models.AbstractModel):

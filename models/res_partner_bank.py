@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..pipeline import crypto
+from ..trust import crypto
 
 UNMASKED_GROUP = "healthcare_p2p_integration.group_hc_bank_unmasked"
 # What moves money: changing these on a supplier's account is a bank details change.

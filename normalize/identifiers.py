@@ -97,6 +97,17 @@ def gs1_check_digit(payload):
     return ean.calc_check_digit(payload)
 
 
+def gs1_check_digit_ok(digits):
+    """Whether the last digit of ``digits`` is its GS1 mod-10 check digit.
+
+    Any GS1 key (GTIN-8/12/13/14, GLN, SSCC); False for anything but two or more digits.
+    """
+    digits = str(digits or "")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) < 2:
+        return False
+    return gs1_check_digit(digits[:-1]) == digits[-1]
+
+
 def _gs1_key(value, scheme, lengths, label):
     raw = "" if value is None else str(value)
     compact = _compact(raw)

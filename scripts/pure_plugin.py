@@ -1,12 +1,12 @@
 """pytest plugin: run the addon's pure-Python tests with neither Odoo's ORM nor a database.
 
 The addon's ``__init__`` imports its Odoo models; the pure packages (formats, canonical,
-normalize, matching, pipeline) must not need them.  This plugin registers the addon
-directory as a bare package named after the addon's technical name and makes pytest name
-test modules inside it accordingly, so ``tests/test_pure_*.py`` and their relative imports
-(``from ..formats import x12``) resolve without executing the addon's ``__init__``,
-whatever the clone's directory is called.  It acts at import time, before pytest loads
-``tests/conftest.py``.
+normalize, matching, api_contract, delivery, trust) must not need them.  This plugin
+registers the addon directory as a bare package named after the addon's technical name
+and makes pytest name test modules inside it accordingly, so ``tests/test_pure_*.py``
+and their relative imports (``from ..formats.x12 import envelope``) resolve without
+executing the addon's ``__init__``, whatever the clone's directory is called.  It acts at
+import time, before pytest loads ``tests/conftest.py``.
 """
 
 import sys

@@ -106,7 +106,7 @@ echo "$ODOO_SRC" > "$site/odoo19-src.pth"
 mkdir -p "$HC_BUILD/addons"
 ln -sfn "$here" "$HC_BUILD/addons/$MODULE"
 # Encryption key for secrets at rest (bank details, HMAC secrets): one per machine, kept
-# outside the repository and the database (see pipeline/crypto.py).
+# outside the repository and the database (see trust/crypto.py).
 keyfile="$HC_CACHE/encryption.key"
 if [ ! -s "$keyfile" ]; then
   (umask 077; "$VENV/bin/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$keyfile")

@@ -6,8 +6,8 @@ from unittest.mock import patch
 
 from odoo import tools
 
-from ..pipeline import crypto
-from ..pipeline import signature
+from ..api_contract import signature
+from ..trust import crypto
 from .common import HcCase
 
 

@@ -90,7 +90,7 @@ class TestRetriedRequestsSeeTheirBody(SecurityCase, HttpCase):
             self.assertNotIn(response.status_code, (400, 401), response.text)
 
     def stored(self, message_id):
-        """The stored document, parsed (intake stores JSON re-serialised)."""
+        """The stored document, parsed (intake stores each document's bytes as sent)."""
         message = self.Inbox.browse(message_id)
         message.invalidate_recordset()
         return json.loads(base64.b64decode(message.sudo().payload))

@@ -84,7 +84,7 @@ class TestInboxPipeline(HcCase):
 
     def test_transient_failure_retries_with_backoff_then_dead(self):
         [(message, _s)] = self.accept([self.vendor_doc()])
-        from ..pipeline.errors import TransientError
+        from ..api_contract.errors import TransientError
 
         with patch.object(
             type(self.env["hc.processor.vendor"]),

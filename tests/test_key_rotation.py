@@ -24,7 +24,7 @@ from odoo.tests import tagged
 from odoo.tests.common import _super_send
 from odoo.tools import SQL
 
-from ..pipeline import crypto
+from ..trust import crypto
 from .security_api_common import SecurityCase
 from .test_outbox import Receiver
 

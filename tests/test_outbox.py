@@ -26,9 +26,9 @@ from odoo.tests import Form
 from odoo.tests import tagged
 from odoo.tests.common import _super_send
 
+from ..delivery import outbound
 from ..models import hc_outbox_event as outbox_module
-from ..pipeline import crypto
-from ..pipeline import outbound
+from ..trust import crypto
 from .common import HcCase
 
 SECRET = "test-signing-secret-0123456789"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from odoo.tests import tagged
 
-from ..formats import ParseError
-from ..formats import parse
+from ..formats.errors import ParseError
+from ..formats.registry import parse
 from .common import HcCase
 
 ODOO_SRC = Path(os.environ.get("ODOO_SRC", "/opt/odoo19"))

@@ -1,6 +1,6 @@
 import pytest
 
-from ..pipeline import crypto
+from ..trust import crypto
 
 IBAN = "DE89370400440532013000"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from ..pipeline import crypto
+from ..trust import crypto
 
 
 def test_round_trip_and_rotation():

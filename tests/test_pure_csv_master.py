@@ -4,12 +4,12 @@ from decimal import Decimal
 
 import pytest
 
-from ..formats import parse
-from ..formats import split
 from ..formats.csv_master import iter_csv
 from ..formats.csv_master import parse_csv
 from ..formats.csv_master import split_csv
 from ..formats.errors import ParseError
+from ..formats.registry import parse
+from ..formats.registry import split
 
 VENDORS = (
     "Name,GLN,DUNS,Source ID,City,Country Code,IBAN,Active,Extra Column\r\n"

@@ -18,8 +18,8 @@ from ..demo.generator import SCENARIOS
 from ..demo.generator import SIZES
 from ..demo.generator import TOLERANCE
 from ..demo.generator import generate
-from ..formats import parse
-from ..formats.x12 import gs1_check_digit_ok
+from ..formats.registry import parse
+from ..normalize.identifiers import gs1_check_digit_ok
 
 CENT = Decimal("0.01")
 # what the readers report about a document wrong on purpose (and X12 without CUR)

@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 
 from ..canonical import CanonicalValidationError
-from ..formats import parse
-from ..formats import split
 from ..formats.errors import ParseError
 from ..formats.json_doc import JsonLimits
 from ..formats.json_doc import load_values
 from ..formats.json_doc import parse_json
 from ..formats.json_doc import split_json
+from ..formats.registry import parse
+from ..formats.registry import split
 
 
 def _receipt(receipt_id="GR-1", qty="5"):

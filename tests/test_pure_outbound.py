@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from ..pipeline import outbound as ob
+from ..delivery import outbound as ob
 
 
 class FixedRng:

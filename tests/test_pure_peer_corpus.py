@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from ..formats import ParseError
-from ..formats import parse
+from ..formats.errors import ParseError
+from ..formats.registry import parse
 
 ODOO_SRC = Path(os.environ.get("ODOO_SRC", "/opt/odoo19"))
 UBL_ROOT = "urn:oasis:names:specification:ubl:schema:xsd:{}-2"

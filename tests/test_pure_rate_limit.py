@@ -1,6 +1,6 @@
 """Token bucket arithmetic (the reference the SQL statement is checked against)."""
 
-from ..pipeline import rate_limit as rl
+from ..api_contract import rate_limit as rl
 
 
 def test_burst_then_refill():

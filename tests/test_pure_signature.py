@@ -5,7 +5,7 @@ import hmac
 
 import pytest
 
-from ..pipeline import signature as sig
+from ..api_contract import signature as sig
 
 SECRET = "hcs_3q2+7wZ-example-secret-not-real-0000000000"
 BODY = b'{"identifiers":[{"scheme":"GLN","value":"0614141000012"}],"name":"Acme"}'
@@ -199,7 +199,7 @@ def test_unicode_secret_and_body_are_utf8():
 
 
 def test_openapi_documents_signature_headers_and_limits():
-    from ..pipeline.openapi import build
+    from ..api_contract.openapi import build
 
     doc = build()
     documented = 0

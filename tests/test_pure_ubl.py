@@ -273,7 +273,7 @@ def _odoo_file(relative):
 
 def _parse_all(payload):
     """Through formats.parse: canonical validation and the shared issues included."""
-    from ..formats import parse
+    from ..formats.registry import parse
 
     (parsed,) = parse("invoice", "application/xml", payload)
     return parsed.document, {issue.code for issue in parsed.issues}

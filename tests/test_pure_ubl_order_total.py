@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ..formats import parse
+from ..formats.registry import parse
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 

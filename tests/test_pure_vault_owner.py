@@ -3,7 +3,7 @@
 Odoo code reads the keys, encrypts, decrypts and rotates only through it, and it refuses a
 field not declared ``hc_encrypted``: so its registry lists every encrypted column and its
 rotation visits them all (the Odoo side is tested in tests/test_key_rotation.py).  A model
-calling the Fernet helpers of ``pipeline/crypto.py`` directly would store ciphertext that a
+calling the Fernet helpers of ``trust/crypto.py`` directly would store ciphertext that a
 rotation never re-encrypts; this test names it.
 """
 
@@ -60,7 +60,7 @@ def test_only_the_vault_uses_the_keys():
 def test_the_check_sees_a_direct_call(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text(
-        "from ..pipeline import crypto\n"
+        "from ..trust import crypto\n"
         "from cryptography.fernet import Fernet\n"
         "token = crypto.encrypt(crypto.keys_from_config(config), 'x')\n"
         "masked = crypto.mask_account('x')\n"

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from ..formats import parse
-from ..formats import split
 from ..formats.errors import ParseError
-from ..formats.x12 import ISA_LENGTH
-from ..formats.x12 import functional_ack
-from ..formats.x12 import gs1_check_digit_ok
-from ..formats.x12 import parse_x12
-from ..formats.x12 import read_interchange
-from ..formats.x12 import split_interchange
+from ..formats.registry import parse
+from ..formats.registry import split
+from ..formats.x12.ack import functional_ack
+from ..formats.x12.envelope import ISA_LENGTH
+from ..formats.x12.envelope import read_interchange
+from ..formats.x12.envelope import split_interchange
+from ..formats.x12.mappers import parse_x12
+from ..normalize.identifiers import gs1_check_digit_ok
 
 
 def _samples_dir():

@@ -11,7 +11,7 @@ from odoo.tests import Form
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..pipeline import crypto
+from ..trust import crypto
 from .common import HcCase
 
 IBAN = "DE89370400440532013000"

@@ -7,8 +7,8 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 from odoo.tools import mute_logger
 
+from ..api_contract import rate_limit
 from ..models.hc_rate_bucket import TAKE_SQL
-from ..pipeline import rate_limit
 from .security_api_common import SecurityCase
 
 
@@ -106,7 +106,7 @@ class TestRateLimit(SecurityCase, HttpCase):
         self.assertEqual(codes, [200, 429])
 
     def test_sql_statement_matches_the_reference_bucket(self):
-        """The one SQL statement computes what pipeline.rate_limit.take() computes."""
+        """The one SQL statement computes what api_contract.rate_limit.take() computes."""
         rate, burst = 0.5, 4.0
         params = {"connector": self.connector.id, "rate": rate, "burst": burst}
         self.env.cr.execute(SQL(TAKE_SQL, **params))

@@ -9,8 +9,8 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
-from ..pipeline import crypto
-from ..pipeline import signature
+from ..api_contract import signature
+from ..trust import crypto
 from .security_api_common import SecurityCase
 
 VENDORS = "/api/hc/v1/vendors"

@@ -4,7 +4,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
-from ..pipeline import trusted
+from ..trust import trusted
 
 
 class HcExceptionResolveWizard(models.TransientModel):

@@ -8,7 +8,7 @@ route of the module is described here.
 from ..canonical import DOC_TYPES
 from ..canonical import SCHEMA_VERSION
 from ..canonical import json_schema
-from .intake import CANONICAL_CONTENT_TYPE
+from ..formats.registry import STORED_CONTENT_TYPES
 from .intake import FORMATS_BY_DOC_TYPE
 
 PREFIX = "/api/hc/v1"
@@ -183,7 +183,7 @@ def build(server_url="/"):
         }
         for fmt in FORMATS_BY_DOC_TYPE[doc_type]:
             if fmt in ("x12", "xml", "csv"):
-                content[CANONICAL_CONTENT_TYPE[fmt]] = {"schema": {"type": "string"}}
+                content[STORED_CONTENT_TYPES[fmt]] = {"schema": {"type": "string"}}
         paths[f"{PREFIX}/{ENDPOINTS[doc_type]}"] = {
             "post": {
                 "operationId": f"post_{doc_type}",

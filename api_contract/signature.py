@@ -26,7 +26,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from .crypto import constant_time_equal
+from ..trust.crypto import constant_time_equal
 
 SCHEME = "v1"
 HEADER_TIMESTAMP = "X-HC-Timestamp"

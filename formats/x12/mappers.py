@@ -1,571 +1,47 @@
 # Copyright 2026 healthcare_p2p_integration contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""ASC X12 004010 / 005010 reader, splitter, canonical mappers and 997/999 writer.
+"""X12 transaction sets -> canonical documents: 850, 855, 856, 810 and 820.
 
-Envelope handling
------------------
-Separators come from the ISA segment: the element separator is the 4th byte, the component
-separator is ISA16 and the segment terminator the byte after it.  ISA12 >= 00402 makes
-ISA11 a repetition separator; no mapper here needs repeated elements, so it is only kept to
-write acknowledgments.
-
-Envelope errors are *collected* per transaction set (control numbers, SE segment count)
-and per group/interchange (GE/IEA counts), as an X12 translator must do to write a 997/999
-that rejects the bad sets and accepts the good ones.  :func:`read_interchange` raises
-:class:`~.errors.ParseError` on the first collected error unless ``strict=False``.
-
-Real-world tolerance (each recorded as a :class:`~.errors.DataQualityIssue`, never silent):
-
-* a UTF-8 BOM and whitespace (CR/LF, tabs, indentation) around segments are ignored: EDI
-  viewers and some VANs pretty-print interchanges;
-* an ISA that is not fixed-width (106 bytes) is accepted when its 16 elements can still be
-  split with the element separator: generators that trim ISA padding exist in the wild
-  (``x12_810a_edinet.edi``);
-* a newline used *as* the segment terminator is valid X12 and supported;
-* business counts (CTT line counts, hash totals, TDS/AMT totals) that disagree with the
-  lines become issues, not errors: they are checked again by the matching engine.
-
-Control numbers, SE segment counts and GE/IEA counts are never tolerated: a mismatch is the
-sign of a truncated or spliced file, which would otherwise be applied half.
+Each mapper reads one :class:`~.envelope.Transaction` (already checked by the envelope
+reader) and returns the canonical document, appending a
+:class:`~..errors.DataQualityIssue` for every tolerated oddity (wrong GS1 check digit,
+counts that disagree with the lines, defaults taken from the envelope).  A missing or
+malformed mandatory segment or element is a :class:`~..errors.ParseError`.
 """
 
 import re
-from dataclasses import dataclass
-from dataclasses import field
-from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 from decimal import InvalidOperation
 
-from ..canonical import SCHEME_BUYER_ASSIGNED
-from ..canonical import SCHEME_DUNS
-from ..canonical import SCHEME_GLN
-from ..canonical import SCHEME_SAN
-from ..canonical import SCHEME_SELLER_ASSIGNED
-from ..canonical import Address
-from ..canonical import AllowanceCharge
-from ..canonical import Identifier
-from ..canonical import Invoice
-from ..canonical import InvoiceLine
-from ..canonical import ItemRef
-from ..canonical import Party
-from ..canonical import Payment
-from ..canonical import PaymentInvoiceRef
-from ..canonical import PoAck
-from ..canonical import PoAckLine
-from ..canonical import PurchaseOrder
-from ..canonical import PurchaseOrderLine
-from ..canonical import ShipNotice
-from ..canonical import ShipNoticeLine
-from ..canonical import TaxLine
-from .errors import DataQualityIssue
-from .errors import ParseError
-
-ISA_LENGTH = 106
-_UTF8_BOM = b"\xef\xbb\xbf"
-_WHITESPACE = " \t\r\n"
-_TAG_RE = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
-# Offsets of the 16 element separators of a fixed-width ISA.
-_ISA_SEPARATOR_OFFSETS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
-
-SUPPORTED_SETS = {
-    "850": "purchase_order",
-    "855": "po_ack",
-    "856": "ship_notice",
-    "810": "invoice",
-    "820": "payment",
-}
-
-
-# ---------------------------------------------------------------------------------------
-# Data structures
-# ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Separators:
-    """Delimiters of one interchange."""
-
-    element: str
-    component: str
-    segment: str
-    repetition: str = None
-
-
-@dataclass
-class Segment:
-    """One segment: ``elements[0]`` is the tag, ``segment[1]`` is its first element."""
-
-    elements: list
-    position: int  # 1-based position in the interchange (ISA = 1)
-    raw: str
-
-    @property
-    def tag(self):
-        return self.elements[0]
-
-    def __getitem__(self, index):
-        """Element ``index`` (1-based, X12 numbering), ``""`` when absent."""
-        return self.elements[index].strip() if index < len(self.elements) else ""
-
-    def __len__(self):
-        return len(self.elements) - 1
-
-    def where(self):
-        return f"segment {self.position} ({self.tag})"
-
-
-@dataclass
-class Transaction:
-    """A transaction set (ST..SE) with the envelope problems found for it."""
-
-    set_id: str
-    control_number: str
-    segments: list  # ST..SE inclusive (SE absent when missing)
-    group: "FunctionalGroup" = field(default=None, repr=False)
-    interchange: "Interchange" = field(default=None, repr=False)
-    errors: list = field(default_factory=list)  # ParseError
-    ak5_code: str = None  # AK502/IK502 syntax error code when rejected at envelope level
-
-    @property
-    def body(self):
-        """Segments between ST and SE."""
-        end = -1 if self.segments and self.segments[-1].tag == "SE" else None
-        return self.segments[1:end]
-
-    @property
-    def version(self):
-        st3 = self.segments[0][3] if self.segments else ""
-        return st3 or (self.group.version if self.group else "")
-
-
-@dataclass
-class FunctionalGroup:
-    gs: Segment
-    ge: Segment = None
-    transactions: list = field(default_factory=list)
-    errors: list = field(default_factory=list)
-
-    @property
-    def functional_id(self):
-        return self.gs[1]
-
-    @property
-    def control_number(self):
-        return self.gs[6]
-
-    @property
-    def version(self):
-        return self.gs[8]
-
-
-@dataclass
-class Interchange:
-    """A parsed ISA..IEA interchange."""
-
-    separators: Separators
-    isa: Segment
-    isa_raw: str
-    iea: Segment = None
-    groups: list = field(default_factory=list)
-    errors: list = field(default_factory=list)  # interchange-level ParseError
-    issues: list = field(default_factory=list)  # DataQualityIssue
-
-    @property
-    def control_number(self):
-        return self.isa[13]
-
-    @property
-    def version(self):
-        """ISA12, e.g. ``00401`` or ``00501``."""
-        return self.isa[12]
-
-    @property
-    def sender(self):
-        return self.isa[5], self.isa[6]
-
-    @property
-    def receiver(self):
-        return self.isa[7], self.isa[8]
-
-    @property
-    def transactions(self):
-        return [tx for group in self.groups for tx in group.transactions]
-
-    def all_errors(self):
-        """Every envelope error, interchange first, then groups, then transactions."""
-        errors = list(self.errors)
-        for group in self.groups:
-            errors += group.errors
-            for tx in group.transactions:
-                errors += tx.errors
-        return errors
-
-
-@dataclass
-class SplitTransaction:
-    """One transaction set cut out of an interchange, re-wrapped so it stands alone."""
-
-    set_id: str
-    control_number: str
-    group_control_number: str
-    interchange_control_number: str
-    doc_type: str
-    payload: bytes
-
-
-# ---------------------------------------------------------------------------------------
-# Tokenizer and envelope
-# ---------------------------------------------------------------------------------------
-
-
-def _decode(payload):
-    if isinstance(payload, str):
-        text = payload
-    else:
-        if payload.startswith(_UTF8_BOM):
-            payload = payload[len(_UTF8_BOM) :]
-        try:
-            text = payload.decode("utf-8")
-        except UnicodeDecodeError:
-            # X12 basic/extended character sets are ASCII subsets; a Latin-1 byte in a
-            # name must not make the whole interchange unreadable.
-            text = payload.decode("latin-1")
-    return text.lstrip("\ufeff" + _WHITESPACE)
-
-
-def detect_separators(text):
-    """Read the separators from the ISA segment at the start of ``text``.
-
-    :returns: ``(Separators, isa_length, issues)``.
-    :raises ParseError: ``x12_isa`` (missing/truncated ISA) or ``x12_separators``.
-    """
-    issues = []
-    if not text.startswith("ISA"):
-        raise ParseError("x12_isa", "an interchange must start with an ISA segment", "byte 0")
-    if len(text) < 4:
-        raise ParseError("x12_isa", "truncated ISA segment", "ISA")
-    element = text[3]
-    if element.isalnum() or element in _WHITESPACE:
-        raise ParseError("x12_separators", f"invalid element separator {element!r}", "ISA")
-    fixed = len(text) >= ISA_LENGTH and all(
-        text[offset] == element for offset in _ISA_SEPARATOR_OFFSETS
-    )
-    if fixed:
-        component = text[104]
-        segment = text[105]
-        isa_length = ISA_LENGTH
-    else:
-        # Tolerated: an ISA whose fields are not padded to their fixed widths.  The 16th
-        # separator is followed by ISA16 (component separator) and the terminator.
-        index = 0
-        for _count in range(16):
-            index = text.find(element, index + 1)
-            if index < 0:
-                raise ParseError("x12_isa", "truncated ISA segment: fewer than 16 elements", "ISA")
-        if index + 2 >= len(text):
-            raise ParseError("x12_isa", "truncated ISA segment: no terminator", "ISA")
-        component = text[index + 1]
-        segment = text[index + 2]
-        isa_length = index + 3
-        issues.append(
-            DataQualityIssue(
-                "x12_isa_width",
-                f"ISA segment is {isa_length} characters, not the fixed {ISA_LENGTH}",
-                "ISA",
-            )
-        )
-    if segment == "\r":
-        segment = "\n" if text[isa_length : isa_length + 1] == "\n" else "\r"
-        isa_length += segment == "\n"
-    for name, char in (("component", component), ("segment", segment)):
-        if char.isalnum() or char == element or char == " ":
-            raise ParseError("x12_separators", f"invalid {name} separator {char!r}", "ISA16")
-    if component == segment:
-        raise ParseError("x12_separators", "component and segment separators are the same", "ISA16")
-    isa_fields = text[:isa_length].split(element)
-    repetition = None
-    version = isa_fields[12].strip() if len(isa_fields) > 12 else ""
-    if version >= "00402" and len(isa_fields) > 11:
-        rep = isa_fields[11]
-        if len(rep) == 1 and not rep.isalnum() and rep not in (element, component, segment):
-            repetition = rep
-    return Separators(element, component, segment, repetition), isa_length, issues
-
-
-def tokenize(text, separators):
-    """Split an interchange into :class:`Segment` objects (whitespace around ignored)."""
-    segments = []
-    for chunk in text.split(separators.segment):
-        raw = chunk.strip(_WHITESPACE)
-        if not raw:
-            continue
-        elements = raw.split(separators.element)
-        segments.append(Segment(elements, len(segments) + 1, raw))
-    return segments
-
-
-def _validate_isa(isa):
-    problems = []
-    if len(isa) != 16:
-        problems.append(f"ISA has {len(isa)} elements, expected 16")
-    if not re.fullmatch(r"\d{9}", isa[13]):
-        problems.append("ISA13 control number must be 9 digits")
-    if not re.fullmatch(r"\d{5}", isa[12]):
-        problems.append("ISA12 version must be 5 digits")
-    if not re.fullmatch(r"\d{6}", isa[9]):
-        problems.append("ISA09 date must be YYMMDD")
-    if problems:
-        raise ParseError("x12_isa", "; ".join(problems), "ISA")
-
-
-def read_interchange(payload, *, strict=True):
-    """Parse and validate an X12 interchange.
-
-    :param payload: bytes (or text) holding exactly one ISA..IEA interchange.
-    :param strict: raise on the first envelope error (default).  With ``False`` the
-        errors stay on the interchange / groups / transactions, which is what
-        :func:`functional_ack` needs to reject only the bad transaction sets.
-    :raises ParseError: always for an unreadable ISA or separators; with ``strict`` also
-        for ``x12_envelope``, ``x12_control_number``, ``x12_count``, ``x12_segment``.
-    """
-    text = _decode(payload)
-    if not text:
-        raise ParseError("x12_isa", "empty payload", "byte 0")
-    separators, _isa_length, issues = detect_separators(text)
-    segments = tokenize(text, separators)
-    isa = segments[0]
-    _validate_isa(isa)
-    interchange = Interchange(
-        separators=separators,
-        isa=isa,
-        isa_raw=isa.raw,
-        issues=issues,
-    )
-    group = None
-    tx = None
-    group_count = 0
-    for seg in segments[1:]:
-        tag = seg.tag
-        if not _TAG_RE.match(tag):
-            err = ParseError("x12_segment", f"invalid segment tag {tag[:10]!r}", seg.where())
-            (tx.errors if tx else interchange.errors).append(err)
-            if tx:
-                tx.ak5_code = tx.ak5_code or "5"
-                tx.segments.append(seg)
-            continue
-        if interchange.iea is not None:
-            interchange.errors.append(ParseError("x12_envelope", "data after IEA", seg.where()))
-            break
-        if tag == "GS":
-            if tx is not None:
-                _close_missing_se(tx, seg)
-                tx = None
-            if group is not None:
-                group.errors.append(
-                    ParseError("x12_envelope", "GS without GE for the previous group", seg.where())
-                )
-            group = FunctionalGroup(gs=seg)
-            interchange.groups.append(group)
-            group_count += 1
-        elif tag == "ST":
-            if group is None:
-                interchange.errors.append(
-                    ParseError("x12_envelope", "ST outside a functional group", seg.where())
-                )
-                group = FunctionalGroup(gs=seg)
-                interchange.groups.append(group)
-            if tx is not None:
-                _close_missing_se(tx, seg)
-            tx = Transaction(
-                set_id=seg[1],
-                control_number=seg[2],
-                segments=[seg],
-                group=group,
-                interchange=interchange,
-            )
-            group.transactions.append(tx)
-            if not re.fullmatch(r"\d{3}", seg[1]) or not re.fullmatch(r"\d{4,9}", seg[2]):
-                tx.errors.append(
-                    ParseError(
-                        "x12_segment",
-                        "ST needs a set id and a 4-9 digit control number",
-                        seg.where(),
-                    )
-                )
-                tx.ak5_code = "5"
-        elif tag == "SE":
-            if tx is None:
-                (group or interchange).errors.append(
-                    ParseError("x12_envelope", "SE without ST", seg.where())
-                )
-                continue
-            tx.segments.append(seg)
-            _check_se(tx, seg)
-            tx = None
-        elif tag == "GE":
-            if tx is not None:
-                _close_missing_se(tx, seg)
-                tx = None
-            if group is None:
-                interchange.errors.append(ParseError("x12_envelope", "GE without GS", seg.where()))
-                continue
-            group.ge = seg
-            _check_ge(group, seg)
-            group = None
-        elif tag == "IEA":
-            if tx is not None:
-                _close_missing_se(tx, seg)
-                tx = None
-            if group is not None:
-                group.errors.append(ParseError("x12_envelope", "GE missing", seg.where()))
-                group = None
-            interchange.iea = seg
-            _check_iea(interchange, seg, group_count)
-        elif tag == "ISA":
-            interchange.errors.append(
-                ParseError("x12_envelope", "nested ISA: one interchange per payload", seg.where())
-            )
-            break
-        elif tx is None:
-            (group or interchange).errors.append(
-                ParseError("x12_envelope", f"{tag} outside a transaction set", seg.where())
-            )
-        else:
-            tx.segments.append(seg)
-    if tx is not None:
-        _close_missing_se(tx, None)
-    if group is not None and group.ge is None:
-        group.errors.append(ParseError("x12_envelope", "GE missing (truncated?)", "end"))
-    if interchange.iea is None:
-        interchange.errors.append(ParseError("x12_envelope", "IEA missing (truncated?)", "end"))
-    if not interchange.groups:
-        interchange.errors.append(ParseError("x12_envelope", "no functional group", "ISA"))
-    if strict:
-        errors = interchange.all_errors()
-        if errors:
-            first = errors[0]
-            raise ParseError(
-                first.code,
-                first.message,
-                first.path,
-                details=[e.to_dict() for e in errors[1:]],
-            )
-    return interchange
-
-
-def _close_missing_se(tx, at_segment):
-    where = at_segment.where() if at_segment else "end"
-    tx.errors.append(ParseError("x12_envelope", f"SE missing for ST {tx.control_number}", where))
-    tx.ak5_code = "2"  # AK502/IK502 2: transaction set trailer missing
-
-
-def _check_se(tx, se):
-    if se[2] != tx.control_number:
-        tx.errors.append(
-            ParseError(
-                "x12_control_number",
-                f"SE02 {se[2]!r} does not match ST02 {tx.control_number!r}",
-                se.where(),
-            )
-        )
-        tx.ak5_code = tx.ak5_code or "3"
-    count = len(tx.segments)
-    if se[1] != str(count) and _int(se[1]) != count:
-        tx.errors.append(
-            ParseError(
-                "x12_count",
-                f"SE01 states {se[1]!r} segments, the set has {count}",
-                se.where(),
-            )
-        )
-        tx.ak5_code = tx.ak5_code or "4"
-
-
-def _check_ge(group, ge):
-    if ge[2] != group.control_number:
-        group.errors.append(
-            ParseError(
-                "x12_control_number",
-                f"GE02 {ge[2]!r} does not match GS06 {group.control_number!r}",
-                ge.where(),
-            )
-        )
-    if _int(ge[1]) != len(group.transactions):
-        group.errors.append(
-            ParseError(
-                "x12_count",
-                f"GE01 states {ge[1]!r} transaction sets, the group has {len(group.transactions)}",
-                ge.where(),
-            )
-        )
-
-
-def _check_iea(interchange, iea, group_count):
-    if iea[2] != interchange.control_number:
-        interchange.errors.append(
-            ParseError(
-                "x12_control_number",
-                f"IEA02 {iea[2]!r} does not match ISA13 {interchange.control_number!r}",
-                iea.where(),
-            )
-        )
-    if _int(iea[1]) != group_count:
-        interchange.errors.append(
-            ParseError(
-                "x12_count",
-                f"IEA01 states {iea[1]!r} groups, the interchange has {group_count}",
-                iea.where(),
-            )
-        )
-
-
-def _int(text):
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        return None
-
-
-# ---------------------------------------------------------------------------------------
-# Splitting
-# ---------------------------------------------------------------------------------------
-
-
-def split_interchange(payload):
-    """Cut a valid interchange into one self-contained interchange per transaction set.
-
-    Each payload keeps the original ISA and GS (so sender, receiver, version and
-    separators are preserved) and gets a GE/IEA counting one set: it can be stored, hashed
-    and parsed alone, and a replay of one set does not replay its neighbours.
-
-    :returns: list of :class:`SplitTransaction`.
-    :raises ParseError: as :func:`read_interchange` in strict mode.
-    """
-    interchange = read_interchange(payload)
-    sep = interchange.separators
-    term = sep.segment
-    results = []
-    for group in interchange.groups:
-        for tx in group.transactions:
-            parts = [interchange.isa_raw, group.gs.raw]
-            parts += [seg.raw for seg in tx.segments]
-            parts.append(sep.element.join(["GE", "1", group.control_number]))
-            parts.append(sep.element.join(["IEA", "1", interchange.control_number]))
-            text = term.join(parts) + term
-            results.append(
-                SplitTransaction(
-                    set_id=tx.set_id,
-                    control_number=tx.control_number,
-                    group_control_number=group.control_number,
-                    interchange_control_number=interchange.control_number,
-                    doc_type=SUPPORTED_SETS.get(tx.set_id),
-                    payload=text.encode("utf-8"),
-                )
-            )
-    return results
-
+from ...canonical import SCHEME_BUYER_ASSIGNED
+from ...canonical import SCHEME_DUNS
+from ...canonical import SCHEME_GLN
+from ...canonical import SCHEME_SAN
+from ...canonical import SCHEME_SELLER_ASSIGNED
+from ...canonical import Address
+from ...canonical import AllowanceCharge
+from ...canonical import Identifier
+from ...canonical import Invoice
+from ...canonical import InvoiceLine
+from ...canonical import ItemRef
+from ...canonical import Party
+from ...canonical import Payment
+from ...canonical import PaymentInvoiceRef
+from ...canonical import PoAck
+from ...canonical import PoAckLine
+from ...canonical import PurchaseOrder
+from ...canonical import PurchaseOrderLine
+from ...canonical import ShipNotice
+from ...canonical import ShipNoticeLine
+from ...canonical import TaxLine
+from ...normalize.identifiers import gs1_check_digit_ok
+from ..errors import DataQualityIssue
+from ..errors import ParseError
+from .envelope import SUPPORTED_SETS
+from .envelope import int_or_none
+from .envelope import read_interchange
 
 # ---------------------------------------------------------------------------------------
 # Value helpers
@@ -636,16 +112,6 @@ def _need(segments, tag, tx):
             f"ST {tx.control_number}",
         )
     return seg
-
-
-def gs1_check_digit_ok(digits):
-    """GS1 mod-10 check (GTIN-8/12/13/14, GLN, SSCC)."""
-    if not digits.isdigit() or len(digits) < 2:
-        return False
-    total = 0
-    for position, char in enumerate(reversed(digits[:-1])):
-        total += int(char) * (3 if position % 2 == 0 else 1)
-    return (10 - total % 10) % 10 == int(digits[-1])
 
 
 # X12 N1/N103 identification code qualifiers -> canonical schemes.
@@ -798,7 +264,7 @@ def _loops(segments, start_tag, end_tags=()):
 
 def _check_ctt(trailer, count, issues, what):
     ctt = _first(trailer, "CTT")
-    if ctt is not None and _int(ctt[1]) != count:
+    if ctt is not None and int_or_none(ctt[1]) != count:
         issues.append(
             DataQualityIssue(
                 "x12_ctt_count", f"CTT01 states {ctt[1]} {what}, the set has {count}", ctt.where()
@@ -1071,7 +537,7 @@ def map_856(tx, issues):
             line.po_number = None  # only lines of *other* orders carry their own
     ctt = _first(trailer, "CTT")
     if ctt is not None:
-        if _int(ctt[1]) != len(hls):
+        if int_or_none(ctt[1]) != len(hls):
             issues.append(
                 DataQualityIssue(
                     "x12_ctt_count",
@@ -1319,8 +785,8 @@ def map_810(tx, issues):
     terms = None
     if itd is not None:
         due = _date(itd, 6) if itd[6] else None
-        if due is None and _int(itd[7]) is not None:
-            due = _date(big, 1, required=True) + timedelta(days=_int(itd[7]))
+        if due is None and int_or_none(itd[7]) is not None:
+            due = _date(big, 1, required=True) + timedelta(days=int_or_none(itd[7]))
         terms = itd[12] or _terms_text(itd)
     return Invoice(
         number=_required(big, 2),
@@ -1493,146 +959,3 @@ def parse_x12(payload, doc_type=None):
         document, issues = map_transaction(tx)
         results.append((document, list(interchange.issues) + issues))
     return results
-
-
-# ---------------------------------------------------------------------------------------
-# 997 / 999 functional acknowledgment
-# ---------------------------------------------------------------------------------------
-
-
-def functional_ack(interchange, accepted, errors=(), *, control_number=1, now=None):
-    """Build the 997 (004010) or 999 (005010) acknowledging ``interchange``.
-
-    :param interchange: an :class:`Interchange` (read with ``strict=False`` to reject
-        only the sets with envelope errors) or the raw payload.
-    :param accepted: the receiver's verdict for sets without errors; ``False`` rejects
-        every set (e.g. the group failed business validation).
-    :param errors: extra per-set errors, dicts with ``transaction`` (ST02) and optionally
-        ``segment_tag``, ``segment_position`` (in the set, ST = 1), ``element_position``,
-        ``segment_code`` (AK304/IK304, default ``8`` segment has data element errors) and
-        ``element_code`` (AK403/IK403, default ``7`` invalid code value).
-    :param control_number: interchange/group control number of the acknowledgment.
-    :param now: ``datetime`` for ISA09/GS04 (tests pass a fixed one).
-    :returns: the acknowledgment interchange as bytes, with the received separators.
-    """
-    if not isinstance(interchange, Interchange):
-        interchange = read_interchange(interchange, strict=False)
-    now = now or datetime.now(UTC)
-    is_999 = interchange.version >= "00501"
-    sep = interchange.separators
-    e = sep.element
-    errors_by_tx = {}
-    for err in errors:
-        errors_by_tx.setdefault(str(err.get("transaction", "")), []).append(err)
-
-    body = []
-    group_results = []
-    for group in interchange.groups:
-        version = group.version or ("005010" if is_999 else "004010")
-        ak1 = ["AK1", group.functional_id, group.control_number]
-        if is_999:
-            ak1.append(version)
-        body.append(ak1)
-        accepted_count = 0
-        for tx in group.transactions:
-            ak2 = ["AK2", tx.set_id, tx.control_number]
-            if is_999:
-                ak2.append(tx.version or version)
-            body.append(ak2)
-            tx_errors = errors_by_tx.get(tx.control_number, [])
-            for err in tx_errors:
-                if err.get("segment_tag"):
-                    body.append(
-                        [
-                            "IK3" if is_999 else "AK3",
-                            err["segment_tag"],
-                            str(err.get("segment_position", "")),
-                            "",
-                            str(err.get("segment_code", "8")),
-                        ]
-                    )
-                    if err.get("element_position"):
-                        body.append(
-                            [
-                                "IK4" if is_999 else "AK4",
-                                str(err["element_position"]),
-                                "",
-                                str(err.get("element_code", "7")),
-                            ]
-                        )
-            if tx.errors or tx_errors or not accepted:
-                code = tx.ak5_code or ("5" if tx_errors or tx.errors else None)
-                status = ["IK5" if is_999 else "AK5", "R"]
-                if code:
-                    status.append(code)
-                body.append(status)
-            else:
-                accepted_count += 1
-                body.append(["IK5" if is_999 else "AK5", "A"])
-        received = len(group.transactions)
-        if accepted_count == received and not group.errors:
-            verdict = "A"
-        elif accepted_count == 0:
-            verdict = "R"
-        else:
-            verdict = "P"
-        ak9 = ["AK9", verdict, str(received), str(received), str(accepted_count)]
-        if verdict == "R" and group.errors:
-            ak9.append("4" if any(err.code == "x12_count" for err in group.errors) else "")
-        body.append(ak9)
-        group_results.append(verdict)
-
-    set_id = "999" if is_999 else "997"
-    received_gs = interchange.groups[0].gs if interchange.groups else None
-    # A 997 answers in the received version (004010, 004010VICS, 004060...).
-    gs_version = "005010X231A1" if is_999 else ((received_gs[8] if received_gs else "") or "004010")
-    st = ["ST", set_id, "0001"] + (["005010X231A1"] if is_999 else [])
-    segments = [st, *body]
-    segments.append(["SE", str(len(segments) + 1), "0001"])
-    isa = interchange.isa
-    ctrl9 = f"{int(control_number):09d}"
-    ctrl_gs = str(int(control_number))
-    sender_q, sender = isa[7], isa.elements[8] if len(isa.elements) > 8 else ""
-    receiver_q, receiver = isa[5], isa.elements[6] if len(isa.elements) > 6 else ""
-    if interchange.version >= "00402":
-        repetition = sep.repetition or "^"
-    else:
-        repetition = "U"  # ISA11 was the standards identifier before 00402
-    isa_out = e.join(
-        [
-            "ISA",
-            "00",
-            " " * 10,
-            "00",
-            " " * 10,
-            sender_q.ljust(2),
-            sender.strip().ljust(15)[:15],
-            receiver_q.ljust(2),
-            receiver.strip().ljust(15)[:15],
-            now.strftime("%y%m%d"),
-            now.strftime("%H%M"),
-            repetition,
-            interchange.version,
-            ctrl9,
-            "0",
-            isa[15] or "P",
-            sep.component,
-        ]
-    )
-    gs = received_gs
-    gs_out = [
-        "GS",
-        "FA",
-        gs[3] if gs else isa[8],
-        gs[2] if gs else isa[6],
-        now.strftime("%Y%m%d"),
-        now.strftime("%H%M"),
-        ctrl_gs,
-        "X",
-        gs_version,
-    ]
-    lines = [isa_out, e.join(gs_out)]
-    # Trailing empty elements are not allowed in X12: strip their separators.
-    lines += [e.join(seg).rstrip(e) for seg in segments]
-    lines += [e.join(["GE", "1", ctrl_gs]), e.join(["IEA", "1", ctrl9])]
-    return (sep.segment.join(lines) + sep.segment).encode("ascii", errors="replace")

@@ -1,0 +1,342 @@
+# Copyright 2026 healthcare_p2p_integration contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Format registry: content type -> reader; raw payload -> documents.
+
+The one place that knows which formats exist and which reader handles each:
+
+* :data:`CONTENT_TYPES` maps every accepted media type (aliases included) to a format key,
+  and :data:`STORED_CONTENT_TYPES` gives the one content type a stored document of that
+  format is kept under (what :func:`parse` is later called with);
+* :func:`split` cuts a batch payload (JSON array, NDJSON, X12 interchange with several
+  transaction sets, CSV with many rows) into the exact text of each document, so that each
+  is stored, de-duplicated, retried and replayed on its own;
+* :func:`parse` turns one payload into :class:`ParsedDocument` objects;
+* :func:`acknowledgment` is the format's own answer to an interchange (X12 997/999), if
+  the format has one.
+
+XML is routed to the UBL or cXML reader by sniffing the root element.  A UTF-8 byte order
+mark in front of any payload is tolerated by every reader (RFC 8259 and the XML spec allow
+it; Windows tools write one).  The readers import nothing from here: they return
+:class:`ParsedDocument` (``formats.parsed``) and raise ``formats.errors``.
+"""
+
+import re
+from dataclasses import dataclass
+from dataclasses import fields
+from dataclasses import is_dataclass
+from dataclasses import replace
+from decimal import Decimal
+
+from ..canonical import CanonicalValidationError
+from ..canonical import validate
+from . import cxml
+from . import safe_xml
+from . import ubl
+from .csv_master import parse_csv
+from .csv_master import split_csv
+from .errors import DataQualityIssue
+from .errors import ParseError
+from .json_doc import parse_json
+from .json_doc import split_json
+from .parsed import ParsedDocument
+from .x12.ack import functional_ack
+from .x12.envelope import read_interchange
+from .x12.envelope import split_interchange
+from .x12.mappers import parse_x12
+
+# Every media type a client may send, with the format it names.
+CONTENT_TYPES = {
+    "application/json": "json",
+    "application/x-ndjson": "ndjson",
+    "application/ndjson": "ndjson",
+    "application/jsonl": "ndjson",
+    "application/edi-x12": "x12",
+    "application/edi_x12": "x12",
+    "application/edi": "x12",
+    "application/x12": "x12",
+    "text/x12": "x12",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "text/csv": "csv",
+    "application/csv": "csv",
+}
+# The content type a stored document of each format is kept under: one NDJSON line is
+# one JSON document.
+STORED_CONTENT_TYPES = {
+    "json": "application/json",
+    "ndjson": "application/json",
+    "x12": "application/edi-x12",
+    "xml": "application/xml",
+    "csv": "text/csv",
+}
+
+_UBL_NS = re.compile(r"^urn:oasis:names:specification:ubl:schema:xsd:[A-Za-z]+-2$")
+# The first element start tag after the prolog, comments, PIs and DOCTYPE.
+_ROOT_TAG = re.compile(rb"<(?![?!])([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)([^>]*)>", re.S)
+
+
+def normalize_content_type(content_type):
+    """``"Application/JSON; charset=utf-8"`` -> ``"application/json"``."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def format_of(content_type):
+    """The format key (``json``, ``ndjson``, ``x12``, ``xml``, ``csv``) of a content type.
+
+    :raises ParseError: ``unsupported_content_type``.
+    """
+    fmt = CONTENT_TYPES.get(normalize_content_type(content_type))
+    if fmt is None:
+        raise ParseError(
+            "unsupported_content_type",
+            f"content type {content_type!r} is not supported "
+            f"(use one of {', '.join(sorted(CONTENT_TYPES))})",
+        )
+    return fmt
+
+
+def sniff_xml(payload):
+    """Return ``"ubl"`` or ``"cxml"`` from the root element of an XML payload.
+
+    Only the first start tag is looked at (a regex on at most 64 KiB, no XML parser), so
+    this cannot be abused for entity expansion; the chosen reader parses safely.
+    """
+    head = payload[:65536] if isinstance(payload, bytes) else payload[:65536].encode()
+    # Skip comments and DOCTYPE, whose content may contain '<'.
+    head = re.sub(rb"<!--.*?-->", b"", head, flags=re.S)
+    head = re.sub(rb"<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", b"", head, flags=re.S)
+    match = _ROOT_TAG.search(head)
+    if not match:
+        raise ParseError("xml_root", "no root element found")
+    prefix = (match.group(1) or b"").rstrip(b":").decode("ascii", "replace")
+    local = match.group(2).decode("ascii", "replace")
+    attrs = match.group(3).decode("utf-8", "replace")
+    ns_attr = f"xmlns:{prefix}" if prefix else "xmlns"
+    ns_match = re.search(rf'{re.escape(ns_attr)}\s*=\s*["\']([^"\']*)["\']', attrs)
+    namespace = ns_match.group(1) if ns_match else ""
+    if _UBL_NS.match(namespace):
+        return "ubl"
+    if local == "cXML":
+        return "cxml"
+    raise ParseError(
+        "xml_unsupported",
+        f"root element {{{namespace}}}{local} is neither UBL 2 nor cXML",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Findings every format shares, made on the canonical document itself
+# ---------------------------------------------------------------------------------------
+
+
+def _check(parsed):
+    """Validate parser output against the canonical rules; ParseError when invalid.
+
+    Parsers build dataclasses directly; this is the single point where their output is
+    held to the same rules as canonical JSON input.
+    """
+    errors = []
+    for index, item in enumerate(parsed):
+        for err in validate(item.document):
+            prefix = f"[{index}]." if len(parsed) > 1 else ""
+            errors.append({**err, "path": prefix + err["path"]})
+    if errors:
+        first = errors[0]
+        raise ParseError(
+            "canonical_validation",
+            f"{first['path']}: {first['message']}",
+            first["path"],
+            details=errors,
+        )
+    return parsed
+
+
+def _decimals(value, path=""):
+    """``(path, Decimal)`` for every decimal number in a canonical document."""
+    if isinstance(value, Decimal):
+        yield path, value
+    elif is_dataclass(value):
+        for f in fields(value):
+            yield from _decimals(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _decimals(item, f"{path}[{index}]")
+
+
+def _float_precision_issues(document):
+    """A number with more significant digits than a binary float holds (about 15 to 17).
+
+    The canonical document keeps it exactly; Odoo's Float fields (unit prices,
+    quantities) are IEEE doubles, so applying it keeps the nearest float. That rounding is
+    reported here, on the message, instead of happening unseen.
+    """
+    issues = []
+    for path, value in _decimals(document):
+        kept = Decimal(repr(float(value)))
+        if kept != value:
+            issues.append(
+                DataQualityIssue(
+                    "float_precision",
+                    f"{value} has more significant digits than Odoo's float fields hold: "
+                    f"applied as {kept}",
+                    path,
+                )
+            )
+    return issues
+
+
+def _document_issues(document):
+    issues = []
+    due, issued = getattr(document, "due_date", None), getattr(document, "issue_date", None)
+    if due and issued and due < issued:
+        issues.append(
+            DataQualityIssue(
+                "due_before_issue", f"due date {due} is before the issue date {issued}", "due_date"
+            )
+        )
+    return issues + _float_precision_issues(document)
+
+
+def _with_document_issues(parsed):
+    return [
+        replace(item, issues=[*item.issues, *_document_issues(item.document)]) for item in parsed
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# The readers
+# ---------------------------------------------------------------------------------------
+
+
+def _parse_json(doc_type, payload, fmt):
+    try:
+        documents = parse_json(payload, doc_type, ndjson=fmt == "ndjson")
+    except CanonicalValidationError as exc:
+        first = exc.errors[0]
+        raise ParseError(
+            "canonical_validation",
+            f"{first['path']}: {first['message']}",
+            first["path"],
+            details=exc.errors,
+        ) from None
+    return [ParsedDocument(document=d, issues=[], source_format=fmt) for d in documents]
+
+
+def _parse_x12(doc_type, payload, _fmt):
+    results = parse_x12(payload, doc_type)
+    return _check([ParsedDocument(document=d, issues=i, source_format="x12") for d, i in results])
+
+
+def _parse_csv(doc_type, payload, _fmt):
+    return [
+        ParsedDocument(document=d, issues=i, source_format="csv")
+        for d, i in parse_csv(payload, doc_type)
+    ]
+
+
+def _parse_xml(doc_type, payload, _fmt):
+    kind = sniff_xml(payload)
+    reader = ubl if kind == "ubl" else cxml
+    parsed = [
+        item if item.source_format else replace(item, source_format=kind)
+        for item in reader.parse(payload)
+    ]
+    for item in parsed:
+        if item.document.doc_type != doc_type:
+            raise ParseError(
+                "unexpected_doc_type",
+                f"the XML holds a {item.document.doc_type}, not a {doc_type}",
+            )
+    return _check(parsed)
+
+
+def _split_json(_doc_type, payload, fmt):
+    return split_json(payload, ndjson=fmt == "ndjson")
+
+
+def _split_x12(_doc_type, payload, _fmt):
+    parts = split_interchange(payload)
+    # One transaction set: the interchange as received is that document.
+    return [payload] if len(parts) == 1 else [part.payload for part in parts]
+
+
+def _split_csv(doc_type, payload, _fmt):
+    return split_csv(payload, doc_type)
+
+
+def _split_xml(_doc_type, payload, _fmt):
+    kind = sniff_xml(payload)  # refuse what no reader would accept, at intake time
+    # entity declarations and foreign DOCTYPEs (XXE, expansion bombs): refused at intake
+    safe_xml.prescan(payload, ("cXML",) if kind == "cxml" else ())
+    return [payload]
+
+
+def _x12_acknowledgment(payload, accepted):
+    try:
+        return functional_ack(read_interchange(payload, strict=False), accepted)
+    except ParseError:
+        return None
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How one format is split and parsed (``acknowledge`` when it answers interchanges)."""
+
+    parse: object
+    split: object
+    acknowledge: object = None
+
+
+READERS = {
+    "json": Reader(_parse_json, _split_json),
+    "ndjson": Reader(_parse_json, _split_json),
+    "x12": Reader(_parse_x12, _split_x12, _x12_acknowledgment),
+    "csv": Reader(_parse_csv, _split_csv),
+    "xml": Reader(_parse_xml, _split_xml),
+}
+
+
+def parse(doc_type, content_type, payload):
+    """Parse ``payload`` into ``[ParsedDocument]``.
+
+    :param doc_type: the document type the endpoint expects (``invoice``...); documents
+        of another type are refused.
+    :param content_type: any media type of :data:`CONTENT_TYPES` (parameters ignored).
+    :param payload: bytes.
+    :raises ParseError: unreadable payload, unsupported content, or a document that fails
+        canonical validation (code ``canonical_validation``, ``details`` lists all errors).
+    """
+    fmt = format_of(content_type)
+    return _with_document_issues(READERS[fmt].parse(doc_type, payload, fmt))
+
+
+def split(doc_type, content_type, payload):
+    """Cut a batch payload into the exact bytes of each document.
+
+    Nothing is re-serialised: JSON arrays and NDJSON give each element's original text, a
+    CSV the original header line and data row, an X12 interchange one interchange per
+    transaction set (its original ISA, GS and segments, with a GE/IEA counting one set; an
+    interchange of one set comes back as received).  XML documents are single documents
+    and come back unchanged.
+
+    :raises ParseError: when the batch structure itself is unreadable.
+    """
+    fmt = format_of(content_type)
+    return READERS[fmt].split(doc_type, payload, fmt)
+
+
+def acknowledges(fmt):
+    """Whether format ``fmt`` answers an interchange with an acknowledgment (X12)."""
+    return READERS[fmt].acknowledge is not None
+
+
+def acknowledgment(fmt, payload, accepted):
+    """The format's answer to an interchange as text (X12: the 997/999), or None when the
+    format has none or not even the envelope reads.
+
+    :param accepted: the verdict for the sets without envelope errors (``False`` rejects
+        them all, e.g. the request was refused).
+    """
+    acknowledge = READERS[fmt].acknowledge
+    ack = acknowledge(payload, accepted) if acknowledge else None
+    return ack.decode("latin-1") if ack is not None else None

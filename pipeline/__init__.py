@@ -1,1 +1,0 @@
-"""ORM-free building blocks of the inbound pipeline (errors, retry policy, sequencing)."""
