@@ -55,6 +55,7 @@
         "data/hc_bank_change_data.xml",
         "views/hc_bank_change_request_views.xml",
         "views/menus.xml",
+        "views/hc_explain_views.xml",
         "views/hc_observability_views.xml",
         "data/hc_request_security_data.xml",
         "views/hc_connector_security_views.xml",
