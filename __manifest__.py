@@ -33,6 +33,7 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "security/hc_reporting_security.xml",
         "data/hc_lane_data.xml",
         "data/uom_data.xml",
         "data/hc_exception_data.xml",
@@ -59,6 +60,9 @@
         "data/hc_bank_change_data.xml",
         "views/hc_bank_change_request_views.xml",
         "views/menus.xml",
+        "views/hc_explain_views.xml",
+        "data/hc_metric_snapshot_data.xml",
+        "views/hc_supervisor_views.xml",
         "views/hc_observability_views.xml",
         "data/hc_request_security_data.xml",
         "views/hc_connector_security_views.xml",

@@ -22,6 +22,7 @@ from .engine import (
     ReceiptQty,
     StatedAmounts,
     ToleranceCheck,
+    explain_exception,
     find_contract,
     match_bill,
 )

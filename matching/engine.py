@@ -429,7 +429,9 @@ class LineMatch(_Serializable):
     Quantities are in the PO line's unit and prices per PO line unit (converted from the
     bill's unit); amounts are rounded to the currency.  ``billed_qty`` is this line's
     signed quantity; ``billed_qty_on_bill`` the net quantity of all lines of this bill on
-    the same PO line, which is what the quantity check used.
+    the same PO line, which is what the quantity check used.  ``bill_uom`` is the bill
+    line's own unit: a line that could not be compared with a PO line (not ordered, unit
+    mismatch) keeps ``billed_qty`` and ``bill_price`` in it.
     """
 
     bill_line_id: object
@@ -457,6 +459,7 @@ class LineMatch(_Serializable):
     expected_amount: Decimal | None = None
     checks: tuple = ()
     tolerance: dict | None = None
+    bill_uom: str = ""
 
     @property
     def matched(self):
@@ -858,7 +861,8 @@ class _Matcher:
         text = f"Not ordered: {reason}. {HINTS[EXC_NO_PO]}"
         return LineMatch(
             line.id, NOT_ORDERED, (NOT_ORDERED,), "PO link", text, product_id=line.product_id, billed_amount=amount,
-            po_line_id=line.po_line_id,
+            po_line_id=line.po_line_id, billed_qty=line.signed_qty, bill_price=self.price(self.net_price(line)),
+            uom=line.uom_name, bill_uom=line.uom_name,
         )  # fmt: skip
 
     def uom_result(self, line, po):
@@ -875,7 +879,9 @@ class _Matcher:
         return LineMatch(
             line.id, UOM_MISMATCH, (UOM_MISMATCH,), "UoM conversion", text, is_credit=line.is_credit,
             po_line_id=po.id, po_id=po.po_id, po_name=po.po_name, product_id=po.product_id, uom=po.uom_name,
-            billed_amount=amount,
+            billed_amount=amount, ordered_qty=po.ordered_qty, received_qty=_q(self.received.get(po.id, Fraction(0))),
+            po_price=po.price_unit, billed_qty=line.signed_qty, bill_price=self.price(self.net_price(line)),
+            bill_uom=line.uom_name,
         )  # fmt: skip
 
     def linked_result(self, line, group):
@@ -906,6 +912,7 @@ class _Matcher:
             "contract_ref": contract.contract_ref if contract else None,
             "billed_amount": billed_amount,
             "tolerance": tol.to_dict(),
+            "bill_uom": line.uom_name,
         }
         uom = _uom(po.uom_name)
         if line.is_credit:
@@ -1392,3 +1399,145 @@ def match_bill(
         credit_note,
     )
     return matcher.run()
+
+
+# --------------------------------------------------------------------------- explanation
+
+# The check that decides each exception type (None: decided by the PO link or the unit).
+CHECK_OF_EXCEPTION = {
+    EXC_MISSING_RECEIPT: CHECK_RECEIPT,
+    EXC_QTY_VARIANCE: CHECK_QTY,
+    EXC_PRICE_VARIANCE: CHECK_PRICE,
+    EXC_CONTRACT_PRICE_MISMATCH: CHECK_CONTRACT,
+    EXC_TOTAL_VARIANCE: CHECK_TOTAL,
+    EXC_CHARGE_VARIANCE: CHECK_CHARGES,
+    EXC_TAX_VARIANCE: CHECK_STATED_TAX,
+}
+CHECK_PO_LINK = "po_link"
+CHECK_UOM = "uom"
+
+
+def _line_check(line, name):
+    return next((check for check in line.checks if check.check == name), None)
+
+
+def _bill_check(result, exception):
+    """The failed bill-level check behind a bill-level exception."""
+    if exception.type == EXC_TOTAL_VARIANCE:
+        return result.total_check
+    if exception.type == EXC_CHARGE_VARIANCE:
+        return result.charge_check
+    failed = [check for check in result.amount_checks if not check.passed]
+    if exception.type == EXC_TAX_VARIANCE:
+        names = (CHECK_STATED_TAX,)
+    else:
+        names = (CHECK_STATED_UNTAXED, CHECK_STATED_TOTAL, CHECK_PREPAID)
+    return next((check for name in names for check in failed if check.check == name), None)
+
+
+def _rule(check):
+    if check.check == CHECK_RECEIPT:
+        return "receipt check: nothing received yet"
+    return (
+        f"{check.check.replace('_', ' ')} check: {check.tolerance}"
+        if check.tolerance
+        else (f"{check.check.replace('_', ' ')} check")
+    )
+
+
+def explain_exception(result, exception):
+    """The figures behind one exception of a :class:`BillMatchResult`, for a clerk.
+
+    Returns a JSON-ready dict: ``check`` (the check that failed, ``po_link`` or ``uom``
+    when the line could not be compared), ``rule`` (the check with the tolerance that
+    decided), ``tolerance`` (the limits in words with the rules behind them),
+    ``sources`` (tolerance field -> rule label), ``kind`` (``qty``: ``difference`` and
+    ``allowed`` are quantities in ``uom``; ``price``: money per ``uom``; ``amount``:
+    money on the bill; ``none``), ``actual``/``expected`` (what was compared) and, for a
+    line exception, the figures of its lead line (``bill_line_id``, ``product_id``,
+    ``uom``, ``ordered_qty``, ``received_qty``, ``billed_qty`` (this bill, on the PO
+    line), ``billable_qty``, ``previously_billed_qty``, ``po_price``, ``contract_price``,
+    ``contract_ref``, ``bill_price``) and ``line_ids``.  The lead line of an exception
+    of several lines is the one with the largest difference (then amount billed).
+    """
+    facts = {
+        "type": exception.type,
+        "check": None,
+        "rule": "",
+        "tolerance": "",
+        "sources": {},
+        "kind": "none",
+        "actual": None,
+        "expected": None,
+        "difference": None,
+        "allowed": None,
+        "line_ids": list(exception.line_ids),
+    }
+    check_name = CHECK_OF_EXCEPTION.get(exception.type)
+    if not exception.line_ids:
+        check = _bill_check(result, exception)
+        if check is not None:
+            facts.update(
+                check=check.check,
+                rule=_rule(check),
+                tolerance=check.tolerance,
+                sources=dict(check.sources),
+                kind="amount",
+                actual=check.actual,
+                expected=check.expected,
+                difference=check.variance,
+                allowed=check.allowed,
+            )
+        return _jsonable(facts)
+    lines = [result.line(line_id) for line_id in exception.line_ids]
+
+    def weight(line):
+        check = _line_check(line, check_name) if check_name else None
+        variance = check.variance if check is not None and check.variance is not None else 0
+        return (abs(variance), abs(line.billed_amount or 0))
+
+    lead = max(lines, key=weight)
+    check = _line_check(lead, check_name) if check_name else None
+    facts.update(
+        bill_line_id=lead.bill_line_id,
+        po_line_id=lead.po_line_id,
+        po_name=lead.po_name,
+        product_id=lead.product_id,
+        uom=lead.uom,
+        bill_uom=lead.bill_uom,
+        ordered_qty=lead.ordered_qty,
+        received_qty=lead.received_qty,
+        billed_qty=lead.billed_qty_on_bill
+        if lead.billed_qty_on_bill is not None
+        else lead.billed_qty,
+        billable_qty=lead.billable_qty,
+        previously_billed_qty=lead.previously_billed_qty,
+        po_price=lead.po_price,
+        contract_price=lead.contract_price,
+        contract_ref=lead.contract_ref,
+        bill_price=lead.bill_price,
+        billed_amount=lead.billed_amount,
+    )
+    if check is not None:
+        kind = "qty" if check.check in (CHECK_QTY, CHECK_RECEIPT) else "price"
+        difference = check.variance
+        if check.check == CHECK_RECEIPT:
+            # nothing received: the whole quantity billed so far is the difference
+            difference = to_display(frac(check.actual) - frac(check.expected))
+        facts.update(
+            check=check.check,
+            rule=_rule(check),
+            tolerance=check.tolerance,
+            sources=dict(check.sources),
+            kind=kind,
+            actual=check.actual,
+            expected=check.expected,
+            difference=difference,
+            allowed=check.allowed,
+        )
+    elif exception.type == EXC_UOM_MISMATCH:
+        facts.update(check=CHECK_UOM, rule="unit conversion: the units cannot be converted")
+    else:
+        reason = lead.explanation.replace(f" {HINTS[EXC_NO_PO]}", "").rstrip(".")
+        facts.update(check=CHECK_PO_LINK, rule=f"PO link: {reason}")
+    return _jsonable(facts)

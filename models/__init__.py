@@ -60,3 +60,7 @@ from . import account_partial_reconcile
 from . import hc_connector_secret
 from . import hc_request_nonce
 from . import hc_rate_bucket
+from . import hc_metric_snapshot
+from . import hc_ap_workload_report
+from . import hc_exception_trend_report
+from . import hc_bill_release_report

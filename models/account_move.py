@@ -155,7 +155,7 @@ class AccountMove(models.Model):
         readonly=True,
         help="Released with no human action.",
     )
-    hc_release_date = fields.Datetime(copy=False, readonly=True)
+    hc_release_date = fields.Datetime(string="Released on", copy=False, readonly=True)
     hc_last_changed_by_id = fields.Many2one(
         "res.users",
         string="Last changed by",
@@ -163,6 +163,22 @@ class AccountMove(models.Model):
         readonly=True,
         help="Who last changed the bill's lines or amounts: segregation of duties keeps "
         "them (and the creator) from accepting its variances.",
+    )
+    # -- one work item per bill: what still holds it, and who owns it ------------------
+    hc_open_exception_ids = fields.Many2many(
+        "hc.exception",
+        string="What still blocks the bill",
+        compute="_compute_hc_blocking",
+        help="Every open exception holding the bill: it is released once all are decided.",
+    )
+    hc_block_reasons = fields.Char(string="Blocked by", compute="_compute_hc_blocking")
+    hc_block_owner_ids = fields.Many2many(
+        "res.users", string="Owners", compute="_compute_hc_blocking"
+    )
+    hc_blocked_days = fields.Integer(
+        string="Blocked for (days)",
+        compute="_compute_hc_blocking",
+        help="Days since the oldest open exception of the bill was raised.",
     )
 
     @api.depends("ref")
@@ -183,6 +199,32 @@ class AccountMove(models.Model):
             ids = by_move.get(move.id, [])
             move.hc_exception_ids = [fields.Command.set(ids)]
             move.hc_exception_count = len(ids)
+
+    def _compute_hc_blocking(self):
+        bills = self.filtered("id")
+        held = bills._hc_open_exceptions() if bills else self.env["hc.exception"]
+        labels = dict(held._fields["exception_type"].selection)
+        now = fields.Datetime.now()
+        for move in self:
+            mine = held.filtered(
+                lambda e, m=move: e.move_id == m or (e.res_model == m._name and e.res_id == m.id)
+            ).sorted(lambda e: (e.create_date, e.id))
+            # read as the user: an exception of a queue the user may not see stays hidden
+            move.hc_open_exception_ids = mine.with_env(self.env)._filtered_access("read")
+            move.hc_block_reasons = (
+                ", ".join(dict.fromkeys(labels.get(t, t) for t in mine.mapped("exception_type")))
+                or False
+            )
+            move.hc_block_owner_ids = mine.owner_id
+            move.hc_blocked_days = (now - mine[0].create_date).days if mine else 0
+
+    def action_hc_resolve_all(self):
+        """Decide every open exception of the bill in one go (the resolution wizard)."""
+        self.ensure_one()
+        exceptions = self.hc_open_exception_ids
+        if not exceptions:
+            raise UserError(self.env._("Nothing holds %s.", self.display_name))
+        return exceptions.action_resolve()
 
     def _hc_after_import(self):
         """Called once a supplier invoice has been applied to this draft bill: match it.

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
+from odoo import Command
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -174,6 +175,103 @@ class HcException(models.Model):
         "values, and the decision.",
     )
 
+    # -- why the three-way match raised it (engine-written, ``_hc_explain``) ----------
+    explain_check = fields.Selection(
+        [
+            ("quantity", "Quantity billed against received"),
+            ("receipt", "Receipt"),
+            ("price", "Billed price against PO price"),
+            ("contract_price", "Billed price against contract price"),
+            ("bill_total", "Bill total against PO prices"),
+            ("charges", "Charges"),
+            ("stated_untaxed", "Untaxed amount stated by the supplier"),
+            ("stated_tax", "Tax stated by the supplier"),
+            ("stated_total", "Total stated by the supplier"),
+            ("prepaid", "Prepaid amount stated by the supplier"),
+            ("po_link", "Link to a purchase order line"),
+            ("uom", "Unit of measure conversion"),
+        ],
+        string="Check that failed",
+        readonly=True,
+    )
+    explain_kind = fields.Selection(
+        [("qty", "Quantity"), ("price", "Unit price"), ("amount", "Amount"), ("none", "None")],
+        string="Compared",
+        readonly=True,
+    )
+    explain_rule = fields.Char(string="Rule that decided", readonly=True)
+    explain_tolerance = fields.Char(string="Tolerance applied", readonly=True)
+    explain_product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    explain_line_id = fields.Many2one(
+        "account.move.line",
+        string="Bill line",
+        readonly=True,
+        ondelete="set null",
+        help="The bill line the figures are of: of several lines, the largest difference.",
+    )
+    explain_line_ids = fields.Many2many(
+        "account.move.line",
+        "hc_exception_explain_line_rel",
+        "exception_id",
+        "line_id",
+        string="Bill lines concerned",
+        readonly=True,
+    )
+    explain_line_count = fields.Integer(string="Lines concerned", readonly=True)
+    explain_purchase_line_id = fields.Many2one(
+        "purchase.order.line", string="PO line", readonly=True, ondelete="set null"
+    )
+    explain_uom = fields.Char(string="Unit", readonly=True)
+    explain_ordered_qty = fields.Float(string="PO quantity", digits="Product Unit", readonly=True)
+    explain_received_qty = fields.Float(
+        string="Received quantity", digits="Product Unit", readonly=True
+    )
+    explain_billed_qty = fields.Float(
+        string="Invoiced quantity", digits="Product Unit", readonly=True,
+        help="Billed on this bill against the PO line (all its lines together).",
+    )  # fmt: skip
+    explain_billable_qty = fields.Float(
+        string="Billable quantity", digits="Product Unit", readonly=True,
+        help="What may be billed: received, capped at ordered unless over-receipt is allowed.",
+    )  # fmt: skip
+    explain_previously_billed_qty = fields.Float(
+        string="Billed before", digits="Product Unit", readonly=True
+    )
+    # unit prices keep the product price precision (0.0325 per glove), shown in currency
+    explain_po_price = fields.Float(string="PO price", digits="Product Price", readonly=True)
+    explain_contract_price = fields.Float(
+        string="Contract price", digits="Product Price", readonly=True
+    )
+    explain_contract_ref = fields.Char(string="Contract", readonly=True)
+    explain_bill_price = fields.Float(string="Billed price", digits="Product Price", readonly=True)
+    explain_price_difference = fields.Float(
+        string="Price difference", digits="Product Price", readonly=True, help="Per unit."
+    )
+    explain_price_allowed = fields.Float(
+        string="Price difference allowed", digits="Product Price", readonly=True, help="Per unit."
+    )
+    explain_qty_difference = fields.Float(
+        string="Quantity difference", digits="Product Unit", readonly=True
+    )
+    explain_qty_allowed = fields.Float(
+        string="Quantity allowed", digits="Product Unit", readonly=True
+    )
+    explain_expected = fields.Monetary(string="Expected", readonly=True)
+    explain_actual = fields.Monetary(string="Billed", readonly=True)
+    explain_difference = fields.Monetary(string="Difference", readonly=True)
+    explain_allowed = fields.Monetary(string="Difference allowed", readonly=True)
+    match_line_ids = fields.One2many(
+        "hc.bill.match.line",
+        compute="_compute_match_line_ids",
+        string="PO, receipt and invoice side by side",
+    )
+    sibling_ids = fields.Many2many(
+        "hc.exception",
+        compute="_compute_sibling_ids",
+        string="Other open exceptions on this bill",
+    )
+    sibling_count = fields.Integer(compute="_compute_sibling_ids")
+
     _open_dedup_unique = models.UniqueIndex(
         "(dedup_key) WHERE state NOT IN ('resolved', 'cancelled')",
         "This problem already has an open exception.",
@@ -200,12 +298,96 @@ class HcException(models.Model):
         ]
         return domain if overdue else ["!", "&", *domain]
 
+    def _compute_match_line_ids(self):
+        """The bill's match lines of the lines concerned (every line for a bill-level
+        problem): PO line, receipt and invoice line side by side."""
+        lines = self.env["hc.bill.match.line"].search([("move_id", "in", self.move_id.ids)])
+        for exc in self:
+            mine = lines.filtered(lambda m, e=exc: m.move_id == e.move_id)
+            if exc.explain_line_ids:
+                mine = mine.filtered(lambda m, e=exc: m.move_line_id in e.explain_line_ids)
+            exc.match_line_ids = mine
+
+    def _compute_sibling_ids(self):
+        """The other open exceptions holding the same bill: it is released only once
+        they are all decided (one work item per bill)."""
+        bills = self.move_id | self.env["account.move"].browse(
+            {e.res_id for e in self if e.res_model == "account.move" and e.res_id}
+        )
+        held = bills.exists()._hc_open_exceptions() if bills else self.browse()
+        # read as the user: the ones the user may not see are not listed
+        held = self.browse(held.ids).exists()._filtered_access("read")
+        for exc in self:
+            bill = exc.move_id.id or (exc.res_model == "account.move" and exc.res_id)
+            siblings = held.filtered(
+                lambda e, b=bill, x=exc: (
+                    e.id != x.id
+                    and (e.move_id.id == b or (e.res_model == "account.move" and e.res_id == b))
+                )
+            )
+            exc.sibling_ids = siblings if bill else self.browse()
+            exc.sibling_count = len(exc.sibling_ids)
+
+    @api.model
+    def _hc_explain_vals(self, facts):
+        """Field values of the figures ``matching.engine.explain_exception`` gives."""
+
+        def num(name):
+            value = facts.get(name)
+            return float(value) if value not in (None, "") else 0.0
+
+        kind = facts.get("kind") or "none"
+        line_ids = [i for i in facts.get("line_ids") or () if isinstance(i, int)]
+        lines = self.env["account.move.line"].sudo().browse(line_ids).exists()
+        lead = self.env["account.move.line"].sudo().browse(facts.get("bill_line_id") or []).exists()
+        po_line = (
+            self.env["purchase.order.line"].sudo().browse(facts.get("po_line_id") or []).exists()
+        )
+        product = self.env["product.product"].sudo().browse(facts.get("product_id") or []).exists()
+        vals = {
+            "explain_check": facts.get("check") or False,
+            "explain_kind": kind,
+            "explain_rule": facts.get("rule") or False,
+            "explain_tolerance": facts.get("tolerance") or False,
+            "explain_product_id": (product or lead.product_id or po_line.product_id).id,
+            "explain_line_id": lead.id,
+            "explain_line_ids": [Command.set(lines.ids)],
+            "explain_line_count": len(lines),
+            "explain_purchase_line_id": po_line.id,
+            "explain_uom": facts.get("uom") or facts.get("bill_uom") or False,
+            "explain_ordered_qty": num("ordered_qty"),
+            "explain_received_qty": num("received_qty"),
+            "explain_billed_qty": num("billed_qty"),
+            "explain_billable_qty": num("billable_qty"),
+            "explain_previously_billed_qty": num("previously_billed_qty"),
+            "explain_po_price": num("po_price"),
+            "explain_contract_price": num("contract_price"),
+            "explain_contract_ref": facts.get("contract_ref") or False,
+            "explain_bill_price": num("bill_price"),
+            "explain_qty_difference": num("difference") if kind == "qty" else 0.0,
+            "explain_qty_allowed": num("allowed") if kind == "qty" else 0.0,
+            "explain_price_difference": num("difference") if kind == "price" else 0.0,
+            "explain_price_allowed": num("allowed") if kind == "price" else 0.0,
+            "explain_difference": num("difference") if kind == "amount" else 0.0,
+            "explain_allowed": num("allowed") if kind == "amount" else 0.0,
+            "explain_expected": num("expected") if kind == "amount" else 0.0,
+            "explain_actual": num("actual") if kind == "amount" else 0.0,
+        }
+        return vals
+
+    def action_resolve_bill(self):
+        """Decide every open exception of this bill together (one work item per bill)."""
+        self.ensure_one()
+        return (self | self.sibling_ids).action_resolve()
+
     def _hc_trusted(self):
         """The engine or the system (never a client's call, whatever its context)."""
         return self.env.su or trusted.is_engine_write()
 
     def _hc_refuse_decision_fields(self, vals):
-        names = sorted(DECISION_FIELDS & set(vals))
+        names = sorted(
+            DECISION_FIELDS & set(vals) | {name for name in vals if name.startswith("explain_")}
+        )
         if names:
             raise AccessError(
                 self.env._(

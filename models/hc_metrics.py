@@ -45,11 +45,30 @@ METRICS = [
 TECHNICAL_METRICS = [code for code, _label, _unit in METRICS[:14]]
 BUSINESS_METRICS = [code for code, _label, _unit in METRICS[14:]]
 AGE_BUCKETS = [("0-1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), ("7d+", 7, None)]
+# What the dashboard's "Trends" buttons open (each shown to who may read its model).
+TREND_ACTIONS = (
+    "healthcare_p2p_integration.action_hc_queue_depth_trend",
+    "healthcare_p2p_integration.action_hc_latency_trend",
+    "healthcare_p2p_integration.action_hc_blocked_amount_trend",
+    "healthcare_p2p_integration.action_hc_ap_workload",
+    "healthcare_p2p_integration.action_hc_exception_trend",
+    "healthcare_p2p_integration.action_hc_touchless_trend",
+)
+# A card's value is formatted with its unit (19.1 min, 9 ms, 12.5 %): its label does not
+# repeat a unit the value may not be in.
+UNIT_SUFFIXES = (" (s)", " (ms)", " (%)")
 HC_GROUPS = (
     "healthcare_p2p_integration.group_hc_auditor",
     "healthcare_p2p_integration.group_hc_supply_chain",
     "healthcare_p2p_integration.group_hc_ap_clerk",
 )
+
+
+def _card_label(label):
+    for suffix in UNIT_SUFFIXES:
+        if label.endswith(suffix):
+            return label[: -len(suffix)]
+    return label
 
 
 class HcMetrics(models.AbstractModel):
@@ -423,7 +442,7 @@ class HcMetrics(models.AbstractModel):
             "cards": [
                 {
                     "code": code,
-                    "label": labels[code][0],
+                    "label": _card_label(labels[code][0]),
                     "unit": labels[code][1],
                     "value": values[code],
                     "group": "technical" if code in TECHNICAL_METRICS else "business",
@@ -434,6 +453,7 @@ class HcMetrics(models.AbstractModel):
                 for code, _label, _unit in METRICS
             ],
             "rows": metrics._flow_rows(company_ids, window_hours),
+            "trends": self._trend_actions(),
             "exceptions": metrics._exception_breakdown(company_ids),
             "thresholds": [
                 {
@@ -445,6 +465,16 @@ class HcMetrics(models.AbstractModel):
                 for t in thresholds
             ],
         }
+
+    @api.model
+    def _trend_actions(self):
+        """``[{xmlid, name}]``: the trend charts this user may open."""
+        trends = []
+        for xmlid in TREND_ACTIONS:
+            action = self.env.ref(xmlid, raise_if_not_found=False)
+            if action and self.env[action.sudo().res_model].has_access("read"):
+                trends.append({"xmlid": xmlid, "name": action.sudo().name})
+        return trends
 
     @api.model
     def _prometheus(self, company_ids=None):

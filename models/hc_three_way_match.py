@@ -11,6 +11,7 @@ from ..matching.engine import ContractPrice
 from ..matching.engine import PoLine
 from ..matching.engine import ReceiptQty
 from ..matching.engine import StatedAmounts
+from ..matching.engine import explain_exception
 from ..matching.engine import match_bill
 from .hc_inbox_message import _auto_commit
 
@@ -263,17 +264,23 @@ class HcThreeWayMatch(models.AbstractModel):
             if accepted:
                 continue
             accepted_all = False
-            if problem.type in ("no_po", "uom_mismatch") and Exception_.search_count(
-                [
-                    ("exception_type", "=", problem.type),
-                    ("res_model", "=", "account.move"),
-                    ("res_id", "=", bill.id),
-                    ("state", "not in", ("resolved", "cancelled")),
-                    ("dedup_key", "not like", "match:%"),
-                ]
-            ):
-                continue  # the invoice import already raised this very problem
-            Exception_._raise(
+            explain = Exception_._hc_explain_vals(explain_exception(result, problem))
+            if problem.type in ("no_po", "uom_mismatch"):
+                imported = Exception_.search(
+                    [
+                        ("exception_type", "=", problem.type),
+                        ("res_model", "=", "account.move"),
+                        ("res_id", "=", bill.id),
+                        ("state", "not in", ("resolved", "cancelled")),
+                        ("dedup_key", "not like", "match:%"),
+                    ]
+                )
+                if imported:
+                    # the invoice import already raised this very problem: it gets the
+                    # match's figures
+                    imported.filtered(lambda e: not e.explain_check).write(explain)
+                    continue
+            exc = Exception_._raise(
                 problem.type,
                 self.env._(
                     "%(type)s on %(bill)s",
@@ -294,7 +301,10 @@ class HcThreeWayMatch(models.AbstractModel):
                 hint=problem.hint,
                 details=problem.to_dict(),
                 message_id=bill.hc_message_id.id,
+                **explain,
             )
+            if not exc.explain_check:
+                exc.write(explain)  # raised before the match explained its figures
         # problems a re-match no longer sees (a receipt arrived, a credit note, a looser
         # tolerance) close by themselves
         stale = Exception_.search(

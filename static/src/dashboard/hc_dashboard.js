@@ -60,6 +60,20 @@ export class HcDashboard extends Component {
         await this.load();
     }
 
+    formatSeconds(value) {
+        if (value >= 3600) {
+            return `${(value / 3600).toFixed(1)} h`;
+        }
+        if (value >= 60) {
+            return `${(value / 60).toFixed(1)} min`;
+        }
+        return `${value.toFixed(1)} s`;
+    }
+
+    openTrend(trend) {
+        return this.action.doAction(trend.xmlid);
+    }
+
     format(card) {
         const value = card.value || 0;
         switch (card.unit) {
@@ -68,13 +82,7 @@ export class HcDashboard extends Component {
             case "ms":
                 return `${Math.round(value)} ms`;
             case "seconds":
-                if (value >= 3600) {
-                    return `${(value / 3600).toFixed(1)} h`;
-                }
-                if (value >= 60) {
-                    return `${(value / 60).toFixed(1)} min`;
-                }
-                return `${value.toFixed(1)} s`;
+                return this.formatSeconds(value);
             case "amount":
                 return `${this.state.data.currency} ${value.toLocaleString(undefined, {
                     maximumFractionDigits: 2,
