@@ -41,6 +41,7 @@
         "views/hc_connector_views.xml",
         "views/hc_inbox_message_views.xml",
         "views/hc_lane_views.xml",
+        "views/hc_document_templates.xml",
         "views/hc_exception_views.xml",
         "wizards/hc_exception_views.xml",
         "wizards/hc_uom_map_views.xml",
@@ -62,6 +63,7 @@
     "assets": {
         "web.assets_backend": [
             "healthcare_p2p_integration/static/src/dashboard/*",
+            "healthcare_p2p_integration/static/src/fields/*",
         ],
         "web.assets_tests": [
             "healthcare_p2p_integration/static/src/tours/*.js",
