@@ -277,7 +277,7 @@ class HcInboxMessage(models.Model):
     error_message = fields.Text(readonly=True)
     document = fields.Json(readonly=True, help="The document in the canonical model.")
     document_html = fields.Html(
-        string="Document",
+        string="Document as read",
         compute="_compute_document_html",
         sanitize=False,
         help="The received document as parsed (canonical model): header, parties, lines "
@@ -1389,10 +1389,12 @@ class HcInboxMessage(models.Model):
     @api.depends("payload")
     def _compute_payload_pretty(self):
         for message in self:
-            if message.payload_purged_at or not message.sudo().payload:
+            # the bytes, not the size the web client asks binary fields for (bin_size)
+            raw = message.with_context(bin_size=False)
+            if message.payload_purged_at or not raw.sudo().payload:
                 message.payload_pretty = False
                 continue
-            message.payload_pretty = pretty_text(message._payload_text())
+            message.payload_pretty = pretty_text(raw._payload_text())
 
     def _requeue_after_decision(self, reason):
         """Apply a message again because a person decided on what stopped it (a copy

@@ -41,7 +41,7 @@ class HcExceptionResolveWizard(models.TransientModel):
             ("link_po_line", "Link the line to a purchase order line"),
             ("reassign", "Reassign"),
         ],
-        string="Decision",
+        string="What to do",
     )
     decision_kind = fields.Selection(
         DECISION_KINDS, compute="_compute_decision", string="Kind of exception"
