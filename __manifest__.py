@@ -42,6 +42,7 @@
         "views/hc_connector_views.xml",
         "views/hc_inbox_message_views.xml",
         "views/hc_lane_views.xml",
+        "views/hc_document_templates.xml",
         "views/hc_exception_views.xml",
         "views/hc_tolerance_rule_views.xml",
         "views/hc_audit_log_views.xml",

@@ -35,6 +35,7 @@ from . import hc_processor_contract_price
 from . import hc_processor_purchase_order
 from . import hc_processor_po_ack
 from . import account_move
+from . import ir_attachment
 from . import account_move_line
 from . import hc_processor_invoice
 from . import hc_processor_payment

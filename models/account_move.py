@@ -64,6 +64,11 @@ class AccountMove(models.Model):
         readonly=True,
         help="The inbound document this bill was created from.",
     )
+    hc_document_html = fields.Html(
+        string="Original document",
+        related="hc_message_id.document_html",
+        help="The supplier's document as received, parsed: header, parties, lines, totals.",
+    )
     hc_ref_normalized = fields.Char(
         string="Normalized reference",
         compute="_compute_hc_ref_normalized",

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from types import SimpleNamespace
 
 from markupsafe import Markup
 
@@ -75,8 +76,56 @@ DECISION_FIELDS = frozenset(
         "move_id",
         "res_model",
         "res_id",
+        # who works it: changed by a reassignment (with its reason), never inline
+        "owner_id",
+        "queue_id",
     }
 )
+
+# Which decisions the Resolve wizard offers, per kind of exception (``decision_kind``).
+DECISION_KINDS = [
+    ("duplicate", "Duplicate invoice"),
+    ("receipt", "Receipt"),
+    ("item", "Item or PO line"),
+    ("variance", "Variance"),
+    ("quantity", "Quantity"),
+    ("po_ack", "PO acknowledgment"),
+    ("other", "Other"),
+]
+KIND_OF_TYPE = {
+    "duplicate_invoice": "duplicate",
+    "missing_receipt": "receipt",
+    "receipt_overdue": "receipt",
+    "unknown_item": "item",
+    "no_po": "item",
+    "price_variance": "variance",
+    "contract_price_mismatch": "variance",
+    "qty_variance": "quantity",
+    "total_variance": "variance",
+    "charge_variance": "variance",
+    "tax_variance": "variance",
+    "total_mismatch": "variance",
+    "po_ack_change": "po_ack",
+}
+KIND_ACTIONS = {
+    "duplicate": ("confirm_duplicate", "not_duplicate", "reassign"),
+    "receipt": ("ask_receiving", "wait_receipt", "reject", "reassign"),
+    "item": ("map_item", "link_po_line", "reject", "reassign"),
+    "variance": ("accept", "credit_note", "reject", "reassign"),
+    "quantity": ("accept", "ask_receiving", "wait_receipt", "credit_note", "reject", "reassign"),
+    "po_ack": ("reassign",),
+    "other": ("accept", "credit_note", "reject", "reassign", "wait_receipt"),
+}
+# Decisions that only make sense for one kind (refused on any other, whatever the path).
+KIND_ONLY_ACTIONS = {
+    "confirm_duplicate": ("duplicate",),
+    "not_duplicate": ("duplicate",),
+    "ask_receiving": ("receipt", "quantity"),
+    "map_item": ("item",),
+    "link_po_line": ("item",),
+}
+# The import's own line exceptions on a bill, and what fixes a line of each.
+LINE_EXCEPTION_FIELDS = {"unknown_item": "product_id", "no_po": "purchase_line_id"}
 
 # Findings about how a document is progressing (raised by reconciliation and monitoring,
 # cleared by them once the situation is over): they never hold a bill themselves, the
@@ -160,6 +209,10 @@ class HcException(models.Model):
             ("auto", "Resolved by a re-match"),
             ("ack_accept", "Supplier's changes accepted"),
             ("ack_reject", "Order kept as agreed"),
+            ("duplicate", "Duplicate confirmed"),
+            ("not_duplicate", "Not a duplicate"),
+            ("mapped", "Item mapped to a product"),
+            ("linked", "Line linked to a PO line"),
         ],
         readonly=True,
         tracking=True,
@@ -271,6 +324,22 @@ class HcException(models.Model):
         string="Other open exceptions on this bill",
     )
     sibling_count = fields.Integer(compute="_compute_sibling_ids")
+    decision_kind = fields.Selection(
+        DECISION_KINDS,
+        compute="_compute_decision_kind",
+        help="Which decisions fit this exception (the Resolve wizard offers those).",
+    )
+    document_html = fields.Html(
+        string="Original document",
+        related="message_id.document_html",
+        help="The received document as parsed: header, parties, lines and totals.",
+    )
+    duplicate_comparison = fields.Html(
+        string="Side by side",
+        compute="_compute_duplicate_comparison",
+        compute_sudo=True,
+        help="The invoice received and the bill it may duplicate.",
+    )
 
     _open_dedup_unique = models.UniqueIndex(
         "(dedup_key) WHERE state NOT IN ('resolved', 'cancelled')",
@@ -444,7 +513,8 @@ class HcException(models.Model):
                 continue
             owner = exc.owner_id or self.env["hc.exception.queue"]._next_owner(queue)
             deadline = exc.create_date + timedelta(hours=queue.sla_hours)
-            exc.write({"queue_id": queue.id, "owner_id": owner.id, "date_deadline": deadline})
+            with trusted.engine_write():
+                exc.write({"queue_id": queue.id, "owner_id": owner.id, "date_deadline": deadline})
             if owner and activity_type:
                 exc.activity_schedule(
                     activity_type_id=activity_type.id,
@@ -773,14 +843,21 @@ class HcException(models.Model):
         return uom
 
     def action_resolve(self):
-        """Open the resolution wizard on these exceptions."""
+        """Open the resolution wizard on these exceptions (a form button may preset the
+        decision with ``hc_preset_action`` in its context)."""
+        context = {"default_exception_ids": self.ids}
+        preset = self.env.context.get("hc_preset_action")
+        if preset:
+            context["default_action"] = preset
         return {
             "type": "ir.actions.act_window",
             "res_model": "hc.exception.resolve.wizard",
             "view_mode": "form",
             "target": "new",
-            "name": self.env._("Resolve"),
-            "context": {"default_exception_ids": self.ids},
+            "name": self.env._("Resolve: %s", self[:1].name)
+            if len(self) == 1
+            else self.env._("Resolve %s exceptions", len(self)),
+            "context": context,
         }
 
     def action_open_document(self):
@@ -794,3 +871,648 @@ class HcException(models.Model):
             "view_mode": "form",
             "name": self.env._("Document"),
         }
+
+    # -- decisions per kind of exception (called by the Resolve wizard) ---------------
+    #
+    # Each checks who decides, keeps the reason on the exception (its Resolution field
+    # and a note in its chatter) and writes the audit log; state and resolution change
+    # only here and in ``_resolve`` (see ``DECISION_FIELDS``).
+
+    @api.depends("exception_type")
+    def _compute_decision_kind(self):
+        for exc in self:
+            exc.decision_kind = KIND_OF_TYPE.get(exc.exception_type, "other")
+
+    def _compute_duplicate_comparison(self):
+        for exc in self:
+            exc.duplicate_comparison = (
+                exc._duplicate_comparison_html()
+                if exc.exception_type == "duplicate_invoice"
+                else False
+            )
+
+    def _duplicate_comparison_html(self):
+        """The received invoice beside the bill it may duplicate (QWeb)."""
+        self.ensure_one()
+        details = self.details or {}
+        existing = self.env["account.move"].browse(details.get("existing_move_id")).exists()
+        if self._hc_no_second_bill():
+            # no bill was made of the copy: the document itself is the other side
+            received = self._invoice_side_from_document(self.message_id)
+        else:
+            received = self._invoice_side_from_bill(self.move_id)
+        if not existing or not received:
+            return False
+        return self.env["ir.qweb"]._render(
+            "healthcare_p2p_integration.hc_duplicate_comparison",
+            {
+                "received": received,
+                "existing": self._invoice_side_from_bill(existing),
+                "verdict": details.get("verdict"),
+            },
+        )
+
+    def _hc_no_second_bill(self):
+        """A copy recognised as the same invoice: no bill was made of it."""
+        return (self.dedup_key or "").startswith("duplicate_invoice:duplicate:")
+
+    @api.model
+    def _invoice_side_from_bill(self, bill):
+        currency = bill.currency_id
+        source = (
+            bill.hc_message_id.connector_id.name
+            if bill.hc_message_id
+            else self.env._("Keyed in by %s", bill.create_uid.name)
+        )
+        return {
+            "title": bill.display_name,
+            "number": bill.ref or "",
+            "date": str(bill.invoice_date or ""),
+            "amount": currency.format(bill.hc_stated_total or bill.amount_total),
+            "state": dict(bill._fields["state"]._description_selection(self.env)).get(bill.state),
+            "source": source,
+            "lines": [
+                {
+                    "ref": line.hc_line_ref or "",
+                    "description": line.name or line.product_id.display_name or "",
+                    "quantity": line.quantity,
+                    "price": currency.format(line.price_unit),
+                    "total": currency.format(line.price_subtotal),
+                }
+                for line in bill.invoice_line_ids.filtered(lambda ln: ln.display_type == "product")
+            ],
+        }
+
+    @api.model
+    def _invoice_side_from_document(self, message):
+        doc = message.document or {}
+        if not doc:
+            return False
+        currency = doc.get("currency") or ""
+        return {
+            "title": self.env._("Received document (%s)", message.display_ref),
+            "number": doc.get("number") or "",
+            "date": doc.get("issue_date") or "",
+            "amount": f"{doc.get('gross_total') or ''} {currency}".strip(),
+            "state": self.env._("Not billed"),
+            "source": message.connector_id.name,
+            "lines": [
+                {
+                    "ref": line.get("line_number") or "",
+                    "description": (line.get("item") or {}).get("description")
+                    or (line.get("item") or {}).get("vendor_part_number")
+                    or (line.get("item") or {}).get("gtin")
+                    or "",
+                    "quantity": line.get("quantity"),
+                    "price": f"{line.get('unit_price') or ''} {currency}".strip(),
+                    "total": line.get("line_total") or "",
+                }
+                for line in doc.get("lines") or []
+            ],
+        }
+
+    def _hc_check_kind(self, action):
+        kinds = KIND_ONLY_ACTIONS.get(action)
+        wrong = self.filtered(lambda e: e.decision_kind not in kinds) if kinds else self.browse()
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "This decision does not fit %(names)s (%(type)s).",
+                    names=", ".join(wrong.mapped("name")),
+                    type=wrong[:1].exception_type,
+                )
+            )
+
+    def _hc_check_decider(self, ap_only=False):
+        """Who decides: a user who may change these exceptions (module write right, their
+        own facility); a decision on what is paid, only AP clerks and managers."""
+        self.check_access("write")
+        if ap_only and not self.env.user.has_group("healthcare_p2p_integration.group_hc_ap_clerk"):
+            raise AccessError(
+                self.env._("Only AP clerks and managers decide on what a vendor is paid.")
+            )
+
+    def _hc_reason(self, reason, required=True):
+        reason = (reason or "").strip()
+        if required and not reason:
+            raise UserError(self.env._("Give a reason: it is kept in the audit trail."))
+        return reason
+
+    def _hc_open(self):
+        todo = self.filtered(lambda e: e.state not in ("resolved", "cancelled"))
+        if not todo:
+            raise UserError(self.env._("These exceptions are already closed."))
+        return todo
+
+    def _hc_note(self, title, reason=None):
+        """The decision and its reason in each exception's chatter."""
+        body = Markup("<p><strong>%s</strong></p>") % title
+        if reason:
+            body += Markup("<p>%s</p>") % reason
+        for exc in self:
+            exc.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def _hc_bill(self):
+        self.ensure_one()
+        if self.move_id:
+            return self.move_id
+        if self.res_model == "account.move" and self.res_id:
+            return self.env["account.move"].browse(self.res_id).exists()
+        return self.env["account.move"]
+
+    # duplicate invoice -----------------------------------------------------------------
+
+    def _decide_duplicate(self, is_duplicate, reason):
+        """Confirm a duplicate (its bill is cancelled) or declare it a different invoice
+        (the hold is released; a copy no bill was made of is billed now)."""
+        self._hc_check_kind("confirm_duplicate")
+        self._hc_check_decider(ap_only=True)
+        reason = self._hc_reason(reason)
+        todo = self._hc_open()
+        rematch = self.env["account.move"]
+        audit = self.env["hc.audit.log"]
+        for exc in todo:
+            details = exc.details or {}
+            existing = self.env["account.move"].browse(details.get("existing_move_id")).exists()
+            if is_duplicate:
+                bill = self.env["account.move"] if exc._hc_no_second_bill() else exc._hc_bill()
+                exc._resolve("duplicate", reason)
+                if bill and bill.state != "cancel":
+                    if bill.state == "posted":
+                        bill.button_draft()
+                    bill.button_cancel()
+                    bill.message_post(
+                        body=self.env._(
+                            "Cancelled: duplicate of %(other)s (%(user)s): %(reason)s",
+                            other=existing.display_name,
+                            user=self.env.user.name,
+                            reason=reason,
+                        )
+                    )
+                    audit._log(
+                        "duplicate_bill_cancelled",
+                        bill,
+                        reason=reason,
+                        data={"exception": exc.id, "original": existing.id},
+                    )
+                    # nothing else is to be decided on a cancelled bill
+                    others = bill._hc_open_exceptions().sudo(False) - exc
+                    others._resolve(
+                        "reject",
+                        self.env._("Bill cancelled as a duplicate of %s.", existing.display_name),
+                    )
+                exc._hc_note(self.env._("Duplicate confirmed by %s", self.env.user.name), reason)
+            else:
+                exc._resolve("not_duplicate", reason)
+                if exc._hc_no_second_bill():
+                    # the copy is a genuine invoice after all: bill it now
+                    exc.message_id.sudo()._requeue_after_decision(
+                        self.env._(
+                            "Not a duplicate of %(bill)s: %(reason)s",
+                            bill=existing.display_name,
+                            reason=reason,
+                        )
+                    )
+                else:
+                    rematch |= exc._hc_bill()
+                exc._hc_note(self.env._("Not a duplicate (%s)", self.env.user.name), reason)
+        rematch = rematch.filtered(lambda b: b.state != "cancel")
+        if rematch:
+            self.env["hc.three.way.match"]._match_bills(rematch)
+
+    # missing receipt -------------------------------------------------------------------
+
+    def _ask_receiving(self, reason=None):
+        """Ask the receiving team whether the goods arrived: an activity for each member
+        of the receiving queue (or the buyer) on the receipt expected, else the order.
+        The exception waits; the receipt's validation re-runs the match."""
+        self._hc_check_kind("ask_receiving")
+        self._hc_check_decider()
+        reason = self._hc_reason(reason, required=False)
+        todo = self._hc_open()
+        queue = self.env.ref("healthcare_p2p_integration.queue_receiving", raise_if_not_found=False)
+        activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for exc in todo:
+            order = exc.purchase_id or exc._hc_bill().invoice_line_ids.purchase_line_id.order_id[:1]
+            picking = (
+                exc.picking_id
+                or order.picking_ids.filtered(
+                    lambda p: (
+                        p.picking_type_code == "incoming" and p.state not in ("done", "cancel")
+                    )
+                )[:1]
+            )
+            target = (picking or order).sudo()
+            if not target:
+                raise UserError(
+                    self.env._(
+                        "%s names no purchase order or receipt to ask receiving about.", exc.name
+                    )
+                )
+            users = (queue.member_ids | queue.manager_id) if queue else self.env["res.users"]
+            users = (
+                users.filtered_domain([("company_ids", "in", exc.company_id.ids)]) or order.user_id
+            )
+            if not users:
+                raise UserError(
+                    self.env._(
+                        "Nobody receives for %s: add members to the receiving queue.",
+                        exc.company_id.name,
+                    )
+                )
+            note = self.env._(
+                "%(user)s asks whether the goods of %(order)s arrived (%(exc)s).",
+                user=self.env.user.name,
+                order=order.name or target.display_name,
+                exc=exc.name,
+            )
+            if reason:
+                note = f"{note} {reason}"
+            for user in users:
+                target.activity_schedule(
+                    activity_type_id=activity_type.id if activity_type else False,
+                    user_id=user.id,
+                    summary=self.env._("Did the goods of %s arrive?", order.name or target.name)[
+                        :120
+                    ],
+                    note=note,
+                )
+            with trusted.engine_write():
+                exc.write(
+                    {
+                        "state": "waiting",
+                        "resolution": reason or self.env._("Receiving asked."),
+                        "picking_id": picking.id or exc.picking_id.id,
+                        "purchase_id": order.id or exc.purchase_id.id,
+                    }
+                )
+            self.env["hc.audit.log"]._log(
+                "receiving_asked",
+                exc,
+                reason=reason,
+                data={"document": [target._name, target.id], "users": users.ids},
+            )
+            exc._hc_note(
+                self.env._(
+                    "Receiving asked (%(users)s) on %(doc)s",
+                    users=", ".join(users.mapped("name")),
+                    doc=target.display_name,
+                ),
+                reason,
+            )
+
+    # unknown item / line without PO line ------------------------------------------------
+
+    def _hc_document_line(self, line):
+        """The received document's line a bill line was made from (a dict), or {}."""
+        doc = self.sudo().message_id.document or line.move_id.sudo().hc_message_id.document or {}
+        for doc_line in doc.get("lines") or []:
+            if line.hc_line_ref and doc_line.get("line_number") == line.hc_line_ref:
+                return doc_line
+        return {}
+
+    def _hc_check_line(self, line):
+        bill = self._hc_bill()
+        if not line or line.move_id != bill:
+            raise UserError(self.env._("Choose a line of bill %s.", bill.display_name))
+        if bill.state != "draft":
+            raise UserError(self.env._("Bill %s is not a draft any more.", bill.display_name))
+        return bill
+
+    def _hc_write_line(self, line, product, po_line=None):
+        """Set the line's product (and PO line), keeping what the supplier invoiced:
+        quantity, unit price, description and the taxes the document states."""
+        doc_line = self._hc_document_line(line)
+        uom = line.product_uom_id
+        if product and product != line.product_id:
+            uom, _understood = self.env["hc.processor.invoice"]._line_uom(
+                SimpleNamespace(uom=doc_line.get("uom") or ""),
+                product,
+                po_line or line.purchase_line_id,
+            )
+        vals = {
+            "product_id": product.id,
+            "product_uom_id": uom.id,
+            "name": line.name,
+            "quantity": line.quantity,
+            "price_unit": line.price_unit,
+            "tax_ids": [fields.Command.set(line.tax_ids.ids)],
+        }
+        if po_line:
+            vals["purchase_line_id"] = po_line.id
+        line.move_id.write({"invoice_line_ids": [fields.Command.update(line.id, vals)]})
+
+    def _hc_keep_item_mapping(self, vendor, doc_line, product, line):
+        """Remember what the vendor calls ``product`` so the next document finds it: its
+        part number in the vendor's price list (``product.supplierinfo``), else its GTIN
+        or the buyer's part number on a product that has none."""
+        item = doc_line.get("item") or {}
+        vendor_code = item.get("vendor_part_number")
+        if vendor_code:
+            Info = self.env["product.supplierinfo"].sudo()
+            info = Info.search(
+                [("partner_id", "=", vendor.id), ("product_code", "=", vendor_code)], limit=1
+            )
+            vals = {"product_tmpl_id": product.product_tmpl_id.id, "product_id": product.id}
+            if info:
+                info.write(vals)
+            else:
+                info = Info.create(
+                    dict(
+                        vals,
+                        partner_id=vendor.id,
+                        product_code=vendor_code,
+                        product_name=(item.get("description") or "")[:256] or False,
+                        price=line.price_unit,
+                        currency_id=line.currency_id.id,
+                        product_uom_id=line.product_uom_id.id or product.uom_id.id,
+                        company_id=line.company_id.id,
+                    )
+                )
+            return {"supplierinfo": info.id, "vendor_code": vendor_code}
+        for key, field in (("gtin", "barcode"), ("buyer_part_number", "default_code")):
+            value = item.get(key)
+            if not value:
+                continue
+            current = product.sudo()[field]
+            if current and current != value:
+                raise UserError(
+                    self.env._(
+                        "The document names the item only by %(key)s %(value)s, and "
+                        "%(product)s already has %(current)s: map it to another product or "
+                        "link the line to a PO line.",
+                        key=key,
+                        value=value,
+                        product=product.display_name,
+                        current=current,
+                    )
+                )
+            product.sudo().write({field: value})
+            return {field: value}
+        raise UserError(
+            self.env._(
+                "The document describes the item without an identifier: nothing could "
+                "find it next time. Link the line to a PO line instead."
+            )
+        )
+
+    def _map_item(self, line, product, reason):
+        """Map an unknown item to ``product`` for this bill line and for the next
+        documents of this vendor (see ``_hc_keep_item_mapping``)."""
+        self.ensure_one()
+        self._hc_check_kind("map_item")
+        self._hc_check_decider()
+        reason = self._hc_reason(reason)
+        self._hc_open()
+        bill = self._hc_check_line(line)
+        if not product:
+            raise UserError(self.env._("Choose the product the vendor means."))
+        if line.product_id and line.product_id != product:
+            raise UserError(
+                self.env._("Line %s already bills another product.", line.hc_line_ref or line.name)
+            )
+        kept = self._hc_keep_item_mapping(
+            bill.commercial_partner_id, self._hc_document_line(line), product, line
+        )
+        self._hc_write_line(line, product)
+        self.env["hc.audit.log"]._log(
+            "item_mapped",
+            self,
+            reason=reason,
+            data={"line": line.id, "product": product.id, **kept},
+        )
+        self._hc_note(
+            self.env._(
+                "Line %(line)s mapped to %(product)s by %(user)s (kept for the next documents)",
+                line=line.hc_line_ref or line.name,
+                product=product.display_name,
+                user=self.env.user.name,
+            ),
+            reason,
+        )
+        self._hc_refresh_line_exceptions(bill, "mapped", reason)
+
+    def _link_po_line(self, line, po_line, reason):
+        """Bill ``line`` against ``po_line`` (an order of the bill's vendor and company)."""
+        self.ensure_one()
+        self._hc_check_kind("link_po_line")
+        self._hc_check_decider()
+        reason = self._hc_reason(reason)
+        self._hc_open()
+        bill = self._hc_check_line(line)
+        po_line = po_line.sudo()
+        order = po_line.order_id
+        if (
+            not po_line
+            or po_line.display_type
+            or order.company_id != bill.company_id
+            or order.partner_id.commercial_partner_id != bill.commercial_partner_id
+            or order.state not in ("purchase", "done")
+        ):
+            raise UserError(
+                self.env._(
+                    "Choose a line of a confirmed purchase order of %s.",
+                    bill.commercial_partner_id.display_name,
+                )
+            )
+        if line.product_id and line.product_id != po_line.product_id:
+            raise UserError(
+                self.env._(
+                    "Line %(line)s bills %(billed)s, the PO line orders %(ordered)s.",
+                    line=line.hc_line_ref or line.name,
+                    billed=line.product_id.display_name,
+                    ordered=po_line.product_id.display_name,
+                )
+            )
+        self._hc_write_line(line, line.product_id or po_line.product_id, po_line.sudo(False))
+        self.env["hc.audit.log"]._log(
+            "line_linked",
+            self,
+            reason=reason,
+            data={"line": line.id, "purchase_line": po_line.id, "order": order.id},
+        )
+        self._hc_note(
+            self.env._(
+                "Line %(line)s linked to %(order)s / %(po_line)s by %(user)s",
+                line=line.hc_line_ref or line.name,
+                order=order.name,
+                po_line=po_line.name,
+                user=self.env.user.name,
+            ),
+            reason,
+        )
+        self._hc_refresh_line_exceptions(bill, "linked", reason)
+
+    def _hc_refresh_line_exceptions(self, bill, action, reason):
+        """The import's unknown item / no PO exceptions of ``bill`` keep the lines still
+        missing a product / PO line; fixed ones are resolved.  Then the bill is matched
+        again."""
+        open_ = (
+            self.sudo()
+            .search(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "=", bill.id),
+                    ("exception_type", "in", list(LINE_EXCEPTION_FIELDS)),
+                    ("state", "not in", ("resolved", "cancelled")),
+                    ("dedup_key", "not like", "match:%"),
+                ]
+            )
+            .sudo(False)
+        )
+        by_ref = {ln.hc_line_ref: ln for ln in bill.invoice_line_ids if ln.hc_line_ref}
+        for exc in open_:
+            field = LINE_EXCEPTION_FIELDS[exc.exception_type]
+            lines = (exc.details or {}).get("lines") or []
+            left = [ref for ref in lines if ref not in by_ref or not by_ref[ref][field]]
+            if left:
+                if left != lines:
+                    with trusted.engine_write():
+                        exc.write({"details": dict(exc.details, lines=left)})
+            else:
+                exc._resolve(action, reason)
+        self.env["hc.three.way.match"]._match_bills(bill)
+
+    # variances -------------------------------------------------------------------------
+
+    def _request_credit_note(self, reason):
+        """Ask the vendor for a credit note for the amount at stake: a draft vendor credit
+        note for the difference (on the bill it credits), a message to the vendor in the
+        bill's chatter, and the exception waits for the credit."""
+        self._hc_check_decider(ap_only=True)
+        reason = self._hc_reason(reason)
+        todo = self._hc_open()
+        audit = self.env["hc.audit.log"]
+        for exc in todo:
+            bill = exc._hc_bill()
+            refund = self.env["account.move"]
+            if bill and exc.amount > 0:
+                refund = exc._hc_draft_credit_note(bill, reason)
+            with trusted.engine_write():
+                exc.write({"state": "waiting", "resolution": reason})
+            audit._log(
+                "credit_note_requested",
+                exc,
+                reason=reason,
+                data={"exceptions": exc.ids, "credit_note": refund.id, "amount": exc.amount},
+            )
+            if bill:
+                vendor = bill.commercial_partner_id
+                bill.message_post(
+                    body=self.env._(
+                        "Dear %(vendor)s, please send us a credit note of %(amount)s for "
+                        "invoice %(ref)s: %(reason)s",
+                        vendor=vendor.name,
+                        amount=exc.currency_id.format(exc.amount),
+                        ref=bill.ref or bill.display_name,
+                        reason=reason,
+                    ),
+                    partner_ids=vendor.ids,
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_comment",
+                )
+            exc._hc_note(
+                self.env._(
+                    "Credit note requested by %(user)s%(draft)s",
+                    user=self.env.user.name,
+                    draft=self.env._(" (draft %s)", refund.display_name) if refund else "",
+                ),
+                reason,
+            )
+
+    def _hc_draft_credit_note(self, bill, reason):
+        """A draft vendor credit note of the amount at stake, crediting ``bill``.
+
+        Neither dated nor numbered by the vendor (the vendor's own credit note brings
+        those), and not linked to the PO lines: it credits a price, it returns no goods.
+        """
+        self.ensure_one()
+        lines = (
+            self.env["account.move.line"]
+            .browse((self.details or {}).get("line_ids") or [])
+            .exists()
+            & bill.invoice_line_ids
+        )
+        line = lines[:1]
+        return (
+            self.env["account.move"]
+            .with_company(bill.company_id)
+            .create(
+                {
+                    "move_type": "in_refund",
+                    "partner_id": bill.partner_id.id,
+                    "company_id": bill.company_id.id,
+                    "currency_id": self.currency_id.id or bill.currency_id.id,
+                    "reversed_entry_id": bill.id,
+                    "invoice_origin": bill.ref or bill.name,
+                    "narration": reason,
+                    "invoice_line_ids": [
+                        fields.Command.create(
+                            {
+                                "name": self.env._(
+                                    "%(type)s on %(line)s",
+                                    type=dict(self._fields["exception_type"].selection).get(
+                                        self.exception_type
+                                    ),
+                                    line=line.name or bill.ref or bill.name,
+                                ),
+                                "product_id": line.product_id.id,
+                                "quantity": 1.0,
+                                "price_unit": self.amount,
+                                "tax_ids": [fields.Command.set(line.tax_ids.ids)],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+
+    # who works it ----------------------------------------------------------------------
+
+    def _reassign(self, owner, queue, reason=None):
+        """Give the exceptions to ``owner`` or to ``queue`` (its next member becomes the
+        owner): the owner always changes with the queue, and the activity follows."""
+        self._hc_check_decider()
+        reason = self._hc_reason(reason, required=False)
+        if not (owner or queue):
+            raise UserError(self.env._("Choose the new owner or queue."))
+        todo = self._hc_open()
+        activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for exc in todo:
+            new_owner = owner or self.env["hc.exception.queue"].sudo()._next_owner(queue)
+            vals = {"state": "in_progress", "owner_id": new_owner.id}
+            if queue:
+                vals["queue_id"] = queue.id
+            if reason:
+                vals["resolution"] = reason
+            with trusted.engine_write():
+                exc.write(vals)
+            if exc.activity_ids and new_owner:
+                exc.activity_ids.sudo().write({"user_id": new_owner.id})
+            elif new_owner and activity_type:
+                exc.sudo().activity_schedule(
+                    activity_type_id=activity_type.id,
+                    user_id=new_owner.id,
+                    date_deadline=(exc.date_deadline or fields.Datetime.now()).date(),
+                    summary=exc.name[:120],
+                )
+            exc._hc_note(
+                self.env._(
+                    "Reassigned to %(owner)s%(queue)s by %(user)s",
+                    owner=new_owner.name or self.env._("nobody"),
+                    queue=f" ({queue.name})" if queue else "",
+                    user=self.env.user.name,
+                ),
+                reason,
+            )
+        self.env["hc.audit.log"]._log(
+            "exception_reassigned",
+            todo[:1],
+            reason=reason,
+            data={
+                "exceptions": todo.ids,
+                "owner": owner.id,
+                "queue": queue.id,
+                "owners": todo.owner_id.ids,
+            },
+        )

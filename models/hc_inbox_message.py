@@ -22,7 +22,9 @@ from odoo.tools import config
 from ..api_contract.errors import PermanentError
 from ..api_contract.errors import TransientError
 from ..api_contract.errors import WaitingForDependency
+from ..canonical.render import document_sections
 from ..delivery.backoff import retry_delay
+from ..formats.pretty import pretty_text
 from ..trust import crypto
 from .hc_processor import DeferredCreate
 from .hc_processor_vendor import GLOBAL_SCHEMES
@@ -274,6 +276,19 @@ class HcInboxMessage(models.Model):
     error_code = fields.Char(readonly=True)
     error_message = fields.Text(readonly=True)
     document = fields.Json(readonly=True, help="The document in the canonical model.")
+    document_html = fields.Html(
+        string="Document as read",
+        compute="_compute_document_html",
+        sanitize=False,
+        help="The received document as parsed (canonical model): header, parties, lines "
+        "and totals, for people to read.",
+    )
+    payload_pretty = fields.Text(
+        string="Raw document",
+        compute="_compute_payload_pretty",
+        groups="healthcare_p2p_integration.group_hc_integration_admin",
+        help="The raw payload as received, indented (integration administrators only).",
+    )
     issues = fields.Json(readonly=True, help="Data-quality warnings found while parsing.")
     source_format = fields.Char(readonly=True)
     result_model = fields.Char(readonly=True)
@@ -1357,6 +1372,54 @@ class HcInboxMessage(models.Model):
             "domain": [("id", "in", self.result_ids or [])],
             "name": self.result_summary or self.env._("Result"),
         }
+
+    @api.depends("document", "doc_type", "source_format")
+    def _compute_document_html(self):
+        QWeb = self.env["ir.qweb"]
+        for message in self:
+            if not message.document:
+                message.document_html = False
+                continue
+            sections = document_sections(message.document)
+            message.document_html = QWeb._render(
+                "healthcare_p2p_integration.hc_document_view",
+                {"sections": sections, "message": message},
+            )
+
+    @api.depends("payload")
+    def _compute_payload_pretty(self):
+        for message in self:
+            # the bytes, not the size the web client asks binary fields for (bin_size)
+            raw = message.with_context(bin_size=False)
+            if message.payload_purged_at or not raw.sudo().payload:
+                message.payload_pretty = False
+                continue
+            message.payload_pretty = pretty_text(raw._payload_text())
+
+    def _requeue_after_decision(self, reason):
+        """Apply a message again because a person decided on what stopped it (a copy
+        declared a different invoice): audited like a replay, whoever decided."""
+        audit = self.env["hc.audit.log"]
+        for message in self.sudo():
+            audit._log(
+                "replay",
+                message,
+                reason=reason,
+                data={"previous_state": message.state, "decision": True},
+            )
+            message.write(
+                {
+                    "state": "received",
+                    "attempts": 0,
+                    "next_attempt_at": fields.Datetime.now(),
+                    "error_code": False,
+                    "error_message": False,
+                    "waiting_key": False,
+                    "finished_at": False,
+                    "replay_count": message.replay_count + 1,
+                }
+            )
+        self.sudo().lane_id._trigger_safely()
 
     def _payload_text(self):
         """The raw payload decoded for display (documents are text formats)."""

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 from ..api_contract.errors import PermanentError
 from ..api_contract.errors import TransientError
 from ..api_contract.errors import WaitingForDependency
+from ..formats.attachments import ubl_embedded_files
 from ..normalize.identifiers import normalize_identifier
 from ..normalize.references import DEFAULT_WINDOW_DAYS
 from ..normalize.references import VERDICT_DUPLICATE
@@ -297,6 +298,7 @@ class HcProcessorInvoice(models.AbstractModel):
         currency = self._currency(document.currency)
 
         findings = self._duplicate_findings(company, vendor, move_type, document, currency)
+        findings = self._drop_cleared_duplicates(message, findings)
         if findings and findings[0][1].verdict == VERDICT_DUPLICATE:
             original, verdict = findings[0]
             return self._apply_duplicate(message, document, original, verdict, produced)
@@ -486,6 +488,26 @@ class HcProcessorInvoice(models.AbstractModel):
         )
         found = find_duplicates(new, [key for _bill, key in keyed.values()])
         return [(keyed[id(key)][0], verdict) for key, verdict in found]
+
+    @api.model
+    def _drop_cleared_duplicates(self, message, findings):
+        """Findings against bills a person declared this very document is not a
+        duplicate of (``hc.exception._decide_duplicate``): that decision stands."""
+        if not findings or not message.content_hash:
+            return findings
+        cleared = (
+            self.env["hc.exception"]
+            .sudo()
+            .search(
+                [
+                    ("exception_type", "=", "duplicate_invoice"),
+                    ("resolution_action", "=", "not_duplicate"),
+                    ("dedup_key", "=like", f"duplicate_invoice:duplicate:%:{message.content_hash}"),
+                ]
+            )
+        )
+        bills = {(exc.details or {}).get("existing_move_id") for exc in cleared}
+        return [(bill, verdict) for bill, verdict in findings if bill.id not in bills]
 
     @api.model
     def _apply_duplicate(self, message, document, bill, verdict, produced):
@@ -776,24 +798,47 @@ class HcProcessorInvoice(models.AbstractModel):
         """Keep the supplier's original document on the bill, as received."""
         content_type = (message.content_type or "").split(";")[0].strip().lower()
         extension = FILE_EXTENSIONS.get(content_type, "txt")
-        attachment = (
+        raw = base64.b64decode(message.sudo().payload or b"")
+        source = self.env._("Received from %s", message.connector_id.name)
+        vals_list = [
+            {
+                "name": f"{document.number}.{extension}",
+                "raw": raw,
+                "mimetype": content_type or "application/octet-stream",
+            }
+        ]
+        if extension == "xml" and not message.payload_encrypted:
+            # the supplier's PDF image of the invoice (UBL embeds it): shown beside the bill
+            vals_list += [
+                {
+                    "name": embedded.filename,
+                    "raw": embedded.content,
+                    "mimetype": embedded.mimetype,
+                    "description": embedded.description or False,
+                }
+                for embedded in ubl_embedded_files(raw)
+            ]
+        attachments = (
             self.env["ir.attachment"]
             .sudo()
             .create(
-                {
-                    "name": f"{document.number}.{extension}",
-                    "raw": base64.b64decode(message.sudo().payload or b""),
-                    "mimetype": content_type or "application/octet-stream",
-                    "res_model": "account.move",
-                    "res_id": bill.id,
-                    "company_id": bill.company_id.id,
-                    "description": self.env._("Received from %s", message.connector_id.name),
-                }
+                [
+                    {
+                        "description": source,
+                        **vals,
+                        "res_model": "account.move",
+                        "res_id": bill.id,
+                        "company_id": bill.company_id.id,
+                        "hc_received_document": True,
+                    }
+                    for vals in vals_list
+                ]
             )
         )
-        if not bill.message_main_attachment_id:
-            bill.message_main_attachment_id = attachment
-        return attachment
+        pdf = attachments.filtered(lambda a: a.mimetype == "application/pdf")[:1]
+        if not bill.message_main_attachment_id or pdf:
+            bill.message_main_attachment_id = pdf or attachments[:1]
+        return attachments[:1]
 
     @api.model
     def _bill_exception_vals(self, message, bill):

@@ -4,6 +4,8 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
+from ..models.hc_exception import DECISION_KINDS
+from ..models.hc_exception import KIND_ACTIONS
 from ..trust import trusted
 
 
@@ -29,13 +31,38 @@ class HcExceptionResolveWizard(models.TransientModel):
     action = fields.Selection(
         [
             ("accept", "Accept the variance"),
-            ("credit_note", "Request a credit note"),
+            ("credit_note", "Request a credit note (draft credit note, message to the vendor)"),
             ("reject", "Reject the bill"),
-            ("reassign", "Reassign"),
+            ("confirm_duplicate", "Confirm duplicate (the bill is cancelled)"),
+            ("not_duplicate", "Not a duplicate (release the hold)"),
+            ("ask_receiving", "Ask receiving whether the goods arrived"),
             ("wait_receipt", "Wait for the receipt"),
+            ("map_item", "Map the item to a product (kept for the next documents)"),
+            ("link_po_line", "Link the line to a purchase order line"),
+            ("reassign", "Reassign"),
         ],
-        required=True,
-        default="accept",
+        string="What to do",
+    )
+    decision_kind = fields.Selection(
+        DECISION_KINDS, compute="_compute_decision", string="Kind of exception"
+    )
+    allowed_actions = fields.Json(
+        compute="_compute_decision", help="The decisions that fit the exceptions chosen."
+    )
+    duplicate_comparison = fields.Html(compute="_compute_decision", string="Side by side")
+    bill_id = fields.Many2one("account.move", compute="_compute_decision", string="Bill")
+    vendor_id = fields.Many2one("res.partner", compute="_compute_decision")
+    move_line_id = fields.Many2one(
+        "account.move.line",
+        string="Bill line",
+        domain="[('move_id', '=', bill_id), ('display_type', '=', 'product')]",
+    )
+    product_id = fields.Many2one("product.product", string="Product")
+    purchase_line_id = fields.Many2one(
+        "purchase.order.line",
+        string="Purchase order line",
+        domain="[('partner_id', 'child_of', vendor_id), ('state', 'in', ('purchase', 'done')),"
+        " ('display_type', '=', False)]",
     )
     ack_action = fields.Selection(
         [
@@ -64,6 +91,37 @@ class HcExceptionResolveWizard(models.TransientModel):
             wizard.needs_manager = any(
                 exc.amount > exc.company_id.hc_accept_threshold for exc in wizard.exception_ids
             )
+
+    @api.depends("exception_ids")
+    def _compute_decision(self):
+        for wizard in self:
+            exceptions = wizard.exception_ids
+            kinds = set(exceptions.mapped("decision_kind"))
+            wizard.decision_kind = kinds.pop() if len(kinds) == 1 else "other"
+            allowed = None
+            for kind in set(exceptions.mapped("decision_kind")) or {"other"}:
+                actions = KIND_ACTIONS[kind]
+                allowed = (
+                    [a for a in allowed if a in actions] if allowed is not None else list(actions)
+                )
+            wizard.allowed_actions = allowed or ["reassign"]
+            single = exceptions if len(exceptions) == 1 else exceptions.browse()
+            wizard.duplicate_comparison = single.duplicate_comparison or False
+            wizard.bill_id = single._hc_bill() if single else False
+            wizard.vendor_id = wizard.bill_id.commercial_partner_id or single.partner_id
+
+    @api.onchange("exception_ids")
+    def _onchange_exception_ids(self):
+        # the single line a line exception names, and nothing preselected that does not fit
+        if self.action and self.action not in (self.allowed_actions or []):
+            self.action = False
+        if self.bill_id and not self.move_line_id:
+            refs = set()
+            for exc in self.exception_ids:
+                refs.update((exc.details or {}).get("lines") or [])
+            lines = self.bill_id.invoice_line_ids.filtered(lambda ln: ln.hc_line_ref in refs)
+            if len(lines) == 1:
+                self.move_line_id = lines
 
     @api.depends("exception_ids")
     def _compute_is_po_ack(self):
@@ -171,32 +229,33 @@ class HcExceptionResolveWizard(models.TransientModel):
             return self._done(action, exceptions)
         if po_acks and action != "reassign":
             raise UserError(self.env._("Choose what to do with the supplier's changes."))
-        if action in ("accept", "reject", "credit_note") and not reason:
+        if not action:
+            raise UserError(self.env._("Choose a decision."))
+        if action in ("accept", "reject") and not reason:
             raise UserError(self.env._("Give a reason: it is kept in the audit trail."))
         bills = exceptions.move_id
         if action == "accept":
             self._check_can_accept()
             exceptions._resolve("accept", reason)
+            exceptions._hc_note(self.env._("Variance accepted by %s", self.env.user.name), reason)
         elif action == "reject":
             exceptions._resolve("reject", reason)
+            exceptions._hc_note(self.env._("Bill rejected by %s", self.env.user.name), reason)
             for bill in bills.filtered(lambda b: b.state != "cancel"):
                 if bill.state == "posted":
                     bill.button_draft()
                 bill.button_cancel()
                 bill.message_post(body=self.env._("Bill rejected: %s", reason))
+        elif action in ("confirm_duplicate", "not_duplicate"):
+            exceptions._decide_duplicate(action == "confirm_duplicate", reason)
+        elif action == "ask_receiving":
+            exceptions._ask_receiving(reason)
+        elif action == "map_item":
+            exceptions._map_item(self.move_line_id, self.product_id, reason)
+        elif action == "link_po_line":
+            exceptions._link_po_line(self.move_line_id, self.purchase_line_id, reason)
         elif action == "credit_note":
-            with trusted.engine_write():
-                exceptions.write({"state": "waiting", "resolution": reason})
-            self.env["hc.audit.log"]._log(
-                "credit_note_requested",
-                exceptions[:1],
-                reason=reason,
-                data={"exceptions": exceptions.ids},
-            )
-            for bill in bills:
-                bill.message_post(
-                    body=self.env._("Credit note requested from the vendor: %s", reason)
-                )
+            exceptions._request_credit_note(reason)
         elif action == "wait_receipt":
             with trusted.engine_write():
                 exceptions.write(
@@ -208,29 +267,11 @@ class HcExceptionResolveWizard(models.TransientModel):
             self.env["hc.audit.log"]._log(
                 "wait_receipt", exceptions[:1], reason=reason, data={"exceptions": exceptions.ids}
             )
+            exceptions._hc_note(
+                self.env._("Waiting for the receipt (%s)", self.env.user.name), reason
+            )
         elif action == "reassign":
-            if not (self.owner_id or self.queue_id):
-                raise UserError(self.env._("Choose the new owner or queue."))
-            vals = {"state": "in_progress"}
-            if self.queue_id:
-                vals["queue_id"] = self.queue_id.id
-            if self.owner_id:
-                vals["owner_id"] = self.owner_id.id
-            with trusted.engine_write():
-                exceptions.write(vals)
-            exceptions.activity_ids.write(
-                {"user_id": (self.owner_id or self.queue_id.manager_id).id}
-            )
-            self.env["hc.audit.log"]._log(
-                "exception_reassigned",
-                exceptions[:1],
-                reason=reason,
-                data={
-                    "exceptions": exceptions.ids,
-                    "owner": self.owner_id.id,
-                    "queue": self.queue_id.id,
-                },
-            )
+            exceptions._reassign(self.owner_id, self.queue_id, reason)
         if bills and action in ("accept", "wait_receipt", "credit_note"):
             self.env["hc.three.way.match"]._match_bills(
                 bills.filtered(lambda b: b.state != "cancel")
