@@ -386,7 +386,8 @@ class Item(CanonicalDocument):
     vendor_part_number: str = fld(max_length=64)
     buyer_part_number: str = fld(max_length=64)
     manufacturer_part_number: str = fld(max_length=64)
-    hibc: str = fld(max_length=64)
+    hibc: str = fld(max_length=64, description="HIBC LIC product code")
+    ndc: str = fld(max_length=16, description="US National Drug Code")
     description: str = fld(required=True, max_length=1024)
     vendor: Party = fld()
     manufacturer: str = fld(max_length=256)
@@ -410,6 +411,7 @@ class Item(CanonicalDocument):
             buyer_part_number=self.buyer_part_number,
             manufacturer_part_number=self.manufacturer_part_number,
             hibc=self.hibc,
+            ndc=self.ndc,
         )
 
     def natural_key(self):
@@ -434,6 +436,7 @@ class Item(CanonicalDocument):
                 ("bpn", self.buyer_part_number),
                 ("mpn", self.manufacturer_part_number),
                 ("hibc", self.hibc),
+                ("ndc", self.ndc),
             )
             if value
         ]
@@ -445,13 +448,14 @@ class Item(CanonicalDocument):
             or self.vendor_part_number
             or self.manufacturer_part_number
             or self.hibc
+            or self.ndc
         ):
             return [
                 error(
                     "gtin",
                     "required",
                     "one of gtin, buyer_part_number, vendor_part_number, "
-                    "manufacturer_part_number, hibc is required",
+                    "manufacturer_part_number, hibc, ndc is required",
                 )
             ]
         return []

@@ -8,6 +8,9 @@ from . import hc_connector
 from . import res_users
 from . import res_groups
 from . import hc_connector_route
+
+# Before hc_inbox_message, which imports hc_processor (whose model inherits the resolver).
+from . import hc_reference_resolver
 from . import hc_inbox_message
 from . import hc_partner_identifier
 from . import res_partner

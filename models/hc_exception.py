@@ -777,12 +777,12 @@ class HcException(models.Model):
         product = self.env["product.product"].browse(details.get("product_id")).exists()
         if not code:
             raise UserError(self.env._("The exception does not name the unit code."))
-        item = self.env["hc.processor.item"]
+        resolver = self.env["hc.reference.resolver"]
         if product:
             if not uom and not (pack_qty and pack_qty > 0):
                 raise UserError(self.env._("Give the number of units one %s holds.", code))
             if not uom:
-                uom = item._pack_unit(code, pack_qty, product.uom_id)
+                uom = resolver._pack_unit(code, pack_qty, product.uom_id)
             elif not uom._has_common_reference(product.uom_id):
                 raise UserError(
                     self.env._(
@@ -803,7 +803,7 @@ class HcException(models.Model):
                 )
             if not uom.sudo().hc_pack_code:
                 uom.sudo().hc_pack_code = code
-            waiting = item._set_packaging(product, uom)
+            waiting = resolver._set_packaging(product, uom)
             decided = self.env._(
                 "%(product)s: one %(code)s is %(unit)s",
                 product=product.display_name,

@@ -27,7 +27,6 @@ from ..delivery.backoff import retry_delay
 from ..formats.pretty import pretty_text
 from ..trust import crypto
 from .hc_processor import DeferredCreate
-from .hc_processor_vendor import GLOBAL_SCHEMES
 
 _logger = logging.getLogger(__name__)
 
@@ -1265,14 +1264,7 @@ class HcInboxMessage(models.Model):
 
     def _invoice_vendor(self, vendor):
         """The partner a stored invoice's vendor names (identifiers), or empty."""
-        entries = [
-            (GLOBAL_SCHEMES[scheme], i["value"], "")
-            for i in vendor.get("identifiers") or []
-            if (scheme := (i.get("scheme") or "").lower()) in GLOBAL_SCHEMES and i.get("value")
-        ]
-        if not entries:
-            return self.env["res.partner"]
-        return self.env["hc.partner.identifier"].sudo()._find_partner(entries).commercial_partner_id
+        return self.env["hc.reference.resolver"]._lookup_stored_vendor(self, vendor)
 
     def _resolve_invoice_refused(self):
         """A replayed invoice was applied: its refusal is over."""

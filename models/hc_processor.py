@@ -1,9 +1,19 @@
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+
 from odoo import api
+from odoo import fields
 from odoo import models
 
 from ..api_contract.errors import PermanentError
 from ..formats.errors import ParseError
 from ..formats.registry import parse as parse_payload
+
+PO_KEY_PREFIX = "purchase_order:"
+# Purchase order states a document may refer to once the order is agreed (an RFQ is not
+# an order yet): what ship notices, receipts and invoices wait for.
+CONFIRMED_PO_STATES = ("purchase", "done")
 
 
 class DeferredCreate:
@@ -51,7 +61,13 @@ class HcProcessor(models.AbstractModel):
     """
 
     _name = "hc.processor"
+    _inherit = "hc.reference.resolver"
     _description = "Inbound document processor"
+
+    # Purchase orders are also keyed in by hand: a processor whose documents wait for a
+    # purchase order (``purchase_order:<number>``) names the order states that meet the
+    # wait as well as the order's own message; None: only the message, (): any state.
+    _hc_order_dependency_states = None
 
     @api.model
     def _parse(self, message):
@@ -78,84 +94,26 @@ class HcProcessor(models.AbstractModel):
         return document.to_dict()
 
     @api.model
-    def _find_vendor(self, message, party):
-        """The partner ``party`` designates, through the identifier crosswalk.
-
-        :param message: the inbox message (its connector scopes source-system ids)
-        :param party: a canonical :class:`Party`
-        :return: a ``res.partner`` (empty when no identifier is known)
-        """
-        if not party or not party.identifiers:
-            return self.env["res.partner"]
-        entries = self.env["hc.processor.vendor"]._crosswalk_entries(message, party)
-        partner = self.env["hc.partner.identifier"]._find_partner(
-            [(scheme, value, source) for scheme, value, source, _valid in entries if value]
-        )
-        # A vendor private to another company is not this company's to use.
-        self._check_records_company(
-            message, partner, self.env._("Vendor %s", party.name or partner.name)
-        )
-        return partner
-
-    # -- company boundaries ------------------------------------------------------------
-
-    # A reference by number (a purchase order, an invoice) is looked up in the message's
-    # company only, and one that only another company has is treated exactly as one that
-    # does not exist (it waits, or is refused as unknown): a sender learns nothing about
-    # another facility's records from the answer (security review F16).
-
-    @api.model
-    def _check_records_company(self, message, records, reference):
-        """Refuse the document when resolved ``records`` belong to another company."""
-        if any(r.company_id and r.company_id != message.company_id for r in records.sudo()):
-            raise self._cross_company_error(message, reference)
-
-    @api.model
-    def _cross_company_error(self, message, reference):
-        """The refusal of a document naming another company's record.
-
-        The other company is not named: the error is shown to the sending system and to
-        this company's users, who must learn nothing about another facility's records.
-        """
-        text = self.env._(
-            "%(reference)s is not a record of %(company)s: a document of one company "
-            "(facility) may not reference another company's records.",
-            reference=reference,
-            company=message.company_id.name,
-        )
-        return PermanentError(
-            text,
-            code="cross_company_reference",
-            exceptions=[
-                {
-                    "exception_type": "cross_company_reference",
-                    "name": self.env._(
-                        "%(ref)s refused: cross-company reference to %(reference)s",
-                        ref=message.display_ref,
-                        reference=reference,
-                    ),
-                    "dedup_key": f"cross_company_reference:{message.id}",
-                    "severity": "high",
-                    "company_id": message.company_id.id,
-                    "message_id": message.id,
-                    "res_model": message._name,
-                    "res_id": message.id,
-                    "description": self.env._(
-                        "%s Nothing was applied. Check the sending system's company mapping "
-                        "(X-Company-Id) and the connector's scopes, then replay or discard "
-                        "the message.",
-                        text,
-                    ),
-                    "details": {"reference": reference, "connector": message.connector_id.code},
-                }
-            ],
-        )
-
-    @api.model
     def _dependency_met(self, message, key):
         """Whether the prerequisite ``key`` (e.g. ``purchase_order:PO123``) is processed,
         in the message's company: another company's document of that key does not count
-        (its records are not this company's, and must not even be seen to exist)."""
+        (its records are not this company's, and must not even be seen to exist).
+
+        A purchase order also counts when it exists in Odoo in one of the states the
+        processor's ``_hc_order_dependency_states`` names (made by hand, not by a message).
+        """
+        if self._message_done(message, key):
+            return True
+        states = self._hc_order_dependency_states
+        if states is not None and key.startswith(PO_KEY_PREFIX):
+            number = key[len(PO_KEY_PREFIX) :]
+            # Another company's order is not there, as if it did not exist (F16).
+            return bool(self._resolve_order(message.company_id, number, states or None))
+        return False
+
+    @api.model
+    def _message_done(self, message, key):
+        """Whether a message of the company producing ``key`` is processed."""
         return bool(
             self.env["hc.inbox.message"]
             .sudo()
@@ -168,6 +126,59 @@ class HcProcessor(models.AbstractModel):
                 limit=1,
             )
         )
+
+    # -- helpers of the processors about purchase orders and their receipts ------------
+
+    @staticmethod
+    def _datetime(day):
+        """Noon of ``day``: a date that survives any user time zone in the UI."""
+        return datetime.combine(day, time(12))
+
+    @api.model
+    def _open_receipts(self, order):
+        """The order's incoming transfers still to receive (the original or its backorder)."""
+        return order.picking_ids.filtered(
+            lambda p: p.picking_type_code == "incoming" and p.state not in ("done", "cancel")
+        ).sorted("id")
+
+    @api.model
+    def _open_moves(self, order, product):
+        """Open incoming moves of ``product`` on ``order``, oldest first."""
+        return (
+            self._open_receipts(order)
+            .move_ids.filtered(
+                lambda m: m.product_id == product and m.state not in ("done", "cancel")
+            )
+            .sorted("id")
+        )
+
+    @api.model
+    def _min_expiry_date(self, company):
+        """Lots expiring on or before this date are flagged (expired or too short-dated)."""
+        return fields.Date.context_today(self) + timedelta(days=company.hc_expiry_warning_days)
+
+    @api.model
+    def _order_exception_vals(self, message, order, record=None):
+        """Common values of the exceptions raised about ``order`` (on ``record``)."""
+        record = record or order
+        return {
+            "company_id": message.company_id.id,
+            "partner_id": order.partner_id.commercial_partner_id.id,
+            "message_id": message.id,
+            "res_model": record._name,
+            "res_id": record.id,
+        }
+
+    @api.model
+    def _close_exceptions(self, dedup_key, resolution):
+        """Resolve the open exception ``dedup_key`` once what it reported no longer holds."""
+        open_exc = (
+            self.env["hc.exception"]
+            .sudo()
+            .search([("dedup_key", "=", dedup_key), ("state", "not in", ("resolved", "cancelled"))])
+        )
+        if open_exc:
+            open_exc.write({"state": "resolved", "resolution": resolution})
 
     @api.model
     def _apply(self, message, document):

@@ -10,7 +10,6 @@ from ..api_contract.errors import PermanentError
 from ..api_contract.errors import TransientError
 from ..api_contract.errors import WaitingForDependency
 from ..formats.attachments import ubl_embedded_files
-from ..normalize.identifiers import normalize_identifier
 from ..normalize.references import DEFAULT_WINDOW_DAYS
 from ..normalize.references import VERDICT_DUPLICATE
 from ..normalize.references import VERDICT_REVIEW
@@ -20,9 +19,7 @@ from ..normalize.references import normalize_reference
 from ..normalize.taxes import stated_taxes
 from .hc_inbox_message import _auto_commit
 from .hc_processor import DeferredCreate
-from .hc_processor_vendor import GLOBAL_SCHEMES
 
-PO_KEY_PREFIX = "purchase_order:"
 # Purchase order states a bill may be matched against (an RFQ is not an order yet).
 BILLABLE_PO_STATES = ("purchase", "done")
 FILE_EXTENSIONS = {
@@ -48,100 +45,8 @@ class HcProcessorInvoice(models.AbstractModel):
     _name = "hc.processor.invoice"
     _inherit = "hc.processor"
     _description = "Supplier invoice processor"
-
-    # ------------------------------------------------------------------------------
-    # Sequencing
-    # ------------------------------------------------------------------------------
-
-    @api.model
-    def _dependency_met(self, message, key):
-        """A purchase order is there when its message is done or it exists in Odoo.
-
-        Purchase orders are also keyed in by hand, so a confirmed ``purchase.order`` whose
-        name is the PO number satisfies the dependency as well.
-        """
-        if super()._dependency_met(message, key):
-            return True
-        if key.startswith(PO_KEY_PREFIX):
-            number = key[len(PO_KEY_PREFIX) :]
-            # Another company's order is not there, as if it did not exist (F16).
-            return bool(self._purchase_orders(message, [number]))
-        return False
-
-    @api.model
-    def _purchase_orders(self, message, numbers):
-        """The billable purchase orders of the message's company named ``numbers``."""
-        if not numbers:
-            return self.env["purchase.order"]
-        return (
-            self.env["purchase.order"]
-            .sudo()
-            .search(
-                [
-                    ("name", "in", list(numbers)),
-                    ("company_id", "=", message.company_id.id),
-                    ("state", "in", BILLABLE_PO_STATES),
-                ]
-            )
-        )
-
-    # ------------------------------------------------------------------------------
-    # Look-ups shared with the payment processor
-    # ------------------------------------------------------------------------------
-
-    @api.model
-    def _party_identifiers(self, message, party):
-        """``(scheme, value, source)`` crosswalk look-ups for a document's party.
-
-        Global schemes (GLN, DUNS, tax ids) are tried normalised and as sent; any other
-        scheme is the sending system's own id, scoped by the connector like the vendor
-        master processor stores it.
-        """
-        country = party.address.country_code if party.address else None
-        entries = []
-        for ident in party.identifiers:
-            scheme = ident.scheme.lower()
-            if scheme in GLOBAL_SCHEMES:
-                normalized = normalize_identifier(ident.value, ident.scheme, country).value
-                for value in dict.fromkeys(v for v in (normalized, ident.value) if v):
-                    entries.append((GLOBAL_SCHEMES[scheme], value, ""))
-            else:
-                entries.append(("source", ident.value, f"{message.connector_id.code}:{scheme}"))
-        return entries
-
-    @api.model
-    def _find_vendor(self, message, party):
-        """The vendor (commercial entity) a document's party designates, or empty."""
-        if not party:
-            return self.env["res.partner"]
-        partner = self.env["hc.partner.identifier"]._find_partner(
-            self._party_identifiers(message, party)
-        )
-        return partner.commercial_partner_id
-
-    @api.model
-    def _find_product(self, vendor, item):
-        """The product an invoice line designates: GTIN, buyer part, then vendor part."""
-        Product = self.env["product.product"].sudo()
-        if item.gtin or item.buyer_part_number:
-            product = self.env["hc.processor.item"]._find_product(item)
-            if product:
-                return product
-        if item.vendor_part_number and vendor:
-            info = (
-                self.env["product.supplierinfo"]
-                .sudo()
-                .search(
-                    [
-                        ("partner_id", "=", vendor.id),
-                        ("product_code", "=", item.vendor_part_number),
-                    ],
-                    limit=1,
-                )
-            )
-            if info:
-                return info.product_id or info.product_tmpl_id.product_variant_id
-        return Product
+    # Purchase orders are also keyed in by hand: a confirmed one is there for its bills.
+    _hc_order_dependency_states = BILLABLE_PO_STATES
 
     @api.model
     def _find_po_line(self, orders, line, product):
@@ -211,30 +116,12 @@ class HcProcessorInvoice(models.AbstractModel):
         """
         reference = po_line.product_uom_id or product.uom_id
         try:
-            uom = self.env["hc.processor.item"]._uom(line.uom, product)
+            uom = self._resolve_uom(line.uom, product)
         except PermanentError:
             return reference, False
         if reference and not uom._has_common_reference(reference):
             return reference, False
         return uom, True
-
-    @api.model
-    def _currency(self, code):
-        currency = (
-            self.env["res.currency"]
-            .sudo()
-            .with_context(active_test=False)
-            .search([("name", "=", code)], limit=1)
-        )
-        if not currency or not currency.active:
-            raise PermanentError(
-                self.env._(
-                    "Currency %s is not active in Odoo: activate it, then replay the message.",
-                    code,
-                ),
-                code="inactive_currency",
-            )
-        return currency
 
     # ------------------------------------------------------------------------------
     # Applying
@@ -288,14 +175,11 @@ class HcProcessorInvoice(models.AbstractModel):
                 "produced_keys": produced,
             }
 
-        vendor = self._find_vendor(message, document.vendor)
+        vendor = self._resolve_vendor(message, document.vendor).commercial_partner_id
         if not vendor:
             raise self._unknown_vendor(message, document)
-        self._check_records_company(
-            message, vendor, self.env._("Vendor %s", document.vendor.name or vendor.name)
-        )
         self._resolve_unknown_vendor(document, vendor)
-        currency = self._currency(document.currency)
+        currency = self._resolve_currency(document.currency)
 
         findings = self._duplicate_findings(company, vendor, move_type, document, currency)
         findings = self._drop_cleared_duplicates(message, findings)
@@ -303,7 +187,7 @@ class HcProcessorInvoice(models.AbstractModel):
             original, verdict = findings[0]
             return self._apply_duplicate(message, document, original, verdict, produced)
 
-        orders = self._purchase_orders(message, document.all_po_numbers())
+        orders = self._resolve_orders(company, document.all_po_numbers(), BILLABLE_PO_STATES)
         taxes = self.env["hc.tax.mapping"]._resolver(company, vendor)
         commands, problems = self._line_commands(document, vendor, orders, taxes)
 
@@ -687,7 +571,7 @@ class HcProcessorInvoice(models.AbstractModel):
         stated = stated_taxes(document)
         commands = []
         for index, line in enumerate(document.lines):
-            product = self._find_product(vendor, line.item)
+            product = self._resolve_product(line.item, vendor, orders)
             po_line = self._find_po_line(orders, line, product)
             product = product or po_line.product_id
             if not po_line:

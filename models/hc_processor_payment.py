@@ -30,13 +30,8 @@ class HcProcessorPayment(models.AbstractModel):
 
     @api.model
     def _apply(self, message, document):
-        vendor = self.env["hc.processor.invoice"]._find_vendor(message, document.vendor)
-        self._check_records_company(
-            message,
-            vendor,
-            # the payee is optional: the invoice references then name the bills
-            self.env._("Vendor %s", (document.vendor and document.vendor.name) or vendor.name),
-        )
+        # The payee is optional: the invoice references then name the bills.
+        vendor = self._resolve_vendor(message, document.vendor).commercial_partner_id
         bills_by_ref = []
         for ref in document.invoices:
             bill = self._find_bill(message, document, vendor, ref)

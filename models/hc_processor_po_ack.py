@@ -39,21 +39,12 @@ class HcProcessorPoAck(models.AbstractModel):
     _name = "hc.processor.po_ack"
     _inherit = "hc.processor"
     _description = "PO acknowledgment processor"
-
-    @api.model
-    def _dependency_met(self, message, key):
-        """A purchase order also counts as arrived when it exists in Odoo (made by hand)."""
-        if key.startswith("purchase_order:") and self.env[
-            "hc.processor.purchase_order"
-        ]._find_order(message.company_id, key.split(":", 1)[1]):
-            return True
-        return super()._dependency_met(message, key)
+    # A purchase order keyed in by hand, in any state, is there for its acknowledgment.
+    _hc_order_dependency_states = ()
 
     @api.model
     def _apply(self, message, document):
-        order = self.env["hc.processor.purchase_order"]._find_order(
-            message.company_id, document.po_number
-        )
+        order = self._resolve_order(message.company_id, document.po_number)
         if not order:
             raise WaitingForDependency(f"purchase_order:{document.po_number}")
         ack_key = document.natural_key()
@@ -132,7 +123,7 @@ class HcProcessorPoAck(models.AbstractModel):
             return vals
         qty_factor_uom = line.product_uom_id
         if ack_line.uom:
-            qty_factor_uom = self.env["hc.processor.item"]._uom(ack_line.uom, line.product_id)
+            qty_factor_uom = self._resolve_uom(ack_line.uom, line.product_id)
         qty, price, planned = line.product_qty, line.price_unit, line.date_planned
         if ack_line.status == "reject":
             qty = 0.0  # price and date of a line that will not be delivered do not matter
@@ -146,7 +137,7 @@ class HcProcessorPoAck(models.AbstractModel):
                     float(ack_line.unit_price), line.product_uom_id
                 )
             if ack_line.scheduled_date:
-                planned = self.env["hc.processor.purchase_order"]._datetime(ack_line.scheduled_date)
+                planned = self._datetime(ack_line.scheduled_date)
         currency = order.currency_id
         changed = (
             ack_line.status in ("reject", "backorder")
@@ -369,9 +360,7 @@ class HcProcessorPoAck(models.AbstractModel):
         if line:
             return line[:1]
         if ack_line.item and ack_line.item.key():
-            product = self.env["hc.processor.contract_price"]._find_item(
-                ack_line.item, order.partner_id
-            )
+            product = self._resolve_product(ack_line.item, order.partner_id, order)
             line = lines.filtered(lambda ln: product and ln.product_id == product)
             if len(line) == 1:
                 return line

@@ -1,6 +1,3 @@
-from datetime import datetime
-from datetime import time
-
 from odoo import api
 from odoo import models
 from odoo.tools import float_compare
@@ -29,22 +26,12 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
     _description = "Purchase order processor"
 
     @api.model
-    def _find_order(self, company, number):
-        """The purchase order received as ``number`` for ``company`` (or named so)."""
-        Order = self.env["purchase.order"].sudo()
-        order = Order.search(
-            [("hc_source_ref", "=", number), ("company_id", "=", company.id)], limit=1
-        )
-        return order or Order.search([("name", "=", number), ("company_id", "=", company.id)])[:1]
-
-    @api.model
     def _apply(self, message, document):
-        lookup = self.env["hc.processor.contract_price"]
-        vendor = lookup._find_vendor(message, document.vendor)
+        vendor = self._resolve_vendor(message, document.vendor)
         if not vendor:
             raise WaitingForDependency(f"vendor:{document.vendor.key()}")
         company = message.company_id
-        order = self._find_order(company, document.number)
+        order = self._resolve_order(company, document.number)
         produced = [*document.correlation_keys(), document.natural_key()]
         if document.purpose == "cancel" or (
             document.approval_status in CANCEL_STATUSES and document.purpose == "change"
@@ -90,7 +77,9 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
                 ),
             )
         lines = self._resolve_lines(message, document, vendor)
-        currency = lookup._currency(document.currency) if document.currency else company.currency_id
+        currency = (
+            self._resolve_currency(document.currency) if document.currency else company.currency_id
+        )
         header = {
             "partner_id": vendor.id,
             "currency_id": currency.id,
@@ -112,7 +101,7 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         else:
             created = False
             if order.state in ("draft", "sent"):
-                lookup._write_changed(order, header)
+                self._write_changed(order, header)
         changed = self._apply_lines(order, lines, document)
         if document.approval_status == "approved" and order.state in ("draft", "sent"):
             order.button_confirm()
@@ -144,7 +133,7 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         if not party or not party.identifiers:
             return self.env["stock.picking.type"]
         values = [i.value for i in party.identifiers if i.value]
-        partner = self._find_vendor(message, party)
+        partner = self._resolve_vendor(message, party)
         Warehouse = self.env["stock.warehouse"].sudo().with_context(active_test=False)
         domain = [("partner_id.global_location_number", "in", values)]
         if partner:
@@ -195,18 +184,17 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         nothing but a description can never arrive: the order is refused with an
         ``unknown_item`` exception per line.
         """
-        lookup = self.env["hc.processor.contract_price"]
         resolved, unknown = [], []
         for line in document.lines:
-            product = lookup._find_item(line.item, vendor)
+            product = self._resolve_product(line.item, vendor)
             if not product:
                 unknown.append(line)
                 continue
-            resolved.append((line, product, self.env["hc.processor.item"]._uom(line.uom, product)))
+            resolved.append((line, product, self._resolve_uom(line.uom, product)))
         awaited = [ln for ln in unknown if ln.item.key()]
         if awaited and len(awaited) == len(unknown):
             raise WaitingForDependency(
-                lookup._item_key(awaited[0].item, document.vendor),
+                self._item_wait_key(awaited[0].item, document.vendor),
                 self.env._(
                     "Purchase order %(number)s waits for unknown items: %(items)s.",
                     number=document.number,
@@ -252,7 +240,6 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
     @api.model
     def _apply_lines(self, order, lines, document):
         """Create or update the order lines by source line number; return whether changed."""
-        lookup = self.env["hc.processor.contract_price"]
         by_ref = {ln.hc_line_ref: ln for ln in order.order_line if ln.hc_line_ref}
         changed = False
         create_vals = []
@@ -269,7 +256,7 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
                 vals["price_unit"] = float(doc_line.unit_price)
             existing = by_ref.get(doc_line.line_number)
             if existing:
-                changed |= bool(lookup._write_changed(existing, vals))
+                changed |= bool(self._write_changed(existing, vals))
             else:
                 create_vals.append(
                     dict(
@@ -301,14 +288,13 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         Opens one ``contract_price_mismatch`` exception per line; resolves the open one
         of a line whose price a change order brought back within the contract.
         """
-        lookup = self.env["hc.processor.contract_price"]
         Exception_ = self.env["hc.exception"].sudo()
         for line in order.order_line.filtered(lambda ln: ln.hc_line_ref and ln.product_id):
             doc_line = next(
                 (dl for dl in document.lines if dl.line_number == line.hc_line_ref), None
             )
             dedup_key = f"contract_price_mismatch:purchase_order:{order.name}:{line.hc_line_ref}"
-            info, contract_price = lookup._contract_price(
+            info, contract_price = self._resolve_contract_price(
                 vendor,
                 line.product_id,
                 document.order_date,
@@ -396,8 +382,3 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
                 ]
             },
         )
-
-    @staticmethod
-    def _datetime(day):
-        """Noon of ``day``: a date that survives any user time zone in the UI."""
-        return datetime.combine(day, time(12))

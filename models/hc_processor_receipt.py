@@ -7,6 +7,7 @@ from odoo import models
 
 from ..api_contract.errors import PermanentError
 from ..api_contract.errors import WaitingForDependency
+from .hc_processor import CONFIRMED_PO_STATES
 
 ASN_WAIT_PARAM = "healthcare_p2p_integration.receipt_asn_wait_minutes"
 ASN_WAIT_MINUTES = 60
@@ -46,17 +47,12 @@ class HcProcessorReceipt(models.AbstractModel):
     _name = "hc.processor.receipt"
     _inherit = "hc.processor"
     _description = "Goods receipt processor"
-
-    @api.model
-    def _dependency_met(self, message, key):
-        if super()._dependency_met(message, key):
-            return True
-        return self.env["hc.processor.ship_notice"]._dependency_met(message, key)
+    # A confirmed purchase order keyed in by hand is there for its goods receipts.
+    _hc_order_dependency_states = CONFIRMED_PO_STATES
 
     @api.model
     def _apply(self, message, document):
-        asn = self.env["hc.processor.ship_notice"]
-        order = asn._find_purchase_order(message.company_id, document.po_number)
+        order = self._resolve_order(message.company_id, document.po_number, CONFIRMED_PO_STATES)
         if not order:
             raise PermanentError(
                 self.env._(
@@ -113,13 +109,12 @@ class HcProcessorReceipt(models.AbstractModel):
     @api.model
     def _plan_line(self, message, document, order, line, planned):
         """What to receive for ``line``: a dict, or ``None`` when the line is refused."""
-        asn = self.env["hc.processor.ship_notice"]
         refuse = self.env["hc.exception"]._raise
         where = self.env._(
             "Receipt %(receipt)s line %(line)s", receipt=document.receipt_id, line=line.line_number
         )
         key = f"{document.natural_key()}:{line.line_number}"
-        product = asn._find_line_product(line.item, order)
+        product = self._resolve_product(line.item, orders=order)
         if not product:
             refuse(
                 "unknown_item",
@@ -129,11 +124,11 @@ class HcProcessorReceipt(models.AbstractModel):
                     "No product matches %s (GTIN, buyer or vendor part number).",
                     line.item.key() or line.item.description,
                 ),
-                **asn._exception_vals(message, order),
+                **self._order_exception_vals(message, order),
             )
             return None
-        uom = self.env["hc.processor.item"]._uom(line.uom, product)
-        moves = asn._open_moves(order, product)
+        uom = self._resolve_uom(line.uom, product)
+        moves = self._open_moves(order, product)
         if not moves:
             if float(line.quantity_received or 0) > 0:
                 refuse(
@@ -149,14 +144,14 @@ class HcProcessorReceipt(models.AbstractModel):
                         "Nothing of this item remains to be received on the order."
                     ),
                     details={"received": float(line.quantity_received)},
-                    **asn._exception_vals(message, order),
+                    **self._order_exception_vals(message, order),
                 )
                 return None
             return {"line": line, "product": product, "move": moves, "quantity": 0.0, "lots": []}
         move = next((m for m in moves if planned[m] < m.product_uom_qty), moves[-1])
         move_uom = move.product_uom
-        quantity = asn._to_uom(line.quantity_received, uom, move_uom)
-        rejected = asn._to_uom(line.quantity_rejected, uom, move_uom)
+        quantity = self._convert_quantity(line.quantity_received, uom, move_uom)
+        rejected = self._convert_quantity(line.quantity_rejected, uom, move_uom)
         open_qty = sum(moves.mapped("product_uom_qty")) - sum(planned[m] for m in moves)
         ordered = sum(
             pol.product_uom_id._compute_quantity(pol.product_qty, move_uom, round=False)
@@ -191,7 +186,7 @@ class HcProcessorReceipt(models.AbstractModel):
                     "tolerance_pct": tolerance,
                     "allowed": allowed,
                 },
-                **asn._exception_vals(message, order, move.picking_id),
+                **self._order_exception_vals(message, order, move.picking_id),
             )
             return None
         lots = []
@@ -218,7 +213,7 @@ class HcProcessorReceipt(models.AbstractModel):
                             for lot, exp, qty in lots
                         ]
                     },
-                    **asn._exception_vals(message, order, move.picking_id),
+                    **self._order_exception_vals(message, order, move.picking_id),
                 )
                 return None
         planned[move] += quantity
@@ -255,7 +250,7 @@ class HcProcessorReceipt(models.AbstractModel):
         if not document.asn_number:
             return
         key = f"ship_notice:{document.po_number}:{document.asn_number}"
-        if self.env["hc.processor"]._dependency_met(message, key):
+        if self._message_done(message, key):
             return
         minutes = int(
             self.env["ir.config_parameter"].sudo().get_param(ASN_WAIT_PARAM, ASN_WAIT_MINUTES)
@@ -298,7 +293,7 @@ class HcProcessorReceipt(models.AbstractModel):
             return lots
         remaining = quantity
         for asn_line in announced.filtered("lot_name"):
-            expected = self.env["hc.processor.ship_notice"]._to_uom(
+            expected = self._convert_quantity(
                 asn_line.qty_expected, asn_line.product_uom_id, move_uom
             )
             available = expected - received_qty[asn_line.lot_name]
@@ -330,7 +325,7 @@ class HcProcessorReceipt(models.AbstractModel):
             return self.env._("lot quantities do not add up to the received quantity")
         if product.use_expiration_date and any(not expiry for _lot, expiry, _q in lots):
             return self.env._("no expiry date for lot(s) of %s", product.display_name)
-        limit = self.env["hc.processor.ship_notice"]._min_expiry_date(message.company_id)
+        limit = self._min_expiry_date(message.company_id)
         short = [lot for lot, expiry, _q in lots if expiry and expiry <= limit]
         if short:
             return self.env._("lot(s) %s expired or too short-dated", ", ".join(short))
@@ -405,10 +400,9 @@ class HcProcessorReceipt(models.AbstractModel):
     @api.model
     def _after_receipt(self, message, document, order, plan, done):
         """Close short-shipment exceptions received in full; signal critical shortfalls."""
-        asn = self.env["hc.processor.ship_notice"]
         for product in {entry["product"] for entry in plan}:
-            if not asn._open_moves(order, product):
-                asn._close_short_shipment(
+            if not self._open_moves(order, product):
+                self._close_exceptions(
                     f"short_shipment:{order.company_id.id}:{order.name}:{product.id}",
                     self.env._("Received in full by goods receipt %s.", document.receipt_id),
                 )

@@ -1,12 +1,9 @@
-from datetime import timedelta
-
 from odoo import api
 from odoo import fields
 from odoo import models
 
 from ..api_contract.errors import PermanentError
-
-PO_KEY_PREFIX = "purchase_order:"
+from .hc_processor import CONFIRMED_PO_STATES
 
 
 class HcProcessorShipNotice(models.AbstractModel):
@@ -17,124 +14,13 @@ class HcProcessorShipNotice(models.AbstractModel):
     Nothing is received here: the goods receipt decides.  Lots expired or expiring within
     the company's minimum shelf life raise a ``lot_expiry`` exception, a quantity below
     what is still open on the order a low-severity ``short_shipment`` exception.
-
-    The lookup helpers (purchase order, product, open moves) are shared with the goods
-    receipt processor.
     """
 
     _name = "hc.processor.ship_notice"
     _inherit = "hc.processor"
     _description = "Advance ship notice processor"
-
-    # ------------------------------------------------------------------------------
-    # Helpers shared with hc.processor.receipt
-    # ------------------------------------------------------------------------------
-
-    @api.model
-    def _find_purchase_order(self, company, po_number):
-        """The confirmed purchase order named ``po_number`` in ``company``."""
-        return (
-            self.env["purchase.order"]
-            .sudo()
-            .search(
-                [
-                    ("name", "=", po_number),
-                    ("company_id", "=", company.id),
-                    ("state", "in", ("purchase", "done")),
-                ],
-                limit=1,
-            )
-        )
-
-    @api.model
-    def _dependency_met(self, message, key):
-        """A PO also counts when it exists in Odoo (created by hand, not by a message)."""
-        if super()._dependency_met(message, key):
-            return True
-        if key.startswith(PO_KEY_PREFIX):
-            po_number = key[len(PO_KEY_PREFIX) :]
-            # Another company's order is not there, as if it did not exist (F16).
-            return bool(self._find_purchase_order(message.company_id, po_number))
-        return False
-
-    @api.model
-    def _find_line_product(self, item, order):
-        """The product a document line designates: GTIN, buyer part, then vendor part."""
-        Product = self.env["product.product"].sudo().with_context(active_test=False)
-        if item.gtin:
-            product = Product.search([("barcode", "=", item.gtin)], limit=1)
-            if product:
-                return product
-        if item.buyer_part_number:
-            product = Product.search([("default_code", "=", item.buyer_part_number)], limit=1)
-            if product:
-                return product
-        if item.vendor_part_number:
-            infos = (
-                self.env["product.supplierinfo"]
-                .sudo()
-                .search(
-                    [
-                        ("product_code", "=", item.vendor_part_number),
-                        ("partner_id", "in", order.partner_id.commercial_partner_id.ids),
-                    ]
-                )
-            )
-            candidates = (
-                infos.product_id
-                | infos.filtered(lambda i: not i.product_id).product_tmpl_id.product_variant_ids
-            )
-            # Prefer the product actually ordered on this PO.
-            ordered = candidates & order.order_line.product_id
-            if ordered or candidates:
-                return (ordered or candidates)[:1]
-            product = Product.search([("default_code", "=", item.vendor_part_number)], limit=1)
-            if product:
-                return product
-        return Product
-
-    @api.model
-    def _open_receipts(self, order):
-        """The order's incoming transfers still to receive (the original or its backorder)."""
-        return order.picking_ids.filtered(
-            lambda p: p.picking_type_code == "incoming" and p.state not in ("done", "cancel")
-        ).sorted("id")
-
-    @api.model
-    def _open_moves(self, order, product):
-        """Open incoming moves of ``product`` on ``order``, oldest first."""
-        return (
-            self._open_receipts(order)
-            .move_ids.filtered(
-                lambda m: m.product_id == product and m.state not in ("done", "cancel")
-            )
-            .sorted("id")
-        )
-
-    @api.model
-    def _to_uom(self, quantity, from_uom, to_uom):
-        """``quantity`` (a Decimal from the document) in ``to_uom``."""
-        quantity = float(quantity or 0)
-        if not from_uom or not to_uom or from_uom == to_uom:
-            return quantity
-        return from_uom._compute_quantity(quantity, to_uom, round=False)
-
-    @api.model
-    def _exception_vals(self, message, order, record=None):
-        """Common values of the exceptions raised about ``order``."""
-        record = record or order
-        return {
-            "company_id": message.company_id.id,
-            "partner_id": order.partner_id.commercial_partner_id.id,
-            "message_id": message.id,
-            "res_model": record._name,
-            "res_id": record.id,
-        }
-
-    @api.model
-    def _min_expiry_date(self, company):
-        """Lots expiring on or before this date are flagged (expired or too short-dated)."""
-        return fields.Date.context_today(self) + timedelta(days=company.hc_expiry_warning_days)
+    # A confirmed purchase order keyed in by hand is there for its ship notices.
+    _hc_order_dependency_states = CONFIRMED_PO_STATES
 
     # ------------------------------------------------------------------------------
     # Applying a ship notice
@@ -145,7 +31,7 @@ class HcProcessorShipNotice(models.AbstractModel):
         pickings = self.env["stock.picking"]
         asn_lines = self.env["hc.asn.line"]
         for po_number in document.po_numbers():
-            order = self._find_purchase_order(message.company_id, po_number)
+            order = self._resolve_order(message.company_id, po_number, CONFIRMED_PO_STATES)
             if not order:
                 # _dependency_met saw it: it was cancelled or moved company meanwhile.
                 raise PermanentError(
@@ -190,7 +76,7 @@ class HcProcessorShipNotice(models.AbstractModel):
     @api.model
     def _record_line(self, message, document, order, line):
         """Create or refresh the ``hc.asn.line`` of one ASN line; flag unusable lots."""
-        product = self._find_line_product(line.item, order)
+        product = self._resolve_product(line.item, orders=order)
         if not product:
             self.env["hc.exception"]._raise(
                 "unknown_item",
@@ -204,10 +90,10 @@ class HcProcessorShipNotice(models.AbstractModel):
                     "No product matches %(item)s (GTIN, buyer or vendor part number).",
                     item=line.item.key() or line.item.description,
                 ),
-                **self._exception_vals(message, order),
+                **self._order_exception_vals(message, order),
             )
             return self.env["hc.asn.line"]
-        uom = self.env["hc.processor.item"]._uom(line.uom, product)
+        uom = self._resolve_uom(line.uom, product)
         move = self._open_moves(order, product)[:1]
         vals = {
             "asn_number": document.asn_number,
@@ -264,7 +150,7 @@ class HcProcessorShipNotice(models.AbstractModel):
                     "lot": line.lot,
                     "expiry_date": line.expiry_date.isoformat(),
                 },
-                **self._exception_vals(message, order, asn_line.picking_id),
+                **self._order_exception_vals(message, order, asn_line.picking_id),
             )
         return asn_line
 
@@ -282,7 +168,8 @@ class HcProcessorShipNotice(models.AbstractModel):
                 [("move_id", "in", moves.ids), ("product_id", "=", product.id)]
             )
             expected = sum(
-                self._to_uom(a.qty_expected, a.product_uom_id, move_uom) for a in announced
+                self._convert_quantity(a.qty_expected, a.product_uom_id, move_uom)
+                for a in announced
             )
             dedup_key = f"short_shipment:{order.company_id.id}:{order.name}:{product.id}"
             if move_uom.compare(expected, open_qty) < 0:
@@ -307,20 +194,7 @@ class HcProcessorShipNotice(models.AbstractModel):
                         "expected": expected,
                         "open": open_qty,
                     },
-                    **self._exception_vals(message, order, moves[0].picking_id),
+                    **self._order_exception_vals(message, order, moves[0].picking_id),
                 )
             else:
-                self._close_short_shipment(
-                    dedup_key, self.env._("Later ship notices cover the order.")
-                )
-
-    @api.model
-    def _close_short_shipment(self, dedup_key, resolution):
-        """Resolve the open short-shipment exception ``dedup_key`` once it no longer holds."""
-        open_exc = (
-            self.env["hc.exception"]
-            .sudo()
-            .search([("dedup_key", "=", dedup_key), ("state", "not in", ("resolved", "cancelled"))])
-        )
-        if open_exc:
-            open_exc.write({"state": "resolved", "resolution": resolution})
+                self._close_exceptions(dedup_key, self.env._("Later ship notices cover the order."))

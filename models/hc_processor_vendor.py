@@ -1,16 +1,13 @@
 from odoo import api
 from odoo import models
+from odoo.fields import Command
 
 from ..api_contract.errors import WaitingForDependency
-from ..normalize.identifiers import normalize_identifier
-from ..normalize.identifiers import scheme_for
 from ..normalize.vendor_dedup import ACTION_MERGE
 from ..normalize.vendor_dedup import ACTION_REVIEW
 from ..normalize.vendor_dedup import VendorRecord
 from ..normalize.vendor_dedup import match_vendor
 from ..trust import crypto
-
-GLOBAL_SCHEMES = {"gln": "gln", "duns": "duns", "vat": "vat", "tax_id": "vat"}
 
 
 class HcProcessorVendor(models.AbstractModel):
@@ -27,30 +24,10 @@ class HcProcessorVendor(models.AbstractModel):
     _description = "Vendor master processor"
 
     @api.model
-    def _crosswalk_entries(self, message, document):
-        """``(scheme, value, source_system, valid)`` for each identifier of the vendor."""
-        country = document.address.country_code if document.address else None
-        entries = []
-        for ident in document.identifiers:
-            resolved = scheme_for(ident.scheme)
-            result = normalize_identifier(ident.value, ident.scheme, country)
-            if resolved in GLOBAL_SCHEMES:
-                entries.append((GLOBAL_SCHEMES[resolved], result.value, "", result.valid))
-            else:
-                # A proprietary id is only unique within the system that issued it.
-                source = f"{message.connector_id.code}:{ident.scheme}".lower()
-                entries.append(("source", result.value or ident.value, source, True))
-        return entries
-
-    @api.model
     def _apply(self, message, document):
-        crosswalk = self.env["hc.partner.identifier"].sudo()
         entries = self._crosswalk_entries(message, document)
-        partner = crosswalk._find_partner([(s, v, src) for s, v, src, _ok in entries])
         # A vendor private to another company is never updated from this one.
-        self._check_records_company(
-            message, partner, self.env._("Vendor %s", document.name or partner.name)
-        )
+        partner = self._resolve_vendor(message, document)
         review_key = f"review:{document.natural_key()}"
         if not partner:
             decision = self._steward_decision(review_key)
@@ -81,6 +58,8 @@ class HcProcessorVendor(models.AbstractModel):
                         },
                     }
                     raise exc
+        # Resolved before anything is written: an inactive currency refuses the vendor.
+        currency = self._resolve_currency(document.currency) if document.currency else None
         vals = self._partner_vals(document)
         if partner:
             partner.write(vals)
@@ -96,6 +75,7 @@ class HcProcessorVendor(models.AbstractModel):
             # Odoo's own GLN field is what UBL/PEPPOL export and import use.
             partner.global_location_number = gln
         self._flag_data_quality(partner, message, document, entries)
+        self._apply_purchase_terms(partner, message, document, currency)
         if document.bank_accounts:
             # Never applied directly: held for an AP manager (payment-fraud vector).
             request = self.env["hc.bank.change.request"]._hc_request_from_vendor(
@@ -161,6 +141,52 @@ class HcProcessorVendor(models.AbstractModel):
                 if country:
                     vals["country_id"] = country.id
         return vals
+
+    @api.model
+    def _apply_purchase_terms(self, partner, message, document, currency):
+        """Keep the vendor's stated currency, payment terms and category on the partner.
+
+        Currency and payment terms are Odoo's own per-company vendor defaults (the
+        purchase currency and the vendor payment terms new orders and bills take), set
+        for the message's company.  Terms no Odoo payment term matches keep their text
+        (``hc_payment_terms``) and are shown to a data steward; the category becomes a
+        partner tag.
+        """
+        company_partner = partner.with_company(message.company_id)
+        vals = {}
+        if currency:
+            vals["property_purchase_currency_id"] = currency.id
+        if document.payment_terms:
+            vals["hc_payment_terms"] = document.payment_terms
+            term = self._resolve_payment_term(document.payment_terms, message.company_id)
+            if term:
+                vals["property_supplier_payment_term_id"] = term.id
+            else:
+                self.env["hc.exception"]._raise(
+                    "data_quality",
+                    self.env._(
+                        "Payment terms %(terms)s of vendor %(vendor)s not known",
+                        terms=document.payment_terms,
+                        vendor=partner.display_name,
+                    ),
+                    f"dq:vendor_terms:{partner.id}:{document.payment_terms}",
+                    severity="low",
+                    partner_id=partner.id,
+                    company_id=message.company_id.id,
+                    message_id=message.id,
+                    description=self.env._(
+                        "No payment term of Odoo is called %(terms)s: the text is kept on "
+                        "the vendor. Create the payment term (Accounting > Configuration > "
+                        "Payment Terms) and set it on the vendor.",
+                        terms=document.payment_terms,
+                    ),
+                )
+        if vals:
+            self._write_changed(company_partner, vals)
+        if document.category:
+            tag = self._resolve_category("res.partner.category", document.category)
+            if tag not in partner.category_id:
+                partner.write({"category_id": [Command.link(tag.id)]})
 
     @api.model
     def _merge_crosswalk(self, partner, message, entries):

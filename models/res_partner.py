@@ -8,6 +8,11 @@ class ResPartner(models.Model):
     hc_identifier_ids = fields.One2many(
         "hc.partner.identifier", "partner_id", string="External identifiers"
     )
+    hc_payment_terms = fields.Char(
+        string="Stated payment terms",
+        help="The payment terms as the vendor master states them. They set the vendor's "
+        "payment terms when an Odoo payment term of that name (or number of days) exists.",
+    )
     hc_bank_change_count = fields.Integer(
         string="Pending bank changes", compute="_compute_hc_bank_change_count"
     )

@@ -119,20 +119,20 @@ class TestProcessorPurchase(HcCase):
             self.contract_doc(price="8.00", date_start="2026-03-01", date_end=None),
             "contract_price",
         )
-        lookup = self.env["hc.processor.contract_price"]
+        lookup = self.env["hc.reference.resolver"]
         unit = self.env.ref("uom.product_uom_unit")
         args = (self.vendor, self.gloves)
         rest = (5, unit, self.env.company.currency_id, self.env.company)
         from datetime import date
 
-        self.assertEqual(lookup._contract_price(*args, date(2026, 2, 1), *rest)[1], 10.0)
-        self.assertEqual(lookup._contract_price(*args, date(2026, 3, 2), *rest)[1], 8.0)
-        self.assertIsNone(lookup._contract_price(*args, date(2025, 12, 31), *rest)[1])
+        self.assertEqual(lookup._resolve_contract_price(*args, date(2026, 2, 1), *rest)[1], 10.0)
+        self.assertEqual(lookup._resolve_contract_price(*args, date(2026, 3, 2), *rest)[1], 8.0)
+        self.assertIsNone(lookup._resolve_contract_price(*args, date(2025, 12, 31), *rest)[1])
         # converted to the line's unit: a box of 10 costs ten units
         box = self.env["uom.uom"].create(
             {"name": "Box of 10", "relative_factor": 10, "relative_uom_id": unit.id}
         )
-        price = lookup._contract_price(
+        price = lookup._resolve_contract_price(
             *args, date(2026, 3, 2), 1, box, self.env.company.currency_id, self.env.company
         )[1]
         self.assertAlmostEqual(price, 80.0)

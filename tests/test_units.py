@@ -147,26 +147,26 @@ class TestUnits(HcCase):
             "uom.product_uom_hour": ["HUR", "HR"],
             "uom.product_uom_day": ["DAY", "DA"],
         }
-        Item = self.env["hc.processor.item"]
+        Item = self.env["hc.reference.resolver"]
         for xmlid, codes in expected.items():
             for code in codes:
-                self.assertEqual(Item._uom(code), ref(xmlid), code)
+                self.assertEqual(Item._resolve_uom(code), ref(xmlid), code)
         self.assertTrue(ref("uom.product_uom_lb").active, "documents arrive in pounds")
         # real ratios: a dozen is 12 units, a pound 453.59 g, a milligram a thousandth of a g
-        self.assertAlmostEqual(Item._uom("DZN")._compute_quantity(1, self.unit), 12)
+        self.assertAlmostEqual(Item._resolve_uom("DZN")._compute_quantity(1, self.unit), 12)
         self.assertAlmostEqual(
-            Item._uom("LBR")._compute_quantity(1, ref("uom.product_uom_gram"), round=False),
+            Item._resolve_uom("LBR")._compute_quantity(1, ref("uom.product_uom_gram"), round=False),
             453.592,
             2,
         )
         self.assertAlmostEqual(
-            Item._uom("MGM")._compute_quantity(1000, ref("uom.product_uom_gram")), 1.0
+            Item._resolve_uom("MGM")._compute_quantity(1000, ref("uom.product_uom_gram")), 1.0
         )
 
     def test_unit_of_another_family_is_refused(self):
         product = self.item(GTIN_GLOVES, "Nitrile gloves M", uom="EA")
         with self.assertRaises(Exception) as caught:
-            self.env["hc.processor.item"]._uom("KGM", product)
+            self.env["hc.reference.resolver"]._resolve_uom("KGM", product)
         self.assertEqual(caught.exception.code, "uom_incompatible")
 
     # -- packs are per item -------------------------------------------------------------
@@ -176,20 +176,20 @@ class TestUnits(HcCase):
         wipes = self.item(GTIN_WIPES, "Disinfectant wipes", "CS", 24)
         self.assertEqual(gloves.uom_id, self.unit, "stocked in eaches")
         self.assertEqual(wipes.uom_id, self.unit)
-        Item = self.env["hc.processor.item"]
-        case12, case24 = Item._uom("CS", gloves), Item._uom("CA", wipes)
+        Item = self.env["hc.reference.resolver"]
+        case12, case24 = Item._resolve_uom("CS", gloves), Item._resolve_uom("CA", wipes)
         self.assertEqual(case12._compute_quantity(1, self.unit), 12)
         self.assertEqual(case24._compute_quantity(1, self.unit), 24)
         self.assertIn(case12, gloves.uom_ids, "a packaging of the product (Odoo 19)")
         self.assertEqual(gloves.seller_ids.product_uom_id, case12, "the vendor sells cases")
         # a new item master with another case size replaces the packaging
         self.item(GTIN_GLOVES, "Nitrile gloves M", "CS", 10, "EA")
-        self.assertEqual(Item._uom("CS", gloves)._compute_quantity(1, self.unit), 10)
+        self.assertEqual(Item._resolve_uom("CS", gloves)._compute_quantity(1, self.unit), 10)
         self.assertNotIn(case12, gloves.uom_ids)
 
     def test_bill_in_eaches_against_po_in_cases_matches(self):
         gloves = self.item(GTIN_GLOVES, "Nitrile gloves M", "CS", 12, "EA")
-        case = self.env["hc.processor.item"]._uom("CS", gloves)
+        case = self.env["hc.reference.resolver"]._resolve_uom("CS", gloves)
         order = self.po("PO-U1", gloves, 10, case, 60.0)  # 10 CS of 12 at 60.00 a case
         message = self.invoice("INV-U1", order.name, GTIN_GLOVES, 120, "EA", 5.0)
         self.assertEqual(message.state, "done", message.error_message)
@@ -200,7 +200,7 @@ class TestUnits(HcCase):
 
     def test_bill_in_cases_at_the_case_price_matches(self):
         gloves = self.item(GTIN_GLOVES, "Nitrile gloves M", "CS", 12, "EA")
-        case = self.env["hc.processor.item"]._uom("CS", gloves)
+        case = self.env["hc.reference.resolver"]._resolve_uom("CS", gloves)
         order = self.po("PO-U2", gloves, 10, case, 60.0)
         message = self.invoice("INV-U2", order.name, GTIN_GLOVES, 10, "CS", 60.0)
         bill = self.bill(message)
@@ -307,7 +307,7 @@ class TestUnits(HcCase):
             .create({"exception_id": exc.id, "pack_qty": 12})
         )
         wizard.action_confirm()
-        box = self.env["hc.processor.item"]._uom("BX", gloves)
+        box = self.env["hc.reference.resolver"]._resolve_uom("BX", gloves)
         self.assertEqual(box._compute_quantity(1, self.unit), 12)
         self.assertIn(box, gloves.uom_ids)
         self.process()
