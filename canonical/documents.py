@@ -43,6 +43,25 @@ SCHEME_SAN = "SAN"
 SCHEME_SOURCE = "SOURCE"
 SCHEME_BUYER_ASSIGNED = "BUYER_ASSIGNED"
 SCHEME_SELLER_ASSIGNED = "SELLER_ASSIGNED"
+# Other spellings documents use for these schemes (ISO 6523 ICD codes as in UBL schemeID,
+# older names): a party identified by either is the same party, so that a vendor master
+# sent with GLN and an invoice citing 0088 name it, wait on it and release it by one key.
+PARTY_SCHEME_ALIASES = {
+    "0088": SCHEME_GLN,
+    "EAN": SCHEME_GLN,
+    "0060": SCHEME_DUNS,
+    "DUNS+4": SCHEME_DUNS,
+    "TAX": SCHEME_TAX_ID,
+    "TAXID": SCHEME_TAX_ID,
+}
+
+
+def party_scheme(code):
+    """The scheme ``code`` designates (``0088`` -> ``GLN``); other codes as sent, in capitals."""
+    code = (code or "").strip().upper()
+    return PARTY_SCHEME_ALIASES.get(code, code)
+
+
 # Order in which Party.key() picks the identifier that names a party in business keys:
 # global registries first, then tax ids, then ids that are only unique per system.
 KEY_SCHEME_PRIORITY = (
@@ -195,7 +214,7 @@ class Identifier:
     value: str = fld(required=True, max_length=128)
 
     def key(self):
-        return f"{self.scheme.lower()}={self.value}"
+        return f"{party_scheme(self.scheme).lower()}={self.value}"
 
 
 @dataclass(kw_only=True)
@@ -221,9 +240,9 @@ class Party:
     phone: str = fld(max_length=64)
 
     def identifier(self, scheme):
-        """Value of the first identifier in ``scheme`` (or ``None``)."""
+        """Value of the first identifier in ``scheme`` or one of its aliases (or ``None``)."""
         for ident in self.identifiers:
-            if ident.scheme == scheme:
+            if party_scheme(ident.scheme) == scheme:
                 return ident.value
         return None
 

@@ -485,3 +485,18 @@ def test_json_schema_mirrors_validator_for_invoice():
     assert schema["properties"]["move_type"]["anyOf"][0]["enum"] == ["invoice", "credit_note"]
     assert schema["properties"]["issue_date"] == {"type": "string", "format": "date"}
     assert schema["properties"]["lines"]["minItems"] == 1
+
+
+def test_party_scheme_aliases_name_one_party():
+    """UBL's ICD 0088 is a GLN: the same vendor, the same business key (issue 15)."""
+    by_icd = Party(identifiers=[Identifier(scheme="0088", value="0614141000012")])
+    by_name = Party(identifiers=[Identifier(scheme="GLN", value="0614141000012")])
+    assert by_icd.key() == by_name.key() == "gln=0614141000012"
+    assert by_icd.identifier("GLN") == "0614141000012"
+    duns = Party(identifiers=[Identifier(scheme="0060", value="123456789")])
+    assert duns.key() == "duns=123456789"
+    # positive control: a system's own scheme keeps its name, and stays below a GLN
+    own = Party(identifiers=[Identifier(scheme="SRC", value="V-1")])
+    assert own.key() == "src=V-1"
+    both = Party(identifiers=[own.identifiers[0], by_icd.identifiers[0]])
+    assert both.key() == "gln=0614141000012"

@@ -74,6 +74,24 @@ class TestReferenceResolver(HcCase):
 
     # -- vendor: scheme aliases ---------------------------------------------------------
 
+    def test_invoice_citing_0088_first_is_released_by_the_gln_vendor_master(self):
+        """Arrival order reversed: the invoice (vendor ``0088``) comes before the vendor
+        master (``GLN``); it waits on the key the vendor master releases, not forever."""
+        invoice = self.run_doc(self.invoice_doc(po=None), "invoice")
+        self.assertEqual(invoice.state, "waiting", invoice.error_message)
+        self.assertEqual(invoice.waiting_key, f"vendor:gln={GLN}")
+        master = self.run_doc(
+            self.vendor_doc(identifiers=[{"scheme": "GLN", "value": GLN}], name="Medline"),
+            "vendor",
+        )
+        self.assertEqual(master.state, "done", master.error_message)
+        self.process()
+        invoice.invalidate_recordset()
+        self.assertNotEqual(invoice.state, "waiting", "released by the vendor master")
+        self.assertFalse(invoice.waiting_key)
+        bill = self.env["account.move"].search([("hc_message_id", "=", invoice.id)])
+        self.assertEqual(bill.partner_id, self.vendor())
+
     def test_invoice_finds_the_vendor_posted_with_the_0088_alias(self):
         """The reproduced bug: the invoice waited forever on ``vendor:0088=...``."""
         vendor = self.alias_vendor()
