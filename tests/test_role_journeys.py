@@ -104,9 +104,9 @@ class TestRoleJourneys(MatchCase):
             self.open_form(self.ap_clerk, line)
         if exc.res_model:
             self.run_action(self.ap_clerk, self.as_user(exc, self.ap_clerk).action_open_document())
-        # the Resolve... button opens a named dialog
+        # the Resolve... button opens a dialog named after what is decided
         action = self.as_user(exc, self.ap_clerk).action_resolve()
-        self.assertEqual(action["name"], "Resolve")
+        self.assertEqual(action["name"], f"Resolve: {exc.name}")
 
     def test_clerk_accepts_a_variance_and_the_bill_is_released(self):
         bill, exc = self.blocked()
