@@ -11,7 +11,7 @@ help:
 	@echo "make test-pure run the ORM-free unit tests only (no database)"
 	@echo "make lint      ruff and pylint-odoo on the addon"
 	@echo "make run       Odoo with the addon on http://localhost:8069 (database hc_p2p)"
-	@echo "make demo      a generated hospital day replayed over HTTP, scored; Odoo left running"
+	@echo "make demo      a generated hospital day (simulator/) replayed over HTTP, scored; Odoo left running"
 	@echo "               (SIZE=small for a shorter run, SEED=n for another day)"
 	@echo "make test-faults the fault suite: worker kills, PostgreSQL crash-restarts, two servers"
 	@echo "               racing, shuffled/duplicated/reversed deliveries (DOCS=n, SCENARIOS=a,b)"
