@@ -3,13 +3,13 @@ import contextvars
 import hashlib
 import json
 import logging
-import threading
 
 import psycopg2
 
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo import modules
 from odoo import sql_db
 from odoo.exceptions import UserError
 
@@ -235,7 +235,7 @@ class HcAuditLog(models.Model):
         chain's lock yet; should it (or the wait exceed a few seconds), the entry is
         written in the request's transaction and a warning is logged.
         """
-        if getattr(threading.current_thread(), "testing", False):
+        if modules.module.current_test:
             return self._log(action, record, reason=reason, data=data)
         self.env.cr.execute(
             "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"

@@ -1,9 +1,9 @@
 """Roles, access rights, company rules and segregation of duties."""
 
-import threading
 from unittest.mock import patch
 
 from odoo import Command
+from odoo import modules
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -498,7 +498,7 @@ class TestSegregationOfDuties(TwoCompanyCase):
         refused action rolls back."""
         bill = self.posted_bill(15000.0)
         with (
-            patch.object(threading.current_thread(), "testing", False),
+            patch.object(modules.module, "current_test", None),
             self.enter_registry_test_mode(),
         ):
             self.env["hc.audit.log"]._log_detached(
