@@ -4,7 +4,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .test_three_way_match import MatchCase
+from .common import MatchCase
 
 
 @tagged("post_install", "-at_install")
