@@ -3,12 +3,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup test test-pure test-odoo test-faults fuzz lint run demo bench clean-db audit-verify
+.PHONY: help setup test test-pure test-odoo test-odoo-native test-faults fuzz lint run demo bench clean-db audit-verify
 
 help:
 	@echo "make setup     install PostgreSQL, a virtualenv with Odoo 19.0 and the requirements"
 	@echo "make test      set up if needed, then run every test (pure-Python and Odoo)"
 	@echo "make test-pure run the ORM-free unit tests only (no database)"
+	@echo "make test-odoo-native the Odoo tests through odoo-bin --test-enable (as OCA CI, Odoo.sh)"
 	@echo "make lint      ruff and pylint-odoo on the addon"
 	@echo "make run       Odoo with the addon on http://localhost:8069 (database hc_p2p)"
 	@echo "make demo      a generated hospital day (simulator/) replayed over HTTP, scored; Odoo left running"
@@ -29,6 +30,9 @@ test-pure: setup
 
 test-odoo: setup
 	@bash scripts/test.sh --odoo-only
+
+test-odoo-native: setup
+	@bash scripts/test_native.sh
 
 test-faults: setup
 	@bash scripts/faults.sh $(if $(DOCS),--docs $(DOCS)) $(if $(SCENARIOS),--scenarios $(SCENARIOS))

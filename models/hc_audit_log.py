@@ -23,6 +23,11 @@ _HELD = contextvars.ContextVar("hc_audit_held", default=None)
 _APPENDING = contextvars.ContextVar("hc_audit_appending", default=False)
 
 
+def _in_test_transaction():
+    """Inside Odoo's test transaction, recognised the way Odoo core does (no commit there)."""
+    return bool(modules.module.current_test)
+
+
 class _LockHeld(Exception):
     """This transaction holds the chain's lock: a cursor of its own would wait in vain."""
 
@@ -235,7 +240,7 @@ class HcAuditLog(models.Model):
         chain's lock yet; should it (or the wait exceed a few seconds), the entry is
         written in the request's transaction and a warning is logged.
         """
-        if modules.module.current_test:
+        if _in_test_transaction():
             return self._log(action, record, reason=reason, data=data)
         self.env.cr.execute(
             "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
