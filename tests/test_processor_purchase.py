@@ -283,11 +283,21 @@ class TestProcessorPurchase(HcCase):
 
     def test_po_within_contract_not_flagged(self):
         self.setup_masters()
-        self.run_doc(self.contract_doc(price="9.50"), "contract_price")
-        self.run_doc(self.po_doc(), "purchase_order")
-        self.assertFalse(
-            self.env["hc.exception"].search([("exception_type", "=", "contract_price_mismatch")])
-        )
+        contract = self.run_doc(self.contract_doc(price="9.50"), "contract_price")
+        self.assertEqual(contract.state, "done", contract.error_message)
+        message = self.run_doc(self.po_doc(), "purchase_order")
+        # the order went through the contract check: applied, at the contract price
+        self.assertEqual(message.state, "done", message.error_message)
+        order = self.order()
+        self.assertEqual(order.state, "purchase")
+        self.assertEqual(order.order_line.price_unit, 9.5)
+        mismatch = [("exception_type", "=", "contract_price_mismatch")]
+        self.assertFalse(self.env["hc.exception"].search(mismatch))
+        # the control: one cent above the contract, the same order is flagged
+        lines = [dict(self.po_doc()["lines"][0], unit_price="9.51")]
+        change = self.run_doc(self.po_doc(purpose="change", lines=lines), "purchase_order")
+        self.assertEqual(change.state, "done", change.error_message)
+        self.assertEqual(self.env["hc.exception"].search(mismatch).res_id, order.id)
 
     # -- acknowledgments -------------------------------------------------------------
 
