@@ -31,8 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import load as live
 
-from demo.odoo_server import OdooEnv
-from demo.odoo_server import sh
+from simulator.odoo_server import OdooEnv
+from simulator.odoo_server import sh
 
 
 def odoo_env(args):

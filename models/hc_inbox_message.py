@@ -4,7 +4,6 @@ import contextvars
 import hashlib
 import json
 import logging
-import threading
 import time
 from datetime import timedelta
 
@@ -13,6 +12,7 @@ import psycopg2
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo import modules
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
@@ -181,8 +181,13 @@ BANK_MARKERS = (b"bank", b"iban", b"account_number", b"acc_number", b"routing", 
 
 
 def _auto_commit():
-    """Commit per message in production; never inside Odoo's test transaction."""
-    return not getattr(threading.current_thread(), "testing", False)
+    """Commit per message in production; never inside Odoo's test transaction.
+
+    A test is recognised the way Odoo core does it (``mail.mail``, ``crm.team``...):
+    ``odoo.modules.module.current_test``, which Odoo's own runner (``odoo-bin
+    --test-enable``) and pytest-odoo both set while a test runs.
+    """
+    return not modules.module.current_test
 
 
 class HcInboxMessage(models.Model):

@@ -1,5 +1,4 @@
 import logging
-import threading
 import time
 import uuid
 from datetime import UTC
@@ -11,6 +10,7 @@ import requests
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo import modules
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -35,8 +35,9 @@ ADMIN_GROUP = "healthcare_p2p_integration.group_hc_integration_admin"
 
 
 def _auto_commit():
-    """Commit per event in production; never inside Odoo's test transaction."""
-    return not getattr(threading.current_thread(), "testing", False)
+    """Commit per event in production; never inside Odoo's test transaction (recognised
+    the way Odoo core does: ``odoo.modules.module.current_test``)."""
+    return not modules.module.current_test
 
 
 def _ts(value):

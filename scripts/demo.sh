@@ -2,7 +2,7 @@
 # make demo: a generated day at a fictional hospital network, replayed over HTTP into a
 # fresh database, scored against the generator's truth; Odoo is left running.
 # SIZE=tiny|small|full (default full), SEED (default 42), HC_DEMO_DB (hc_demo),
-# HC_DEMO_PORT (8276).  See demo/__main__.py.
+# HC_DEMO_PORT (8276).  See simulator/__main__.py.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/env.sh
@@ -28,6 +28,6 @@ fi
 echo "[demo] fresh database $db from the template"
 hc_copy_template "$db"
 cd "$here"
-exec "$VENV/bin/python" -m demo run --odoo-src "$ODOO_SRC" --config "$HC_BUILD/odoo.conf" \
+exec "$VENV/bin/python" -m simulator run --odoo-src "$ODOO_SRC" --config "$HC_BUILD/odoo.conf" \
   --python "$VENV/bin/python" --db "$db" --prepared-db --port "$port" --out "$out" \
   --size "${SIZE:-full}" --seed "${SEED:-42}" "$@"

@@ -2,11 +2,12 @@
 
 The addon's ``__init__`` imports its Odoo models; the pure packages (formats, canonical,
 normalize, matching, api_contract, delivery, trust) must not need them.  This plugin
-registers the addon directory as a bare package named after the addon's technical name
-and makes pytest name test modules inside it accordingly, so ``tests/test_pure_*.py``
-and their relative imports (``from ..formats.x12 import envelope``) resolve without
-executing the addon's ``__init__``, whatever the clone's directory is called.  It acts at
-import time, before pytest loads ``tests/conftest.py``.
+registers the addon directory and its ``tests`` folder as bare packages named after the
+addon's technical name and makes pytest name test modules inside them accordingly, so
+``tests/test_pure_*.py`` and their relative imports (``from ..formats.x12 import
+envelope``) resolve without executing the addon's ``__init__`` (nor ``tests/__init__``),
+whatever the clone's directory is called.  It acts at import time, before pytest loads
+``tests/conftest.py``.
 """
 
 import sys
@@ -18,11 +19,14 @@ import _pytest.pathlib
 ADDON_DIR = Path(__file__).resolve().parent.parent
 TECHNICAL_NAME = "healthcare_p2p_integration"
 
-if TECHNICAL_NAME not in sys.modules:
-    _package = types.ModuleType(TECHNICAL_NAME)
-    _package.__path__ = [str(ADDON_DIR)]
-    _package.__package__ = TECHNICAL_NAME
-    sys.modules[TECHNICAL_NAME] = _package
+# The addon and its tests package, both bare: ``tests/__init__.py`` imports the Odoo test
+# modules for Odoo's own runner (odoo-bin --test-enable), which need the ORM.
+for _name, _path in ((TECHNICAL_NAME, ADDON_DIR), (f"{TECHNICAL_NAME}.tests", ADDON_DIR / "tests")):
+    if _name not in sys.modules:
+        _package = types.ModuleType(_name)
+        _package.__path__ = [str(_path)]
+        _package.__package__ = _name
+        sys.modules[_name] = _package
 
 _original = _pytest.pathlib.resolve_pkg_root_and_module_name
 

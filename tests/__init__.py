@@ -1,0 +1,51 @@
+"""The addon's Odoo tests, for Odoo's own test runner.
+
+``odoo-bin -i healthcare_p2p_integration --test-enable`` (OCA CI, runboat, Odoo.sh) runs the
+test modules this package imports; ``make test`` runs the same modules through pytest-odoo.
+The pure-Python tests (``test_pure_*``: plain pytest functions, no ORM) are not imported
+here: Odoo's loader collects only ``unittest`` test cases, and they run under
+``scripts/pure_plugin.py``, which does not execute this file.
+"""
+
+from . import test_ap_supervision
+from . import test_api
+from . import test_api_contract
+from . import test_api_retry
+from . import test_audit_concurrency
+from . import test_audit_coverage
+from . import test_audit_guard
+from . import test_audit_log
+from . import test_audit_rpc
+from . import test_demo_day
+from . import test_exception_actions
+from . import test_inbox_pipeline
+from . import test_intake_exact_bytes
+from . import test_invoice_amounts
+from . import test_invoice_refused
+from . import test_key_rotation
+from . import test_lane_time_budget
+from . import test_match_documents
+from . import test_match_explain
+from . import test_metrics
+from . import test_observability
+from . import test_outbox
+from . import test_peer_corpus_bills
+from . import test_po_ack_control
+from . import test_processor_account
+from . import test_processor_purchase
+from . import test_processor_stock
+from . import test_reconciliation
+from . import test_reference_resolver
+from . import test_retention
+from . import test_role_journeys
+from . import test_security_bank
+from . import test_security_cross_company
+from . import test_security_hardening
+from . import test_security_hostile
+from . import test_security_log_secrets
+from . import test_security_money_rpc
+from . import test_security_rate_limit
+from . import test_security_roles
+from . import test_security_signature
+from . import test_three_way_match
+from . import test_units

@@ -1,8 +1,31 @@
+"""Shared fixtures of the Odoo tests: ``HcCase`` (a connector and its API key),
+``MatchCase`` (a PO and bills to match) and the samples loader (``tests/samples.py``)."""
+
 import base64
 import json
+from unittest.mock import patch
 
 from odoo import Command
+from odoo.modules.registry import DummyRLock
+from odoo.modules.registry import Registry
 from odoo.tests import TransactionCase
+from odoo.tests import tagged
+
+from .samples import read_sample  # noqa: F401 (the samples loader, for the Odoo tests)
+from .samples import sample_path  # noqa: F401
+from .samples import samples_dir  # noqa: F401
+
+
+def let_threads_open_environments(test):
+    """For a test whose threads open environments on connections of their own.
+
+    ``odoo-bin --test-enable`` runs the tests while its server holds ``Registry._lock``
+    (``ThreadedServer.run``): a thread building an ``api.Environment`` (which looks the
+    registry up under that lock) would wait for the end of the run.  As Odoo's registry
+    test mode does for the HTTP requests of an ``HttpCase``, the lock is a no-op for the
+    test's duration: the registry exists, the threads only read it.
+    """
+    test.startPatcher(patch.object(Registry, "_lock", DummyRLock()))
 
 
 class HcCase(TransactionCase):
@@ -41,10 +64,10 @@ class HcCase(TransactionCase):
 
     @classmethod
     def make_demo_user(cls, login, company=None):
-        """The demo's user ``login`` (demo/odoo_setup.py USERS) as the demo creates it: its
+        """The demo's user ``login`` (simulator/odoo_setup.py USERS) as the demo creates it: its
         module role and nothing else (the role brings the Odoo rights it needs); the
         password is the login, as ``HttpCase.start_tour(login=...)`` expects."""
-        from ..demo.odoo_setup import USERS
+        from ..simulator.odoo_setup import USERS
 
         [(name, group)] = [(n, g) for user, n, g, _queue in USERS if user == login]
         company = company or cls.company
@@ -63,6 +86,17 @@ class HcCase(TransactionCase):
                     ],
                 }
             )
+        )
+
+    @classmethod
+    def set_tolerance(cls, **vals):
+        """Replace every tolerance rule by one company default: unit price and bill total
+        within 2 % unless ``vals`` says otherwise."""
+        Rule = cls.env["hc.tolerance.rule"]
+        Rule.search([]).unlink()
+        return Rule.create(
+            {"name": "Default", "company_id": cls.company.id, "price_pct": 2.0, "total_pct": 2.0}
+            | vals
         )
 
     @staticmethod
@@ -117,3 +151,117 @@ class HcCase(TransactionCase):
             qweb._get_asset_bundle(bundle, css=True, js=False).css()
             qweb._get_asset_bundle(bundle, css=False, js=True).js()
         return super().start_tour(url_path, tour_name, **kwargs)
+
+
+@tagged("post_install", "-at_install")
+class MatchCase(HcCase):
+    """A confirmed PO of 10 gloves boxes at 10.00, and bills against it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.vendor = cls.env["res.partner"].create(
+            {"name": "Medline", "is_company": True, "supplier_rank": 1}
+        )
+        cls.categ = cls.env["product.category"].create({"name": "Gloves"})
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "Nitrile gloves",
+                "is_storable": True,
+                "categ_id": cls.categ.id,
+                "purchase_method": "receive",
+            }
+        )
+        cls.company.hc_accept_threshold = 50.0
+        group = cls.env.ref
+        cls.clerk = cls._user(
+            "clerk_a",
+            [
+                group("healthcare_p2p_integration.group_hc_ap_clerk"),
+                group("account.group_account_invoice"),
+            ],
+        )
+        cls.clerk_b = cls._user(
+            "clerk_b",
+            [
+                group("healthcare_p2p_integration.group_hc_ap_clerk"),
+                group("account.group_account_invoice"),
+            ],
+        )
+        cls.manager = cls._user(
+            "ap_manager",
+            [
+                group("healthcare_p2p_integration.group_hc_ap_manager"),
+                group("account.group_account_manager"),
+            ],
+        )
+        cls.queue = cls.env.ref("healthcare_p2p_integration.queue_ap_match")
+        cls.queue.member_ids = cls.clerk_b
+        cls.company_rule = cls.set_tolerance(qty_pct=0)
+
+    @classmethod
+    def _user(cls, login, groups):
+        return cls.env["res.users"].create(
+            {
+                "name": login,
+                "login": login,
+                "company_id": cls.company.id,
+                "company_ids": [Command.set(cls.company.ids)],
+                "group_ids": [
+                    Command.set([g.id for g in groups] + [cls.env.ref("base.group_user").id])
+                ],
+            }
+        )
+
+    def make_po(self, qty=10, price=10.0, receive=None):
+        po = self.env["purchase.order"].create(
+            {
+                "partner_id": self.vendor.id,
+                "order_line": [
+                    Command.create(
+                        {"product_id": self.product.id, "product_qty": qty, "price_unit": price}
+                    )
+                ],
+            }
+        )
+        po.button_confirm()
+        received = qty if receive is None else receive
+        if received:
+            self.receive(po, received)
+        return po
+
+    def receive(self, po, qty):
+        picking = po.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))[:1]
+        picking.move_ids.quantity = qty
+        picking.with_context(skip_backorder=True, picking_ids_not_to_backorder=[]).button_validate()
+        return picking
+
+    def make_bill(self, po, qty=10, price=10.0, user=None, refund=False):
+        line = po.order_line[:1]
+        bill = (
+            self.env["account.move"]
+            .with_user(user or self.clerk)
+            .create(
+                {
+                    "move_type": "in_refund" if refund else "in_invoice",
+                    "partner_id": self.vendor.id,
+                    "invoice_date": "2026-11-20",
+                    "ref": f"INV-{po.id}-{qty}-{price}",
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "quantity": qty,
+                                "price_unit": price,
+                                "purchase_line_id": line.id,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        return bill.sudo()
+
+    def match(self, bill):
+        return self.env["hc.three.way.match"]._match_bills(bill)[bill]

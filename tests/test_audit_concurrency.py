@@ -18,6 +18,9 @@ from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase
 from odoo.tests import tagged
 
+from ..models import hc_audit_log
+from .common import let_threads_open_environments
+
 WRITERS = 4
 ROUNDS = 6
 
@@ -26,6 +29,7 @@ ROUNDS = 6
 class TestAuditChainConcurrency(TransactionCase):
     def setUp(self):
         super().setUp()
+        let_threads_open_environments(self)
         self.dbname = self.env.cr.dbname
         self.env.cr.execute(
             "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
@@ -92,7 +96,7 @@ class TestAuditChainConcurrency(TransactionCase):
                         env["res.partner"].search([], limit=1)
             else:
                 # the production path (a cursor of its own), not the test transaction's
-                with patch.object(threading.current_thread(), "testing", False, create=True):
+                with patch.object(hc_audit_log, "_in_test_transaction", lambda: False):
                     Audit._log_detached("concurrency_detached", data=data)
 
         def writer(index):

@@ -6,9 +6,9 @@ import tempfile
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
-from ..demo import generator
-from ..demo import odoo_setup
-from ..demo import score
+from ..simulator import generator
+from ..simulator import odoo_setup
+from ..simulator import score
 
 
 @tagged("post_install", "-at_install")

@@ -27,10 +27,7 @@ class TestMatchFromDocuments(HcCase):
         cls.syringe = cls.env["product.product"].create(
             dict(vals, name="Syringe 10 ml", barcode=GTIN_SYRINGE)
         )
-        cls.env["hc.tolerance.rule"].search([]).unlink()
-        cls.env["hc.tolerance.rule"].create(
-            {"name": "Default", "company_id": cls.company.id, "price_pct": 2.0, "total_pct": 2.0}
-        )
+        cls.set_tolerance()
 
     def po(self, name, receive=True, gloves_price=12.5):
         order = self.env["purchase.order"].create(

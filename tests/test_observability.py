@@ -7,7 +7,7 @@ from odoo.tests import HttpCase
 from odoo.tests import tagged
 
 from .common import HcCase
-from .test_three_way_match import MatchCase
+from .common import MatchCase
 
 
 class MetricsData:

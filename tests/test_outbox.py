@@ -342,10 +342,7 @@ class TestOutbox(HcCase):
 
     def test_invoice_exception_and_payment_hold_from_the_match(self):
         self.endpoint("/ap", events=("invoice.exception", "payment.hold"))
-        self.env["hc.tolerance.rule"].search([]).unlink()
-        self.env["hc.tolerance.rule"].create(
-            {"name": "Default", "company_id": self.company.id, "price_pct": 2.0, "total_pct": 2.0}
-        )
+        self.set_tolerance()
         po = self.make_po()
         picking = po.picking_ids[:1]
         picking.move_ids.quantity = 10

@@ -20,9 +20,10 @@ from odoo.tests import tagged
 from ..formats.errors import ParseError
 from ..formats.registry import parse
 from .common import HcCase
+from .common import samples_dir
 
 ODOO_SRC = Path(os.environ.get("ODOO_SRC", "/opt/odoo19"))
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = samples_dir()
 CONTENT_TYPES = {".xml": "application/xml", ".edi": "application/edi-x12"}
 UBL_NS = "urn:oasis:names:specification:ubl:schema:xsd:"
 # Real documents whose bill cannot equal what they state, and why (the document's doing).

@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .test_three_way_match import MatchCase
+from .common import MatchCase
 
 MODULE = "healthcare_p2p_integration"
 

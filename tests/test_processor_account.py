@@ -1,7 +1,6 @@
 import base64
 import copy
 from datetime import timedelta
-from pathlib import Path
 from unittest.mock import patch
 
 from odoo import Command
@@ -10,8 +9,8 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import HcCase
+from .common import read_sample
 
-SAMPLES = Path("/work/shared/samples")
 VENDOR_GLN = "0614141000012"
 GTIN_GLOVES = "04006381333931"
 GTIN_SYRINGE = "05901234123457"
@@ -561,12 +560,6 @@ class TestProcessorAccount(HcCase):
     # Real-world samples
     # ------------------------------------------------------------------------------
 
-    def _sample(self, name):
-        path = SAMPLES / name
-        if not path.exists():
-            self.skipTest(f"sample folder {SAMPLES} is absent on this machine")
-        return path.read_bytes()
-
     def accept_raw(self, raw, content_type):
         doc_type = self.doc_types.filtered(lambda d: d.code == "invoice")
         ((message, status),) = self.Inbox._accept(
@@ -577,7 +570,7 @@ class TestProcessorAccount(HcCase):
         return message
 
     def test_peppol_bis3_sample(self):
-        raw = self._sample("peppol-bis3_base-example.xml")
+        raw = read_sample("peppol-bis3_base-example.xml")
         eur = self.env.ref("base.EUR")
         eur.active = True
         supplier = self.env["res.partner"].create(
@@ -638,7 +631,7 @@ class TestProcessorAccount(HcCase):
         self.assertEqual(self.exceptions("no_po", bill).details["lines"], ["1", "2"])
 
     def test_x12_810_sample(self):
-        raw = self._sample("x12_810a_edinet.edi")
+        raw = read_sample("x12_810a_edinet.edi")
         supplier = self.env["res.partner"].create({"name": "ABC Music Supply", "is_company": True})
         self.env["hc.partner.identifier"].create(
             {

@@ -1,18 +1,12 @@
-from pathlib import Path
-
 from odoo.tests import tagged
 
 from .common import HcCase
+from .common import read_sample
 
 VENDOR_GLN = "0614141000012"
 VENDOR = {"identifiers": [{"scheme": "GLN", "value": VENDOR_GLN}]}
 GLOVES = "00614141000418"
 GOWNS = "00614141000425"
-
-
-def _samples_dir():
-    path = Path(__file__).resolve().parents[2] / "shared" / "samples"
-    return path if path.is_dir() else None
 
 
 @tagged("post_install", "-at_install")
@@ -289,11 +283,21 @@ class TestProcessorPurchase(HcCase):
 
     def test_po_within_contract_not_flagged(self):
         self.setup_masters()
-        self.run_doc(self.contract_doc(price="9.50"), "contract_price")
-        self.run_doc(self.po_doc(), "purchase_order")
-        self.assertFalse(
-            self.env["hc.exception"].search([("exception_type", "=", "contract_price_mismatch")])
-        )
+        contract = self.run_doc(self.contract_doc(price="9.50"), "contract_price")
+        self.assertEqual(contract.state, "done", contract.error_message)
+        message = self.run_doc(self.po_doc(), "purchase_order")
+        # the order went through the contract check: applied, at the contract price
+        self.assertEqual(message.state, "done", message.error_message)
+        order = self.order()
+        self.assertEqual(order.state, "purchase")
+        self.assertEqual(order.order_line.price_unit, 9.5)
+        mismatch = [("exception_type", "=", "contract_price_mismatch")]
+        self.assertFalse(self.env["hc.exception"].search(mismatch))
+        # the control: one cent above the contract, the same order is flagged
+        lines = [dict(self.po_doc()["lines"][0], unit_price="9.51")]
+        change = self.run_doc(self.po_doc(purpose="change", lines=lines), "purchase_order")
+        self.assertEqual(change.state, "done", change.error_message)
+        self.assertEqual(self.env["hc.exception"].search(mismatch).res_id, order.id)
 
     # -- acknowledgments -------------------------------------------------------------
 
@@ -369,10 +373,7 @@ class TestProcessorPurchase(HcCase):
     # -- X12 850 ----------------------------------------------------------------------
 
     def test_x12_850_sample(self):
-        samples = _samples_dir()
-        if not samples or not (samples / "x12_850_node-x12.edi").is_file():
-            self.skipTest("shared samples folder absent")
-        raw = (samples / "x12_850_node-x12.edi").read_bytes()
+        raw = read_sample("x12_850_node-x12.edi")
         vendor = {"identifiers": [{"scheme": "DUNS", "value": "999999999"}]}
         self.accept(
             [
@@ -416,10 +417,7 @@ class TestProcessorPurchase(HcCase):
     def test_x12_855_sample(self):
         """The public 855 acknowledges PO POTEST1112 line by line: lines 1 and 4 accepted,
         2 and 3 rejected; units are 'UN' (X12 'unit'), i.e. each."""
-        samples = _samples_dir()
-        if not samples or not (samples / "x12_855_node-x12.edi").is_file():
-            self.skipTest("shared samples folder absent")
-        raw = (samples / "x12_855_node-x12.edi").read_bytes()
+        raw = read_sample("x12_855_node-x12.edi")
         self.setup_masters()
         books = ["9780446360265", "9780767928427", "9780099599531", "9780446360272"]
         self.accept(

@@ -1,13 +1,12 @@
 """Ship notices and goods receipts applied to the purchase order's incoming transfer."""
 
 from datetime import timedelta
-from pathlib import Path
 
 from odoo import fields
 
 from .common import HcCase
+from .common import sample_path
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 FACILITY = {"identifiers": [{"scheme": "GLN", "value": "0614141000012"}], "name": "Main dock"}
 
 
@@ -323,9 +322,7 @@ class TestProcessorStock(HcCase):
         self.assertEqual(signal.qty_minimum, 20)
 
     def test_x12_856_sample(self):
-        path = SAMPLES / "x12_856_node-x12.edi"
-        if not path.exists():
-            self.skipTest(f"{path}: samples folder absent")
+        path = sample_path("x12_856_node-x12.edi")
         Product = self.env["product.product"]
         blue = Product.create({"name": "Blue widget", "is_storable": True})
         red = Product.create({"name": "Red widget", "is_storable": True})

@@ -1,24 +1,14 @@
 """cXML reader (formats.cxml) on the public samples and inline fixtures."""
 
 import datetime as dt
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from ..canonical import validate
 from ..formats import cxml
 from ..formats.errors import ParseError
-
-
-def _sample(name):
-    here = Path(__file__).resolve().parents[2] / "shared" / "samples"
-    base = here if here.is_dir() else Path(os.environ.get("HC_SAMPLES_DIR", "/nonexistent"))
-    path = base / name
-    if not path.exists():
-        pytest.skip(f"sample {name} not available (set HC_SAMPLES_DIR)")
-    return path.read_bytes()
+from .samples import read_sample
 
 
 def _one(payload):
@@ -28,7 +18,7 @@ def _one(payload):
 
 
 def test_order_request_sample():
-    doc, issues = _one(_sample("cxml_OrderRequest.xml"))
+    doc, issues = _one(read_sample("cxml_OrderRequest.xml"))
     assert validate(doc) == []
     assert (doc.doc_type, doc.number, doc.order_date, doc.currency) == (
         "purchase_order",
@@ -46,7 +36,7 @@ def test_order_request_sample():
 
 
 def test_ship_notice_sample_pairs_with_order():
-    doc, issues = _one(_sample("cxml_ShipNoticeRequest.xml"))
+    doc, issues = _one(read_sample("cxml_ShipNoticeRequest.xml"))
     assert (doc.doc_type, doc.asn_number, doc.po_number) == ("ship_notice", "S2-123", "DO1234")
     assert doc.ship_date == dt.date(2000, 10, 14) and doc.expected_delivery_date == dt.date(
         2000, 10, 18
@@ -58,7 +48,7 @@ def test_ship_notice_sample_pairs_with_order():
 
 
 def test_invoice_backed_by_multiple_pos():
-    doc, issues = _one(_sample("cxml_invoice_backed_by_multiple_pos.xml"))
+    doc, issues = _one(read_sample("cxml_invoice_backed_by_multiple_pos.xml"))
     assert validate(doc) == []
     assert (doc.number, doc.issue_date, doc.currency, doc.move_type) == (
         "INV00001",
@@ -76,7 +66,7 @@ def test_invoice_backed_by_multiple_pos():
 
 
 def test_invoice_taxes_at_line():
-    doc, issues = _one(_sample("cxml_invoice_taxes_at_line.xml"))
+    doc, issues = _one(read_sample("cxml_invoice_taxes_at_line.xml"))
     assert validate(doc) == []
     (line,) = doc.lines
     assert (line.quantity, line.unit_price, line.line_total) == (1, Decimal(365), Decimal(365))
@@ -162,7 +152,7 @@ def test_delete_operation_is_refused_explicitly():
 
 
 def test_missing_order_id_is_parse_error():
-    payload = _sample("cxml_OrderRequest.xml").replace(b'orderID="DO1234"', b"")
+    payload = read_sample("cxml_OrderRequest.xml").replace(b'orderID="DO1234"', b"")
     with pytest.raises(ParseError) as exc:
         cxml.parse(payload)
     assert exc.value.code == "cxml_required"
@@ -247,5 +237,5 @@ def test_discounts_shipping_and_rate_only_taxes():
 
 def test_samples_are_consistent():
     for name in ("cxml_invoice_taxes_at_line.xml", "cxml_invoice_backed_by_multiple_pos.xml"):
-        doc, _issues = _one(_sample(name))
+        doc, _issues = _one(read_sample(name))
         assert doc.amount_findings() == [], name

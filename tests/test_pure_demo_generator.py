@@ -11,15 +11,15 @@ from decimal import Decimal
 
 import pytest
 
-from ..demo import score
-from ..demo.generator import AMOUNT_FAULTS
-from ..demo.generator import COVERAGE
-from ..demo.generator import SCENARIOS
-from ..demo.generator import SIZES
-from ..demo.generator import TOLERANCE
-from ..demo.generator import generate
 from ..formats.registry import parse
 from ..normalize.identifiers import gs1_check_digit_ok
+from ..simulator import score
+from ..simulator.generator import AMOUNT_FAULTS
+from ..simulator.generator import COVERAGE
+from ..simulator.generator import SCENARIOS
+from ..simulator.generator import SIZES
+from ..simulator.generator import TOLERANCE
+from ..simulator.generator import generate
 
 CENT = Decimal("0.01")
 # what the readers report about a document wrong on purpose (and X12 without CUR)

@@ -2,9 +2,7 @@
 
 import csv
 import datetime as dt
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -17,16 +15,13 @@ from ..normalize.gs1 import parse_barcode
 from ..normalize.gs1 import parse_gs1
 from ..normalize.gs1 import parse_gs1_date
 from ..normalize.gs1 import parse_hibc
+from .samples import sample_path
 
 TODAY = dt.date(2026, 1, 1)
 
 
 def _vectors(kind):
-    here = Path(__file__).resolve().parents[2] / "shared" / "samples"
-    base = here if here.is_dir() else Path(os.environ.get("HC_SAMPLES_DIR", "/nonexistent"))
-    path = base / "gs1_hibc_test_vectors.tsv"
-    if not path.exists():
-        pytest.skip("gs1_hibc_test_vectors.tsv not available (set HC_SAMPLES_DIR)")
+    path = sample_path("gs1_hibc_test_vectors.tsv")
     with path.open(encoding="utf-8") as handle:
         rows = [
             r

@@ -165,6 +165,9 @@ def test_nothing_received_is_not_received():
 def test_returns_net_off_receipts():
     result = match([po_line()], [ReceiptQty(1, 10), ReceiptQty(1, -10)], [bill_line("b1")])
     assert result.line("b1").status == NOT_RECEIVED
+    # the control: without the return, the same receipt makes the line received
+    received = match([po_line()], [ReceiptQty(1, 10)], [bill_line("b1")])
+    assert received.line("b1").status == MATCHED
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,6 @@
 """GTIN / GLN / DUNS / tax id normalisation (normalize.identifiers)."""
 
 import csv
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -19,14 +17,7 @@ from ..normalize.identifiers import normalize_gtin
 from ..normalize.identifiers import normalize_identifier
 from ..normalize.identifiers import normalize_tax_id
 from ..normalize.identifiers import scheme_for
-
-
-def _samples_dir():
-    here = Path(__file__).resolve().parents[2] / "shared" / "samples"
-    if here.is_dir():
-        return here
-    env = os.environ.get("HC_SAMPLES_DIR")
-    return Path(env) if env else None
+from .samples import sample_path
 
 
 def test_gtin_13_valid_normalised_to_14_digits():
@@ -75,10 +66,7 @@ def test_gln():
 
 
 def test_gs1_check_digit_vectors_from_gs1_syntax_engine():
-    samples = _samples_dir()
-    path = samples / "gs1_hibc_test_vectors.tsv" if samples else None
-    if not path or not path.exists():
-        pytest.skip("gs1_hibc_test_vectors.tsv not available (set HC_SAMPLES_DIR)")
+    path = sample_path("gs1_hibc_test_vectors.tsv")
     rows = [
         row
         for row in csv.reader(path.open(encoding="utf-8"), delimiter="\t")

@@ -1,10 +1,8 @@
 """X12 reader, splitter, canonical mappers and 997/999 writer (no Odoo)."""
 
-import os
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -17,23 +15,7 @@ from ..formats.x12.envelope import read_interchange
 from ..formats.x12.envelope import split_interchange
 from ..formats.x12.mappers import parse_x12
 from ..normalize.identifiers import gs1_check_digit_ok
-
-
-def _samples_dir():
-    candidates = [Path(__file__).resolve().parents[2] / "shared" / "samples"]
-    if os.environ.get("HC_SAMPLES_DIR"):
-        candidates.append(Path(os.environ["HC_SAMPLES_DIR"]))
-    for path in candidates:
-        if path.is_dir():
-            return path
-    return None
-
-
-def _sample(name):
-    folder = _samples_dir()
-    if folder is None or not (folder / name).exists():
-        pytest.skip(f"{name}: samples folder absent")
-    return (folder / name).read_bytes()
+from .samples import read_sample
 
 
 def _isa(version="00401", control="000000101", rep="U", sep="*", comp=">"):
@@ -136,7 +118,7 @@ def test_850_business_count_mismatch_is_an_issue_not_an_error():
 
 
 def test_850_sample_node_x12():
-    [(po, issues)] = parse_x12(_sample("x12_850_node-x12.edi"))
+    [(po, issues)] = parse_x12(read_sample("x12_850_node-x12.edi"))
     assert po.number == "08292233294"
     assert po.order_date == date(2010, 11, 27)
     assert len(po.lines) == 6  # CTT*6
@@ -197,7 +179,7 @@ def test_810_credit_memo():
 
 
 def test_810_sample_edinet_tolerates_short_isa_bom_and_indentation():
-    payload = _sample("x12_810a_edinet.edi")
+    payload = read_sample("x12_810a_edinet.edi")
     assert payload.startswith(b"\xef\xbb\xbf")
     [(inv, issues)] = parse_x12(payload)
     assert inv.number == "DO091003TESTINV01"
@@ -259,7 +241,7 @@ def test_856_inline_with_lot_expiry_serials_and_two_orders():
 
 
 def test_856_sample_node_x12_flags_bad_upc_check_digits():
-    [(asn, issues)] = parse_x12(_sample("x12_856_node-x12.edi"))
+    [(asn, issues)] = parse_x12(read_sample("x12_856_node-x12.edi"))
     assert asn.asn_number == "829716"
     assert asn.po_number == "99999817"
     assert asn.ship_date == date(2011, 12, 6)
@@ -291,7 +273,7 @@ def test_855_inline_and_sample():
     assert ack.lines[1].quantity == Decimal(2) and ack.lines[1].ordered_quantity == Decimal(4)
     assert ack.lines[1].scheduled_date == date(2025, 3, 20)
 
-    [(sample, _)] = parse_x12(_sample("x12_855_node-x12.edi"))
+    [(sample, _)] = parse_x12(read_sample("x12_855_node-x12.edi"))
     assert sample.po_number == "POTEST1112"
     assert len(sample.lines) == 4  # CTT*4
     assert [ln.status for ln in sample.lines] == ["accept", "reject", "reject", "accept"]
@@ -301,7 +283,7 @@ def test_855_inline_and_sample():
 
 
 def test_820_sample_edinet_newline_terminator_and_totals():
-    [(payment, issues)] = parse_x12(_sample("x12_820_edinet.edi"))
+    [(payment, issues)] = parse_x12(read_sample("x12_820_edinet.edi"))
     assert payment.doc_type == "payment" and payment.status == "paid"
     assert payment.payment_id == "4529952"
     assert payment.amount == Decimal("21298.97")
@@ -480,7 +462,7 @@ def test_split_interchange_rewraps_each_set():
     ],
 )
 def test_samples_split_and_reparse(name):
-    payload = _sample(name)
+    payload = read_sample(name)
     [part] = split_interchange(payload)
     [(original, _)] = parse_x12(payload)
     [(again, _)] = parse_x12(part.payload)
@@ -572,7 +554,7 @@ def test_gs1_check_digit(digits, ok):
 
 
 def test_810_sample_edinet_amounts():
-    [(inv, _issues)] = parse_x12(_sample("x12_810a_edinet.edi"))
+    [(inv, _issues)] = parse_x12(read_sample("x12_810a_edinet.edi"))
     assert inv.payable_amount == Decimal("365.96")  # AMT*BAP
     # SAC*C*H850 "no tax" at the summary: a stated zero tax, not an absent one.
     assert [(t.tax_type, t.amount) for t in inv.taxes] == [("sales", Decimal("0.00"))]

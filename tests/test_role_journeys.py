@@ -1,6 +1,6 @@
 """Every step of the AP clerk, AP manager and supply chain journeys, as the demo's own users.
 
-Each user is created as the demo creates it (demo/odoo_setup.py): its module role and
+Each user is created as the demo creates it (simulator/odoo_setup.py): its module role and
 nothing else.  The role must bring the Odoo rights the work needs (issue 16: the demo's
 clerk and manager ended every journey in an Access Error on account.move or
 purchase.order), while the segregation-of-duties controls stay the module's.

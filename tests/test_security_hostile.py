@@ -166,9 +166,16 @@ class TestHostileInput(SecurityCase, HttpCase):
         self.assertEqual(self.Inbox.search_count([]), before + 1)
 
     def test_invalid_utf8_in_csv_is_refused(self):
+        before = self.Inbox.search_count([])
         csv = b"source_id,name,gln,city,country_code\nV-1,Caf\xe9 \xff,0614141000029,X,US\n"
         response = self.post("vendors", csv, content_type="text/csv")
-        self.assertEqual(response.status_code, 400, response.text)
+        self.assertError(response, 400, "csv_encoding")
+        self.assertNothingStored(before)
+        # the control: the same row in UTF-8 is accepted and stored
+        valid = csv.replace(b"Caf\xe9 \xff", "Café".encode())
+        response = self.post("vendors", valid, content_type="text/csv")
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(self.Inbox.search_count([]), before + 1)
 
     # -- size limits ----------------------------------------------------------------
 

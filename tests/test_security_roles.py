@@ -1,6 +1,5 @@
 """Roles, access rights, company rules and segregation of duties."""
 
-import threading
 from unittest.mock import patch
 
 from odoo import Command
@@ -8,6 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..models import hc_audit_log
 from .security_common import MODULE
 from .security_common import ROLES
 from .security_common import TwoCompanyCase
@@ -498,7 +498,7 @@ class TestSegregationOfDuties(TwoCompanyCase):
         refused action rolls back."""
         bill = self.posted_bill(15000.0)
         with (
-            patch.object(threading.current_thread(), "testing", False),
+            patch.object(hc_audit_log, "_in_test_transaction", lambda: False),
             self.enter_registry_test_mode(),
         ):
             self.env["hc.audit.log"]._log_detached(

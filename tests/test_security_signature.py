@@ -269,8 +269,13 @@ class TestSignedRequests(SecurityCase, HttpCase):
             self.connector._generate_signing_secret()
 
     def test_unsigned_connector_is_unaffected(self):
+        # the control: this very request is refused while the connector requires signatures
+        self.assertError(self.post("vendors", self.vendor_doc()), 401, "signature_missing")
+        before = self.inbox_count()
         self.connector.require_signature = False
-        self.assertEqual(self.post("vendors", self.vendor_doc()).status_code, 202)
+        response = self.post("vendors", self.vendor_doc())
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(self.inbox_count(), before + 1, "accepted and stored")
 
     def test_window_change_extends_remembered_nonces_and_purge(self):
         nonce = "c" * 32

@@ -18,10 +18,7 @@ class TestUnits(HcCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.vendor = cls.make_vendor(GLN)
-        cls.env["hc.tolerance.rule"].search([]).unlink()
-        cls.env["hc.tolerance.rule"].create(
-            {"name": "Default", "company_id": cls.company.id, "price_pct": 2.0, "total_pct": 2.0}
-        )
+        cls.set_tolerance()
         cls.unit = cls.env.ref("uom.product_uom_unit")
         cls.steward = cls.env["res.users"].create(
             {

@@ -5,7 +5,7 @@ The dict is the canonical JSON invoice (``number``, ``issue_date``, ``currency``
 ``quantity``, ``uom``, ``unit_price``, ``line_total``, line ``allowance_charges`` and
 ``taxes``; document ``allowance_charges``, ``taxes`` and the totals ``net_total``,
 ``allowance_total``, ``charge_total``, ``tax_exclusive_total``, ``tax_total``,
-``gross_total``, ``payable_amount``), as :mod:`demo.generator` makes it.  Each writer
+``gross_total``, ``payable_amount``), as :mod:`simulator.generator` makes it.  Each writer
 returns ``bytes`` stating the same amounts (a test reads them back with the product's
 own readers): UBL 2.1 / PEPPOL BIS 3, ASC X12 810 (004010, item-level or summary) and
 cXML ``InvoiceDetailRequest``.  Amounts are written as given, so an invoice the generator

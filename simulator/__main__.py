@@ -1,4 +1,4 @@
-"""``python -m demo``: generate a hospital day, replay it into Odoo, score it.
+"""``python -m simulator``: generate a hospital day, replay it into Odoo, score it.
 
 Run from the addon root.  Commands:
 
@@ -184,7 +184,9 @@ def cmd_score(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator", description=__doc__.split("\n\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="write a generated day to a folder")
     run = sub.add_parser("run", help="the whole demo against a fresh database")
