@@ -356,7 +356,10 @@ class HcAuditLog(models.Model):
             )
         return f"audit chain BROKEN: {report['problem']}"
 
+    @api.readonly
     def action_verify_chain(self):
+        """*Verify chain*: a read of the whole log, served on the read replica when one
+        is configured (``@api.readonly``); it writes nothing."""
         broken = self._verify_chain()
         message = (
             self.env._("Audit chain broken at entry %s.", broken.id)
