@@ -23,11 +23,21 @@ Scenarios:
   cluster of this suite's own (port 5499), never the shared server;
 - ``race``: two Odoo servers on one database, both accepting and both draining;
 - ``shuffle``: every document sent twice, shuffled (so often out of order);
-- ``reverse``: every document in reverse dependency order.
+- ``reverse``: every document in reverse dependency order;
+- ``replica``: two Odoo nodes on one primary and a streaming replica (its own private
+  clusters, ports ``--pg-port`` and the next), both accepting and draining, every accepted
+  message's status read back at once from the other node (Odoo 19 ``readonly`` routes on
+  ``db_replica_host``), health and metrics read on both; besides the invariants above: no
+  status read answers 404 (the replica lags, the primary answers), the reads did hit the
+  replica (its own scan counters of the inbox table; both nodes connected to it), no
+  readonly request wrote (Odoo's "retrying with a read/write cursor") or fell back to the
+  primary for want of a replica, and once caught up the replica answers what the primary
+  holds.
 
 Only processes this suite started are stopped or killed (it keeps their pids).
 """
 
+import contextlib
 import json
 import os
 import random
@@ -38,8 +48,8 @@ from decimal import Decimal
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness
+import psycopg2
 
-BASE_DB = "hc_faults_base"
 CODE = "faults"
 LANE_WORKERS = {"critical": 1, "standard": 2, "bulk": 1}
 
@@ -415,15 +425,16 @@ class Suite:
         self.reference = None
         self.logdir = args.logdir
         os.makedirs(self.logdir, exist_ok=True)
+        self.base_db = f"{args.db_prefix}_base"
 
     # -- plumbing ----------------------------------------------------------------------
 
     def prepare_base(self):
         """The prepared database every scenario copies (built once, updated after)."""
-        harness.install_db(self.args, BASE_DB)
+        harness.install_db(self.args, self.base_db)
         harness.odoo_eval(
             self.args,
-            BASE_DB,
+            self.base_db,
             f"""
 env.ref('base.USD').active = True
 for code, count in {LANE_WORKERS!r}.items():
@@ -434,14 +445,14 @@ if not rule:
                                       'price_pct': 1.0, 'total_pct': 1.0}})
 """,
         )
-        self.key = harness.bootstrap_connector(self.args, BASE_DB, CODE)
+        self.key = harness.bootstrap_connector(self.args, self.base_db, CODE)
 
     def fresh_db(self, name):
-        db = f"{BASE_DB.rsplit('_', 1)[0]}_{name}"
-        harness.clone_db(self.args, BASE_DB, db)
+        db = f"{self.args.db_prefix}_{name}"
+        harness.clone_db(self.args, self.base_db, db)
         return db
 
-    def server(self, db, port, db_port=None, cron_threads=None, workers=None):
+    def server(self, db, port, db_port=None, cron_threads=None, workers=None, extra=()):
         return harness.Server(
             self.args,
             db,
@@ -450,15 +461,17 @@ if not rule:
             cron_threads=cron_threads if cron_threads is not None else self.args.cron_threads,
             db_port=db_port,
             log=os.path.join(self.logdir, f"{db}-{port}.log"),
+            extra=extra,
         ).wait_ready()
 
-    def post(self, base, docs, deadline=None):
+    def post(self, base, docs, deadline=None, follow=None):
         accepted, stats = harness.post_all_sync(
             base,
             self.key,
             docs,
             concurrency=self.args.concurrency,
             deadline_s=deadline or self.args.timeout,
+            follow=follow,
         )
         return accepted, stats
 
@@ -611,7 +624,7 @@ if not rule:
         restarts = []
         try:
             cluster.init()
-            cluster.copy_db(self.args, BASE_DB, db)
+            cluster.copy_db(self.args, self.base_db, db)
             server = self.server(db, self.port, db_port=cluster.port)
             import threading
 
@@ -652,6 +665,243 @@ if not rule:
             harness.drop_db(self.args, db, port=cluster.port)
             cluster.destroy()
 
+    def replica(self):
+        """Two Odoo nodes on one primary and a streaming replica (private clusters)."""
+        started = time.time()
+        primary = harness.PrivateCluster(port=self.args.pg_port)
+        standby = None
+        db = "hc_faults_replica"
+        nodes = []
+        problems, figures = [], {}
+        try:
+            primary.init()
+            primary.copy_db(self.args, self.base_db, db)
+            standby = primary.standby(self.args.pg_port + 1)
+            admin_key = harness.bootstrap_admin_key(
+                self.args, db, login="faults_replica_admin", db_port=primary.port
+            )
+            _wait_replayed(primary, standby)
+            for n in (1, 2):
+                with contextlib.suppress(FileNotFoundError):  # this run's warnings only
+                    os.remove(os.path.join(self.logdir, f"{db}-{self.port + n - 1}.log"))
+                # one filestore for both (the same data_dir), as nodes share one in production
+                nodes.append(
+                    self.server(
+                        db,
+                        self.port + n - 1,
+                        db_port=primary.port,
+                        extra=(
+                            "--db_replica_host=127.0.0.1",
+                            f"--db_replica_port={standby.port}",
+                            f"--db_app_name=hc-node{n}-{{pid}}",
+                        ),
+                    )
+                )
+            one, two = nodes
+            inbox_reads = _table_reads(standby, db)
+            half = len(self.docs) // 2
+            plan = {
+                # each node takes half, plus a third of the other half (the same keys raced);
+                # each accepted status is read back at once from the other node
+                "one": (one, self.docs[:half] + self.docs[half:][::3], [two.base]),
+                "two": (two, self.docs[half:] + self.docs[:half][::3], [one.base]),
+            }
+            out, lags = {}, []
+            import threading
+
+            def send(name):
+                server, docs, follow = plan[name]
+                out[name] = self.post(server.base, docs, follow=follow)
+
+            threads = [threading.Thread(target=send, args=(name,)) for name in plan]
+            post_started = time.time()
+            for t in threads:
+                t.start()
+            probes = {}
+            while any(t.is_alive() for t in threads):
+                lags.append(_replay_lag(primary))
+                for node in nodes:  # the load balancer's probe and Prometheus' scrape
+                    for path, key in (("health", None), ("metrics", admin_key)):
+                        code = _get(f"{node.base}/api/hc/v1/{path}", key)
+                        probes[(path, code)] = probes.get((path, code), 0) + 1
+                time.sleep(1)
+            refused = {k: v for k, v in probes.items() if k[1] not in (200, 503)}
+            if refused or not probes:
+                problems.append(f"health and metrics reads during the load: {probes}")
+            for t in threads:
+                t.join()
+            post_seconds = time.time() - post_started
+            accepted = {**out["one"][0], **out["two"][0]}
+            follow = [out[name][1]["follow"] for name in plan]
+            not_found = [i for f in follow for i in f["not_found"]]
+            follow_codes = {}
+            for f in follow:
+                for code, count in f["statuses"].items():
+                    follow_codes[code] = follow_codes.get(code, 0) + count
+            if not_found:
+                problems.append(
+                    f"{len(not_found)} accepted messages answered 404 on the other node, "
+                    f"e.g. {not_found[:5]}"
+                )
+            if set(follow_codes) - {"200"}:
+                problems.append(f"status reads right after acceptance answered {follow_codes}")
+
+            states = drain(db, self.args.timeout, primary.port)
+            _wait_replayed(primary, standby)
+            ids = sorted({a["id"] for a in accepted.values() if a and a.get("id")})
+            time.sleep(STATS_FLUSH_S)
+            before = _table_reads(standby, db), _table_reads(primary, db)
+            found, read_stats = harness.get_statuses_sync(
+                [one.base, two.base], self.key, ids, concurrency=self.args.concurrency
+            )
+            time.sleep(STATS_FLUSH_S)
+            replica_reads = _table_reads(standby, db) - before[0]
+            primary_reads = _table_reads(primary, db) - before[1]
+            truth = dict(
+                harness.query(
+                    db,
+                    "SELECT id, state FROM hc_inbox_message WHERE id = ANY(%s)",
+                    [ids],
+                    port=primary.port,
+                )
+            )
+            differ = [i for i in ids if found.get(i) != (200, truth.get(i))]
+            if differ:
+                problems.append(
+                    f"{len(differ)} statuses read after the drain differ from the primary's, "
+                    f"e.g. {[(i, found.get(i), truth.get(i)) for i in differ[:5]]}"
+                )
+            if replica_reads < len(ids):
+                problems.append(
+                    f"{len(ids)} status reads after the drain but only {replica_reads} scans of "
+                    "hc_inbox_message on the replica: the reads did not hit it"
+                )
+            if primary_reads >= len(ids):
+                problems.append(
+                    f"{primary_reads} scans of hc_inbox_message on the primary during "
+                    f"{len(ids)} status reads: the primary served them"
+                )
+            sessions = dict(
+                standby.query(
+                    """SELECT split_part(application_name, '-', 2), count(*)
+                         FROM pg_stat_activity WHERE datname = %s
+                          AND application_name LIKE 'hc-node%%' GROUP BY 1""",
+                    [db],
+                )
+            )
+            if set(sessions) != {"node1", "node2"}:
+                problems.append(f"Odoo sessions on the replica by node: {sessions or 'none'}")
+            for node in nodes:
+                node.stop()
+            logs = ""
+            for node in nodes:
+                with open(
+                    os.path.join(self.logdir, f"{db}-{node.port}.log"),
+                    encoding="utf-8",
+                    errors="replace",
+                ) as log:
+                    logs += log.read()
+            for warning in (
+                "retrying with a read/write cursor",
+                "Failed to open a readonly cursor",
+            ):
+                found_in_log = logs.count(warning)
+                if found_in_log:
+                    problems.append(f'{found_in_log} x "{warning}" in the nodes\' logs')
+            lag_values = [lag for lag in lags if lag is not None]
+            figures = {
+                "documents": len(self.docs),
+                "probes": {f"{path} {code}": n for (path, code), n in sorted(probes.items())},
+                "post_seconds": round(post_seconds, 1),
+                "accepted_per_second": round(len(accepted) / post_seconds, 1),
+                "follow_reads": sum(follow_codes.values()),
+                "follow_p50_ms": round(_median([x for f in follow for x in f["latencies"]]), 1),
+                "status_reads": read_stats["ok"],
+                "status_reads_per_second": round(read_stats["rps"], 1),
+                "status_p50_ms": round(read_stats["p50"], 1),
+                "status_p95_ms": round(read_stats["p95"], 1),
+                "replica_inbox_scans_total": _table_reads(standby, db) - inbox_reads,
+                "replica_inbox_scans_after_drain": replica_reads,
+                "primary_inbox_scans_after_drain": primary_reads,
+                "replica_sessions_by_node": sessions,
+                "max_replay_lag_s": round(max(lag_values), 3) if lag_values else None,
+            }
+            print(f"[faults] replica figures: {json.dumps(figures)}", flush=True)
+            self.finish(
+                "two nodes, primary and streaming replica",
+                db,
+                accepted,
+                started,
+                port=primary.port,
+                notes=f"({figures['status_reads']} status reads after the drain and "
+                f"{figures['follow_reads']} right after acceptance, "
+                f"{figures['replica_inbox_scans_total']} inbox scans on the replica; "
+                f"states before the check {states})",
+                extra=problems,
+            )
+            self.results[-1]["figures"] = figures
+        finally:
+            for node in nodes:
+                node.stop()
+            if standby:
+                standby.destroy()
+            harness.drop_db(self.args, db, port=primary.port)
+            primary.destroy()
+
+
+# PostgreSQL backends publish their table counters at most this long after a query (an
+# idle session flushes its pending statistics after 10 s)
+STATS_FLUSH_S = 11
+
+
+def _get(url, key=None):
+    import requests
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        return requests.get(url, headers=headers, timeout=30).status_code
+    except requests.RequestException:
+        return None
+
+
+def _median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else float("nan")
+
+
+def _table_reads(cluster, db, table="hc_inbox_message"):
+    """Scans of ``table`` counted by ``cluster`` itself (a standby counts its own reads)."""
+    rows = cluster.query(
+        """SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables
+            WHERE relname = %s""",
+        [table],
+        db=db,
+    )
+    return rows[0][0] if rows else 0
+
+
+def _replay_lag(primary):
+    """The standby's replay lag in seconds as the primary measures it (None: caught up)."""
+    try:
+        rows = primary.query(
+            "SELECT extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication"
+        )
+        return rows[0][0] if rows else None
+    except psycopg2.Error:
+        return None
+
+
+def _wait_replayed(primary, standby, timeout=120):
+    """Wait until the standby has replayed everything the primary wrote so far."""
+    target = primary.query("SELECT pg_current_wal_lsn()")[0][0]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = standby.query("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target])[0][0]
+        if done:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the standby did not replay up to {target} in {timeout} s")
+
 
 def main():
     parser = harness.base_parser(__doc__, 8277)
@@ -665,21 +915,29 @@ def main():
     parser.add_argument("--pg-restarts", type=int, default=2)
     parser.add_argument("--timeout", type=int, default=900, help="drain/post limit, seconds")
     parser.add_argument(
-        "--scenarios", default="shuffle,reverse,kill,race,pgrestart", help="comma-separated"
+        "--scenarios",
+        default="shuffle,reverse,kill,race,pgrestart,replica",
+        help="comma-separated",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scenario databases")
+    parser.add_argument(
+        "--db-prefix",
+        default="hc_faults",
+        help="names of the databases on the shared server (another prefix: a second suite "
+        "alongside; give it other --port and --pg-port too)",
+    )
     parser.add_argument("--logdir", default=os.path.expanduser("~/.cache/healthcare_p2p/faults"))
     args = parser.parse_args()
 
     suite = Suite(args)
     started = time.time()
-    print(f"[faults] {len(suite.docs)} documents; preparing {BASE_DB}", flush=True)
+    print(f"[faults] {len(suite.docs)} documents; preparing {suite.base_db}", flush=True)
     suite.prepare_base()
     dbs = [suite.in_order()]
     for name in args.scenarios.split(","):
         if name:
             getattr(suite, name.strip())()
-            dbs.append(f"hc_faults_{name.strip()}")
+            dbs.append(f"{args.db_prefix}_{name.strip()}")
     if not args.keep:
         for db in dbs:
             harness.drop_db(args, db)

@@ -204,7 +204,7 @@ result = env['res.users.apikeys'].with_user(user).sudo()._generate('hc_p2p', 'fu
 class Server:
     """One Odoo server this process started (its pid and its workers' pids are ours)."""
 
-    def __init__(self, args, db, port, workers=2, cron_threads=0, db_port=None, log=None):
+    def __init__(self, args, db, port, workers=2, cron_threads=0, db_port=None, log=None, extra=()):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         cmd = odoo_cmd(
@@ -221,6 +221,7 @@ class Server:
             "--limit-time-real-cron=600",
             "--limit-memory-soft=4294967296",
             "--limit-memory-hard=6442450944",
+            *extra,
             db_port=db_port,
         )
         self.log = open(log or os.devnull, "ab")
@@ -347,6 +348,36 @@ class PrivateCluster:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def query(self, sql, params=None, db="postgres"):
+        """``sql`` as the cluster's superuser (trust on 127.0.0.1): what the application's
+        role may not read, such as ``pg_stat_replication``'s lags."""
+        cnx = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=db)
+        cnx.autocommit = True
+        try:
+            with cnx.cursor() as cr:
+                cr.execute(sql, params)
+                return cr.fetchall() if cr.description else None
+        finally:
+            cnx.close()
+
+    def standby(self, port):
+        """A streaming replica of this (running) cluster on ``port``: a base backup taken
+        over the replication protocol (``pg_basebackup -R``: it streams from here from then
+        on), started as a hot standby that answers read-only queries."""
+        replica = PrivateCluster(port=port, bindir=self.bindir)
+        self._su(
+            f"{self.bindir}/pg_basebackup -h 127.0.0.1 -p {self.port} -U postgres "
+            f"-D {replica.data} -R -X stream -c fast"
+        )
+        with open(os.path.join(replica.data, "postgresql.conf"), "a", encoding="utf-8") as conf:
+            conf.write(
+                f"port = {replica.port}\nunix_socket_directories = '{replica.dir}'\n"
+                # long reads on the replica are not cancelled by the primary's vacuum
+                "hot_standby = on\nhot_standby_feedback = on\n"
+            )
+        replica.start()
+        return replica
+
     def copy_db(self, args, src, dst):
         """``src`` of the shared server (and its filestore) as ``dst`` on this cluster."""
         env = dict(os.environ, PGPORT=str(self.port))
@@ -386,12 +417,23 @@ def summarize(latencies_ms, errors, wall):
     }
 
 
-async def post_all(base, key, requests_, concurrency=8, deadline_s=600, retry=True, ok=(200, 202)):
+async def post_all(
+    base,
+    key,
+    requests_,
+    concurrency=8,
+    deadline_s=600,
+    retry=True,
+    ok=(200, 202),
+    follow=None,
+):
     """POST each ``(endpoint, idempotency_key, body)``; with ``retry``, resend what was not
     accepted (connection refused, 5xx, 429) with the same key until ``deadline_s``.
 
     Returns ``(accepted, stats)``: ``accepted`` maps each idempotency key to the JSON
     answer that accepted it; ``stats`` has req/s and latency percentiles of accepted POSTs.
+    ``follow``: server base URLs; each accepted message's status is read back at once from
+    the next of them in turn (``stats["follow"]``: HTTP statuses and latencies).
     """
     import aiohttp
 
@@ -399,6 +441,7 @@ async def post_all(base, key, requests_, concurrency=8, deadline_s=600, retry=Tr
     for item in requests_:
         queue.put_nowait(item)
     accepted, latencies, statuses = {}, [], {}
+    followed = {"statuses": {}, "latencies": [], "not_found": []}
     errors = 0
     start = time.monotonic()
     deadline = start + deadline_s
@@ -434,15 +477,37 @@ async def post_all(base, key, requests_, concurrency=8, deadline_s=600, retry=Tr
             if status in ok:
                 latencies.append((time.perf_counter() - t0) * 1000)
                 accepted[idem] = answer
+                if follow and answer and answer.get("id"):
+                    await _follow(session, answer["id"])
                 continue
             errors += 1
             if retry and (status == "connection" or status in (429, 500, 502, 503, 504)):
                 await asyncio.sleep(0.5)
                 queue.put_nowait(item)
 
+    async def _follow(session, message_id):
+        target = follow[sum(followed["statuses"].values()) % len(follow)]
+        t0 = time.perf_counter()
+        try:
+            async with session.get(
+                f"{target}/api/hc/v1/messages/{message_id}",
+                headers={"Authorization": f"Bearer {key}"},
+            ) as response:
+                await response.read()
+                code = response.status
+        except (TimeoutError, aiohttp.ClientError):
+            code = "connection"
+        followed["statuses"][str(code)] = followed["statuses"].get(str(code), 0) + 1
+        if code == 200:
+            followed["latencies"].append((time.perf_counter() - t0) * 1000)
+        elif code == 404:
+            followed["not_found"].append(message_id)
+
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await asyncio.gather(*(worker(session) for _i in range(concurrency)))
     stats = summarize(latencies, errors, time.monotonic() - start)
+    if follow:
+        stats["follow"] = followed
     stats["statuses"] = {str(k): v for k, v in statuses.items()}
     stats["unsent"] = queue.qsize()
     return accepted, stats
@@ -477,6 +542,42 @@ async def get_all(url, count, concurrency=8, deadline_s=120):
     async with aiohttp.ClientSession(connector=connector) as session:
         await asyncio.gather(*(worker(session) for _i in range(concurrency)))
     return summarize(latencies, errors, time.monotonic() - start)
+
+
+async def get_statuses(bases, key, message_ids, concurrency=8, deadline_s=300):
+    """GET ``/messages/<id>`` for each id, from each of ``bases`` in turn: ``({id: (HTTP
+    status, state)}, stats)`` with req/s and latencies of the answered reads."""
+    import aiohttp
+
+    queue = list(enumerate(message_ids))
+    found, latencies, errors = {}, [], 0
+    start = time.monotonic()
+    deadline = start + deadline_s
+
+    async def worker(session):
+        nonlocal errors
+        while queue and time.monotonic() < deadline:
+            n, message_id = queue.pop()
+            t0 = time.perf_counter()
+            try:
+                async with session.get(
+                    f"{bases[n % len(bases)]}/api/hc/v1/messages/{message_id}",
+                    headers={"Authorization": f"Bearer {key}"},
+                ) as response:
+                    body = await response.json(content_type=None)
+                    found[message_id] = (response.status, body.get("state"))
+            except (TimeoutError, aiohttp.ClientError, ValueError):
+                errors += 1
+                continue
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        await asyncio.gather(*(worker(session) for _i in range(concurrency)))
+    return found, summarize(latencies, errors, time.monotonic() - start)
+
+
+def get_statuses_sync(*a, **kw):
+    return asyncio.run(get_statuses(*a, **kw))
 
 
 def get_all_sync(*a, **kw):

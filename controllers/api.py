@@ -3,6 +3,17 @@
 A POST authenticates the connector, checks its scopes, stores the raw document(s) in the
 inbox and answers 202 with the message id: parsing and applying happen in lane workers.
 Every refusal is JSON ``{"error": {"code", "message", "fields"}}`` with a stable code.
+
+Not ``auth="bearer"``: Odoo's bearer routes answer werkzeug errors, not the stable JSON
+error codes external systems are written against, and cannot tell a connector's key from
+a person's; the API authenticates connector keys itself (``_connector``, ``_staff``).
+
+Read replica: the GET routes are ``readonly`` (Odoo 19 opens their cursor on
+``db_replica_host`` when one is configured, on the primary otherwise) and write nothing;
+the POST routes are read/write.  ``GET /messages`` decides per request
+(:meth:`HcApiController._status_on_replica`).  A readonly route that writes anyway is
+not broken, only slow: PostgreSQL refuses the write, Odoo logs a warning and serves the
+request again on the primary (``tests/test_readonly_routes.py`` asserts none does).
 """
 
 import logging
@@ -11,6 +22,7 @@ import time
 
 import psycopg2
 
+from odoo import SUPERUSER_ID
 from odoo import http
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -134,6 +146,7 @@ class HcApiController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def post_documents(self, endpoint, **_kwargs):
         """Accept one document or a batch for the document type behind ``endpoint``."""
@@ -288,6 +301,44 @@ class HcApiController(http.Controller):
             status=status,
         )
 
+    @staticmethod
+    def _find_message(connector, message_id, idempotency_key):
+        """The connector's message by id or idempotency key (empty when there is none);
+        None when neither is usable (no id, no valid key)."""
+        messages = request.env["hc.inbox.message"].sudo()
+        if message_id:
+            if message_id > MAX_ID:
+                return messages  # no such row can exist (ids are 32-bit)
+            return messages.search([("id", "=", message_id), ("connector_id", "=", connector.id)])
+        if idempotency_key and _valid_key(idempotency_key):
+            return messages._find_by_key(connector, idempotency_key)
+        return None
+
+    def _status_on_replica(self, rule, args):
+        """``readonly`` of ``GET /messages``, called by Odoo 19 before the route runs, on
+        the request's readonly cursor (the replica's when there is one): True serves the
+        request there, False on the primary.
+
+        A status read writes nothing, except for a connector that requires signatures (the
+        request's nonce is recorded: single use, in the request's transaction) or is
+        rate-limited (a token is taken from its bucket): those are read/write.  And the
+        replica may lag the primary by its replay delay: a message accepted a moment ago
+        may not be there yet, and the ``Location`` its 202 named must not answer 404, so
+        a message the replica does not hold is looked up on the primary.
+        """
+        try:
+            match = BEARER_RE.match(request.httprequest.headers.get("Authorization", "").strip())
+            env = request.env(user=SUPERUSER_ID)
+            connector = match and env["hc.connector"]._authenticate(match.group(1))
+            if not connector:
+                return True  # refused (401) without a write
+            if connector._request_writes():
+                return False
+            key = request.httprequest.args.get("idempotency_key")
+            return bool(self._find_message(connector, args.get("message_id"), key))
+        except psycopg2.Error:
+            return False  # (the replica went away mid-check) the primary answers
+
     @http.route(
         [f"{PREFIX}/messages/<int:message_id>", f"{PREFIX}/messages"],
         type="http",
@@ -295,6 +346,7 @@ class HcApiController(http.Controller):
         methods=["GET"],
         csrf=False,
         save_session=False,
+        readonly=_status_on_replica,
     )
     def get_message(self, message_id=None, idempotency_key=None, **_kwargs):
         """A message's state and result, by id or by idempotency key."""
@@ -304,23 +356,15 @@ class HcApiController(http.Controller):
         refusal = guard.rate_limit(connector) or guard.verify_signature(connector, b"")
         if refusal:
             return _error(*refusal)
-        messages = request.env["hc.inbox.message"].sudo()
-        if message_id and message_id > MAX_ID:
-            message = messages  # no such row can exist (ids are 32-bit)
-        elif message_id:
-            message = messages.search(
-                [("id", "=", message_id), ("connector_id", "=", connector.id)]
+        message = self._find_message(connector, message_id, idempotency_key)
+        if message is None and idempotency_key:
+            return _error(
+                400,
+                "invalid_idempotency_key",
+                "idempotency_key must be 1 to 200 printable characters.",
+                [{"path": "idempotency_key"}],
             )
-        elif idempotency_key:
-            if not _valid_key(idempotency_key):
-                return _error(
-                    400,
-                    "invalid_idempotency_key",
-                    "idempotency_key must be 1 to 200 printable characters.",
-                    [{"path": "idempotency_key"}],
-                )
-            message = messages._find_by_key(connector, idempotency_key)
-        else:
+        if message is None:
             return _error(400, "missing_parameter", "Give a message id or ?idempotency_key=.")
         if not message:
             # Another connector's message is "not found" too: ids leak nothing.
@@ -334,6 +378,7 @@ class HcApiController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def replay_message(self, message_id, **_kwargs):
         """Replay a message (integration administrators' API keys only)."""
@@ -372,6 +417,7 @@ class HcApiController(http.Controller):
         methods=["GET"],
         csrf=False,
         save_session=False,
+        readonly=True,
     )
     def openapi(self, **_kwargs):
         """The published API contract (OpenAPI 3.1), generated from the canonical model."""
@@ -384,6 +430,7 @@ class HcApiController(http.Controller):
         methods=["GET"],
         csrf=False,
         save_session=False,
+        readonly=True,
     )
     def health(self, **_kwargs):
         """Liveness for load balancers and monitors: ``{"status": "ok"}`` (200) or
@@ -407,6 +454,8 @@ class HcApiController(http.Controller):
                 .sudo()
                 ._health(company_ids=request.env.user.company_ids.ids if detailed else None)
             )
+        except psycopg2.errors.ReadOnlySqlTransaction:
+            raise  # a write on the replica: Odoo serves the request again on the primary
         except psycopg2.Error:
             return _error(
                 503, "unavailable", "The database is unavailable.", headers=[("Retry-After", "30")]
@@ -422,6 +471,7 @@ class HcApiController(http.Controller):
         methods=["GET"],
         csrf=False,
         save_session=False,
+        readonly=True,
     )
     def metrics(self, **_kwargs):
         """Prometheus text format; needs an API key of an integration admin or an auditor."""
@@ -444,6 +494,7 @@ class HcApiController(http.Controller):
         methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         csrf=False,
         save_session=False,
+        readonly=True,
     )
     def unknown_route(self, unknown, **_kwargs):
         """Anything under the API that no route takes (a message id that is not a number,

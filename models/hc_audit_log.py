@@ -486,8 +486,11 @@ class HcAuditLog(models.Model):
             ) + guard
         return f"audit chain BROKEN: {report['problem']}" + guard
 
+    @api.readonly
     def action_verify_chain(self):
-        """Verify the whole chain (whatever is selected) and say the result in a dialog."""
+        """Verify the whole chain (whatever is selected) and say the result in a dialog:
+        a read of the whole log, served on the read replica when one is configured
+        (``@api.readonly``); it writes nothing."""
         report = self._verify_report()
         params = {"title": self.env._("Audit chain verification")}
         if report["ok"]:

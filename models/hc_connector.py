@@ -465,6 +465,15 @@ class HcConnector(models.Model):
             clear for clear, expiry in self._signing_secrets_cached() if not expiry or expiry > now
         ]
 
+    def _request_writes(self):
+        """Whether a request of this connector writes before it is answered: a signed
+        request records its nonce (single use, in the request's transaction) and a
+        rate-limited one takes a token from its bucket (on the primary).  The API serves
+        the status reads of the others on a read replica (``readonly`` routes)."""
+        self.ensure_one()
+        required, _window, rate, _burst = self._request_policy()
+        return required or not rate_limit.is_unlimited(rate)
+
     def _take_rate_token(self):
         """Count a request against the rate limit: None, or the Retry-After seconds."""
         self.ensure_one()

@@ -415,10 +415,13 @@ class HcMetrics(models.AbstractModel):
         return {code: (model, [*company, *domain]) for code, (model, domain) in actions.items()}
 
     @api.model
+    @api.readonly
     def get_dashboard(self, company_ids=None, window_hours=24):
         """Everything the integration dashboard shows (called by the OWL client action).
 
         Restricted to the companies the user may see; only procure-to-pay users read it.
+        Read-only (``@api.readonly``): Odoo 19 serves the RPC on the read replica when
+        one is configured; it writes nothing (``tests/test_readonly_routes.py``).
         """
         user = self.env.user
         if not any(user.has_group(group) for group in HC_GROUPS):

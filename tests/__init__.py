@@ -34,6 +34,7 @@ from . import test_po_ack_control
 from . import test_processor_account
 from . import test_processor_purchase
 from . import test_processor_stock
+from . import test_readonly_routes
 from . import test_reconciliation
 from . import test_reference_resolver
 from . import test_retention
