@@ -3,7 +3,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
 
-from ..matching.tolerance import NUMERIC_FIELDS
+from .hc_tolerance_limits import RULE_FIELDS
 
 AP_MANAGER = "healthcare_p2p_integration.group_hc_ap_manager"
 # The company settings an AP manager owns: hc_* fields of res.company, written as they are
@@ -16,7 +16,6 @@ COMPANY_FIELDS = (
     "hc_payment_manager_threshold",
     "hc_sod_bank_change",
 )
-RULE_FIELDS = (*NUMERIC_FIELDS, "allow_over_receipt", "combine")
 
 
 class HcApSettings(models.TransientModel):
@@ -30,27 +29,12 @@ class HcApSettings(models.TransientModel):
 
     _name = "hc.ap.settings"
     _description = "AP controls (tolerances and segregation of duties)"
+    _inherit = ["hc.tolerance.limits"]
 
     company_id = fields.Many2one(
         "res.company", required=True, readonly=True, default=lambda s: s.env.company
     )
-    currency_id = fields.Many2one(related="company_id.currency_id")
     rule_id = fields.Many2one("hc.tolerance.rule", string="Company default rule", readonly=True)
-    qty_pct = fields.Float("Quantity (%)", digits=(16, 2))
-    qty_abs = fields.Float("Quantity (units)", digits="Product Unit")
-    price_pct = fields.Float("Unit price (%)", digits=(16, 2))
-    price_abs = fields.Float("Unit price (amount)", digits="Product Price")
-    total_pct = fields.Float("Bill total (%)", digits=(16, 2))
-    total_abs = fields.Float("Bill total (amount)", digits="Account")
-    charge_pct = fields.Float("Charges (% of goods)", digits=(16, 2))
-    charge_abs = fields.Float("Charges (amount)", digits="Account")
-    stated_abs = fields.Float("Stated totals (amount)", digits="Account")
-    allow_over_receipt = fields.Boolean("Bill received quantities beyond the order")
-    combine = fields.Selection(
-        [("either", "Within % or amount"), ("both", "Within % and amount")],
-        default="either",
-        required=True,
-    )
     hc_accept_threshold = fields.Monetary(
         "Variance acceptance threshold",
         currency_field="currency_id",

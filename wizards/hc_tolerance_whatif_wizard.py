@@ -4,9 +4,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 
-from ..matching.tolerance import NUMERIC_FIELDS
-
-RULE_FIELDS = (*NUMERIC_FIELDS, "allow_over_receipt", "combine")
+from .hc_tolerance_limits import RULE_FIELDS
 
 
 class HcToleranceWhatifWizard(models.TransientModel):
@@ -22,29 +20,13 @@ class HcToleranceWhatifWizard(models.TransientModel):
 
     _name = "hc.tolerance.whatif.wizard"
     _description = "Tolerance what-if"
+    _inherit = ["hc.tolerance.limits"]
 
     rule_id = fields.Many2one(
         "hc.tolerance.rule",
         string="Rule to change",
         domain="[('company_id', '=', company_id)]",
         help="Empty: a new rule for the whole company (when it has no default yet).",
-    )
-    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
-    currency_id = fields.Many2one(related="company_id.currency_id")
-    qty_pct = fields.Float("Quantity (%)", digits=(16, 2))
-    qty_abs = fields.Float("Quantity (units)", digits="Product Unit")
-    price_pct = fields.Float("Unit price (%)", digits=(16, 2))
-    price_abs = fields.Float("Unit price (amount)", digits="Product Price")
-    total_pct = fields.Float("Bill total (%)", digits=(16, 2))
-    total_abs = fields.Float("Bill total (amount)", digits="Account")
-    charge_pct = fields.Float("Charges (% of goods)", digits=(16, 2))
-    charge_abs = fields.Float("Charges (amount)", digits="Account")
-    stated_abs = fields.Float("Stated totals (amount)", digits="Account")
-    allow_over_receipt = fields.Boolean("Bill received quantities beyond the order")
-    combine = fields.Selection(
-        [("either", "Within % or amount"), ("both", "Within % and amount")],
-        default="either",
-        required=True,
     )
     simulated = fields.Boolean(readonly=True)
     bills_checked = fields.Integer("Open bills checked", readonly=True)
