@@ -311,9 +311,9 @@ class TestMatchExplain(MatchCase):
 @tagged("post_install", "-at_install")
 class TestSupervisorTour(MatchCase, HttpCase):
     def test_supervisor_opens_the_blocked_bills_worklist(self):
-        """The AP manager's own user (AP Manager plus Accounting manager, given
-        explicitly) opens Blocked bills, then a bill and what blocks it."""
+        """The demo's AP manager (the AP Manager role and nothing else) opens Blocked
+        bills, then a bill and what blocks it."""
         bill = self.make_bill(self.make_po(), price=10.5, user=self.clerk)
         self.match(bill)
-        self.manager.password = "ap_manager"
-        self.start_tour("/odoo", "hc_supervisor_blocked_bills_tour", login="ap_manager")
+        self.make_demo_user("ap.manager")
+        self.start_tour("/odoo", "hc_supervisor_blocked_bills_tour", login="ap.manager")
