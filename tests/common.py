@@ -143,13 +143,15 @@ class HcCase(TransactionCase):
         return json.loads(base64.b64decode(message.payload))
 
     def start_tour(self, url_path, tour_name, **kwargs):
-        """Tours (with HttpCase): build the web client's bundles in the test transaction
-        first.  Compiled inside the browser's first request on a loaded shared machine,
+        """Tours (with HttpCase): build the web client's bundles (and Chart.js's, loaded
+        lazily) in the test transaction first.  Compiled inside the browser's first request on a loaded shared machine,
         they can hold the test cursor longer than the other requests wait for it (20 s)."""
         qweb = self.env["ir.qweb"]
         for bundle in ("web.assets_web", "web.assets_tests"):
             qweb._get_asset_bundle(bundle, css=True, js=False).css()
             qweb._get_asset_bundle(bundle, css=False, js=True).js()
+        # loaded lazily by the dashboard's charts (as by graph views)
+        qweb._get_asset_bundle("web.chartjs_lib", css=False, js=True).js()
         return super().start_tour(url_path, tour_name, **kwargs)
 
 
