@@ -175,27 +175,12 @@ class MatchCase(HcCase):
             }
         )
         cls.company.hc_accept_threshold = 50.0
+        # each user has its module role only: the role brings the Odoo rights it needs
         group = cls.env.ref
-        cls.clerk = cls._user(
-            "clerk_a",
-            [
-                group("healthcare_p2p_integration.group_hc_ap_clerk"),
-                group("account.group_account_invoice"),
-            ],
-        )
-        cls.clerk_b = cls._user(
-            "clerk_b",
-            [
-                group("healthcare_p2p_integration.group_hc_ap_clerk"),
-                group("account.group_account_invoice"),
-            ],
-        )
+        cls.clerk = cls._user("clerk_a", [group("healthcare_p2p_integration.group_hc_ap_clerk")])
+        cls.clerk_b = cls._user("clerk_b", [group("healthcare_p2p_integration.group_hc_ap_clerk")])
         cls.manager = cls._user(
-            "ap_manager",
-            [
-                group("healthcare_p2p_integration.group_hc_ap_manager"),
-                group("account.group_account_manager"),
-            ],
+            "ap_manager", [group("healthcare_p2p_integration.group_hc_ap_manager")]
         )
         cls.queue = cls.env.ref("healthcare_p2p_integration.queue_ap_match")
         cls.queue.member_ids = cls.clerk_b

@@ -1,7 +1,7 @@
 """Decisions per kind of exception, as the AP clerk's own user (issue 16, items 4 and 5).
 
-The clerk here has the AP Clerk group and, explicitly, Odoo's Billing rights
-(``account.group_account_invoice``): the decisions change vendor bills.
+The clerk here has the AP Clerk role only: the role implies Odoo's Billing rights
+(``account.group_account_invoice``) that the decisions on vendor bills need.
 """
 
 import base64
@@ -42,11 +42,7 @@ class ActionsCase(HcCase):
             {"name": "Default", "company_id": cls.company.id, "price_pct": 2.0, "total_pct": 2.0}
         )
         group = cls.env.ref
-        cls.clerk = cls._user(
-            "hc_clerk",
-            # AP Clerk, plus Billing explicitly (bills are changed by these decisions)
-            [f"{MODULE}.group_hc_ap_clerk", "account.group_account_invoice"],
-        )
+        cls.clerk = cls._user("hc_clerk", [f"{MODULE}.group_hc_ap_clerk"])
         cls.receiver = cls._user("hc_receiver", [f"{MODULE}.group_hc_supply_chain"])
         cls.receiving = group(f"{MODULE}.queue_receiving")
         cls.receiving.write({"member_ids": [Command.set(cls.receiver.ids)]})

@@ -39,9 +39,8 @@ EXPLAIN_FIELDS = [
 
 @tagged("post_install", "-at_install")
 class TestMatchExplain(MatchCase):
-    """The clerk users of MatchCase hold AP Clerk plus Billing
-    (``account.group_account_invoice``, added explicitly); the manager AP Manager plus
-    Accounting manager."""
+    """The clerk users of MatchCase hold the AP Clerk role only (it implies Billing); the
+    manager the AP Manager role only (it implies Accounting manager)."""
 
     def exception(self, bill, exc_type):
         exc = self.env["hc.exception"].search(
