@@ -54,6 +54,14 @@ TREND_ACTIONS = (
     "healthcare_p2p_integration.action_hc_exception_trend",
     "healthcare_p2p_integration.action_hc_touchless_trend",
 )
+# The dashboard's own charts: (metric, title, unit) of the hourly snapshots drawn over the
+# selected window, one line per company.
+CHART_METRICS = (
+    ("queue_depth", "Queue depth", "count"),
+    ("processing_p95", "Processing latency p95", "seconds"),
+)
+# A chart's axis in seconds reads in the largest of these units its values reach.
+SECONDS_SCALES = ((3600.0, "hours"), (60.0, "minutes"), (1.0, "seconds"))
 # A card's value is formatted with its unit (19.1 min, 9 ms, 12.5 %): its label does not
 # repeat a unit the value may not be in.
 UNIT_SUFFIXES = (" (s)", " (ms)", " (%)")
@@ -456,6 +464,7 @@ class HcMetrics(models.AbstractModel):
                 for code, _label, _unit in METRICS
             ],
             "rows": metrics._flow_rows(company_ids, window_hours),
+            "charts": self._charts(company_ids, window_hours),
             "trends": self._trend_actions(),
             "exceptions": metrics._exception_breakdown(company_ids),
             "thresholds": [
@@ -468,6 +477,62 @@ class HcMetrics(models.AbstractModel):
                 for t in thresholds
             ],
         }
+
+    @api.model
+    def _charts(self, company_ids, window_hours):
+        """The dashboard's line charts: ``CHART_METRICS`` from the hourly snapshots of the
+        last ``window_hours``, one dataset per company of ``company_ids`` (the reader's
+        own: read with the reader's rights, so the snapshot company rule applies too).
+
+        Every chart has the dates of its points (UTC, ``labels``), a dataset per company
+        with its values at those dates (``None`` where it has no snapshot) and the unit of
+        its axis, in which its values are: latencies in seconds, minutes or hours as their
+        largest value reads best.
+        """
+        Snapshot = self.env["hc.metric.snapshot"]
+        since = fields.Datetime.now() - timedelta(hours=window_hours)
+        snapshots = Snapshot.browse()
+        if company_ids:
+            snapshots = Snapshot.with_context(allowed_company_ids=company_ids).search(
+                [
+                    ("company_id", "in", company_ids),
+                    ("metric", "in", [code for code, _title, _unit in CHART_METRICS]),
+                    ("date", ">=", since),
+                ],
+                order="date, id",
+            )
+        charts = []
+        for code, title, unit in CHART_METRICS:
+            points = snapshots.filtered(lambda s, code=code: s.metric == code)
+            dates = sorted(set(points.mapped("date")))
+            factor, axis = 1.0, "messages"
+            if unit == "seconds":
+                peak = max(points.mapped("value"), default=0.0)
+                factor, axis = next(
+                    (scale for scale in SECONDS_SCALES if peak >= scale[0]), SECONDS_SCALES[-1]
+                )
+            datasets = []
+            for company in points.company_id.sorted("name"):
+                values = {p.date: p.value for p in points if p.company_id == company}
+                datasets.append(
+                    {
+                        "company_id": company.id,
+                        "company": company.name,
+                        "values": [
+                            round(values[d] / factor, 3) if d in values else None for d in dates
+                        ],
+                    }
+                )
+            charts.append(
+                {
+                    "metric": code,
+                    "title": title,
+                    "unit": axis,
+                    "labels": [fields.Datetime.to_string(d) for d in dates],
+                    "datasets": datasets,
+                }
+            )
+        return charts
 
     @api.model
     def _trend_actions(self):

@@ -1,7 +1,7 @@
 """Decisions per kind of exception, as the AP clerk's own user (issue 16, items 4 and 5).
 
-The clerk here has the AP Clerk group and, explicitly, Odoo's Billing rights
-(``account.group_account_invoice``): the decisions change vendor bills.
+The clerk here has the AP Clerk role only: the role implies Odoo's Billing rights
+(``account.group_account_invoice``) that the decisions on vendor bills need.
 """
 
 import base64
@@ -42,11 +42,7 @@ class ActionsCase(HcCase):
             {"name": "Default", "company_id": cls.company.id, "price_pct": 2.0, "total_pct": 2.0}
         )
         group = cls.env.ref
-        cls.clerk = cls._user(
-            "hc_clerk",
-            # AP Clerk, plus Billing explicitly (bills are changed by these decisions)
-            [f"{MODULE}.group_hc_ap_clerk", "account.group_account_invoice"],
-        )
+        cls.clerk = cls._user("hc_clerk", [f"{MODULE}.group_hc_ap_clerk"])
         cls.receiver = cls._user("hc_receiver", [f"{MODULE}.group_hc_supply_chain"])
         cls.receiving = group(f"{MODULE}.queue_receiving")
         cls.receiving.write({"member_ids": [Command.set(cls.receiver.ids)]})
@@ -507,19 +503,67 @@ class TestReceivedAttachmentsOverRpc(CallKwMixin, ActionsCase, HttpCase):
 
 @tagged("post_install", "-at_install")
 class TestClerkDecisionsTour(ActionsCase, HttpCase):
-    def test_clerk_requests_a_credit_note_and_confirms_a_duplicate_in_the_ui(self):
+    """The demo's own users, as the demo creates them (their module role and nothing else):
+    ``ap.clerk`` works the AP queue, ``supply.chain`` receives."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.clerk = cls.make_demo_user("ap.clerk")
+        cls.receiver = cls.make_demo_user("supply.chain")
+        cls.env.ref(f"{MODULE}.queue_ap_match").member_ids = [Command.set(cls.clerk.ids)]
+        cls.receiving.member_ids = [Command.set(cls.receiver.ids)]
+
+    def test_clerk_decides_a_variance_a_duplicate_and_a_missing_receipt_in_the_ui(self):
         bill, variance = self.variance_bill("INV-TOUR-1")
         _first, second, duplicate = self.suspect_pair()
-        self.clerk.password = self.clerk.login  # HttpCase logs in with the login as password
-        self.start_tour("/odoo", "hc_clerk_decisions_tour", login=self.clerk.login)
+        # another amount than the pair's, or it would be a possible duplicate too
+        po = self.make_po("PO-REC-TOUR", price=11.0, receive=False)
+        line = {
+            "line_number": "1",
+            "po_line_ref": "1",
+            "item": {"gtin": GTIN_GLOVES},
+            "quantity": "10",
+            "uom": "EA",
+            "unit_price": "11.00",
+        }
+        unreceived = self.bill_of(self.invoice("INV-TOUR-2", po, lines=[line]))
+        missing = self.open_exc("missing_receipt", unreceived)
+        self.assertEqual(len(missing), 1)
+        open_ = self.env["hc.exception"].search([("state", "not in", ("resolved", "cancelled"))])
+        self.assertEqual(
+            sorted(open_.mapped("exception_type")),
+            ["duplicate_invoice", "missing_receipt", "price_variance"],
+            "one row of each in the clerk's list",
+        )
+        self.assertEqual(
+            (variance | duplicate | missing).owner_id, self.clerk, "the clerk's own work"
+        )
+        self.start_tour("/odoo", "hc_clerk_decisions_tour", login="ap.clerk")
+        # price variance: a credit note is requested, the exception waits for it
         self.assertEqual(variance.state, "waiting")
         self.assertEqual(variance.resolved_by_id.id, False)
-        self.assertTrue(
-            self.env["account.move"].search(
-                [("move_type", "=", "in_refund"), ("reversed_entry_id", "=", bill.id)]
-            )
+        refund = self.env["account.move"].search(
+            [("move_type", "=", "in_refund"), ("reversed_entry_id", "=", bill.id)]
         )
+        self.assertEqual(refund.create_uid, self.clerk)
+        # duplicate: confirmed, the second bill cancelled
         self.assertEqual(duplicate.state, "resolved")
         self.assertEqual(duplicate.resolution_action, "duplicate")
         self.assertEqual(duplicate.resolved_by_id, self.clerk)
         self.assertEqual(second.state, "cancel")
+        # missing receipt: receiving is asked on the expected receipt, the exception waits
+        self.assertEqual(missing.state, "waiting")
+        self.assertEqual(missing.resolution, "Dock says it came Tuesday")
+        picking = po.picking_ids
+        self.assertEqual(missing.picking_id, picking)
+        activity = picking.activity_ids
+        self.assertEqual(activity.user_id, self.receiver, "the receiving queue's member")
+        self.assertEqual(activity.create_uid, self.clerk)
+        self.assertIn(po.name, activity.summary)
+        self.assertIn("Dock says it came Tuesday", str(activity.note))
+        self.assertFalse(po.activity_ids, "on the receipt, not the order")
+        log = self.audit("receiving_asked", missing)
+        self.assertEqual(
+            (log.user_id, log.data["document"]), (self.clerk, ["stock.picking", picking.id])
+        )

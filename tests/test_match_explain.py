@@ -39,9 +39,8 @@ EXPLAIN_FIELDS = [
 
 @tagged("post_install", "-at_install")
 class TestMatchExplain(MatchCase):
-    """The clerk users of MatchCase hold AP Clerk plus Billing
-    (``account.group_account_invoice``, added explicitly); the manager AP Manager plus
-    Accounting manager."""
+    """The clerk users of MatchCase hold the AP Clerk role only (it implies Billing); the
+    manager the AP Manager role only (it implies Accounting manager)."""
 
     def exception(self, bill, exc_type):
         exc = self.env["hc.exception"].search(
@@ -311,9 +310,9 @@ class TestMatchExplain(MatchCase):
 @tagged("post_install", "-at_install")
 class TestSupervisorTour(MatchCase, HttpCase):
     def test_supervisor_opens_the_blocked_bills_worklist(self):
-        """The AP manager's own user (AP Manager plus Accounting manager, given
-        explicitly) opens Blocked bills, then a bill and what blocks it."""
+        """The demo's AP manager (the AP Manager role and nothing else) opens Blocked
+        bills, then a bill and what blocks it."""
         bill = self.make_bill(self.make_po(), price=10.5, user=self.clerk)
         self.match(bill)
-        self.manager.password = "ap_manager"
-        self.start_tour("/odoo", "hc_supervisor_blocked_bills_tour", login="ap_manager")
+        self.make_demo_user("ap.manager")
+        self.start_tour("/odoo", "hc_supervisor_blocked_bills_tour", login="ap.manager")

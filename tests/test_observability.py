@@ -180,6 +180,82 @@ class TestObservability(MetricsData, MatchCase):
         data = self.Metrics.with_user(self.clerk).get_dashboard([self.other_company.id])
         self.assertEqual(data["company_ids"], [], "a company the clerk may not see is dropped")
 
+    def test_dashboard_charts_queue_depth_and_latency_per_company_of_the_reader(self):
+        """The dashboard's two charts, from the hourly snapshots of the window: one line per
+        company the reader may see (issue 14 F11), values in the unit of the axis."""
+        Snapshot = self.env["hc.metric.snapshot"]
+        Snapshot.search([]).unlink()
+        now = fields.Datetime.now()
+        t1, t2, t3 = (now - timedelta(minutes=m) for m in (180, 120, 20))
+        rows = [
+            # company, date, queue depth, processing p95 (s)
+            (self.company, now - timedelta(hours=30), 99, 9999),  # before the window
+            (self.company, t1, 4, 90),
+            (self.company, t2, 6, 150),
+            (self.company, t3, 2, 45),
+            (self.other_company, t2, 9, 30),
+        ]
+        for company, date, depth, p95 in rows:
+            for metric, value in (("queue_depth", depth), ("processing_p95", p95)):
+                Snapshot.create(
+                    {"date": date, "company_id": company.id, "metric": metric, "value": value}
+                )
+        group = self.env.ref("healthcare_p2p_integration.group_hc_auditor")
+        auditor = self.env["res.users"].create(
+            {
+                "name": "auditor of one facility",
+                "login": "auditor_one",
+                "company_id": self.company.id,
+                "company_ids": [Command.set(self.company.ids)],
+                "group_ids": [Command.set(group.ids)],
+            }
+        )
+        self.manager.company_ids |= self.other_company
+        labels = [fields.Datetime.to_string(d) for d in (t1, t2, t3)]
+        mine = {"company_id": self.company.id, "company": self.company.name}
+        other = {"company_id": self.other_company.id, "company": self.other_company.name}
+        both = [self.company.id, self.other_company.id]
+        for user, asked, datasets in (
+            # the auditor of one facility: its line only, even when asking for both
+            (auditor, None, [(mine, [4, 6, 2], [1.5, 2.5, 0.75])]),
+            (auditor, both, [(mine, [4, 6, 2], [1.5, 2.5, 0.75])]),
+            # a reader of both: a line each (by name), the other's gaps left empty
+            (
+                self.manager,
+                both,
+                sorted(
+                    [
+                        (other, [None, 9, None], [None, 0.5, None]),
+                        (mine, [4, 6, 2], [1.5, 2.5, 0.75]),
+                    ],
+                    key=lambda row: row[0]["company"],
+                ),
+            ),
+        ):
+            with self.subTest(user=user.login, asked=asked):
+                data = self.Metrics.with_user(user).get_dashboard(asked, window_hours=24)
+                charts = {chart["metric"]: chart for chart in data["charts"]}
+                self.assertEqual(list(charts), ["queue_depth", "processing_p95"])
+                depth, latency = charts["queue_depth"], charts["processing_p95"]
+                self.assertEqual((depth["title"], depth["unit"]), ("Queue depth", "messages"))
+                # the largest latency is 150 s: the axis reads in minutes, and so do values
+                self.assertEqual(latency["unit"], "minutes")
+                self.assertEqual((depth["labels"], latency["labels"]), (labels, labels))
+                self.assertEqual(
+                    depth["datasets"], [dict(who, values=d) for who, d, _l in datasets]
+                )
+                self.assertEqual(
+                    latency["datasets"], [dict(who, values=lat) for who, _d, lat in datasets]
+                )
+        # the last hour: 45 s at most, in seconds
+        data = self.Metrics.with_user(auditor).get_dashboard(None, window_hours=1)
+        latency = data["charts"][1]
+        self.assertEqual((latency["unit"], latency["labels"]), ("seconds", labels[2:]))
+        self.assertEqual(latency["datasets"], [dict(mine, values=[45.0])])
+        # a company the reader may not see draws nothing, not even an empty line
+        data = self.Metrics.with_user(auditor).get_dashboard([self.other_company.id])
+        self.assertEqual([chart["datasets"] for chart in data["charts"]], [[], []])
+
     def test_threshold_opens_once_and_closes_when_healthy(self):
         msgs = self.make_messages()
         rule = self.env.ref("healthcare_p2p_integration.recon_metric_thresholds")
@@ -257,6 +333,19 @@ class TestDashboardTour(HcCase, HttpCase):
         self.accept([{"name": "no identifiers"}])
         self.process()
         self.assertEqual(self.Inbox.search_count([("state", "=", "dead")]), 1)
+        # the hourly snapshots behind the charts: two earlier hours, and now
+        Snapshot = self.env["hc.metric.snapshot"]
+        for hours, depth, p95 in ((2, 3, 12.0), (1, 5, 30.0)):
+            for metric, value in (("queue_depth", depth), ("processing_p95", p95)):
+                Snapshot.create(
+                    {
+                        "date": fields.Datetime.now() - timedelta(hours=hours),
+                        "company_id": self.company.id,
+                        "metric": metric,
+                        "value": value,
+                    }
+                )
+        Snapshot._take(self.company)
         # an integration administrator of the demo, not the superuser
         self.make_demo_user("data.steward")
         self.start_tour("/odoo", "hc_dashboard_tour", login="data.steward")

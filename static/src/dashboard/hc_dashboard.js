@@ -1,6 +1,86 @@
-import { Component, onWillStart, useState } from "@odoo/owl";
+import { Component, onWillStart, onWillUnmount, useEffect, useRef, useState } from "@odoo/owl";
+import { loadBundle } from "@web/core/assets";
+import { cookie } from "@web/core/browser/cookie";
+import { getColor } from "@web/core/colors/colors";
+import { deserializeDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+
+/**
+ * A small line chart of one metric over the dashboard's window (hc.metrics._charts): one
+ * line per company, the y axis titled with the unit the values are in.  Chart.js is the
+ * web client's own, loaded lazily as the graph view does.
+ */
+export class HcLineChart extends Component {
+    static template = "healthcare_p2p_integration.HcLineChart";
+    static props = { chart: Object };
+
+    setup() {
+        this.canvasRef = useRef("canvas");
+        this.chart = null;
+        onWillStart(() => loadBundle("web.chartjs_lib"));
+        useEffect(
+            () => this.renderChart(),
+            () => [this.props.chart]
+        );
+        onWillUnmount(() => this.chart?.destroy());
+    }
+
+    get isEmpty() {
+        return !this.props.chart.labels.length;
+    }
+
+    renderChart() {
+        this.chart?.destroy();
+        this.chart = null;
+        if (this.isEmpty || !this.canvasRef.el) {
+            return;
+        }
+        const { labels, datasets, unit } = this.props.chart;
+        const scheme = cookie.get("color_scheme");
+        this.chart = new Chart(this.canvasRef.el, {
+            type: "line",
+            data: {
+                labels: labels.map((label) =>
+                    deserializeDateTime(label).toLocaleString({
+                        month: "short",
+                        day: "numeric",
+                        hour: "2-digit",
+                        minute: "2-digit",
+                    })
+                ),
+                datasets: datasets.map((dataset, index) => ({
+                    label: dataset.company,
+                    data: dataset.values,
+                    borderColor: getColor(index, scheme, "odoo"),
+                    backgroundColor: getColor(index, scheme, "odoo"),
+                    borderWidth: 2,
+                    pointRadius: labels.length > 48 ? 0 : 2,
+                    spanGaps: true,
+                    tension: 0,
+                })),
+            },
+            options: {
+                animation: false,
+                maintainAspectRatio: false,
+                plugins: {
+                    legend: { display: datasets.length > 1, position: "bottom" },
+                    tooltip: {
+                        intersect: false,
+                        mode: "index",
+                        callbacks: {
+                            label: (item) => `${item.dataset.label}: ${item.formattedValue} ${unit}`,
+                        },
+                    },
+                },
+                scales: {
+                    x: { ticks: { maxTicksLimit: 8, maxRotation: 0 } },
+                    y: { beginAtZero: true, title: { display: true, text: unit } },
+                },
+            },
+        });
+    }
+}
 
 /**
  * Integration dashboard: technical and business figures of the procure-to-pay hub as KPI
@@ -9,6 +89,7 @@ import { useService } from "@web/core/utils/hooks";
  */
 export class HcDashboard extends Component {
     static template = "healthcare_p2p_integration.HcDashboard";
+    static components = { HcLineChart };
     static props = ["*"];
 
     setup() {

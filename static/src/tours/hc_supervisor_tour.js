@@ -8,6 +8,11 @@ registry.category("web_tour.tours").add("hc_supervisor_blocked_bills_tour", {
     steps: () => [
         ...stepUtils.goToAppSteps("healthcare_p2p_integration.menu_hc_root", "Open the hub"),
         {
+            // the dashboard (the app's landing action) has rendered: its rendering would
+            // close a menu opened earlier
+            trigger: ".o_hc_dashboard h4:contains('By connector, lane and document type')",
+        },
+        {
             trigger: ".o_menu_sections button:contains('Operations')",
             run: "click",
         },
