@@ -3,7 +3,6 @@ import contextvars
 import hashlib
 import json
 import logging
-import threading
 
 import psycopg2
 
@@ -12,6 +11,8 @@ from odoo import fields
 from odoo import models
 from odoo import sql_db
 from odoo.exceptions import UserError
+
+from .hc_queue_mixin import auto_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -235,7 +236,7 @@ class HcAuditLog(models.Model):
         chain's lock yet; should it (or the wait exceed a few seconds), the entry is
         written in the request's transaction and a warning is logged.
         """
-        if getattr(threading.current_thread(), "testing", False):
+        if not auto_commit():
             return self._log(action, record, reason=reason, data=data)
         self.env.cr.execute(
             "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"

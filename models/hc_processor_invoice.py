@@ -17,9 +17,9 @@ from ..normalize.taxes import stated_taxes
 from ..pipeline.errors import PermanentError
 from ..pipeline.errors import TransientError
 from ..pipeline.errors import WaitingForDependency
-from .hc_inbox_message import _auto_commit
 from .hc_processor import DeferredCreate
 from .hc_processor_vendor import GLOBAL_SCHEMES
+from .hc_queue_mixin import auto_commit
 
 PO_KEY_PREFIX = "purchase_order:"
 # Purchase order states a bill may be matched against (an RFQ is not an order yet).
@@ -356,7 +356,7 @@ class HcProcessorInvoice(models.AbstractModel):
         seen here with a fresh cursor's detects it; the message is retried (transient).
         """
         po_lines = bill.invoice_line_ids.purchase_line_id
-        if not po_lines or not _auto_commit():
+        if not po_lines or not auto_commit():
             return  # one transaction (tests): nothing runs concurrently
         self.env.flush_all()
         query = SQL(
