@@ -96,7 +96,7 @@ class HcQueueMixin(models.AbstractModel):
     attempts = fields.Integer(readonly=True, default=0)
     next_attempt_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     started_at = fields.Datetime(
-        readonly=True, help="When the attempt under way was claimed by a worker."
+        readonly=True, help="When a worker last claimed it (the attempt under way, if running)."
     )
     error_code = fields.Char(readonly=True, help="Stable code of the last failure.")
     error_message = fields.Text(readonly=True, help="The last failure, for people.")
