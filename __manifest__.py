@@ -4,7 +4,7 @@
     "name": "Healthcare Procure-to-Pay Integration",
     "summary": "Inbound procure-to-pay documents (EDI, UBL/PEPPOL, cXML, JSON) "
     "applied to purchase, stock and accounting, with three-way match and AP exception queues",
-    "version": "19.0.1.0.1",
+    "version": "19.0.1.1.0",
     "category": "Inventory/Purchase",
     "website": "https://github.com/healthcare-p2p/healthcare_p2p_integration",
     "author": "healthcare_p2p_integration contributors",

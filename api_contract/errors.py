@@ -1,8 +1,9 @@
 """Outcome classes a processor raises to tell the inbox what to do with a message.
 
-The inbox sorts every failure into one of three fates, following the OCA ``edi_oca``
-convention: transient problems are retried with backoff, a missing prerequisite parks the
-message until it arrives, everything else is final ("dead") with its reason.
+The lane worker (``hc.lane.worker._failure_outcome``) sorts every failure into one of
+three fates, following the OCA ``edi_oca`` convention: transient problems are retried
+with backoff, a missing prerequisite parks the message until it arrives, everything else
+is final ("dead") with its reason.
 """
 
 
@@ -42,10 +43,18 @@ class TransientError(PipelineError):
 
 
 class WaitingForDependency(PipelineError):
-    """A prerequisite document (``key``) has not been processed yet: park the message."""
+    """A prerequisite document (``key``) has not been processed yet: park the message.
+
+    ``review``: when a person must look at the parked message (an invoice whose vendor
+    is unknown), the ``hc.exception._raise`` keyword dict the inbox raises after rolling
+    back the apply, so that it outlives it.
+    """
 
     code = "waiting"
+    review = None
 
-    def __init__(self, key, message=None):
+    def __init__(self, key, message=None, review=None):
         super().__init__(message or f"waiting for {key}")
         self.key = key
+        if review is not None:
+            self.review = review

@@ -178,7 +178,7 @@ def _drain(db, lane_id, out):
     with Registry(db).cursor() as cr:
         env = env_for(cr)
         queries = cr.sql_log_count
-        env["hc.inbox.message"]._cron_process_lane(lane_id)
+        env["hc.lane.worker"]._cron_process_lane(lane_id)
         cr.commit()
         out.put(cr.sql_log_count - queries)
 

@@ -2,7 +2,7 @@ from . import hc_vault
 from . import base
 from . import ir_http
 from . import hc_lane
-from . import hc_replayable
+from . import hc_queue_mixin
 from . import hc_document_type
 from . import hc_connector
 from . import res_users
@@ -12,6 +12,7 @@ from . import hc_connector_route
 # Before hc_inbox_message, which imports hc_processor (whose model inherits the resolver).
 from . import hc_reference_resolver
 from . import hc_inbox_message
+from . import hc_lane_worker
 from . import hc_partner_identifier
 from . import res_partner
 from . import hc_exception

@@ -3,8 +3,6 @@ import contextlib
 import contextvars
 import hashlib
 import json
-import logging
-import time
 from datetime import timedelta
 
 import psycopg2
@@ -12,42 +10,16 @@ import psycopg2
 from odoo import api
 from odoo import fields
 from odoo import models
-from odoo import modules
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
-from odoo.exceptions import ValidationError
 from odoo.tools import SQL
-from odoo.tools import config
 
 from ..api_contract.errors import PermanentError
-from ..api_contract.errors import TransientError
 from ..api_contract.errors import WaitingForDependency
 from ..canonical.render import document_sections
 from ..delivery.backoff import retry_delay
 from ..formats.pretty import pretty_text
 from ..trust import crypto
-from .hc_processor import DeferredCreate
-
-_logger = logging.getLogger(__name__)
-
-ACTIVE_STATES = ("received", "processing", "failed", "waiting")
-FINAL_STATES = ("done", "dead")
-# A message claimed by a worker that died stays "processing" until the worker's database
-# session is seen gone, or at the latest this long after its claim; then it is requeued.
-STALE_PROCESSING_MINUTES = 15
-# A database session (row ``a`` of pg_stat_activity): its pid alone could be reused.
-SESSION_OF = SQL("a.pid || '@' || extract(epoch FROM a.backend_start)")
-# The claiming worker's own session.
-SESSION_TOKEN = SQL(
-    "(SELECT %s FROM pg_stat_activity a WHERE a.pid = pg_backend_pid())", SESSION_OF
-)
-# Database errors worth retrying: another transaction held the row or the snapshot.
-TRANSIENT_PGCODES = {
-    psycopg2.errorcodes.SERIALIZATION_FAILURE,
-    psycopg2.errorcodes.DEADLOCK_DETECTED,
-    psycopg2.errorcodes.LOCK_NOT_AVAILABLE,
-}
-
 
 # What says what was received, and from whom: set once when the message is accepted (a
 # multi-row INSERT), and afterwards only by the encryption of a payload at rest, a key
@@ -85,122 +57,28 @@ def rewriting_received_payload():
         _RECEIVED_WRITE.reset(token)
 
 
-# Contention retries a lane worker makes in one run before it leaves the rest to the next.
-MAX_CONTENTIONS_PER_RUN = 5
-
-
-def _cpu_budget():
-    """CPU seconds a lane run may use: half of Odoo's per-request CPU limit (0: none)."""
-    limit = config.get("limit_time_cpu") or 0
-    return limit / 2 if limit > 0 else 0
-
-
-# The same errors as classes (psycopg2 raises these for TRANSIENT_PGCODES).
-TRANSIENT_ERRORS = (
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-    psycopg2.errors.LockNotAvailable,
-)
-
-
-def _is_contention(exc):
-    """Whether ``exc`` comes from a concurrent transaction (directly or as the follow-up
-    "transaction is aborted" error of one)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, TRANSIENT_ERRORS):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-class CreateBatch:
-    """Documents of one claimed batch waiting to have their records created together.
-
-    Each joined with the keys of what it touches (an invoice: its reference, amount and
-    purchase orders); a document sharing a key with one waiting flushes the batch first,
-    so no document is ever applied without seeing the records of those before it.  If the
-    combined ``create`` fails, or finishing one of them does, those messages are applied
-    again one at a time, with the ordinary outcomes (dead, retry, waiting).
-    """
-
-    def __init__(self, env):
-        self.env = env
-        self.items = []
-        self.keys = set()
-
-    def conflicts(self, keys):
-        return bool(self.keys & keys)
-
-    def add(self, message, keys, deferred):
-        self.items.append((message, deferred))
-        self.keys |= keys
-        if message.correlation_key:
-            self.keys.add(f"corr:{message.correlation_key}")
-
-    def flush(self):
-        items, self.items, self.keys = self.items, [], set()
-        if not items:
-            return
-        by_model = {}
-        for message, deferred in items:
-            # one create per model and company (recordsets hash without their env)
-            key = (deferred.model._name, deferred.model.env.company.id)
-            by_model.setdefault(key, []).append((message, deferred))
-        retry = self.env["hc.inbox.message"]
-        for group in by_model.values():
-            model = group[0][1].model
-            messages = self.env["hc.inbox.message"].union(*(m for m, _d in group))
-            mark = self.env["hc.audit.log"]._pending_mark()
-            try:
-                with self.env.cr.savepoint():
-                    records = model.create([deferred.vals for _m, deferred in group])
-                    finished = model.browse()
-                    for (message, deferred), record in zip(group, records, strict=True):
-                        if message._finish_deferred(deferred, record):
-                            finished |= record
-                        else:
-                            # not finished: gone again, applied alone below
-                            record.unlink()
-                            retry |= message
-                    after = group[0][1].after  # one processor per model
-                    if after and finished:
-                        after(finished)
-            except Exception:
-                _logger.info("Batch create of %s failed; applying one by one", model._name)
-                self.env["hc.audit.log"]._forget_pending(mark)
-                self.env.invalidate_all()
-                retry |= messages
-        for message in retry:
-            message._process_one()
-
-
 # Byte strings whose presence in a vendor document means it may carry bank details.
 BANK_MARKERS = (b"bank", b"iban", b"account_number", b"acc_number", b"routing", b"aba")
-
-
-def _auto_commit():
-    """Commit per message in production; never inside Odoo's test transaction.
-
-    A test is recognised the way Odoo core does it (``mail.mail``, ``crm.team``...):
-    ``odoo.modules.module.current_test``, which Odoo's own runner (``odoo-bin
-    --test-enable``) and pytest-odoo both set while a test runs.
-    """
-    return not modules.module.current_test
 
 
 class HcInboxMessage(models.Model):
     """The durable inbox: every accepted document, raw, with its processing state.
 
-    A POST only stores the raw payload here and answers 202; lane workers (ir.cron) claim
-    messages with ``FOR UPDATE SKIP LOCKED``, parse them into the canonical model, apply
-    them to Odoo records and record the outcome.  Nothing accepted is ever deleted by the
-    pipeline: a message ends ``done`` or ``dead`` (with the reason), and can be replayed.
+    A POST only stores the raw payload here and answers 202; the lane workers
+    (``hc.lane.worker``, see its module for the transactions) claim messages, run their
+    parse and apply steps and record the outcome through the transitions below
+    (``_mark_done``, ``_mark_waiting``, ``_mark_failed``, ``_mark_dead``, ``_defer``).
+    Nothing accepted is ever deleted by the pipeline: a message ends ``done`` or
+    ``dead`` (with the reason), and can be replayed.  The queue fields and the replay
+    are the ones the outbox has too (``hc.queue.mixin``).
     """
 
     _name = "hc.inbox.message"
-    _inherit = ["hc.replayable"]
+    _inherit = ["hc.queue.mixin"]
+    _queue_state_queued = "received"
+    _queue_state_running = "processing"
+    _queue_states_final = ("done", "dead")
+    _queue_states_killable = ("received", "processing", "failed", "waiting")
     _replay_wizard = "hc.inbox.replay.wizard"
     _replay_wizard_field = "message_ids"
     _description = "Integration inbox message"
@@ -260,10 +138,8 @@ class HcInboxMessage(models.Model):
         index=True,
         readonly=True,
     )
-    attempts = fields.Integer(readonly=True, default=0)
-    next_attempt_at = fields.Datetime(index=True, readonly=True, default=fields.Datetime.now)
+    next_attempt_at = fields.Datetime(index=True)
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
-    started_at = fields.Datetime(readonly=True)
     finished_at = fields.Datetime(readonly=True)
     api_latency_ms = fields.Float(
         string="API latency (ms)",
@@ -277,8 +153,6 @@ class HcInboxMessage(models.Model):
         help="When retention cleared the payload and the canonical document (metadata and "
         "content hash are kept, so a resubmission is still recognised).",
     )
-    error_code = fields.Char(readonly=True)
-    error_message = fields.Text(readonly=True)
     document = fields.Json(readonly=True, help="The document in the canonical model.")
     document_html = fields.Html(
         string="Document as read",
@@ -298,7 +172,6 @@ class HcInboxMessage(models.Model):
     result_model = fields.Char(readonly=True)
     result_ids = fields.Json(readonly=True)
     result_summary = fields.Char(readonly=True)
-    replay_count = fields.Integer(readonly=True, default=0)
     claim_token = fields.Char(
         readonly=True,
         copy=False,
@@ -537,421 +410,8 @@ class HcInboxMessage(models.Model):
         }
 
     # ------------------------------------------------------------------------------
-    # Processing (lane workers)
+    # Running (called by the lane worker, hc.lane.worker, in its savepoints)
     # ------------------------------------------------------------------------------
-
-    @api.model
-    def _cron_process_lane(self, lane_id, max_batches=None):
-        """Entry point of a lane's cron workers: drain the lane batch by batch.
-
-        Progress is committed after every message, except while documents wait in memory
-        for their records to be created together (:class:`CreateBatch`): then at the end
-        of the batch, when they are all done.
-        """
-        lane = self.env["hc.lane"].browse(lane_id).exists()
-        if not lane or not lane.active:
-            return
-        batches = contentions = 0
-        cpu_start, cpu_budget = time.process_time(), _cpu_budget()
-        while max_batches is None or batches < max_batches:
-            if cpu_budget and time.process_time() - cpu_start > cpu_budget and _auto_commit():
-                # Odoo kills a worker past its CPU limit (limit_time_cpu), and re-runs a
-                # job that reports work left in the same worker, under the same limit: end
-                # this run and wake the lane, so the next run starts with a fresh limit.
-                lane._trigger_safely()
-                self.env["ir.cron"]._commit_progress(0)
-                return
-            messages = self._claim(lane, lane.batch_size)
-            if not messages:
-                break
-            batches += 1
-            try:
-                if not self._process_batch(messages):
-                    return  # out of time: the cron is rescheduled at once
-            except Exception as exc:
-                if not _auto_commit():
-                    raise
-                # Its claims must not sit in "processing" until the stale requeue: back in
-                # the queue.  Contention with another worker (a row both touched, e.g. a
-                # waiting message one releases while the other claims it) is normal under
-                # REPEATABLE READ: the batch is due again at once and the worker goes on,
-                # a few times per run.  Anything else fails the job (Odoo logs it and
-                # counts the failure) and the batch waits a minute.
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                contention = _is_contention(exc)
-                messages._requeue_after_crash(delay_seconds=0 if contention else 60)
-                if not contention:
-                    raise
-                contentions += 1
-                _logger.info("Lane %s: contention, batch requeued: %s", lane.code, exc)
-                if contentions >= MAX_CONTENTIONS_PER_RUN:
-                    return
-
-    def _process_batch(self, messages):
-        """Process claimed ``messages``; return False when the cron ran out of time."""
-        group = CreateBatch(self.env)
-        uncommitted = self.browse()
-        audit = self.env["hc.audit.log"]
-        for index, message in enumerate(messages):
-            # audit entries are chained when the worker commits, not at a savepoint's flush
-            with audit._hold():
-                message._process_one(group=group)
-            uncommitted |= message
-            if group.items or not _auto_commit():
-                continue  # committed with the documents created together
-            if not uncommitted._commit_outcome():
-                # Out of time: give back what this batch claimed and did not process
-                # (else it would sit in "processing" until the stale requeue), and
-                # report work left so that Odoo runs the cron again at once.
-                rest = messages[index + 1 :]
-                rest._unclaim()
-                self.env["ir.cron"]._commit_progress(remaining=max(len(rest), 1))
-                return False
-            uncommitted = self.browse()
-        with audit._hold():
-            group.flush()
-        if _auto_commit():
-            if uncommitted and not uncommitted._commit_outcome():
-                self.env["ir.cron"]._commit_progress(remaining=1)
-                return False
-        else:
-            audit._flush_pending()  # at commit, in production
-            self.env.flush_all()
-        return True
-
-    def _requeue_after_crash(self, delay_seconds=60):
-        """Claimed messages a crashed batch left in ``processing``: due again after
-        ``delay_seconds``; committed.
-
-        Their attempt stays counted, so a message that keeps crashing its worker reaches
-        its connector's maximum and goes dead through the stale-claim rule.  This must not
-        fail in turn: the worker's database connection goes back to Odoo's pool alive, so
-        claims left behind would look owned until the stale delay.  It runs in a fresh
-        READ COMMITTED transaction (rows another worker changed meanwhile are re-read, not
-        a serialization failure) and is retried on a deadlock.
-        """
-        if not self:
-            return
-        for attempt in range(5):
-            self.env.cr.rollback()
-            try:
-                self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                self.env.cr.execute(
-                    SQL(
-                        """UPDATE hc_inbox_message
-                              SET state = 'received', started_at = NULL, claim_token = NULL,
-                                  next_attempt_at = date_trunc('second', now() AT TIME ZONE 'UTC')
-                                                    + make_interval(secs => %s)
-                            WHERE id IN %s AND state = 'processing'""",
-                        delay_seconds,
-                        tuple(self.ids),
-                    )
-                )
-                self.env["ir.cron"]._commit_progress(0)
-                return
-            except psycopg2.OperationalError as exc:
-                if not _is_contention(exc) or attempt == 4:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-
-    @api.model
-    def _claim(self, lane, limit):
-        """Lock and mark ``processing`` up to ``limit`` due messages of ``lane``.
-
-        ``FOR UPDATE SKIP LOCKED`` lets any number of workers on any number of Odoo
-        servers claim disjoint batches; the ``processing`` state is committed at once so
-        the claim survives the row locks being released by later commits.  A message
-        whose earlier sibling (same correlation key) is still pending is not claimable:
-        that is what keeps updates to one business object in arrival order.
-        """
-        self.env.flush_all()
-        if _auto_commit():
-            # A fresh READ COMMITTED transaction: under Odoo's default REPEATABLE READ a
-            # row claimed and committed by another worker after our snapshot would raise
-            # a serialization failure instead of being skipped or re-checked.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-            self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        # Before every batch: what a worker killed meanwhile had claimed (a sibling, or
-        # this cron's previous run) is handed over now rather than at a cron's next run.
-        self._requeue_stale(lane)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT m.id FROM hc_inbox_message m
-                 WHERE m.lane_id = %(lane)s
-                   AND m.state IN ('received', 'failed', 'waiting')
-                   AND m.next_attempt_at <= %(now)s
-                   AND NOT EXISTS (
-                       SELECT 1 FROM hc_inbox_message p
-                        WHERE m.correlation_key IS NOT NULL
-                          AND p.correlation_key = m.correlation_key
-                          AND p.id < m.id
-                          AND p.state IN ('received', 'processing', 'failed', 'waiting')
-                          -- a predecessor parked on this very message waits for it;
-                          -- one parked on the object itself (a receipt waiting for its
-                          -- PO) does not hold back other documents of that object, which
-                          -- would otherwise hold back the object when it comes
-                          AND NOT (p.state = 'waiting'
-                                   AND (p.waiting_key IS NOT DISTINCT FROM m.natural_key
-                                        OR p.waiting_key = p.correlation_key)))
-                 ORDER BY m.id
-                 LIMIT %(limit)s
-                 FOR UPDATE OF m SKIP LOCKED
-                """,
-                lane=lane.id,
-                limit=limit,
-                now=fields.Datetime.now(),
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        if not ids:
-            return self.browse()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE hc_inbox_message
-                      SET state = 'processing', attempts = COALESCE(attempts, 0) + 1,
-                          started_at = %s, finished_at = NULL, claim_token = %s
-                    WHERE id IN %s""",
-                fields.Datetime.now(),
-                SESSION_TOKEN,
-                tuple(ids),
-            )
-        )
-        messages = self.browse(ids)
-        messages.invalidate_recordset(
-            ["state", "attempts", "started_at", "finished_at", "claim_token"]
-        )
-        if _auto_commit():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        return messages
-
-    def _commit_outcome(self):
-        """Commit these processed messages; return the cron's time left.
-
-        Writes made after the apply's savepoint (the message's state, releasing the
-        messages that waited for it) are flushed by the commit, where another worker's
-        concurrent update of one of those rows raises a serialization failure.  The
-        message's work is then rolled back and the message retried like any transient
-        failure, instead of failing the whole cron run and leaving its batch claimed.
-        """
-        try:
-            self.env["hc.audit.log"]._flush_pending()  # the chain's lock until the commit
-            return self.env["ir.cron"]._commit_progress(len(self))
-        except psycopg2.OperationalError as exc:
-            if exc.pgcode not in TRANSIENT_PGCODES:
-                raise
-            self.env.cr.rollback()
-            self.env.invalidate_all()
-            _logger.info("Inbox messages %s: contention at commit, retried: %s", self.ids, exc)
-            for message in self:
-                message._mark_failed("database_contention", str(exc))
-            return self.env["ir.cron"]._commit_progress(len(self))
-
-    def _unclaim(self):
-        """Put claimed messages that were not processed back in the queue, uncounted."""
-        if not self:
-            return
-        self.env.cr.execute(
-            SQL(
-                """UPDATE hc_inbox_message
-                      SET state = 'received', attempts = GREATEST(COALESCE(attempts, 1) - 1, 0),
-                          started_at = NULL, claim_token = NULL
-                    WHERE id IN %s AND state = 'processing'""",
-                tuple(self.ids),
-            )
-        )
-        self.invalidate_recordset(["state", "attempts", "started_at", "claim_token"])
-
-    @api.model
-    def _requeue_stale(self, lane=None, minutes=STALE_PROCESSING_MINUTES):
-        """Give back messages whose worker died mid-batch (they are never lost).
-
-        A claim records the claiming worker's database session: once that session is gone
-        (the worker was killed, its server or PostgreSQL restarted) whatever it had not
-        committed was rolled back, and its messages are requeued at once.  Any claim older
-        than ``minutes`` is requeued too (a worker outlives Odoo's time limits only when
-        something is badly wrong; a connection pooler may also hide sessions).
-
-        ``lane``: only that lane (a lane worker tidies its own lane before claiming);
-        without it every lane (the reconciliation, which also covers a lane whose workers
-        are dead).  A message that was claimed its connector's maximum number of times and
-        never finished probably kills the worker (memory, timeout): it goes ``dead`` with
-        that reason instead of looping, and can be replayed once understood.
-        :return: ``(requeued ids, dead ids)``
-        """
-        now = fields.Datetime.now()
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """SELECT m.id, m.attempts >= c.max_attempts
-                     FROM hc_inbox_message m JOIN hc_connector c ON c.id = m.connector_id
-                    WHERE m.state = 'processing' %s
-                      AND (m.started_at < %s
-                           OR (m.claim_token IS NOT NULL AND NOT EXISTS (
-                               SELECT 1 FROM pg_stat_activity a WHERE %s = m.claim_token)))
-                      FOR UPDATE OF m SKIP LOCKED""",
-                SQL("AND m.lane_id = %s", lane.id) if lane else SQL(""),
-                now - timedelta(minutes=minutes),
-                SESSION_OF,
-            )
-        )
-        rows = self.env.cr.fetchall()
-        requeue = [mid for mid, exhausted in rows if not exhausted]
-        dead = [mid for mid, exhausted in rows if exhausted]
-        if requeue:
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE hc_inbox_message
-                          SET state = 'received', next_attempt_at = %s, claim_token = NULL
-                        WHERE id IN %s""",
-                    now,
-                    tuple(requeue),
-                )
-            )
-        if dead:
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE hc_inbox_message
-                          SET state = 'dead', finished_at = %s, error_code = 'worker_died',
-                              error_message = %s
-                        WHERE id IN %s""",
-                    now,
-                    self.env._(
-                        "The worker processing this message stopped before finishing, as "
-                        "many times as the connector allows attempts: it may crash workers. "
-                        "Investigate, then replay."
-                    ),
-                    tuple(dead),
-                )
-            )
-        if dead:
-            self.browse(dead).invalidate_recordset()
-            self.browse(dead).filtered(lambda m: m.doc_type == "invoice")._raise_invoice_refused()
-        if rows:
-            _logger.warning(
-                "Stale processing messages%s: %d requeued, %d dead",
-                f" of lane {lane.code}" if lane else "",
-                len(requeue),
-                len(dead),
-            )
-            self.invalidate_model(
-                [
-                    "state",
-                    "next_attempt_at",
-                    "finished_at",
-                    "error_code",
-                    "error_message",
-                    "claim_token",
-                ]
-            )
-        return requeue, dead
-
-    def _process_one(self, group=None):
-        """Parse and apply one claimed message in its own savepoint; record the outcome.
-
-        Transient failures are retried with backoff, a missing prerequisite parks the
-        message, anything else is final: the message goes ``dead`` with the reason.
-
-        :param group: a :class:`CreateBatch` the worker creates records with: a document
-            whose processor defers its creation joins it instead of being done here
-        """
-        self.ensure_one()
-        message = self.sudo()
-        # What earlier messages of the batch left pending is written now, outside this
-        # message's handling: a conflict there is the batch's (contention), not this
-        # message's failure, and leaves a transaction only the batch can roll back.
-        self.env.cr.flush()
-        audit = self.env["hc.audit.log"]
-        mark = audit._pending_mark()
-        try:
-            # Two steps, two savepoints: what parsing learnt (the canonical document, its
-            # correlation key) is kept even when applying it fails or has to wait.
-            with self.env.cr.savepoint():
-                processor, parsed = message._parse_step()
-            if group is not None and group.conflicts({f"corr:{message.correlation_key}"}):
-                group.flush()  # an earlier message of the same business object waits there
-            if message.correlation_key and message._has_pending_predecessor():
-                message._defer()
-                return
-            keys = group is not None and processor._batch_keys(message, parsed.document)
-            if keys and group.conflicts(keys):
-                group.flush()  # what it creates must be visible to this document
-            with self.env.cr.savepoint():
-                result = message._apply_step(processor, parsed, prepare=bool(keys))
-            if isinstance(result, DeferredCreate):
-                group.add(message, keys, result)
-                return
-        except WaitingForDependency as exc:
-            self.env.invalidate_all()
-            audit._forget_pending(mark)  # what the rolled-back apply queued
-            review = getattr(exc, "review", None)
-            if review:
-                # Parked for a person: the review exception outlives the rolled-back apply.
-                review = dict(review)
-                review.setdefault("message_id", message.id)
-                review.setdefault("company_id", message.company_id.id)
-                self.env["hc.exception"]._raise(
-                    review.pop("exception_type"),
-                    review.pop("name"),
-                    review.pop("dedup_key"),
-                    **review,
-                )
-            message._mark_waiting(exc.key)
-        except TransientError as exc:
-            self.env.invalidate_all()
-            audit._forget_pending(mark)  # what the rolled-back apply queued
-            message._mark_failed(exc.code, exc.message)
-        except psycopg2.OperationalError as exc:
-            self.env.invalidate_all()
-            audit._forget_pending(mark)  # what the rolled-back apply queued
-            if exc.pgcode in TRANSIENT_PGCODES:
-                message._mark_failed("database_contention", str(exc))
-            else:
-                raise
-        except PermanentError as exc:
-            self.env.invalidate_all()
-            audit._forget_pending(mark)  # what the rolled-back apply queued
-            for vals in getattr(exc, "exceptions", None) or ():
-                # Raised after the rollback of the apply, so that they outlive it.
-                vals = dict(vals)
-                self.env["hc.exception"]._raise(
-                    vals.pop("exception_type"),
-                    vals.pop("name"),
-                    vals.pop("dedup_key"),
-                    **vals,
-                )
-            message._mark_dead(exc.code, exc.message)
-        except (UserError, ValidationError, AccessError, ValueError, KeyError, TypeError) as exc:
-            self.env.invalidate_all()
-            audit._forget_pending(mark)  # what the rolled-back apply queued
-            message._mark_dead("invalid_document", str(exc))
-        except Exception as exc:
-            _logger.exception("Unexpected error processing inbox message %s", self.id)
-            self.env.invalidate_all()
-            audit._forget_pending(mark)  # what the rolled-back apply queued
-            message._mark_failed("unexpected_error", repr(exc))
-        else:
-            message._mark_done(result)
-
-    def _finish_deferred(self, deferred, record):
-        """Finish a document whose record a :class:`CreateBatch` created.
-
-        :return: whether it is done; if not, the record is gone again (the savepoint)
-            and the caller applies the message the ordinary way
-        """
-        self.ensure_one()
-        audit = self.env["hc.audit.log"]
-        mark = audit._pending_mark()
-        try:
-            with self.env.cr.savepoint():
-                result = deferred.finish(record)
-                self.sudo()._mark_done(result)
-        except Exception:
-            audit._forget_pending(mark)
-            self.env.invalidate_all()
-            return False
-        return True
 
     def _check_connector_scope(self):
         """Check the connector's scopes again before anything is parsed (fail closed).
@@ -1038,6 +498,10 @@ class HcInboxMessage(models.Model):
             return processor._prepare_apply(self, parsed.document)
         return processor._apply(self, parsed.document)
 
+    # ------------------------------------------------------------------------------
+    # Outcome transitions (what the lane worker records)
+    # ------------------------------------------------------------------------------
+
     def _defer(self):
         """An earlier message of the same business object is still pending: step back.
 
@@ -1050,31 +514,6 @@ class HcInboxMessage(models.Model):
                 "next_attempt_at": fields.Datetime.now() + timedelta(seconds=1),
             }
         )
-
-    def _has_pending_predecessor(self):
-        """Whether an earlier message of the same business object is still pending.
-
-        A predecessor parked on this very message (an acknowledgment or a receipt that
-        arrived before its purchase order) does not count: it waits for this one.  Nor
-        does one parked on the business object itself: a receipt waiting for purchase
-        order X must not hold back the invoice of X (which then waits for X as well),
-        else the invoice, arrived before X, would hold back X: a deadlock.
-        """
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """SELECT 1 FROM hc_inbox_message WHERE correlation_key = %s AND id < %s
-                   AND state IN %s
-                   AND NOT (state = 'waiting' AND (waiting_key IS NOT DISTINCT FROM %s
-                                                   OR waiting_key = correlation_key))
-                   LIMIT 1""",
-                self.correlation_key,
-                self.id,
-                ACTIVE_STATES,
-                self.natural_key,
-            )
-        )
-        return bool(self.env.cr.fetchone())
 
     def _mark_done(self, result):
         result = result or {}
@@ -1139,14 +578,7 @@ class HcInboxMessage(models.Model):
 
     def _mark_failed(self, code, reason):
         if self.attempts >= self.connector_id.max_attempts:
-            self._mark_dead(
-                code,
-                self.env._(
-                    "Retries exhausted after %(n)s attempts: %(reason)s",
-                    n=self.attempts,
-                    reason=reason,
-                ),
-            )
+            self._mark_dead(code, self._exhausted_reason(self.attempts, reason))
             return
         delay = retry_delay(
             max(self.attempts, 1),
@@ -1162,16 +594,13 @@ class HcInboxMessage(models.Model):
             }
         )
 
+    def _dead_vals(self, code, reason):
+        return {**super()._dead_vals(code, reason), "finished_at": fields.Datetime.now()}
+
     def _mark_dead(self, code, reason):
-        self.write(
-            {
-                "state": "dead",
-                "error_code": code,
-                "error_message": reason,
-                "finished_at": fields.Datetime.now(),
-            }
-        )
+        res = super()._mark_dead(code, reason)
         self.filtered(lambda m: m.doc_type == "invoice")._raise_invoice_refused()
+        return res
 
     def _refused_hint(self, code, readable):
         """What AP does about a supplier invoice refused for ``code``."""
@@ -1298,19 +727,7 @@ class HcInboxMessage(models.Model):
     # Replay and manual actions (integration admins)
     # ------------------------------------------------------------------------------
 
-    def _check_admin(self):
-        if not self.env.user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
-            raise AccessError(
-                self.env._("Only an integration administrator may replay or kill messages.")
-            )
-        # and only messages of the companies the administrator works for (record rules)
-        self.check_access("write")
-
-    def _replay(self, reason):
-        """Re-run messages from scratch, keeping who asked and why in the audit log."""
-        self._check_admin()
-        if not (reason or "").strip():
-            raise UserError(self.env._("A replay needs a reason."))
+    def _check_replayable(self):
         purged = self.filtered("payload_purged_at")
         if purged:
             raise UserError(
@@ -1320,43 +737,17 @@ class HcInboxMessage(models.Model):
                     purged.mapped("display_ref"),
                 )
             )
-        busy = self.filtered(lambda m: m.state == "processing")
-        if busy:
-            raise UserError(
-                self.env._(
-                    "Messages being processed cannot be replayed: %s", busy.mapped("display_ref")
-                )
-            )
-        audit = self.env["hc.audit.log"]
-        for message in self.sudo():
-            audit._log(
-                "replay",
-                message,
-                reason=reason,
-                data={"previous_state": message.state, "error": message.error_code},
-            )
-            message.write(
-                {
-                    "state": "received",
-                    "attempts": 0,
-                    "next_attempt_at": fields.Datetime.now(),
-                    "error_code": False,
-                    "error_message": False,
-                    "waiting_key": False,
-                    "finished_at": False,
-                    "replay_count": message.replay_count + 1,
-                }
-            )
-        self.lane_id._trigger_safely()
+        return super()._check_replayable()
 
-    def _kill(self, reason):
-        self._check_admin()
-        if not (reason or "").strip():
-            raise UserError(self.env._("Marking a message dead needs a reason."))
-        audit = self.env["hc.audit.log"]
-        for message in self.sudo().filtered(lambda m: m.state not in FINAL_STATES):
-            audit._log("mark_dead", message, reason=reason, data={"previous_state": message.state})
-            message._mark_dead("killed_by_admin", reason)
+    def _replay_vals(self):
+        return {
+            **super()._replay_vals(),
+            "waiting_key": False,
+            "finished_at": False,
+        }
+
+    def _queue_wake(self):
+        self.lane_id._trigger_safely()
 
     def action_open_result(self):
         self.ensure_one()
@@ -1464,7 +855,3 @@ class HcInboxMessage(models.Model):
                 message.write(
                     {"payload": base64.b64encode(token.encode()), "payload_encrypted": True}
                 )
-
-    @api.model
-    def _json_dumps(self, value):
-        return json.dumps(value, default=str)

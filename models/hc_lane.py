@@ -6,6 +6,8 @@ from odoo import models
 from odoo import tools
 from odoo.tools import SQL
 
+from .hc_lane_worker import PENDING_STATES
+
 CRON_CODE = "model._cron_process_lane(%d)"
 
 
@@ -14,7 +16,8 @@ class HcLane(models.Model):
 
     Separate lanes are what keep a 20,000-line vendor batch from delaying an urgent
     receipt: each lane has its own ``ir.cron`` records (one per parallel worker), so the
-    bulk lane can be busy while the critical lane's workers stay free.
+    bulk lane can be busy while the critical lane's workers stay free.  What a worker
+    does is ``hc.lane.worker`` (claim, run, commit, requeue).
     """
 
     _name = "hc.lane"
@@ -49,7 +52,7 @@ class HcLane(models.Model):
             self.env["hc.inbox.message"]._read_group(
                 [
                     ("lane_id", "in", self.ids),
-                    ("state", "in", ("received", "processing", "failed", "waiting")),
+                    ("state", "in", PENDING_STATES),
                 ],
                 ["lane_id"],
                 ["__count"],
@@ -71,8 +74,9 @@ class HcLane(models.Model):
         return res
 
     def _sync_crons(self):
-        """Keep exactly ``worker_count`` active ``ir.cron`` records per active lane."""
-        model = self.env["ir.model"]._get("hc.inbox.message")
+        """Keep exactly ``worker_count`` active ``ir.cron`` records per active lane, each
+        calling the lane worker (also rewrites the crons of an older version)."""
+        model = self.env["ir.model"]._get("hc.lane.worker")
         for lane in self.sudo():
             crons = lane.cron_ids.with_context(active_test=False).sorted("id")
             wanted = lane.worker_count if lane.active else 0
@@ -95,6 +99,8 @@ class HcLane(models.Model):
             for index, cron in enumerate(crons):
                 cron.write(
                     {
+                        "model_id": model.id,
+                        "code": CRON_CODE % lane.id,
                         "active": index < wanted,
                         "name": f"Healthcare P2P: lane {lane.code} worker {index + 1}",
                         "priority": lane.priority,

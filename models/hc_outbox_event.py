@@ -10,13 +10,11 @@ import requests
 from odoo import api
 from odoo import fields
 from odoo import models
-from odoo import modules
-from odoo.exceptions import AccessError
-from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..delivery import outbound
 from ..trust import crypto
+from .hc_queue_mixin import auto_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -31,13 +29,6 @@ PROBE_TIMEOUT_SECONDS = STALE_SENDING_MINUTES * 60
 BATCH_SECONDS = STALE_SENDING_MINUTES * 60 / 2
 RESPONSE_EXCERPT_BYTES = 2048
 CRON_XMLID = "healthcare_p2p_integration.ir_cron_hc_outbox_deliver"
-ADMIN_GROUP = "healthcare_p2p_integration.group_hc_integration_admin"
-
-
-def _auto_commit():
-    """Commit per event in production; never inside Odoo's test transaction (recognised
-    the way Odoo core does: ``odoo.modules.module.current_test``)."""
-    return not modules.module.current_test
 
 
 def _ts(value):
@@ -61,10 +52,17 @@ class HcOutboxEvent(models.Model):
     timeout) outside any lock, and records the outcome: delivered, failed (retried with
     backoff) or dead.  Delivery is at least once: a receiver de-duplicates on the event id
     (``X-HC-Event-Id``, also ``id`` in the body), which never changes, not even on replay.
+    The queue fields and the replay are the ones the inbox has too (``hc.queue.mixin``).
     """
 
     _name = "hc.outbox.event"
-    _inherit = ["hc.replayable"]
+    _inherit = ["hc.queue.mixin"]
+    _queue_state_queued = "pending"
+    _queue_state_running = "sending"
+    _queue_states_final = ("delivered", "dead")
+    _queue_states_killable = CLAIMABLE_STATES
+    _queue_audit_replay = "outbox_replay"
+    _queue_audit_kill = "outbox_mark_dead"
     _replay_wizard = "hc.outbox.replay.wizard"
     _replay_wizard_field = "event_ids"
     _description = "Outbound event"
@@ -102,19 +100,13 @@ class HcOutboxEvent(models.Model):
         index=True,
         readonly=True,
     )
-    attempts = fields.Integer(readonly=True, default=0)
-    next_attempt_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     occurred_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
-    sending_since = fields.Datetime(readonly=True)
     first_attempt_at = fields.Datetime(readonly=True)
     last_attempt_at = fields.Datetime(readonly=True)
     delivered_at = fields.Datetime(readonly=True)
     last_duration_ms = fields.Integer(string="Last duration (ms)", readonly=True)
     last_http_status = fields.Integer(string="Last HTTP status", readonly=True)
-    last_error_code = fields.Char(readonly=True)
-    last_error = fields.Text(readonly=True)
     last_response = fields.Text(readonly=True, help="Start of the receiver's last answer.")
-    replay_count = fields.Integer(readonly=True, default=0)
 
     _uuid_endpoint_unique = models.UniqueIndex(
         "(event_uuid, endpoint_id)", "An event is queued once per endpoint."
@@ -202,7 +194,7 @@ class HcOutboxEvent(models.Model):
     @api.model
     def _cron_deliver(self, batch_size=50, max_batches=None):
         """Entry point of the delivery cron."""
-        return self._deliver(batch_size=batch_size, max_batches=max_batches, commit=_auto_commit())
+        return self._deliver(batch_size=batch_size, max_batches=max_batches, commit=auto_commit())
 
     @api.model
     def _deliver(self, batch_size=50, max_batches=None, commit=True):
@@ -263,11 +255,11 @@ class HcOutboxEvent(models.Model):
         self.env.cr.execute(
             SQL(
                 """UPDATE hc_outbox_event
-                      SET state = 'failed', next_attempt_at = %(now)s, sending_since = NULL,
-                          last_error_code = 'worker_lost',
-                          last_error = 'The delivery worker stopped during the attempt.'
+                      SET state = 'failed', next_attempt_at = %(now)s, started_at = NULL,
+                          error_code = 'worker_lost',
+                          error_message = 'The delivery worker stopped during the attempt.'
                     WHERE id IN (SELECT id FROM hc_outbox_event
-                                  WHERE state = 'sending' AND sending_since < %(stale)s
+                                  WHERE state = 'sending' AND started_at < %(stale)s
                                   FOR UPDATE SKIP LOCKED)""",
                 now=now,
                 stale=now - timedelta(minutes=STALE_SENDING_MINUTES),
@@ -351,7 +343,7 @@ class HcOutboxEvent(models.Model):
         cr.execute(
             SQL(
                 """UPDATE hc_outbox_event
-                      SET state = 'sending', attempts = attempts + 1, sending_since = %(now)s,
+                      SET state = 'sending', attempts = attempts + 1, started_at = %(now)s,
                           last_attempt_at = %(now)s,
                           first_attempt_at = COALESCE(first_attempt_at, %(now)s)
                     WHERE id IN %(ids)s
@@ -508,22 +500,18 @@ class HcOutboxEvent(models.Model):
         )
         vals = {
             "state": next_state,
-            "sending_since": False,
+            "started_at": False,
             "last_http_status": result["status"] or 0,
             "last_duration_ms": result["duration_ms"],
             "last_response": result["response"] or False,
         }
         if next_state == outbound.DELIVERED:
-            vals.update(delivered_at=now, last_error_code=False, last_error=False)
+            vals.update(delivered_at=now, error_code=False, error_message=False)
         else:
             reason = result["error"] or self.env._("HTTP %s", result["status"])
             if next_state == outbound.DEAD and outcome.kind != outbound.DEAD:
-                reason = self.env._(
-                    "Retries exhausted after %(n)s attempts: %(reason)s",
-                    n=job["attempts"],
-                    reason=reason,
-                )
-            vals.update(last_error_code=outcome.code, last_error=reason)
+                reason = self._exhausted_reason(job["attempts"], reason)
+            vals.update(error_code=outcome.code, error_message=reason)
             if delay is not None:
                 vals["next_attempt_at"] = now + timedelta(seconds=delay)
         self.sudo().browse(job["id"]).write(vals)
@@ -539,7 +527,7 @@ class HcOutboxEvent(models.Model):
             SQL(
                 """UPDATE hc_outbox_event
                       SET state = CASE WHEN attempts > 1 THEN 'failed' ELSE 'pending' END,
-                          attempts = GREATEST(attempts - 1, 0), sending_since = NULL
+                          attempts = GREATEST(attempts - 1, 0), started_at = NULL
                     WHERE id IN %s AND state = 'sending'""",
                 tuple(job["id"] for job in jobs),
             )
@@ -554,7 +542,7 @@ class HcOutboxEvent(models.Model):
         answer "was the supplier told?", then go.  Batched, committing between batches.
         """
         self.env.flush_all()
-        commit = _auto_commit()
+        commit = auto_commit()
         cutoff = fields.Datetime.now() - timedelta(days=keep_days)
         purged = 0
         while True:
@@ -585,65 +573,20 @@ class HcOutboxEvent(models.Model):
     # Dead letters: replay and manual actions (integration admins)
     # ------------------------------------------------------------------------------
 
-    def _check_admin(self):
-        if not self.env.user.has_group(ADMIN_GROUP):
-            raise AccessError(
-                self.env._("Only an integration administrator may replay or cancel events.")
-            )
+    def _replay_audit_data(self):
+        return {
+            "event_id": self.event_uuid,
+            "type": self.event_type,
+            "previous_state": self.state,
+            "error": self.error_code,
+            "attempts": self.attempts,
+        }
 
-    def _replay(self, reason):
-        """Queue events again with the same event id (receivers de-duplicate on it)."""
-        self._check_admin()
-        if not (reason or "").strip():
-            raise UserError(self.env._("A replay needs a reason."))
-        busy = self.filtered(lambda e: e.state == "sending")
-        if busy:
-            raise UserError(
-                self.env._("Events being sent cannot be replayed: %s", busy.mapped("event_uuid"))
-            )
-        audit = self.env["hc.audit.log"]
-        now = fields.Datetime.now()
-        for event in self.sudo():
-            audit._log(
-                "outbox_replay",
-                event,
-                reason=reason,
-                data={
-                    "event_id": event.event_uuid,
-                    "type": event.event_type,
-                    "previous_state": event.state,
-                    "error": event.last_error_code,
-                    "attempts": event.attempts,
-                },
-            )
-            event.write(
-                {
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "last_error_code": False,
-                    "last_error": False,
-                    "replay_count": event.replay_count + 1,
-                }
-            )
+    def _kill_audit_data(self):
+        return {"event_id": self.event_uuid, "previous_state": self.state}
+
+    def _queue_wake(self):
         self._trigger_delivery()
-
-    def _kill(self, reason):
-        """Stop retrying events (a receiver decommissioned, a wrong subscription)."""
-        self._check_admin()
-        if not (reason or "").strip():
-            raise UserError(self.env._("Marking an event dead needs a reason."))
-        audit = self.env["hc.audit.log"]
-        for event in self.sudo().filtered(lambda e: e.state in ("pending", "failed")):
-            audit._log(
-                "outbox_mark_dead",
-                event,
-                reason=reason,
-                data={"event_id": event.event_uuid, "previous_state": event.state},
-            )
-            event.write(
-                {"state": "dead", "last_error_code": "killed_by_admin", "last_error": reason}
-            )
 
     def action_open_source(self):
         self.ensure_one()

@@ -17,8 +17,8 @@ from ..normalize.references import InvoiceKey
 from ..normalize.references import find_duplicates
 from ..normalize.references import normalize_reference
 from ..normalize.taxes import stated_taxes
-from .hc_inbox_message import _auto_commit
 from .hc_processor import DeferredCreate
+from .hc_queue_mixin import auto_commit
 
 # Purchase order states a bill may be matched against (an RFQ is not an order yet).
 BILLABLE_PO_STATES = ("purchase", "done")
@@ -242,7 +242,7 @@ class HcProcessorInvoice(models.AbstractModel):
         seen here with a fresh cursor's detects it; the message is retried (transient).
         """
         po_lines = bill.invoice_line_ids.purchase_line_id
-        if not po_lines or not _auto_commit():
+        if not po_lines or not auto_commit():
             return  # one transaction (tests): nothing runs concurrently
         self.env.flush_all()
         query = SQL(

@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from .hc_inbox_message import _auto_commit
+from .hc_queue_mixin import auto_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class HcReconciliationRule(models.Model):
 
     def _commit(self, processed, remaining=None):
         """Report progress and commit, in a cron job only (tests and buttons never commit)."""
-        if _auto_commit() and self.env.context.get("ir_cron_progress_id"):
+        if auto_commit() and self.env.context.get("ir_cron_progress_id"):
             return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
         return float("inf")
 
@@ -439,7 +439,7 @@ class HcReconciliationRule(models.Model):
         """
         Inbox = self.env["hc.inbox.message"].sudo()
         minutes = max(self._delta().total_seconds() / 60, 5)
-        requeued, dead = Inbox._requeue_stale(minutes=minutes)
+        requeued, dead = self.env["hc.lane.worker"].sudo()._requeue_stale(minutes=minutes)
         if requeued:
             self.env["hc.lane"].sudo().browse(
                 {m.lane_id.id for m in Inbox.browse(requeued)}

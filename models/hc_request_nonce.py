@@ -7,7 +7,7 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
-from .hc_inbox_message import _auto_commit
+from .hc_queue_mixin import auto_commit
 
 PURGE_BATCH = 50_000
 
@@ -85,7 +85,7 @@ class HcRequestNonce(models.Model):
             )
             deleted = self.env.cr.rowcount
             total += deleted
-            if not _auto_commit():
+            if not auto_commit():
                 return total
             time_left = self.env["ir.cron"]._commit_progress(
                 deleted, remaining=1 if deleted == PURGE_BATCH else 0

@@ -7,7 +7,7 @@ from odoo import models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from .hc_inbox_message import _auto_commit
+from .hc_queue_mixin import auto_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class HcRetentionPolicy(models.Model):
                 )
 
     def _commit(self, processed):
-        if _auto_commit() and self.env.context.get("ir_cron_progress_id"):
+        if auto_commit() and self.env.context.get("ir_cron_progress_id"):
             return self.env["ir.cron"]._commit_progress(processed)
         return float("inf")
 

@@ -13,7 +13,7 @@ from ..matching.engine import ReceiptQty
 from ..matching.engine import StatedAmounts
 from ..matching.engine import explain_exception
 from ..matching.engine import match_bill
-from .hc_inbox_message import _auto_commit
+from .hc_queue_mixin import auto_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -409,7 +409,7 @@ class HcThreeWayMatch(models.AbstractModel):
         if companies is not None:
             domain.append(("company_id", "in", companies.ids))
         bills = self.env["account.move"].search(domain, order="id")
-        commit = _auto_commit() and bool(self.env.context.get("ir_cron_progress_id"))
+        commit = auto_commit() and bool(self.env.context.get("ir_cron_progress_id"))
         if commit:
             self.env["ir.cron"]._commit_progress(remaining=len(bills))
         done = 0

@@ -136,7 +136,7 @@ class HcCase(TransactionCase):
     def process(self, lane=None):
         """Drain a lane like its cron would (without committing: we are in a test)."""
         for lane_ in lane or self.env["hc.lane"].search([]):
-            self.Inbox._cron_process_lane(lane_.id)
+            self.env["hc.lane.worker"]._cron_process_lane(lane_.id)
 
     @staticmethod
     def payload(message):

@@ -51,7 +51,7 @@ class TestDemoDay(HttpCase):
         def drain():
             for _round in range(10):
                 for lane in lanes:
-                    Inbox._cron_process_lane(lane.id)
+                    self.env["hc.lane.worker"]._cron_process_lane(lane.id)
                 if not Inbox.search_count([("state", "in", ("received", "failed"))]):
                     return
             self.fail("the inbox did not drain")

@@ -189,18 +189,18 @@ class TestInboxPipeline(HcCase):
         """A killed worker's claim names a database session that no longer exists: its
         messages go back to the queue at once, not after the stale delay; a claim of a
         live session (a worker still at it) is left alone until then."""
-        Inbox = self.env["hc.inbox.message"]
+        Worker = self.env["hc.lane.worker"]
         [(mine, _s), (dead, _s2)] = self.accept(
             [self.vendor_doc(), self.vendor_doc(gln="0614141000029")]
         )
-        claimed = Inbox._claim(mine.lane_id, 10)
+        claimed = Worker._claim(mine.lane_id, 10)
         self.assertEqual(claimed, mine | dead)
         self.env.cr.execute("SELECT pg_backend_pid()")
         pid = self.env.cr.fetchone()[0]
         self.assertTrue(mine.claim_token.startswith(f"{pid}@"), "the claim names our session")
         # the session of a worker killed with -9: same shape, no such backend any more
         dead.write({"claim_token": "2147483647@1700000000.5"})
-        requeued, gone = Inbox._requeue_stale(mine.lane_id)
+        requeued, gone = Worker._requeue_stale(mine.lane_id)
         self.assertEqual((requeued, gone), ([dead.id], []))
         self.assertEqual(dead.state, "received")
         self.assertFalse(dead.claim_token)
@@ -214,7 +214,7 @@ class TestInboxPipeline(HcCase):
                 "claim_token": "2147483646@1700000000.5",
             }
         )
-        self.assertEqual(Inbox._requeue_stale(mine.lane_id), ([], [dead2.id]))
+        self.assertEqual(Worker._requeue_stale(mine.lane_id), ([], [dead2.id]))
         self.assertEqual((dead2.state, dead2.error_code), ("dead", "worker_died"))
 
     def test_connector_lane_override_applies_at_once(self):
@@ -258,6 +258,11 @@ class TestInboxPipeline(HcCase):
         lane.worker_count = 3
         self.assertEqual(len(lane.cron_ids.filtered("active")), 3)
         self.assertIn(f"_cron_process_lane({lane.id})", lane.cron_ids[0].code)
+        self.assertEqual(lane.cron_ids.model_id.model, "hc.lane.worker")
+        # a cron of an older version (on the inbox model) is rewritten by the sync
+        lane.cron_ids[0].write({"model_id": self.env["ir.model"]._get_id("hc.inbox.message")})
+        lane._sync_crons()
+        self.assertEqual(lane.cron_ids.model_id.model, "hc.lane.worker")
         lane.worker_count = 1
         self.assertEqual(len(lane.cron_ids.filtered("active")), 1)
 
@@ -317,7 +322,7 @@ class TestClaimRace(HcCase):
         from odoo import api
         from odoo.sql_db import db_connect
 
-        from ..models import hc_inbox_message as inbox_module
+        from ..models import hc_lane_worker as worker_module
 
         dbname = self.env.cr.dbname
         lane_id = self.lane_bulk.id
@@ -333,7 +338,7 @@ class TestClaimRace(HcCase):
                 lane = env["hc.lane"].browse(lane_id)
                 try:
                     barrier.wait()
-                    while batch := env["hc.inbox.message"]._claim(lane, 7):
+                    while batch := env["hc.lane.worker"]._claim(lane, 7):
                         claims[index].extend(batch.ids)
                 except Exception as exc:
                     errors.append(exc)
@@ -341,7 +346,7 @@ class TestClaimRace(HcCase):
         threads = [threading.Thread(target=worker, args=(i,)) for i in (0, 1)]
         try:
             # the workers take the production path (claims committed in READ COMMITTED)
-            with patch.object(inbox_module, "_auto_commit", lambda: True):
+            with patch.object(worker_module, "auto_commit", lambda: True):
                 for t in threads:
                     t.start()
                 for t in threads:
@@ -452,16 +457,16 @@ class TestClaimRace(HcCase):
         from odoo import api
         from odoo.sql_db import db_connect
 
-        from ..models import hc_inbox_message as inbox_module
+        from ..models import hc_lane_worker as worker_module
 
         dbname = self.env.cr.dbname
         lane_id = self.lane_bulk.id
         setup_cr, connector_id, ids = self._committed_messages("contention", 3)
-        Inbox = type(self.env["hc.inbox.message"])
-        original = Inbox._process_one
+        Worker = type(self.env["hc.lane.worker"])
+        original = Worker._process_one
         calls = []
 
-        def contended_once(message, group=None):
+        def contended_once(worker, message, group=None):
             calls.append(message.id)
             if len(calls) == 2:
                 # what a flush of the batch's writes raises after another worker's commit
@@ -469,16 +474,16 @@ class TestClaimRace(HcCase):
                     raise psycopg2.errors.SerializationFailure("concurrent update")
                 except psycopg2.Error as exc:
                     raise psycopg2.errors.InFailedSqlTransaction("aborted") from exc
-            return original(message, group=group)
+            return original(worker, message, group=group)
 
         try:
             with (
                 db_connect(dbname).cursor() as cr,
-                patch.object(inbox_module, "_auto_commit", lambda: True),
-                patch.object(Inbox, "_process_one", autospec=True, side_effect=contended_once),
+                patch.object(worker_module, "auto_commit", lambda: True),
+                patch.object(Worker, "_process_one", autospec=True, side_effect=contended_once),
             ):
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                env["hc.inbox.message"]._cron_process_lane(lane_id)  # no failure raised
+                env["hc.lane.worker"]._cron_process_lane(lane_id)  # no failure raised
             setup_cr.execute(
                 "SELECT state, attempts FROM hc_inbox_message WHERE id = ANY(%s) ORDER BY id",
                 (ids,),
@@ -520,7 +525,8 @@ class TestClaimRace(HcCase):
                 try:
                     with db_connect(dbname).cursor() as cr:
                         env = api.Environment(cr, SUPERUSER_ID, {})
-                        env["hc.inbox.message"].browse(ids)._requeue_after_crash(0)
+                        messages = env["hc.inbox.message"].browse(ids)
+                        env["hc.lane.worker"]._requeue_after_crash(messages, 0)
                 except Exception as exc:
                     errors.append(exc)
 
@@ -555,7 +561,7 @@ class TestClaimRace(HcCase):
         from odoo import api
         from odoo.sql_db import db_connect
 
-        from ..models import hc_inbox_message as inbox_module
+        from ..models import hc_lane_worker as worker_module
 
         dbname = self.env.cr.dbname
         lane = self.lane_bulk
@@ -563,14 +569,14 @@ class TestClaimRace(HcCase):
         try:
             with (
                 db_connect(dbname).cursor() as cr,
-                patch.object(inbox_module, "_auto_commit", lambda: True),
-                patch.object(inbox_module, "_cpu_budget", lambda: 1e-9),
+                patch.object(worker_module, "auto_commit", lambda: True),
+                patch.object(worker_module, "_cpu_budget", lambda: 1e-9),
             ):
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 cron_ids = list(env["hc.lane"].browse(lane.id)._cron_ids_cached())
                 cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (cron_ids,))
                 cr.commit()  # pylint: disable=invalid-commit
-                env["hc.inbox.message"]._cron_process_lane(lane.id)
+                env["hc.lane.worker"]._cron_process_lane(lane.id)
             setup_cr.execute(
                 "SELECT count(*) FROM hc_inbox_message WHERE id = ANY(%s) AND state = 'received'",
                 (ids,),
@@ -591,21 +597,21 @@ class TestClaimRace(HcCase):
         from odoo import api
         from odoo.sql_db import db_connect
 
-        from ..models import hc_inbox_message as inbox_module
+        from ..models import hc_lane_worker as worker_module
 
         dbname = self.env.cr.dbname
         lane_id = self.lane_bulk.id
         setup_cr, connector_id, ids = self._committed_messages("crash", 3)
-        Inbox = type(self.env["hc.inbox.message"])
+        Worker = type(self.env["hc.lane.worker"])
         try:
             with (
                 db_connect(dbname).cursor() as cr,
-                patch.object(inbox_module, "_auto_commit", lambda: True),
-                patch.object(Inbox, "_process_one", side_effect=RuntimeError("worker bug")),
+                patch.object(worker_module, "auto_commit", lambda: True),
+                patch.object(Worker, "_process_one", side_effect=RuntimeError("worker bug")),
             ):
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 with self.assertRaises(RuntimeError):
-                    env["hc.inbox.message"]._cron_process_lane(lane_id)
+                    env["hc.lane.worker"]._cron_process_lane(lane_id)
             setup_cr.execute(
                 "SELECT state, attempts, next_attempt_at > now() at time zone 'utc' "
                 "FROM hc_inbox_message WHERE id = ANY(%s)",

@@ -230,7 +230,7 @@ class TestKeyRotation(SecurityCase, HttpCase):
         )
         self.assertEqual(len(event), 1)
         self.assertEqual(self.env["hc.outbox.event"]._deliver(commit=False), 1)
-        self.assertEqual(event.state, "delivered", event.last_error)
+        self.assertEqual(event.state, "delivered", event.error_message)
         self.assertTrue(self.receiver.requests[-1]["signature_ok"])
         # bank details, the change request and the stored payload still decrypt
         self.assertEqual(account._hc_decrypt()["acc_number"], IBAN)

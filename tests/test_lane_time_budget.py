@@ -2,7 +2,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from ..models import hc_inbox_message
+from ..models import hc_lane_worker
 from .common import HcCase
 
 
@@ -25,12 +25,12 @@ class TestLaneTimeBudget(HcCase):
             )
         ]
         messages = self.Inbox.browse([m.id for m, _s in self.accept(docs)])
-        claim = type(self.Inbox)._claim
+        claim = type(self.env["hc.lane.worker"])._claim
         calls = []
 
         def claim_in_test(model, lane, limit):
             # the claim's own commits stay off inside the test transaction
-            with patch.object(hc_inbox_message, "_auto_commit", return_value=False):
+            with patch.object(hc_lane_worker, "auto_commit", return_value=False):
                 return claim(model, lane, limit)
 
         def out_of_time(model, processed=0, **kwargs):
@@ -38,11 +38,11 @@ class TestLaneTimeBudget(HcCase):
             return 0.0  # no time left after the first message
 
         with (
-            patch.object(hc_inbox_message, "_auto_commit", return_value=True),
-            patch.object(type(self.Inbox), "_claim", claim_in_test),
+            patch.object(hc_lane_worker, "auto_commit", return_value=True),
+            patch.object(type(self.env["hc.lane.worker"]), "_claim", claim_in_test),
             patch.object(type(self.env["ir.cron"]), "_commit_progress", out_of_time),
         ):
-            self.Inbox._cron_process_lane(self.lane_bulk.id)
+            self.env["hc.lane.worker"]._cron_process_lane(self.lane_bulk.id)
         self.assertEqual(messages.mapped("state"), ["done", "received", "received"])
         self.assertEqual(messages.mapped("attempts"), [1, 0, 0], "giving back is not an attempt")
         self.assertEqual(calls, [(1, {}), (0, {"remaining": 2})], "Odoo reruns the cron at once")
@@ -66,11 +66,11 @@ class TestLaneTimeBudget(HcCase):
             )
         ]
         messages = self.Inbox.browse([m.id for m, _s in self.accept(docs)])
-        claim = type(self.Inbox)._claim
+        claim = type(self.env["hc.lane.worker"])._claim
         calls = []
 
         def claim_in_test(model, lane, limit):
-            with patch.object(hc_inbox_message, "_auto_commit", return_value=False):
+            with patch.object(hc_lane_worker, "auto_commit", return_value=False):
                 return claim(model, lane, limit)
 
         def commit_progress(model, processed=0, **kwargs):
@@ -80,12 +80,12 @@ class TestLaneTimeBudget(HcCase):
             return 60.0
 
         with (
-            patch.object(hc_inbox_message, "_auto_commit", return_value=True),
-            patch.object(type(self.Inbox), "_claim", claim_in_test),
+            patch.object(hc_lane_worker, "auto_commit", return_value=True),
+            patch.object(type(self.env["hc.lane.worker"]), "_claim", claim_in_test),
             patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress),
             patch.object(self.env.cr, "rollback", lambda: None),
         ):
-            self.Inbox._cron_process_lane(self.lane_bulk.id)
+            self.env["hc.lane.worker"]._cron_process_lane(self.lane_bulk.id)
         self.assertEqual(messages[0].state, "failed", "retried later with backoff")
         self.assertEqual(messages[0].error_code, "database_contention")
         self.assertEqual(messages[1].state, "done", "the rest of the batch goes on")

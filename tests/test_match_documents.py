@@ -225,7 +225,7 @@ class TestMatchFromDocuments(HcCase):
 
         [(message, _s)] = self.accept([doc], doc_type="invoice")
         with (
-            patch.object(hc_processor_invoice, "_auto_commit", return_value=True),
+            patch.object(hc_processor_invoice, "auto_commit", return_value=True),
             patch.object(type(self.env.registry), "cursor", fresh_cursor),
         ):
             self.process()
@@ -233,7 +233,7 @@ class TestMatchFromDocuments(HcCase):
         self.assertEqual(message.error_code, "receipt_in_flight")
         self.assertFalse(self.env["account.move"].search([("hc_message_id", "=", message.id)]))
         # seen alike by both cursors: no retry, the bill is blocked as before
-        with patch.object(hc_processor_invoice, "_auto_commit", return_value=True):
+        with patch.object(hc_processor_invoice, "auto_commit", return_value=True):
             message.sudo().next_attempt_at = "2000-01-01"
             self.process()
         self.assertEqual(message.state, "done", message.error_message)

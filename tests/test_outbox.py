@@ -424,7 +424,7 @@ class TestOutbox(HcCase):
         self.deliver()
         self.assertEqual(event.state, "failed")
         self.assertEqual(event.last_http_status, 500)
-        self.assertEqual(event.last_error_code, "http_500")
+        self.assertEqual(event.error_code, "http_500")
         self.assertGreater(event.next_attempt_at, fields.Datetime.now())
         self.deliver()
         self.assertEqual(event.attempts, 1, "not due yet: not attempted")
@@ -444,7 +444,7 @@ class TestOutbox(HcCase):
         event = self.events(self.make_po())
         self.deliver()
         self.assertEqual(event.state, "failed")
-        self.assertEqual(event.last_error_code, "timeout")
+        self.assertEqual(event.error_code, "timeout")
         self.assertLess(event.last_duration_ms, 1400, "gave up at the endpoint's timeout")
         self.assertEqual(endpoint.consecutive_failures, 1)
         self.make_due(event)
@@ -461,7 +461,7 @@ class TestOutbox(HcCase):
         endpoint = self.endpoint("/busy")
         event = self.events(self.make_po())
         self.deliver()
-        self.assertEqual((event.state, event.last_error_code), ("failed", "http_429"))
+        self.assertEqual((event.state, event.error_code), ("failed", "http_429"))
         wait = (event.next_attempt_at - fields.Datetime.now()).total_seconds()
         self.assertGreater(wait, 590)
         self.assertEqual(endpoint.circuit_state, "closed")
@@ -473,7 +473,7 @@ class TestOutbox(HcCase):
         event = self.events(self.make_po())
         self.deliver()
         self.assertEqual((event.state, event.attempts), ("dead", 1))
-        self.assertEqual(event.last_error_code, "http_422")
+        self.assertEqual(event.error_code, "http_422")
         self.assertEqual(endpoint.circuit_state, "closed")
         self.assertEqual(endpoint.dead_count, 1)
         self.make_due(event)
@@ -508,6 +508,29 @@ class TestOutbox(HcCase):
         self.assertEqual(event.state, "delivered")
         self.assertEqual(self.receiver.ids("/strict"), [event.event_uuid] * 2)
 
+    def test_mark_dead_stops_retries_with_the_inbox_vocabulary(self):
+        """Marking dead (the queue mixin shared with the inbox): a reason, an audit entry,
+        ``error_code``/``error_message`` like a dead inbox message; an event being sent
+        or already delivered is left alone."""
+        self.endpoint("/gone")
+        queued, sending, delivered = (self.events(self.make_po()) for _i in range(3))
+        sending.sudo().write({"state": "sending", "started_at": fields.Datetime.now()})
+        delivered.sudo().write({"state": "delivered"})
+        events = queued | sending | delivered
+        with self.assertRaises(UserError):
+            events._kill("  ")
+        events._kill("Receiver decommissioned")
+        self.assertEqual(events.mapped("state"), ["dead", "sending", "delivered"])
+        self.assertEqual(
+            (queued.error_code, queued.error_message),
+            ("killed_by_admin", "Receiver decommissioned"),
+        )
+        log = self.env["hc.audit.log"].search([("action", "=", "outbox_mark_dead")])
+        self.assertEqual(log.res_id, queued.id)
+        self.assertEqual(log.data, {"event_id": queued.event_uuid, "previous_state": "pending"})
+        with self.assertRaises(UserError, msg="an event being sent is not replayed"):
+            sending._replay("again")
+
     def test_retries_exhausted_is_dead(self):
         self.receiver.scripts["/down"] = [500]
         self.endpoint("/down", max_attempts=2, breaker_threshold=10)
@@ -516,7 +539,7 @@ class TestOutbox(HcCase):
         self.make_due(event)
         self.deliver()
         self.assertEqual((event.state, event.attempts), ("dead", 2))
-        self.assertIn("Retries exhausted after 2 attempts", event.last_error)
+        self.assertIn("Retries exhausted after 2 attempts", event.error_message)
 
     def test_circuit_opens_holds_then_probes_once(self):
         self.receiver.scripts["/cb"] = [500]
@@ -574,7 +597,7 @@ class TestOutbox(HcCase):
         endpoint.url = "http://127.0.0.1:9/nothing-listens"
         event = self.events(self.make_po())
         self.deliver()
-        self.assertEqual((event.state, event.last_error_code), ("failed", "connection_error"))
+        self.assertEqual((event.state, event.error_code), ("failed", "connection_error"))
 
     def test_stale_sending_is_requeued(self):
         self.endpoint("/orders")
@@ -583,7 +606,7 @@ class TestOutbox(HcCase):
             {
                 "state": "sending",
                 "attempts": 1,
-                "sending_since": fields.Datetime.now() - timedelta(hours=1),
+                "started_at": fields.Datetime.now() - timedelta(hours=1),
             }
         )
         self.deliver()
