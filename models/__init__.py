@@ -1,3 +1,6 @@
+# First: hc_lane imports the lane worker, which imports hc_processor, whose model
+# inherits the resolver (Odoo registers models in the order their classes are defined).
+from . import hc_reference_resolver
 from . import hc_vault
 from . import base
 from . import ir_http
@@ -9,8 +12,6 @@ from . import res_users
 from . import res_groups
 from . import hc_connector_route
 
-# Before hc_inbox_message, which imports hc_processor (whose model inherits the resolver).
-from . import hc_reference_resolver
 from . import hc_inbox_message
 from . import hc_lane_worker
 from . import hc_partner_identifier
