@@ -11,8 +11,10 @@ The one place that knows which formats exist and which reader handles each:
   transaction sets, CSV with many rows) into the exact text of each document, so that each
   is stored, de-duplicated, retried and replayed on its own;
 * :func:`parse` turns one payload into :class:`ParsedDocument` objects;
-* :func:`acknowledgment` is the format's own answer to an interchange (X12 997/999), if
-  the format has one.
+* :func:`screen` names the documents of a batch the endpoint will never process (an X12
+  transaction set of another type), so they are refused at intake and not stored;
+* :func:`acknowledgment` is the format's own answer to an interchange (X12: the TA1 for
+  the interchange envelope, the 997/999 for its sets), if the format has one.
 
 XML is routed to the UBL or cXML reader by sniffing the root element.  A UTF-8 byte order
 mark in front of any payload is tolerated by every reader (RFC 8259 and the XML spec allow
@@ -40,6 +42,8 @@ from .json_doc import parse_json
 from .json_doc import split_json
 from .parsed import ParsedDocument
 from .x12.ack import functional_ack
+from .x12.ack import interchange_ack
+from .x12.envelope import SUPPORTED_SETS
 from .x12.envelope import read_interchange
 from .x12.envelope import split_interchange
 from .x12.mappers import parse_x12
@@ -95,8 +99,8 @@ def format_of(content_type):
     return fmt
 
 
-def sniff_xml(payload):
-    """Return ``"ubl"`` or ``"cxml"`` from the root element of an XML payload.
+def _xml_root(payload):
+    """``(namespace, local name)`` of an XML payload's root element.
 
     Only the first start tag is looked at (a regex on at most 64 KiB, no XML parser), so
     this cannot be abused for entity expansion; the chosen reader parses safely.
@@ -113,7 +117,13 @@ def sniff_xml(payload):
     attrs = match.group(3).decode("utf-8", "replace")
     ns_attr = f"xmlns:{prefix}" if prefix else "xmlns"
     ns_match = re.search(rf'{re.escape(ns_attr)}\s*=\s*["\']([^"\']*)["\']', attrs)
-    namespace = ns_match.group(1) if ns_match else ""
+    return (ns_match.group(1) if ns_match else ""), local
+
+
+def sniff_xml(payload):
+    """Return ``"ubl"`` or ``"cxml"`` from the root element of an XML payload (see
+    :func:`_xml_root`: no XML parser runs)."""
+    namespace, local = _xml_root(payload)
     if _UBL_NS.match(namespace):
         return "ubl"
     if local == "cXML":
@@ -264,33 +274,95 @@ def _split_csv(doc_type, payload, _fmt):
     return split_csv(payload, doc_type)
 
 
-def _split_xml(_doc_type, payload, _fmt):
+def _split_xml(doc_type, payload, _fmt):
     kind = sniff_xml(payload)  # refuse what no reader would accept, at intake time
     # entity declarations and foreign DOCTYPEs (XXE, expansion bombs): refused at intake
     safe_xml.prescan(payload, ("cXML",) if kind == "cxml" else ())
+    # and a document this endpoint never processes: refused now, not dead in a worker
+    if kind == "cxml":
+        cxml.screen(payload, doc_type)
+    else:
+        _screen_ubl(doc_type, payload)
     return [payload]
 
 
-def _x12_acknowledgment(payload, accepted):
+def _screen_ubl(doc_type, payload):
+    _namespace, local = _xml_root(payload)
+    kind = ubl.ROOT_DOC_TYPES.get(local)
+    if kind is None:
+        raise ParseError(
+            "ubl_unsupported",
+            f"UBL {local} is not a supported document; supported: "
+            f"{', '.join(sorted(ubl.ROOT_DOC_TYPES))}",
+        )
+    if kind != doc_type:
+        expected = sorted(root for root, dt in ubl.ROOT_DOC_TYPES.items() if dt == doc_type)
+        raise ParseError(
+            "unexpected_doc_type",
+            f"UBL {local} is a {kind}, not processed by this endpoint; it takes "
+            f"{', '.join(expected) or 'no UBL document'}",
+        )
+
+
+def x12_sets_for(doc_type):
+    """The X12 transaction set ids (ST01) an endpoint for ``doc_type`` processes."""
+    return frozenset(set_id for set_id, kind in SUPPORTED_SETS.items() if kind == doc_type)
+
+
+def _screen_x12(doc_type, part, _fmt):
+    """A field error when the one-set interchange ``part`` is not a set for ``doc_type``."""
+    interchange = read_interchange(part, strict=False)
+    errors = []
+    for tx in interchange.transactions:
+        if tx.set_id not in x12_sets_for(doc_type):
+            what = f"an X12 {SUPPORTED_SETS[tx.set_id]}" if tx.set_id in SUPPORTED_SETS else ""
+            errors.append(
+                {
+                    "path": f"ST {tx.control_number}",
+                    "code": "x12_set_not_supported",
+                    "message": f"transaction set {tx.set_id} is not processed here"
+                    + (f" (it is {what})" if what else "")
+                    + f"; this endpoint takes {', '.join(sorted(x12_sets_for(doc_type)))}",
+                }
+            )
+    return errors
+
+
+def _x12_acknowledgment(doc_type, payload, accepted):
+    """``{"interchange_ack": TA1 or None, "functional_ack": 997/999 or None}``.
+
+    An interchange whose envelope is rejected (TA1 ``R``) gets no 997/999: its groups are
+    not read.  Nothing at all when even the ISA cannot be read.
+    """
     try:
-        return functional_ack(read_interchange(payload, strict=False), accepted)
+        interchange = read_interchange(payload, strict=False)
     except ParseError:
-        return None
+        return {"interchange_ack": None, "functional_ack": None}
+    supported = x12_sets_for(doc_type) if doc_type else None
+    ta1 = interchange_ack(interchange)
+    if interchange.ta1_code:
+        return {"interchange_ack": ta1, "functional_ack": None}
+    return {
+        "interchange_ack": ta1,
+        "functional_ack": functional_ack(interchange, accepted, supported=supported),
+    }
 
 
 @dataclass(frozen=True)
 class Reader:
-    """How one format is split and parsed (``acknowledge`` when it answers interchanges)."""
+    """How one format is split and parsed (``acknowledge`` when it answers interchanges,
+    ``screen`` when a split document can be refused by its type before it is stored)."""
 
     parse: object
     split: object
     acknowledge: object = None
+    screen: object = None
 
 
 READERS = {
     "json": Reader(_parse_json, _split_json),
     "ndjson": Reader(_parse_json, _split_json),
-    "x12": Reader(_parse_x12, _split_x12, _x12_acknowledgment),
+    "x12": Reader(_parse_x12, _split_x12, _x12_acknowledgment, _screen_x12),
     "csv": Reader(_parse_csv, _split_csv),
     "xml": Reader(_parse_xml, _split_xml),
 }
@@ -330,13 +402,27 @@ def acknowledges(fmt):
     return READERS[fmt].acknowledge is not None
 
 
-def acknowledgment(fmt, payload, accepted):
-    """The format's answer to an interchange as text (X12: the 997/999), or None when the
-    format has none or not even the envelope reads.
+def screen(doc_type, fmt, part):
+    """Field errors (``[{"path", "code", "message"}]``) of one split document the endpoint
+    for ``doc_type`` will never process (empty: go ahead), without parsing it."""
+    check = READERS[fmt].screen
+    return check(doc_type, part, fmt) if check else []
+
+
+def acknowledgment(fmt, payload, accepted, doc_type=None):
+    """The format's answers to an interchange as text, by kind (X12: ``interchange_ack``,
+    the TA1, and ``functional_ack``, the 997/999); ``{}`` when the format has none, a kind
+    is None when not even the envelope reads or it is not due.
 
     :param accepted: the verdict for the sets without envelope errors (``False`` rejects
         them all, e.g. the request was refused).
+    :param doc_type: the endpoint's document type: sets of another type are rejected as not
+        supported (AK502/IK502 ``1``) whatever ``accepted`` says.
     """
     acknowledge = READERS[fmt].acknowledge
-    ack = acknowledge(payload, accepted) if acknowledge else None
-    return ack.decode("latin-1") if ack is not None else None
+    if not acknowledge:
+        return {}
+    answers = acknowledge(doc_type, payload, accepted)
+    return {
+        kind: ack.decode("latin-1") if ack is not None else None for kind, ack in answers.items()
+    }

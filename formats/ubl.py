@@ -1006,6 +1006,14 @@ _READERS = {
     "DespatchAdvice": _despatch,
     "ReceiptAdvice": _receipt,
 }
+# The canonical document type of each supported root element.
+ROOT_DOC_TYPES = {
+    "Invoice": "invoice",
+    "CreditNote": "invoice",
+    "Order": "purchase_order",
+    "DespatchAdvice": "ship_notice",
+    "ReceiptAdvice": "receipt",
+}
 
 
 def parse(payload, max_bytes=DEFAULT_MAX_BYTES):
