@@ -24,7 +24,7 @@ FORMATS_BY_DOC_TYPE = {
     "po_ack": ("json", "ndjson", "x12"),
     "ship_notice": ("json", "ndjson", "x12", "xml"),
     "receipt": ("json", "ndjson", "xml"),
-    "invoice": ("json", "ndjson", "x12", "xml"),
+    "invoice": ("json", "ndjson", "x12", "xml", "pdf"),
     "payment": ("json", "ndjson", "x12"),
 }
 MAX_JSON_DEPTH = 32

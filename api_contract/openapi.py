@@ -32,7 +32,10 @@ DOC_FORMATS = {
     "po_ack": "X12 855",
     "ship_notice": "X12 856; UBL / PEPPOL DespatchAdvice; cXML ShipNoticeRequest",
     "receipt": "UBL ReceiptAdvice",
-    "invoice": "X12 810; UBL 2.1 / PEPPOL BIS 3 Invoice and CreditNote; cXML InvoiceDetailRequest",
+    "invoice": "X12 810; UBL 2.1 / PEPPOL BIS 3 Invoice and CreditNote; "
+    "cXML InvoiceDetailRequest; UN/CEFACT CII (Factur-X, ZUGFeRD, XRechnung CII); a PDF/A-3 "
+    "invoice (application/pdf) embedding its XML as factur-x.xml, zugferd-invoice.xml or "
+    "xrechnung.xml",
     "payment": "X12 820",
 }
 _ACK_SCHEMAS = {
@@ -59,7 +62,9 @@ ERROR_CODES = {
     "refused here, not stored: cxml_request_not_supported (a cXML request of another "
     "endpoint or of none), cxml_response (a cXML Response answers a request and is not "
     "processed), cxml_message (one-way cXML Message), unexpected_doc_type (an XML document "
-    "of another type), ubl_unsupported (a UBL document no endpoint reads). An X12 "
+    "of another type), ubl_unsupported (a UBL document no endpoint reads), "
+    "pdf_no_invoice_xml / pdf_unreadable (a PDF invoice without a readable embedded invoice "
+    "XML). An X12 "
     "interchange with envelope errors answers its TA1 in interchange_ack",
     "401": "Missing, unknown or expired API key (unauthenticated, invalid_credentials); for "
     "connectors that require signed requests: signature_missing, signature_malformed, "
@@ -224,8 +229,11 @@ def build(server_url="/"):
             "application/x-ndjson": {"schema": {"type": "string"}},
         }
         for fmt in FORMATS_BY_DOC_TYPE[doc_type]:
-            if fmt in ("x12", "xml", "csv"):
-                content[STORED_CONTENT_TYPES[fmt]] = {"schema": {"type": "string"}}
+            if fmt in ("x12", "xml", "csv", "pdf"):
+                body_schema = {"type": "string"}
+                if fmt == "pdf":
+                    body_schema["format"] = "binary"
+                content[STORED_CONTENT_TYPES[fmt]] = {"schema": body_schema}
         paths[f"{PREFIX}/{ENDPOINTS[doc_type]}"] = {
             "post": {
                 "operationId": f"post_{doc_type}",

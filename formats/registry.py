@@ -16,7 +16,9 @@ The one place that knows which formats exist and which reader handles each:
 * :func:`acknowledgment` is the format's own answer to an interchange (X12: the TA1 for
   the interchange envelope, the 997/999 for its sets), if the format has one.
 
-XML is routed to the UBL or cXML reader by sniffing the root element.  A UTF-8 byte order
+XML is routed to the UBL, cXML or CII (Factur-X / ZUGFeRD / XRechnung CII) reader by
+sniffing the root element; a PDF invoice (``application/pdf``) is read through the invoice
+XML it embeds (``factur-x.xml``, ``zugferd-invoice.xml``, ``xrechnung.xml``).  A UTF-8 byte order
 mark in front of any payload is tolerated by every reader (RFC 8259 and the XML spec allow
 it; Windows tools write one).  The readers import nothing from here: they return
 :class:`ParsedDocument` (``formats.parsed``) and raise ``formats.errors``.
@@ -31,6 +33,7 @@ from decimal import Decimal
 
 from ..canonical import CanonicalValidationError
 from ..canonical import validate
+from . import cii
 from . import cxml
 from . import safe_xml
 from . import ubl
@@ -41,6 +44,7 @@ from .errors import ParseError
 from .json_doc import parse_json
 from .json_doc import split_json
 from .parsed import ParsedDocument
+from .pdf_invoice import embedded_invoice_xml
 from .x12.ack import functional_ack
 from .x12.ack import interchange_ack
 from .x12.envelope import SUPPORTED_SETS
@@ -63,6 +67,7 @@ CONTENT_TYPES = {
     "text/xml": "xml",
     "text/csv": "csv",
     "application/csv": "csv",
+    "application/pdf": "pdf",
 }
 # The content type a stored document of each format is kept under: one NDJSON line is
 # one JSON document.
@@ -72,6 +77,7 @@ STORED_CONTENT_TYPES = {
     "x12": "application/edi-x12",
     "xml": "application/xml",
     "csv": "text/csv",
+    "pdf": "application/pdf",
 }
 
 _UBL_NS = re.compile(r"^urn:oasis:names:specification:ubl:schema:xsd:[A-Za-z]+-2$")
@@ -121,16 +127,19 @@ def _xml_root(payload):
 
 
 def sniff_xml(payload):
-    """Return ``"ubl"`` or ``"cxml"`` from the root element of an XML payload (see
-    :func:`_xml_root`: no XML parser runs)."""
+    """Return ``"ubl"``, ``"cxml"`` or ``"cii"`` from the root element of an XML payload
+    (see :func:`_xml_root`: no XML parser runs)."""
     namespace, local = _xml_root(payload)
     if _UBL_NS.match(namespace):
         return "ubl"
     if local == "cXML":
         return "cxml"
+    if cii.is_cii(namespace, local):
+        return "cii"
     raise ParseError(
         "xml_unsupported",
-        f"root element {{{namespace}}}{local} is neither UBL 2 nor cXML",
+        f"root element {{{namespace}}}{local} is neither UBL 2, cXML nor a CII "
+        "CrossIndustryInvoice",
     )
 
 
@@ -246,7 +255,7 @@ def _parse_csv(doc_type, payload, _fmt):
 
 def _parse_xml(doc_type, payload, _fmt):
     kind = sniff_xml(payload)
-    reader = ubl if kind == "ubl" else cxml
+    reader = {"ubl": ubl, "cxml": cxml, "cii": cii}[kind]
     parsed = [
         item if item.source_format else replace(item, source_format=kind)
         for item in reader.parse(payload)
@@ -281,8 +290,39 @@ def _split_xml(doc_type, payload, _fmt):
     # and a document this endpoint never processes: refused now, not dead in a worker
     if kind == "cxml":
         cxml.screen(payload, doc_type)
+    elif kind == "cii":
+        if doc_type != "invoice":
+            raise ParseError(
+                "unexpected_doc_type",
+                f"a CII CrossIndustryInvoice is an invoice, not processed by this endpoint "
+                f"({doc_type})",
+            )
     else:
         _screen_ubl(doc_type, payload)
+    return [payload]
+
+
+def _parse_pdf(doc_type, payload, _fmt):
+    name, xml = embedded_invoice_xml(payload)
+    return [
+        replace(
+            item,
+            source_format=f"{item.source_format}-pdf",
+            issues=[
+                DataQualityIssue(
+                    "pdf_embedded_invoice", f"read from {name} embedded in the PDF", name
+                ),
+                *item.issues,
+            ],
+        )
+        for item in _parse_xml(doc_type, xml, "xml")
+    ]
+
+
+def _split_pdf(doc_type, payload, _fmt):
+    # the embedded XML is screened like a posted one (unsafe XML, another document type)
+    _name, xml = embedded_invoice_xml(payload)
+    _split_xml(doc_type, xml, "xml")
     return [payload]
 
 
@@ -365,6 +405,7 @@ READERS = {
     "x12": Reader(_parse_x12, _split_x12, _x12_acknowledgment, _screen_x12),
     "csv": Reader(_parse_csv, _split_csv),
     "xml": Reader(_parse_xml, _split_xml),
+    "pdf": Reader(_parse_pdf, _split_pdf),
 }
 
 
