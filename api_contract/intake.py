@@ -21,7 +21,7 @@ FORMATS_BY_DOC_TYPE = {
     "item": ("json", "ndjson", "csv"),
     "contract_price": ("json", "ndjson"),
     "purchase_order": ("json", "ndjson", "x12", "xml"),
-    "po_ack": ("json", "ndjson", "x12"),
+    "po_ack": ("json", "ndjson", "x12", "xml"),
     "ship_notice": ("json", "ndjson", "x12", "xml"),
     "receipt": ("json", "ndjson", "xml"),
     "invoice": ("json", "ndjson", "x12", "xml", "pdf"),

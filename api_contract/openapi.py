@@ -29,7 +29,7 @@ DOC_FORMATS = {
     "item": "CSV",
     "contract_price": "",
     "purchase_order": "X12 850; UBL 2.1 / PEPPOL Order; cXML OrderRequest",
-    "po_ack": "X12 855",
+    "po_ack": "X12 855; PEPPOL Order Response / UBL 2.1 OrderResponse and OrderResponseSimple",
     "ship_notice": "X12 856; UBL / PEPPOL DespatchAdvice; cXML ShipNoticeRequest",
     "receipt": "UBL ReceiptAdvice",
     "invoice": "X12 810; UBL 2.1 / PEPPOL BIS 3 Invoice and CreditNote; "

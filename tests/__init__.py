@@ -30,6 +30,7 @@ from . import test_match_documents
 from . import test_match_explain
 from . import test_metrics
 from . import test_observability
+from . import test_order_response_po_acks
 from . import test_outbox
 from . import test_peer_corpus_bills
 from . import test_po_ack_control

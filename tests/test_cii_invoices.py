@@ -7,11 +7,11 @@ import base64
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
-from .cii_samples import HEADER_CHARGES
-from .cii_samples import TOTALS_DUE_IN_FULL
-from .cii_samples import cii_invoice
-from .cii_samples import pdf_with_attachments
 from .common import HcCase
+from .generated_documents import HEADER_CHARGES
+from .generated_documents import TOTALS_DUE_IN_FULL
+from .generated_documents import cii_invoice
+from .generated_documents import pdf_with_attachments
 
 
 @tagged("post_install", "-at_install")

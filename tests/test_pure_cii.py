@@ -22,10 +22,10 @@ from ..formats.registry import sniff_xml
 from ..formats.registry import split
 from ..normalize.taxes import stated_taxes
 from ..normalize.taxes import tax_key
-from .cii_samples import HEADER_CHARGES
-from .cii_samples import TOTALS
-from .cii_samples import cii_invoice as _cii
-from .cii_samples import pdf_with_attachments as _pdf
+from .generated_documents import HEADER_CHARGES
+from .generated_documents import TOTALS
+from .generated_documents import cii_invoice as _cii
+from .generated_documents import pdf_with_attachments as _pdf
 from .samples import read_sample
 
 ODOO_SRC = Path(os.environ.get("ODOO_SRC", "/opt/odoo19"))

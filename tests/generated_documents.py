@@ -1,7 +1,11 @@
-"""A UN/CEFACT CII invoice (XRechnung CII profile) built for the tests: one line of
-nitrile gloves priced per 5 boxes, a freight charge and a discount at document level, a
-GLN-identified seller and buyer, VAT 19 %.  Plain Python (the pure and the Odoo tests
-share it)."""
+"""Documents built for the tests, where no public sample has what a test needs.  Plain
+Python: the pure and the Odoo tests share it.
+
+* a UN/CEFACT CII invoice (XRechnung CII profile): one line of nitrile gloves priced per
+  5 boxes, a freight charge and a discount at document level, a GLN-identified seller and
+  buyer, VAT 19 %; and a PDF embedding files (Factur-X);
+* a PEPPOL BIS Ordering 3 Order Response and a UBL 2.1 OrderResponseSimple.
+"""
 
 import io
 
@@ -125,3 +129,96 @@ def pdf_with_attachments(attachments=()):
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------
+# PEPPOL BIS Ordering 3 Order Response and UBL OrderResponseSimple (built after the BIS
+# specification's rules PEPPOL-T76: code AP/RE/AB without lines, CA with lines)
+# ---------------------------------------------------------------------------------------
+
+ORDER_RESPONSE_NS = "urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2"
+UBL_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+UBL_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+
+
+def order_response_line(
+    line_id, status, quantity=None, price=None, promised=None, gtin=None, note=None, base=None
+):
+    """One ``cac:OrderLine`` of an Order Response (``status``: UNCL1229 code)."""
+    parts = [f"<cbc:ID>{line_id}</cbc:ID>"]
+    if note:
+        parts.append(f"<cbc:Note>{note}</cbc:Note>")
+    parts.append(f"<cbc:LineStatusCode>{status}</cbc:LineStatusCode>")
+    if quantity is not None:
+        parts.append(f'<cbc:Quantity unitCode="EA">{quantity}</cbc:Quantity>')
+    if promised:
+        parts.append(
+            "<cac:Delivery><cac:PromisedDeliveryPeriod>"
+            f"<cbc:StartDate>{promised}</cbc:StartDate>"
+            "</cac:PromisedDeliveryPeriod></cac:Delivery>"
+        )
+    if price is not None:
+        base_quantity = f'<cbc:BaseQuantity unitCode="EA">{base}</cbc:BaseQuantity>' if base else ""
+        parts.append(
+            f'<cac:Price><cbc:PriceAmount currencyID="USD">{price}</cbc:PriceAmount>'
+            f"{base_quantity}</cac:Price>"
+        )
+    item = (
+        f'<cac:StandardItemIdentification><cbc:ID schemeID="0160">{gtin}</cbc:ID>'
+        "</cac:StandardItemIdentification>"
+        if gtin
+        else ""
+    )
+    parts.append(f"<cac:Item>{item}</cac:Item>")
+    return (
+        f"<cac:OrderLine><cac:LineItem>{''.join(parts)}</cac:LineItem>"
+        f"<cac:OrderLineReference><cbc:LineID>{line_id}</cbc:LineID></cac:OrderLineReference>"
+        "</cac:OrderLine>"
+    )
+
+
+def order_response(po_number, code, lines=(), response_id="OR-1", note=None, seller_gln=None):
+    """A PEPPOL BIS Ordering 3 Order Response answering order ``po_number``."""
+    seller_gln = seller_gln or "0614141000012"
+    note_xml = f"<cbc:Note>{note}</cbc:Note>" if note else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<OrderResponse xmlns="{ORDER_RESPONSE_NS}" xmlns:cac="{UBL_CAC}" xmlns:cbc="{UBL_CBC}">
+ <cbc:CustomizationID>urn:fdc:peppol.eu:poacc:trns:order_response:3</cbc:CustomizationID>
+ <cbc:ProfileID>urn:fdc:peppol.eu:poacc:bis:ordering:3</cbc:ProfileID>
+ <cbc:ID>{response_id}</cbc:ID>
+ <cbc:IssueDate>2026-03-03</cbc:IssueDate>
+ <cbc:OrderResponseCode>{code}</cbc:OrderResponseCode>
+ {note_xml}
+ <cbc:DocumentCurrencyCode>USD</cbc:DocumentCurrencyCode>
+ <cac:OrderReference><cbc:ID>{po_number}</cbc:ID></cac:OrderReference>
+ <cac:SellerSupplierParty><cac:Party>
+  <cbc:EndpointID schemeID="0088">{seller_gln}</cbc:EndpointID>
+  <cac:PartyLegalEntity><cbc:RegistrationName>Acme Medical</cbc:RegistrationName></cac:PartyLegalEntity>
+ </cac:Party></cac:SellerSupplierParty>
+ <cac:BuyerCustomerParty><cac:Party>
+  <cbc:EndpointID schemeID="0088">0614141000005</cbc:EndpointID>
+  <cac:PartyLegalEntity><cbc:RegistrationName>General Hospital</cbc:RegistrationName></cac:PartyLegalEntity>
+ </cac:Party></cac:BuyerCustomerParty>
+ {"".join(lines)}
+</OrderResponse>""".encode()
+
+
+def order_response_simple(po_number, accepted, note=None):
+    """A UBL 2.1 OrderResponseSimple answering order ``po_number``."""
+    note_xml = f"<cbc:RejectionNote>{note}</cbc:RejectionNote>" if note else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<OrderResponseSimple xmlns="urn:oasis:names:specification:ubl:schema:xsd:OrderResponseSimple-2"
+ xmlns:cac="{UBL_CAC}" xmlns:cbc="{UBL_CBC}">
+ <cbc:UBLVersionID>2.1</cbc:UBLVersionID>
+ <cbc:ID>ORS-1</cbc:ID>
+ <cbc:IssueDate>2026-03-04</cbc:IssueDate>
+ <cbc:AcceptedIndicator>{"true" if accepted else "false"}</cbc:AcceptedIndicator>
+ {note_xml}
+ <cac:OrderReference><cbc:ID>{po_number}</cbc:ID></cac:OrderReference>
+ <cac:SellerSupplierParty><cac:Party>
+  <cbc:EndpointID schemeID="0088">0614141000012</cbc:EndpointID>
+ </cac:Party></cac:SellerSupplierParty>
+ <cac:BuyerCustomerParty><cac:Party>
+  <cbc:EndpointID schemeID="0088">0614141000005</cbc:EndpointID>
+ </cac:Party></cac:BuyerCustomerParty>
+</OrderResponseSimple>""".encode()
