@@ -23,10 +23,49 @@ ENDPOINTS = {
     "invoice": "invoices",
     "payment": "payments",
 }
+# What each endpoint reads besides canonical JSON/NDJSON (the README's formats table).
+DOC_FORMATS = {
+    "vendor": "CSV",
+    "item": "CSV",
+    "contract_price": "",
+    "purchase_order": "X12 850; UBL 2.1 / PEPPOL Order; cXML OrderRequest",
+    "po_ack": "X12 855; PEPPOL Order Response / UBL 2.1 OrderResponse and OrderResponseSimple",
+    "ship_notice": "X12 856; UBL / PEPPOL DespatchAdvice; cXML ShipNoticeRequest",
+    "receipt": "UBL ReceiptAdvice",
+    "invoice": "X12 810; UBL 2.1 / PEPPOL BIS 3 Invoice and CreditNote; "
+    "cXML InvoiceDetailRequest; UN/CEFACT CII (Factur-X, ZUGFeRD, XRechnung CII); a PDF/A-3 "
+    "invoice (application/pdf) embedding its XML as factur-x.xml, zugferd-invoice.xml or "
+    "xrechnung.xml",
+    "payment": "X12 820",
+}
+_ACK_SCHEMAS = {
+    "functional_ack": {
+        "type": ["string", "null"],
+        "description": "X12 only: the 997 (004010) or 999 (005010) answering the "
+        "interchange; a transaction set this endpoint does not process is rejected with "
+        "AK5/IK5 R*1 (transaction set not supported), a set with envelope errors with its "
+        "AK502/IK502 code, a group-level error is named in AK905. Null when the interchange "
+        "envelope itself was rejected (see interchange_ack) or its ISA cannot be read.",
+    },
+    "interchange_ack": {
+        "type": ["string", "null"],
+        "description": "X12 only: the TA1 answering the interchange envelope: R with its "
+        "TA105 note code (001 control numbers differ, 014 date, 018 control number, 019/020 "
+        "ISA14/ISA15, 021 group count, 022 structure, 023 truncated, 024 content) when the "
+        "ISA/IEA is wrong, A*000 when ISA14 asked for one; null otherwise.",
+    },
+}
 ERROR_CODES = {
     "400": "Malformed request (malformed_json, invalid_encoding, invalid_character, too_deep, "
     "empty_body, invalid_header, invalid_idempotency_key, x12_*, xml_* such as xml_forbidden "
-    "for entity declarations and DOCTYPEs...)",
+    "for entity declarations and DOCTYPEs...). A document this endpoint never processes is "
+    "refused here, not stored: cxml_request_not_supported (a cXML request of another "
+    "endpoint or of none), cxml_response (a cXML Response answers a request and is not "
+    "processed), cxml_message (one-way cXML Message), unexpected_doc_type (an XML document "
+    "of another type), ubl_unsupported (a UBL document no endpoint reads), "
+    "pdf_no_invoice_xml / pdf_unreadable (a PDF invoice without a readable embedded invoice "
+    "XML). An X12 "
+    "interchange with envelope errors answers its TA1 in interchange_ack",
     "401": "Missing, unknown or expired API key (unauthenticated, invalid_credentials); for "
     "connectors that require signed requests: signature_missing, signature_malformed, "
     "signature_invalid, timestamp_out_of_window, nonce_reused",
@@ -36,7 +75,9 @@ ERROR_CODES = {
     "411": "A body sent without Content-Length (chunked) is refused (length_required)",
     "413": "Body or batch too large (payload_too_large, too_many_documents)",
     "415": "Content-Type not accepted for this document type (unsupported_media_type)",
-    "422": "Valid syntax, invalid content (invalid_document, with field paths)",
+    "422": "Valid syntax, invalid content (invalid_document, with field paths); an X12 "
+    "transaction set this endpoint does not process is rejected with the field code "
+    "x12_set_not_supported and AK5/IK5 R*1 in functional_ack, and is not stored",
     "429": "Rate limit exceeded (rate_limited, with Retry-After)",
     "503": "Database unavailable (unavailable, with Retry-After)",
 }
@@ -115,7 +156,9 @@ def build(server_url="/"):
                             },
                         },
                     },
-                }
+                },
+                "functional_ack": _ACK_SCHEMAS["functional_ack"],
+                "interchange_ack": _ACK_SCHEMAS["interchange_ack"],
             },
         },
         "MessageStatus": {
@@ -138,6 +181,8 @@ def build(server_url="/"):
                 "error": {"type": ["object", "null"]},
                 "issues": {"type": "array"},
                 "result": {"type": ["object", "null"]},
+                "functional_ack": _ACK_SCHEMAS["functional_ack"],
+                "interchange_ack": _ACK_SCHEMAS["interchange_ack"],
             },
         },
         "BatchResult": {
@@ -163,6 +208,8 @@ def build(server_url="/"):
                         },
                     },
                 },
+                "functional_ack": _ACK_SCHEMAS["functional_ack"],
+                "interchange_ack": _ACK_SCHEMAS["interchange_ack"],
             },
         },
     }
@@ -182,15 +229,20 @@ def build(server_url="/"):
             "application/x-ndjson": {"schema": {"type": "string"}},
         }
         for fmt in FORMATS_BY_DOC_TYPE[doc_type]:
-            if fmt in ("x12", "xml", "csv"):
-                content[STORED_CONTENT_TYPES[fmt]] = {"schema": {"type": "string"}}
+            if fmt in ("x12", "xml", "csv", "pdf"):
+                body_schema = {"type": "string"}
+                if fmt == "pdf":
+                    body_schema["format"] = "binary"
+                content[STORED_CONTENT_TYPES[fmt]] = {"schema": body_schema}
         paths[f"{PREFIX}/{ENDPOINTS[doc_type]}"] = {
             "post": {
                 "operationId": f"post_{doc_type}",
                 "summary": f"Submit {doc_type.replace('_', ' ')} document(s)",
                 "description": "Stores the document(s) and answers at once; processing is "
                 "asynchronous. A JSON array, NDJSON, an X12 interchange or a CSV file is a "
-                "batch: each document becomes its own message.",
+                "batch: each document becomes its own message. Formats besides JSON: "
+                + (DOC_FORMATS[doc_type] or "none")
+                + ". A document of another type is refused before it is stored.",
                 "parameters": [
                     {
                         "name": "Idempotency-Key",

@@ -70,12 +70,14 @@ def _request_body():
     return request.httprequest.get_data(cache=True)
 
 
-def _functional_ack(fmt, body, accepted):
-    """``{"functional_ack": ...}`` for a format that answers an interchange (the X12
-    997/999; None when not even its ISA reads), else ``{}``."""
+def _functional_ack(fmt, body, accepted, doc_type):
+    """The acknowledgments of a format that answers an interchange, else ``{}``: for X12
+    ``{"functional_ack": 997/999, "interchange_ack": TA1}`` (each None when not due, or
+    when not even the ISA reads); the 997/999 rejects the sets ``doc_type``'s endpoint
+    does not process."""
     if not (fmt and acknowledges(fmt)):
         return {}
-    return {"functional_ack": acknowledgment(fmt, body, accepted)}
+    return acknowledgment(fmt, body, accepted, doc_type)
 
 
 class HcApiController(http.Controller):
@@ -215,7 +217,7 @@ class HcApiController(http.Controller):
                 fmt = negotiate_quietly(
                     doc_type_code, request.httprequest.headers.get("Content-Type")
                 )
-                extra = _functional_ack(fmt, body, accepted=False)
+                extra = _functional_ack(fmt, body, False, doc_type_code)
             return _error(exc.status, exc.code, exc.message, exc.fields, **extra)
 
         key = request.httprequest.headers.get("Idempotency-Key")
@@ -271,12 +273,16 @@ class HcApiController(http.Controller):
                 }
             results.append(entry)
 
-        extra = _functional_ack(fmt, body, accepted=True)
+        extra = _functional_ack(fmt, body, True, doc_type_code)
         if not batch:
             entry = results[0]
             if entry["status"] == "rejected":
                 return _error(
-                    422, "invalid_document", "The document is invalid.", entry["error"]["fields"]
+                    422,
+                    "invalid_document",
+                    "The document is invalid.",
+                    entry["error"]["fields"],
+                    **extra,
                 )
             if entry["status"] == "conflict":
                 return _error(

@@ -765,6 +765,65 @@ _READERS = {
     "InvoiceDetailRequest": _invoice_request,
 }
 
+# The canonical document type each supported request becomes.
+REQUEST_DOC_TYPES = {
+    "OrderRequest": "purchase_order",
+    "ShipNoticeRequest": "ship_notice",
+    "InvoiceDetailRequest": "invoice",
+}
+
+
+def _status(root):
+    """``"with Status <code> <text>"`` of a cXML Response, for messages."""
+    status = root.find("Response/Status")
+    if status is None:
+        return "without a Status"
+    code = _attr(status, "code") or "?"
+    text = _attr(status, "text") or ""
+    return f"with Status {code} {text}".rstrip()
+
+
+def screen(payload, doc_type, max_bytes=DEFAULT_MAX_BYTES):
+    """Refuse a cXML envelope an endpoint for ``doc_type`` will never process, before it
+    is stored: the sender hears it at once instead of the document dying in a worker.
+
+    :raises ParseError: ``xml_*`` (unsafe or malformed XML); ``cxml_response`` for a
+        Response (it answers a request of ours and asks for nothing); ``cxml_message``
+        for a one-way Message (PunchOutOrderMessage...); ``cxml_request_not_supported``
+        for a request this endpoint does not process (another endpoint's request, or a
+        request no endpoint takes, like ConfirmationRequest); ``cxml_unsupported`` for
+        an envelope holding none of these.
+    """
+    root = parse_xml(payload, max_bytes=max_bytes, allowed_doctypes=("cXML",))
+    if root.tag != "cXML":
+        raise ParseError("cxml_unsupported", f"root element {root.tag!r} is not cXML")
+    request = root.find("Request")
+    if request is None:
+        if root.find("Response") is not None:
+            raise ParseError(
+                "cxml_response",
+                f"this is a cXML Response ({_status(root)}), the answer to a request; it "
+                "asks for nothing and is not processed: nothing was stored",
+                "Response",
+            )
+        message = root.find("Message")
+        if message is not None:
+            kind = message[0].tag if len(message) else "Message"
+            raise ParseError(
+                "cxml_message", f"cXML one-way message {kind} is not processed here", "Message"
+            )
+        raise ParseError("cxml_unsupported", "the cXML envelope holds no Request", "cXML")
+    body = next(iter(request), None)
+    kind = body.tag if body is not None else "nothing"
+    if REQUEST_DOC_TYPES.get(kind) != doc_type:
+        expected = sorted(name for name, dt in REQUEST_DOC_TYPES.items() if dt == doc_type)
+        raise ParseError(
+            "cxml_request_not_supported",
+            f"cXML {kind} is not processed by this endpoint; it takes "
+            f"{', '.join(expected) or 'no cXML request'}",
+            f"Request/{kind}",
+        )
+
 
 def parse(payload, max_bytes=DEFAULT_MAX_BYTES):
     """Parse one cXML envelope (bytes) into ``[ParsedDocument]``.

@@ -22,6 +22,9 @@ def pretty_text(text):
     stripped = (text or "").lstrip("\ufeff").strip()
     if not stripped:
         return text or ""
+    if stripped.startswith("%PDF-"):
+        # a PDF invoice: binary, read through the invoice XML it embeds (see the document)
+        return f"(PDF document, {len(text)} characters; its embedded invoice XML is read)"
     if stripped[:1] in "{[":
         try:
             return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)

@@ -11,10 +11,14 @@ The one place that knows which formats exist and which reader handles each:
   transaction sets, CSV with many rows) into the exact text of each document, so that each
   is stored, de-duplicated, retried and replayed on its own;
 * :func:`parse` turns one payload into :class:`ParsedDocument` objects;
-* :func:`acknowledgment` is the format's own answer to an interchange (X12 997/999), if
-  the format has one.
+* :func:`screen` names the documents of a batch the endpoint will never process (an X12
+  transaction set of another type), so they are refused at intake and not stored;
+* :func:`acknowledgment` is the format's own answer to an interchange (X12: the TA1 for
+  the interchange envelope, the 997/999 for its sets), if the format has one.
 
-XML is routed to the UBL or cXML reader by sniffing the root element.  A UTF-8 byte order
+XML is routed to the UBL, cXML or CII (Factur-X / ZUGFeRD / XRechnung CII) reader by
+sniffing the root element; a PDF invoice (``application/pdf``) is read through the invoice
+XML it embeds (``factur-x.xml``, ``zugferd-invoice.xml``, ``xrechnung.xml``).  A UTF-8 byte order
 mark in front of any payload is tolerated by every reader (RFC 8259 and the XML spec allow
 it; Windows tools write one).  The readers import nothing from here: they return
 :class:`ParsedDocument` (``formats.parsed``) and raise ``formats.errors``.
@@ -29,6 +33,7 @@ from decimal import Decimal
 
 from ..canonical import CanonicalValidationError
 from ..canonical import validate
+from . import cii
 from . import cxml
 from . import safe_xml
 from . import ubl
@@ -39,7 +44,10 @@ from .errors import ParseError
 from .json_doc import parse_json
 from .json_doc import split_json
 from .parsed import ParsedDocument
+from .pdf_invoice import embedded_invoice_xml
 from .x12.ack import functional_ack
+from .x12.ack import interchange_ack
+from .x12.envelope import SUPPORTED_SETS
 from .x12.envelope import read_interchange
 from .x12.envelope import split_interchange
 from .x12.mappers import parse_x12
@@ -59,6 +67,7 @@ CONTENT_TYPES = {
     "text/xml": "xml",
     "text/csv": "csv",
     "application/csv": "csv",
+    "application/pdf": "pdf",
 }
 # The content type a stored document of each format is kept under: one NDJSON line is
 # one JSON document.
@@ -68,6 +77,7 @@ STORED_CONTENT_TYPES = {
     "x12": "application/edi-x12",
     "xml": "application/xml",
     "csv": "text/csv",
+    "pdf": "application/pdf",
 }
 
 _UBL_NS = re.compile(r"^urn:oasis:names:specification:ubl:schema:xsd:[A-Za-z]+-2$")
@@ -95,8 +105,8 @@ def format_of(content_type):
     return fmt
 
 
-def sniff_xml(payload):
-    """Return ``"ubl"`` or ``"cxml"`` from the root element of an XML payload.
+def _xml_root(payload):
+    """``(namespace, local name)`` of an XML payload's root element.
 
     Only the first start tag is looked at (a regex on at most 64 KiB, no XML parser), so
     this cannot be abused for entity expansion; the chosen reader parses safely.
@@ -113,14 +123,23 @@ def sniff_xml(payload):
     attrs = match.group(3).decode("utf-8", "replace")
     ns_attr = f"xmlns:{prefix}" if prefix else "xmlns"
     ns_match = re.search(rf'{re.escape(ns_attr)}\s*=\s*["\']([^"\']*)["\']', attrs)
-    namespace = ns_match.group(1) if ns_match else ""
+    return (ns_match.group(1) if ns_match else ""), local
+
+
+def sniff_xml(payload):
+    """Return ``"ubl"``, ``"cxml"`` or ``"cii"`` from the root element of an XML payload
+    (see :func:`_xml_root`: no XML parser runs)."""
+    namespace, local = _xml_root(payload)
     if _UBL_NS.match(namespace):
         return "ubl"
     if local == "cXML":
         return "cxml"
+    if cii.is_cii(namespace, local):
+        return "cii"
     raise ParseError(
         "xml_unsupported",
-        f"root element {{{namespace}}}{local} is neither UBL 2 nor cXML",
+        f"root element {{{namespace}}}{local} is neither UBL 2, cXML nor a CII "
+        "CrossIndustryInvoice",
     )
 
 
@@ -236,7 +255,7 @@ def _parse_csv(doc_type, payload, _fmt):
 
 def _parse_xml(doc_type, payload, _fmt):
     kind = sniff_xml(payload)
-    reader = ubl if kind == "ubl" else cxml
+    reader = {"ubl": ubl, "cxml": cxml, "cii": cii}[kind]
     parsed = [
         item if item.source_format else replace(item, source_format=kind)
         for item in reader.parse(payload)
@@ -264,35 +283,129 @@ def _split_csv(doc_type, payload, _fmt):
     return split_csv(payload, doc_type)
 
 
-def _split_xml(_doc_type, payload, _fmt):
+def _split_xml(doc_type, payload, _fmt):
     kind = sniff_xml(payload)  # refuse what no reader would accept, at intake time
     # entity declarations and foreign DOCTYPEs (XXE, expansion bombs): refused at intake
     safe_xml.prescan(payload, ("cXML",) if kind == "cxml" else ())
+    # and a document this endpoint never processes: refused now, not dead in a worker
+    if kind == "cxml":
+        cxml.screen(payload, doc_type)
+    elif kind == "cii":
+        if doc_type != "invoice":
+            raise ParseError(
+                "unexpected_doc_type",
+                f"a CII CrossIndustryInvoice is an invoice, not processed by this endpoint "
+                f"({doc_type})",
+            )
+    else:
+        _screen_ubl(doc_type, payload)
     return [payload]
 
 
-def _x12_acknowledgment(payload, accepted):
+def _parse_pdf(doc_type, payload, _fmt):
+    name, xml = embedded_invoice_xml(payload)
+    return [
+        replace(
+            item,
+            source_format=f"{item.source_format}-pdf",
+            issues=[
+                DataQualityIssue(
+                    "pdf_embedded_invoice", f"read from {name} embedded in the PDF", name
+                ),
+                *item.issues,
+            ],
+        )
+        for item in _parse_xml(doc_type, xml, "xml")
+    ]
+
+
+def _split_pdf(doc_type, payload, _fmt):
+    # the embedded XML is screened like a posted one (unsafe XML, another document type)
+    _name, xml = embedded_invoice_xml(payload)
+    _split_xml(doc_type, xml, "xml")
+    return [payload]
+
+
+def _screen_ubl(doc_type, payload):
+    _namespace, local = _xml_root(payload)
+    kind = ubl.ROOT_DOC_TYPES.get(local)
+    if kind is None:
+        raise ParseError(
+            "ubl_unsupported",
+            f"UBL {local} is not a supported document; supported: "
+            f"{', '.join(sorted(ubl.ROOT_DOC_TYPES))}",
+        )
+    if kind != doc_type:
+        expected = sorted(root for root, dt in ubl.ROOT_DOC_TYPES.items() if dt == doc_type)
+        raise ParseError(
+            "unexpected_doc_type",
+            f"UBL {local} is a {kind}, not processed by this endpoint; it takes "
+            f"{', '.join(expected) or 'no UBL document'}",
+        )
+
+
+def x12_sets_for(doc_type):
+    """The X12 transaction set ids (ST01) an endpoint for ``doc_type`` processes."""
+    return frozenset(set_id for set_id, kind in SUPPORTED_SETS.items() if kind == doc_type)
+
+
+def _screen_x12(doc_type, part, _fmt):
+    """A field error when the one-set interchange ``part`` is not a set for ``doc_type``."""
+    interchange = read_interchange(part, strict=False)
+    errors = []
+    for tx in interchange.transactions:
+        if tx.set_id not in x12_sets_for(doc_type):
+            what = f"an X12 {SUPPORTED_SETS[tx.set_id]}" if tx.set_id in SUPPORTED_SETS else ""
+            errors.append(
+                {
+                    "path": f"ST {tx.control_number}",
+                    "code": "x12_set_not_supported",
+                    "message": f"transaction set {tx.set_id} is not processed here"
+                    + (f" (it is {what})" if what else "")
+                    + f"; this endpoint takes {', '.join(sorted(x12_sets_for(doc_type)))}",
+                }
+            )
+    return errors
+
+
+def _x12_acknowledgment(doc_type, payload, accepted):
+    """``{"interchange_ack": TA1 or None, "functional_ack": 997/999 or None}``.
+
+    An interchange whose envelope is rejected (TA1 ``R``) gets no 997/999: its groups are
+    not read.  Nothing at all when even the ISA cannot be read.
+    """
     try:
-        return functional_ack(read_interchange(payload, strict=False), accepted)
+        interchange = read_interchange(payload, strict=False)
     except ParseError:
-        return None
+        return {"interchange_ack": None, "functional_ack": None}
+    supported = x12_sets_for(doc_type) if doc_type else None
+    ta1 = interchange_ack(interchange)
+    if interchange.ta1_code:
+        return {"interchange_ack": ta1, "functional_ack": None}
+    return {
+        "interchange_ack": ta1,
+        "functional_ack": functional_ack(interchange, accepted, supported=supported),
+    }
 
 
 @dataclass(frozen=True)
 class Reader:
-    """How one format is split and parsed (``acknowledge`` when it answers interchanges)."""
+    """How one format is split and parsed (``acknowledge`` when it answers interchanges,
+    ``screen`` when a split document can be refused by its type before it is stored)."""
 
     parse: object
     split: object
     acknowledge: object = None
+    screen: object = None
 
 
 READERS = {
     "json": Reader(_parse_json, _split_json),
     "ndjson": Reader(_parse_json, _split_json),
-    "x12": Reader(_parse_x12, _split_x12, _x12_acknowledgment),
+    "x12": Reader(_parse_x12, _split_x12, _x12_acknowledgment, _screen_x12),
     "csv": Reader(_parse_csv, _split_csv),
     "xml": Reader(_parse_xml, _split_xml),
+    "pdf": Reader(_parse_pdf, _split_pdf),
 }
 
 
@@ -330,13 +443,27 @@ def acknowledges(fmt):
     return READERS[fmt].acknowledge is not None
 
 
-def acknowledgment(fmt, payload, accepted):
-    """The format's answer to an interchange as text (X12: the 997/999), or None when the
-    format has none or not even the envelope reads.
+def screen(doc_type, fmt, part):
+    """Field errors (``[{"path", "code", "message"}]``) of one split document the endpoint
+    for ``doc_type`` will never process (empty: go ahead), without parsing it."""
+    check = READERS[fmt].screen
+    return check(doc_type, part, fmt) if check else []
+
+
+def acknowledgment(fmt, payload, accepted, doc_type=None):
+    """The format's answers to an interchange as text, by kind (X12: ``interchange_ack``,
+    the TA1, and ``functional_ack``, the 997/999); ``{}`` when the format has none, a kind
+    is None when not even the envelope reads or it is not due.
 
     :param accepted: the verdict for the sets without envelope errors (``False`` rejects
         them all, e.g. the request was refused).
+    :param doc_type: the endpoint's document type: sets of another type are rejected as not
+        supported (AK502/IK502 ``1``) whatever ``accepted`` says.
     """
     acknowledge = READERS[fmt].acknowledge
-    ack = acknowledge(payload, accepted) if acknowledge else None
-    return ack.decode("latin-1") if ack is not None else None
+    if not acknowledge:
+        return {}
+    answers = acknowledge(doc_type, payload, accepted)
+    return {
+        kind: ack.decode("latin-1") if ack is not None else None for kind, ack in answers.items()
+    }

@@ -1,18 +1,22 @@
 # Copyright 2026 healthcare_p2p_integration contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""UBL 2.x / PEPPOL BIS 3 reader: Invoice, CreditNote, Order, DespatchAdvice, ReceiptAdvice.
+"""UBL 2.x / PEPPOL BIS 3 reader: Invoice, CreditNote, Order, OrderResponse(Simple),
+DespatchAdvice, ReceiptAdvice.
 
 Each UBL document becomes one canonical document:
 
-=================  ====================  ==============================
-UBL root           canonical doc_type    notes
-=================  ====================  ==============================
-Invoice            ``invoice``           InvoiceTypeCode 381 -> credit note
-CreditNote         ``invoice``           ``move_type="credit_note"``
-Order              ``purchase_order``
-DespatchAdvice     ``ship_notice``       lot / expiry / serial per line
-ReceiptAdvice      ``receipt``
-=================  ====================  ==============================
+===================  ==================  ======================================
+UBL root             canonical doc_type  notes
+===================  ==================  ======================================
+Invoice              ``invoice``         InvoiceTypeCode 381 -> credit note
+CreditNote           ``invoice``         ``move_type="credit_note"``
+Order                ``purchase_order``
+OrderResponse        ``po_ack``          PEPPOL Order Response: code AP/AB/CA/RE;
+                                         lines 5/42 accept, 3/1 change, 7 reject
+OrderResponseSimple  ``po_ack``          AcceptedIndicator: accepted / rejected
+DespatchAdvice       ``ship_notice``     lot / expiry / serial per line
+ReceiptAdvice        ``receipt``
+===================  ==================  ======================================
 
 Both the PEPPOL identifier style (``schemeID="0088"``, ISO 6523 ICD codes) and the older
 OASIS style (``schemeID="GLN"``) are understood.  Identifiers with a wrong check digit,
@@ -42,6 +46,8 @@ from ..canonical import Invoice
 from ..canonical import InvoiceLine
 from ..canonical import ItemRef
 from ..canonical import Party
+from ..canonical import PoAck
+from ..canonical import PoAckLine
 from ..canonical import PurchaseOrder
 from ..canonical import PurchaseOrderLine
 from ..canonical import Receipt
@@ -999,12 +1005,164 @@ def _receipt(ctx, root, kind):
     )
 
 
+# PEPPOL BIS Ordering 3 OrderResponseCode (UNCL4343 subset) -> canonical status.
+_ORDER_RESPONSE_CODES = {
+    "AP": "accepted",
+    "AB": "accepted",  # acknowledged: received, no decision on the content (an issue says so)
+    "CA": "accepted_with_changes",
+    "RE": "rejected",
+}
+# LineStatusCode (UNCL1229 subset of PEPPOL) -> canonical line status.
+_LINE_STATUS_CODES = {
+    "5": "accept",  # accepted without amendment
+    "42": "accept",  # already delivered
+    "3": "change",  # changed
+    "1": "change",  # added by the seller: recorded, never applied to a line that is not there
+    "7": "reject",  # not accepted
+}
+
+
+def _response_item(ctx, item, where):
+    """The line's item when it names one (PEPPOL requires ``cac:Item``, which may be empty)."""
+    if item is None or not any(
+        _text(node) for node in item.iter() if node is not item and len(node) == 0
+    ):
+        return None
+    return _item(ctx, item, where)
+
+
+def _order_response_line(ctx, node, index):
+    where = f"OrderLine[{index}]"
+    item_node = _find(node, "cac:LineItem")
+    if item_node is None:
+        raise ParseError("ubl_required", "cac:LineItem is missing", where)
+    code = _text(item_node, "cbc:LineStatusCode")
+    status = _LINE_STATUS_CODES.get(code or "")
+    if status is None:
+        raise ParseError(
+            "ubl_value",
+            f"LineStatusCode {code!r} is not one of {', '.join(sorted(_LINE_STATUS_CODES))}",
+            where,
+        )
+    reference = _text(node, "cac:OrderLineReference/cbc:LineID")
+    line_number = reference if reference and reference.upper() != "NA" else None
+    line_number = line_number or _required_text(item_node, "cbc:ID", where)
+    notes = [_text(item_node, "cbc:Note")]
+    if code == "1":
+        ctx.issue("order_line_added", f"the seller added line {line_number}", where)
+        notes.append("line added by the seller")
+    elif code == "42":
+        notes.append("already delivered")
+    substitute = _find(node, "cac:SellerSubstitutedLineItem/cac:Item")
+    if substitute is not None:
+        ref = _response_item(ctx, substitute, f"{where}/SellerSubstitutedLineItem")
+        label = ref and (ref.vendor_part_number or ref.gtin or ref.description)
+        ctx.issue("order_line_substituted", f"line {line_number} substituted by {label}", where)
+        notes.append(f"substituted by {label}")
+        status = "change" if status == "accept" else status
+    price = _find(item_node, "cac:Price")
+    unit_price = _decimal(price, "cbc:PriceAmount", where)
+    base = _decimal(price, "cbc:BaseQuantity", where)
+    if unit_price is not None and base not in (None, Decimal(0), Decimal(1)):
+        unit_price = unit_price / base  # the canonical price is per single unit
+    quantity_node = _find(item_node, "cbc:Quantity")
+    period = _find(item_node, "cac:Delivery/cac:PromisedDeliveryPeriod")
+    reason = "; ".join(note for note in notes if note)
+    return PoAckLine(
+        line_number=line_number,
+        status=status,
+        item=_response_item(ctx, _find(item_node, "cac:Item"), where),
+        quantity=_decimal(item_node, "cbc:Quantity", where),
+        uom=_uom(ctx, quantity_node, where) if quantity_node is not None else None,
+        unit_price=unit_price,
+        scheduled_date=_date(period, "cbc:StartDate", where) or _date(period, "cbc:EndDate", where),
+        reason=reason[:256] or None,
+    )
+
+
+def _ack_status(status, lines):
+    """The acknowledgment's status as its lines tell it (as for an X12 855)."""
+    if lines and all(line.status == "reject" for line in lines):
+        return "rejected"
+    if status == "accepted" and any(line.status != "accept" for line in lines):
+        return "accepted_with_changes"
+    return status
+
+
+def _order_response(ctx, root, kind):
+    """PEPPOL BIS Ordering 3 / UBL 2.1 OrderResponse -> :class:`PoAck`."""
+    code = _required_text(root, "cbc:OrderResponseCode", kind)
+    status = _ORDER_RESPONSE_CODES.get(code.upper())
+    if status is None:
+        raise ParseError(
+            "ubl_value",
+            f"OrderResponseCode {code!r} is not one of {', '.join(sorted(_ORDER_RESPONSE_CODES))}",
+            kind,
+        )
+    if code.upper() == "AB":
+        ctx.issue(
+            "order_response_acknowledged",
+            "the seller acknowledged receiving the order (AB) without deciding on its content",
+            kind,
+        )
+    note = _text(root, "cbc:Note")
+    if note:
+        ctx.issue("order_response_note", note[:512], kind)
+    lines = [
+        _order_response_line(ctx, node, index)
+        for index, node in enumerate(root.findall("cac:OrderLine", NS))
+    ]
+    return PoAck(
+        po_number=_required_text(root, "cac:OrderReference/cbc:ID", kind),
+        ack_number=_text(root, "cbc:ID"),
+        ack_date=_date(root, "cbc:IssueDate", kind, required=True),
+        status=_ack_status(status, lines),
+        vendor=_party(ctx, _find(root, "cac:SellerSupplierParty"), "SellerSupplierParty"),
+        buyer=_party(ctx, _find(root, "cac:BuyerCustomerParty"), "BuyerCustomerParty"),
+        currency=(_text(root, "cbc:DocumentCurrencyCode") or "").upper() or None,
+        lines=lines,
+    )
+
+
+def _order_response_simple(ctx, root, kind):
+    """UBL 2.1 OrderResponseSimple (accepted or rejected, no lines) -> :class:`PoAck`."""
+    indicator = (_required_text(root, "cbc:AcceptedIndicator", kind)).lower()
+    if indicator not in ("true", "false"):
+        raise ParseError(
+            "ubl_value", f"AcceptedIndicator {indicator!r} is neither true nor false", kind
+        )
+    note = _text(root, "cbc:RejectionNote") or _text(root, "cbc:Note")
+    if note:
+        ctx.issue("order_response_note", note[:512], kind)
+    return PoAck(
+        po_number=_required_text(root, "cac:OrderReference/cbc:ID", kind),
+        ack_number=_text(root, "cbc:ID"),
+        ack_date=_date(root, "cbc:IssueDate", kind, required=True),
+        status="accepted" if indicator == "true" else "rejected",
+        vendor=_party(ctx, _find(root, "cac:SellerSupplierParty"), "SellerSupplierParty"),
+        buyer=_party(ctx, _find(root, "cac:BuyerCustomerParty"), "BuyerCustomerParty"),
+        lines=[],
+    )
+
+
 _READERS = {
     "Invoice": _invoice,
     "CreditNote": _invoice,
     "Order": _order,
     "DespatchAdvice": _despatch,
     "ReceiptAdvice": _receipt,
+    "OrderResponse": _order_response,
+    "OrderResponseSimple": _order_response_simple,
+}
+# The canonical document type of each supported root element.
+ROOT_DOC_TYPES = {
+    "Invoice": "invoice",
+    "CreditNote": "invoice",
+    "Order": "purchase_order",
+    "DespatchAdvice": "ship_notice",
+    "ReceiptAdvice": "receipt",
+    "OrderResponse": "po_ack",
+    "OrderResponseSimple": "po_ack",
 }
 
 

@@ -27,6 +27,7 @@ FILE_EXTENSIONS = {
     "application/xml": "xml",
     "text/xml": "xml",
     "application/edi-x12": "edi",
+    "application/pdf": "pdf",  # a Factur-X / ZUGFeRD invoice: the PDF is the original
 }
 
 

@@ -10,12 +10,14 @@ here: Odoo's loader collects only ``unittest`` test cases, and they run under
 from . import test_ap_supervision
 from . import test_api
 from . import test_api_contract
+from . import test_api_edi_refusals
 from . import test_api_retry
 from . import test_audit_concurrency
 from . import test_audit_coverage
 from . import test_audit_guard
 from . import test_audit_log
 from . import test_audit_rpc
+from . import test_cii_invoices
 from . import test_demo_day
 from . import test_exception_actions
 from . import test_inbox_pipeline
@@ -29,6 +31,7 @@ from . import test_match_documents
 from . import test_match_explain
 from . import test_metrics
 from . import test_observability
+from . import test_order_response_po_acks
 from . import test_outbox
 from . import test_peer_corpus_bills
 from . import test_po_ack_control

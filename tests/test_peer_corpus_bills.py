@@ -1,8 +1,8 @@
 """Real e-invoices from Odoo's own test files become bills for exactly what they state.
 
-Every UBL Invoice / CreditNote under ``$ODOO_SRC/addons/*/tests/test_files`` (read in
-place; Odoo's export templates with ``___ignore___`` placeholders left out) goes through
-the inbox as a supplier would send it.  Its vendor is known (sent first as vendor master
+Every UBL Invoice / CreditNote and every UN/CEFACT CII invoice (Factur-X / ZUGFeRD) under
+``$ODOO_SRC/addons/*/tests/test_files`` (read in place; Odoo's export templates with
+``___ignore___`` placeholders left out) goes through the inbox as a supplier would send it.  Its vendor is known (sent first as vendor master
 with the invoice's own identifiers), its currency active, and the company has a purchase
 tax for each standard rate the corpus uses, as a finance admin would set up.  The bill
 must then equal the supplier's stated totals, or carry an open, typed exception saying
@@ -26,6 +26,7 @@ ODOO_SRC = Path(os.environ.get("ODOO_SRC", "/opt/odoo19"))
 SAMPLES = samples_dir()
 CONTENT_TYPES = {".xml": "application/xml", ".edi": "application/edi-x12"}
 UBL_NS = "urn:oasis:names:specification:ubl:schema:xsd:"
+CII_ROOT = b"CrossIndustryInvoice:100"
 # Real documents whose bill cannot equal what they state, and why (the document's doing).
 KNOWN_EXPLAINED = {
     # two lines of 30 + 10 stating a line total of 48.80 (Odoo's hand-made vendor bills)
@@ -37,6 +38,14 @@ KNOWN_EXPLAINED = {
     "en16931_ubl-tc434-example1.xml",
     # OASIS's illustration: amounts that do not add up, a tax category nothing maps
     "oasis-ubl_Invoice-2.1-Example.xml",
+    # Factur-X: Odoo's "abnormal" invoice (amounts x 100) states 37400.22 of VAT 21 % on
+    # 178200.00 (37422.00): a tax variance
+    "account_edi_ubl_cii/tests/test_files/facturx_out_invoice_abnormal.xml",
+    # Factur-X's own credit note example: 5 x 4.10 stated as a line total of 20.48
+    "l10n_account_edi_ubl_cii_tests/tests/test_files/from_factur-x_doc/"
+    "facturx_credit_note_type380.xml",
+    "l10n_account_edi_ubl_cii_tests/tests/test_files/from_factur-x_doc/"
+    "facturx_credit_note_type381.xml",
 }
 # The exceptions that explain a bill whose amounts are not the stated ones.
 EXPLAINING = {"tax_unmapped", "tax_variance", "total_mismatch", "document_inconsistent"}
@@ -52,6 +61,7 @@ def _corpus():
         if (
             UBL_NS.encode() + b"Invoice-2" not in head
             and UBL_NS.encode() + b"CreditNote-2" not in head
+            and CII_ROOT not in head
         ):
             continue
         try:

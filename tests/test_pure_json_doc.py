@@ -165,5 +165,5 @@ def test_registry_json_and_ndjson():
     assert info.value.code == "canonical_validation"
     assert info.value.details[0]["path"] == "po_number"
     with pytest.raises(ParseError) as info:
-        parse("receipt", "application/pdf", b"%PDF")
+        parse("receipt", "application/msword", b"\xd0\xcf\x11\xe0")
     assert info.value.code == "unsupported_content_type"

@@ -51,6 +51,18 @@ SUPPORTED_SETS = {
     "820": "payment",
 }
 
+# TA105 interchange note codes this reader can find (X12 TA1, 004010 and 005010).
+TA1_CONTROL_NUMBER_MISMATCH = "001"
+TA1_INVALID_DATE = "014"
+TA1_INVALID_VERSION = "017"
+TA1_INVALID_CONTROL_NUMBER = "018"
+TA1_INVALID_ACK_REQUESTED = "019"
+TA1_INVALID_TEST_INDICATOR = "020"
+TA1_INVALID_GROUP_COUNT = "021"
+TA1_INVALID_CONTROL_STRUCTURE = "022"
+TA1_PREMATURE_END = "023"
+TA1_INVALID_CONTENT = "024"
+
 
 # ---------------------------------------------------------------------------------------
 # Data structures
@@ -120,6 +132,12 @@ class FunctionalGroup:
     ge: Segment = None
     transactions: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    ak905_code: str = None  # AK905 syntax error code of the first group-level error
+
+    def envelope_error(self, error, ak905_code):
+        """Record a group-level error and the AK905 code its 997/999 AK9 names."""
+        self.errors.append(error)
+        self.ak905_code = self.ak905_code or ak905_code
 
     @property
     def functional_id(self):
@@ -145,6 +163,8 @@ class Interchange:
     groups: list = field(default_factory=list)
     errors: list = field(default_factory=list)  # interchange-level ParseError
     issues: list = field(default_factory=list)  # DataQualityIssue
+    # TA105 note code of the first interchange-level error (None: the envelope is sound)
+    ta1_code: str = None
     encoding: str = "utf-8"  # how the payload's bytes were read (split parts keep it)
 
     @property
@@ -167,6 +187,11 @@ class Interchange:
     @property
     def transactions(self):
         return [tx for group in self.groups for tx in group.transactions]
+
+    def envelope_error(self, error, ta1_code):
+        """Record an interchange-level error and the TA105 code a TA1 answers it with."""
+        self.errors.append(error)
+        self.ta1_code = self.ta1_code or ta1_code
 
     def all_errors(self):
         """Every envelope error, interchange first, then groups, then transactions."""
@@ -284,18 +309,26 @@ def tokenize(text, separators):
     return segments
 
 
-def _validate_isa(isa):
+def _isa_problems(isa):
+    """``[(TA105 code, problem)]`` of an ISA segment."""
     problems = []
     if len(isa) != 16:
-        problems.append(f"ISA has {len(isa)} elements, expected 16")
+        problems.append(
+            (TA1_INVALID_CONTROL_STRUCTURE, f"ISA has {len(isa)} elements, expected 16")
+        )
     if not re.fullmatch(r"\d{9}", isa[13]):
-        problems.append("ISA13 control number must be 9 digits")
+        problems.append((TA1_INVALID_CONTROL_NUMBER, "ISA13 control number must be 9 digits"))
     if not re.fullmatch(r"\d{5}", isa[12]):
-        problems.append("ISA12 version must be 5 digits")
+        problems.append((TA1_INVALID_VERSION, "ISA12 version must be 5 digits"))
     if not re.fullmatch(r"\d{6}", isa[9]):
-        problems.append("ISA09 date must be YYMMDD")
-    if problems:
-        raise ParseError("x12_isa", "; ".join(problems), "ISA")
+        problems.append((TA1_INVALID_DATE, "ISA09 date must be YYMMDD"))
+    if len(isa) >= 15 and isa[14] not in ("0", "1"):
+        problems.append(
+            (TA1_INVALID_ACK_REQUESTED, "ISA14 acknowledgment requested must be 0 or 1")
+        )
+    if len(isa) >= 15 and isa[15] not in ("P", "T", "I"):
+        problems.append((TA1_INVALID_TEST_INDICATOR, "ISA15 usage indicator must be P, T or I"))
+    return problems
 
 
 def read_interchange(payload, *, strict=True):
@@ -314,7 +347,10 @@ def read_interchange(payload, *, strict=True):
     separators, _isa_length, issues = detect_separators(text)
     segments = tokenize(text, separators)
     isa = segments[0]
-    _validate_isa(isa)
+    problems = _isa_problems(isa)
+    if problems and (strict or len(isa) < 13):
+        # (without its control number the interchange cannot even be answered by a TA1)
+        raise ParseError("x12_isa", "; ".join(problem for _code, problem in problems), "ISA")
     interchange = Interchange(
         separators=separators,
         isa=isa,
@@ -322,6 +358,8 @@ def read_interchange(payload, *, strict=True):
         encoding=encoding,
         issues=issues,
     )
+    for ta1_code, problem in problems:
+        interchange.envelope_error(ParseError("x12_isa", problem, "ISA"), ta1_code)
     group = None
     tx = None
     group_count = 0
@@ -329,29 +367,37 @@ def read_interchange(payload, *, strict=True):
         tag = seg.tag
         if not _TAG_RE.match(tag):
             err = ParseError("x12_segment", f"invalid segment tag {tag[:10]!r}", seg.where())
-            (tx.errors if tx else interchange.errors).append(err)
+            if tx:
+                tx.errors.append(err)
+            else:
+                interchange.envelope_error(err, TA1_INVALID_CONTENT)
             if tx:
                 tx.ak5_code = tx.ak5_code or "5"
                 tx.segments.append(seg)
             continue
         if interchange.iea is not None:
-            interchange.errors.append(ParseError("x12_envelope", "data after IEA", seg.where()))
+            interchange.envelope_error(
+                ParseError("x12_envelope", "data after IEA", seg.where()),
+                TA1_INVALID_CONTROL_STRUCTURE,
+            )
             break
         if tag == "GS":
             if tx is not None:
                 _close_missing_se(tx, seg)
                 tx = None
             if group is not None:
-                group.errors.append(
-                    ParseError("x12_envelope", "GS without GE for the previous group", seg.where())
+                group.envelope_error(
+                    ParseError("x12_envelope", "GS without GE for the previous group", seg.where()),
+                    "3",
                 )
             group = FunctionalGroup(gs=seg)
             interchange.groups.append(group)
             group_count += 1
         elif tag == "ST":
             if group is None:
-                interchange.errors.append(
-                    ParseError("x12_envelope", "ST outside a functional group", seg.where())
+                interchange.envelope_error(
+                    ParseError("x12_envelope", "ST outside a functional group", seg.where()),
+                    TA1_INVALID_CONTENT,
                 )
                 group = FunctionalGroup(gs=seg)
                 interchange.groups.append(group)
@@ -373,12 +419,15 @@ def read_interchange(payload, *, strict=True):
                         seg.where(),
                     )
                 )
-                tx.ak5_code = "5"
+                # AK502 6: invalid transaction set identifier, 7: invalid control number
+                tx.ak5_code = "6" if not re.fullmatch(r"\d{3}", seg[1]) else "7"
         elif tag == "SE":
             if tx is None:
-                (group or interchange).errors.append(
-                    ParseError("x12_envelope", "SE without ST", seg.where())
-                )
+                err = ParseError("x12_envelope", "SE without ST", seg.where())
+                if group:
+                    group.errors.append(err)
+                else:
+                    interchange.envelope_error(err, TA1_INVALID_CONTENT)
                 continue
             tx.segments.append(seg)
             _check_se(tx, seg)
@@ -388,7 +437,9 @@ def read_interchange(payload, *, strict=True):
                 _close_missing_se(tx, seg)
                 tx = None
             if group is None:
-                interchange.errors.append(ParseError("x12_envelope", "GE without GS", seg.where()))
+                interchange.envelope_error(
+                    ParseError("x12_envelope", "GE without GS", seg.where()), TA1_INVALID_CONTENT
+                )
                 continue
             group.ge = seg
             _check_ge(group, seg)
@@ -398,29 +449,36 @@ def read_interchange(payload, *, strict=True):
                 _close_missing_se(tx, seg)
                 tx = None
             if group is not None:
-                group.errors.append(ParseError("x12_envelope", "GE missing", seg.where()))
+                group.envelope_error(ParseError("x12_envelope", "GE missing", seg.where()), "3")
                 group = None
             interchange.iea = seg
             _check_iea(interchange, seg, group_count)
         elif tag == "ISA":
-            interchange.errors.append(
-                ParseError("x12_envelope", "nested ISA: one interchange per payload", seg.where())
+            interchange.envelope_error(
+                ParseError("x12_envelope", "nested ISA: one interchange per payload", seg.where()),
+                TA1_INVALID_CONTROL_STRUCTURE,
             )
             break
         elif tx is None:
-            (group or interchange).errors.append(
-                ParseError("x12_envelope", f"{tag} outside a transaction set", seg.where())
-            )
+            err = ParseError("x12_envelope", f"{tag} outside a transaction set", seg.where())
+            if group:
+                group.errors.append(err)
+            else:
+                interchange.envelope_error(err, TA1_INVALID_CONTENT)
         else:
             tx.segments.append(seg)
     if tx is not None:
         _close_missing_se(tx, None)
     if group is not None and group.ge is None:
-        group.errors.append(ParseError("x12_envelope", "GE missing (truncated?)", "end"))
+        group.envelope_error(ParseError("x12_envelope", "GE missing (truncated?)", "end"), "3")
     if interchange.iea is None:
-        interchange.errors.append(ParseError("x12_envelope", "IEA missing (truncated?)", "end"))
+        interchange.envelope_error(
+            ParseError("x12_envelope", "IEA missing (truncated?)", "end"), TA1_PREMATURE_END
+        )
     if not interchange.groups:
-        interchange.errors.append(ParseError("x12_envelope", "no functional group", "ISA"))
+        interchange.envelope_error(
+            ParseError("x12_envelope", "no functional group", "ISA"), TA1_INVALID_CONTENT
+        )
     if strict:
         errors = interchange.all_errors()
         if errors:
@@ -464,39 +522,43 @@ def _check_se(tx, se):
 
 def _check_ge(group, ge):
     if ge[2] != group.control_number:
-        group.errors.append(
+        group.envelope_error(
             ParseError(
                 "x12_control_number",
                 f"GE02 {ge[2]!r} does not match GS06 {group.control_number!r}",
                 ge.where(),
-            )
+            ),
+            "4",
         )
     if int_or_none(ge[1]) != len(group.transactions):
-        group.errors.append(
+        group.envelope_error(
             ParseError(
                 "x12_count",
                 f"GE01 states {ge[1]!r} transaction sets, the group has {len(group.transactions)}",
                 ge.where(),
-            )
+            ),
+            "5",
         )
 
 
 def _check_iea(interchange, iea, group_count):
     if iea[2] != interchange.control_number:
-        interchange.errors.append(
+        interchange.envelope_error(
             ParseError(
                 "x12_control_number",
                 f"IEA02 {iea[2]!r} does not match ISA13 {interchange.control_number!r}",
                 iea.where(),
-            )
+            ),
+            TA1_CONTROL_NUMBER_MISMATCH,
         )
     if int_or_none(iea[1]) != group_count:
-        interchange.errors.append(
+        interchange.envelope_error(
             ParseError(
                 "x12_count",
                 f"IEA01 states {iea[1]!r} groups, the interchange has {group_count}",
                 iea.where(),
-            )
+            ),
+            TA1_INVALID_GROUP_COUNT,
         )
 
 
