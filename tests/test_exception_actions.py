@@ -16,10 +16,10 @@ from odoo.tests import HttpCase
 from odoo.tests import tagged
 
 from .common import HcCase
+from .common import sample_path
 from .security_common import CallKwMixin
 
 MODULE = "healthcare_p2p_integration"
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 VENDOR_GLN = "0614141000012"
 GTIN_GLOVES = "04006381333931"
 
@@ -398,12 +398,12 @@ class TestExceptionActions(ActionsCase):
         self.assertIn('"INV-1200"', message.with_context(bin_size=True).payload_pretty)
 
     def test_ubl_embedded_pdf_is_attached_to_the_bill(self):
-        sample = SAMPLES / "peppol-bis3_base-example.xml"
+        sample = sample_path("peppol-bis3_base-example.xml")
         pdf_path = Path(os.environ.get("ODOO_SRC", "/opt/odoo19")) / (
             "odoo/addons/base/tests/minimal.pdf"
         )
-        if not sample.exists() or not pdf_path.exists():
-            self.skipTest("the PEPPOL sample or Odoo's minimal.pdf is absent on this machine")
+        if not pdf_path.exists():
+            self.skipTest(f"Odoo's minimal.pdf is absent ({pdf_path}: set ODOO_SRC)")
         pdf = pdf_path.read_bytes()
         reference = (
             "<cac:AdditionalDocumentReference><cbc:ID>INV-PDF</cbc:ID>"
