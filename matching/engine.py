@@ -258,6 +258,7 @@ class BillLine:
     is_credit_note: bool = False
     uom_name: str = ""
     description: str = ""
+    label: str = ""  # how people name the line: its position on the bill ("2")
 
     def __post_init__(self):
         _set(self, "qty", to_decimal(self.qty, f"bill line {self.id!r} qty"))
@@ -1306,7 +1307,8 @@ class _Matcher:
                 continue
             amount = self.exception_amount(exc_type, concerned, groups, linked)
             ids = _sort_ids(r.bill_line_id for r in concerned)
-            lines = ", ".join(str(i) for i in ids)
+            labels = {line.id: line.label for line in self.bill_lines}
+            lines = ", ".join(str(labels.get(i) or i) for i in ids)
             text = (
                 f"{EXCEPTION_LABELS[exc_type]} on bill line{'s' if len(ids) > 1 else ''} {lines}: "
                 f"{fmt(amount)} at stake"

@@ -18,6 +18,16 @@ from .hc_queue_mixin import auto_commit
 _logger = logging.getLogger(__name__)
 
 
+def _line_label(line):
+    """How people name a bill line: its position among the bill's lines, and what it is
+    ("2 (Nitrile exam gloves, M)"), never a database id."""
+    siblings = line.move_id.invoice_line_ids.filtered(lambda ln: ln.display_type == "product")
+    position = (siblings.ids.index(line.id) + 1) if line.id in siblings.ids else ""
+    what = (line.product_id.display_name or line.name or "").splitlines()[0:1]
+    what = what[0][:40] if what else ""
+    return f"{position} ({what})" if what else str(position)
+
+
 def _dec(value):
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value or 0)
 
@@ -145,6 +155,7 @@ class HcThreeWayMatch(models.AbstractModel):
                 is_credit_note=is_refund,
                 uom_name=line.product_uom_id.name or "",
                 description=line.name or "",
+                label=_line_label(line),
             )
             for line in lines
         ]

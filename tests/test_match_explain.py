@@ -97,6 +97,10 @@ class TestMatchExplain(MatchCase):
         self.assertIn(bill.invoice_line_ids.purchase_line_id.order_id.name, line.po_line_label)
         self.assertIn(self.product.name, line.line_label)
         self.assertTrue(line.receipt_label, "the receipt is named")
+        # the description names the line as people do (position, product), never its id
+        bill_line = bill.invoice_line_ids
+        self.assertIn(f"on bill line 1 ({self.product.display_name[:40]})", exc.description)
+        self.assertNotIn(f"line {bill_line.id}:", exc.description)
 
     def test_qty_variance_explains_quantities(self):
         bill = self.make_bill(self.make_po(receive=8), qty=10)
