@@ -6,12 +6,16 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..api_contract.errors import PermanentError
 from ..api_contract.errors import TransientError
 from ..api_contract.errors import WaitingForDependency
 from ..models import hc_lane_worker
 from .common import HcCase
+
+# The worker logs an unexpected error with its traceback: expected here, not a failure.
+WORKER_LOG = "odoo.addons.healthcare_p2p_integration.models.hc_lane_worker"
 
 
 class Contention(psycopg2.errors.SerializationFailure):
@@ -38,6 +42,7 @@ class TestLaneWorkerOutcomes(HcCase):
     def outcome(self, exc):
         return self.Worker._failure_outcome(self.message, exc)
 
+    @mute_logger(WORKER_LOG)
     def test_each_kind_of_error_has_its_outcome(self):
         W = hc_lane_worker
         cases = [
@@ -59,6 +64,7 @@ class TestLaneWorkerOutcomes(HcCase):
         self.assertEqual(self.outcome(PermanentError("no such unit")).message, "no such unit")
         self.assertEqual(self.outcome(RuntimeError("a bug")).message, "RuntimeError('a bug')")
 
+    @mute_logger(WORKER_LOG)
     def test_a_database_fault_is_not_the_message_s_failure(self):
         """Only contention is the message's to retry; any other database error is the
         batch's (``None``: the worker re-raises it and requeues the batch)."""
@@ -115,6 +121,7 @@ class TestLaneWorkerOutcomes(HcCase):
             self.process()
         self.assertEqual((self.message.state, self.message.error_code), ("failed", "busy"))
 
+    @mute_logger(WORKER_LOG)
     def test_the_classification_is_overridable(self):
         """A deployment that knows an error to be final sorts it in one place."""
 
