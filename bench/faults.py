@@ -657,7 +657,8 @@ if not rule:
                 port=cluster.port,
                 during=server.revive,
                 notes=f"({len(restarts)} crash restarts; Odoo restarted by the supervisor "
-                f"{server.revived} times; client retries {stats['errors']})",
+                f"{server.revived} times; client retries {stats['errors']}; "
+                f"answers {dict(sorted(stats['statuses'].items(), key=str))})",
             )
         finally:
             if server:

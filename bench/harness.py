@@ -78,6 +78,7 @@ def clone_db(args, src, dst):
     """A copy of ``src`` (database and filestore) named ``dst``."""
     drop_db(args, dst)
     sh(["createdb", "-T", src, dst])
+    guard_db(dst)
     store = os.path.join(data_dir(args.config), "filestore")
     if os.path.isdir(os.path.join(store, src)):
         shutil.copytree(os.path.join(store, src), os.path.join(store, dst))
