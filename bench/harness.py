@@ -472,6 +472,11 @@ async def post_all(
                 ) as response:
                     status = response.status
                     answer = await response.json(content_type=None) if status in ok else None
+                    if status == 404 and "json" not in response.headers.get("Content-Type", ""):
+                        # Not the API's 404 (always JSON): Odoo served the request without
+                        # its database (unreachable, e.g. PostgreSQL restarting), where no
+                        # route of the addon exists. Transient, as the README tells clients.
+                        status = "no_database"
             except (TimeoutError, aiohttp.ClientError, ValueError):
                 status = "connection"
             statuses[status] = statuses.get(status, 0) + 1
@@ -482,7 +487,9 @@ async def post_all(
                     await _follow(session, answer["id"])
                 continue
             errors += 1
-            if retry and (status == "connection" or status in (429, 500, 502, 503, 504)):
+            if retry and (
+                status in ("connection", "no_database") or status in (429, 500, 502, 503, 504)
+            ):
                 await asyncio.sleep(0.5)
                 queue.put_nowait(item)
 
