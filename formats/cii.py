@@ -41,7 +41,6 @@ from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
-from decimal import InvalidOperation
 
 from ..canonical import SCHEME_SOURCE
 from ..canonical import SCHEME_TAX_ID
@@ -55,6 +54,7 @@ from ..canonical import Party
 from ..canonical import TaxLine
 from ..normalize.countries import normalize_country
 from ..normalize.identifiers import normalize_gtin
+from . import xml_values
 from .errors import ParseError
 from .parsed import ParsedDocument
 from .safe_xml import DEFAULT_MAX_BYTES
@@ -90,30 +90,15 @@ _TAX_REGISTRATION_SCHEMES = {"VA": SCHEME_VAT, "FC": SCHEME_TAX_ID}
 
 
 def _find(element, path):
-    return None if element is None else element.find(path, NS)
+    return xml_values.find(element, path, NS)
 
 
 def _text(element, path=None):
-    node = element if path is None else _find(element, path)
-    if node is None or node.text is None:
-        return None
-    value = " ".join(node.text.split())
-    return value or None
+    return xml_values.text(element, path, ns=NS)
 
 
 def _decimal(element, path, where, required=False):
-    raw = _text(element, path)
-    if raw is None:
-        if required:
-            raise ParseError("cii_required", f"{path} is missing", where)
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ParseError("cii_value", f"{path} {raw!r} is not a number", where) from None
-    if not value.is_finite():
-        raise ParseError("cii_value", f"{path} {raw!r} is not a finite number", where)
-    return value
+    return xml_values.decimal(element, path, where, required, ns=NS, prefix="cii")
 
 
 def _amount_in(element, path, currency, where):

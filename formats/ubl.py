@@ -31,7 +31,6 @@ from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
-from decimal import InvalidOperation
 
 from ..canonical import SCHEME_BUYER_ASSIGNED
 from ..canonical import SCHEME_DUNS
@@ -61,6 +60,7 @@ from ..normalize.gs1 import parse_barcode
 from ..normalize.identifiers import normalize_gln
 from ..normalize.identifiers import normalize_gtin
 from ..normalize.uom import normalize_uom
+from . import xml_values
 from .errors import DataQualityIssue
 from .errors import ParseError
 from .parsed import ParsedDocument
@@ -116,30 +116,15 @@ class _Context:
 
 
 def _find(element, path):
-    return None if element is None else element.find(path, NS)
+    return xml_values.find(element, path, NS)
 
 
 def _text(element, path=None):
-    node = element if path is None else _find(element, path)
-    if node is None or node.text is None:
-        return None
-    value = " ".join(node.text.split())
-    return value or None
+    return xml_values.text(element, path, ns=NS)
 
 
 def _decimal(element, path, where, required=False):
-    raw = _text(element, path)
-    if raw is None:
-        if required:
-            raise ParseError("ubl_required", f"{path} is missing", where)
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ParseError("ubl_value", f"{path} {raw!r} is not a number", where) from None
-    if not value.is_finite():
-        raise ParseError("ubl_value", f"{path} {raw!r} is not a finite number", where)
-    return value
+    return xml_values.decimal(element, path, where, required, ns=NS, prefix="ubl")
 
 
 def _date(element, path, where, required=False):
