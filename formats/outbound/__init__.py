@@ -83,6 +83,9 @@ class Rendered:
     # X12: {"isa": 905, "gs": 905, "st": ["0001"], "sets": ["850"]}; XML: the document id.
     control_numbers: dict = field(default_factory=dict)
     expects_ack: bool = False  # an X12 interchange with ISA14=1 expects a 997/999
+    # What the format could not carry as given (a truncated name, an identifier with no
+    # qualifier in the format...): the document is still sent, the sender shows these.
+    warnings: list = field(default_factory=list)
 
 
 def kind_of(document):
@@ -125,3 +128,7 @@ def render(document, fmt, *, envelope=None):
     if renderer is None:
         raise UnsupportedOutbound(f"{kind} cannot be sent as {fmt}")
     return renderer(document, kind, envelope)
+
+
+# The renderers of each format register themselves in RENDERERS.
+from . import x12  # noqa: E402  pylint: disable=wrong-import-position
