@@ -134,5 +134,6 @@ def render(document, fmt, *, envelope=None):
 
 
 # The renderers of each format register themselves in RENDERERS.
+from . import cxml  # noqa: E402  pylint: disable=wrong-import-position
 from . import ubl  # noqa: E402  pylint: disable=wrong-import-position
 from . import x12  # noqa: E402  pylint: disable=wrong-import-position
