@@ -531,6 +531,8 @@ class ContractPrice(CanonicalDocument):
 
 PO_APPROVAL_STATUSES = ("draft", "pending", "approved", "rejected", "cancelled")
 PO_PURPOSES = ("original", "change", "cancel")
+# What a change order does to a line (X12 860 POC02, UBL OrderChange LineStatusCode).
+PO_LINE_CHANGES = ("add", "change", "delete", "unchanged")
 
 
 @dataclass(kw_only=True)
@@ -545,6 +547,10 @@ class PurchaseOrderLine:
     requested_date: date = fld()
     contract_reference: str = fld(max_length=64)
     critical: bool = fld(False)
+    change_code: str = fld(
+        enum=PO_LINE_CHANGES, description="Change orders: what the change does to this line"
+    )
+    note: str = fld(max_length=512, description="Free text for the supplier")
 
 
 @dataclass(kw_only=True)
@@ -567,6 +573,13 @@ class PurchaseOrder(CanonicalDocument):
     requested_date: date = fld()
     total_amount: Decimal = fld(minimum=0, description="Total as stated by the sender")
     lines: list[PurchaseOrderLine] = fld(list, required=True, min_items=1)
+    revision: str = fld(
+        pattern=r"^\d{1,8}$",
+        description="Change orders: sequence number of the change (X12 BCH05, cXML "
+        "orderVersion, UBL SequenceNumberID)",
+    )
+    change_date: date = fld(description="Change orders and cancellations: when issued")
+    note: str = fld(max_length=1024, description="Free text, e.g. why the order is cancelled")
 
     def natural_key(self):
         return f"purchase_order:{self.number}"

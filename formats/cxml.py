@@ -275,7 +275,13 @@ def _item(ctx, item_id, detail, where, description=None):
             ctx.issue("gtin_invalid", result.message, where)
         break
     desc = description or (_text(detail, "Description") if detail is not None else None)
+    other_ids = {}
+    for ref in item_id.findall("IdReference") if item_id is not None else []:
+        domain = (_attr(ref, "domain") or "").upper()
+        if domain in ("NDC", "HIBC") and _attr(ref, "identifier"):
+            other_ids.setdefault(domain.lower(), _attr(ref, "identifier"))
     ref = ItemRef(
+        **other_ids,
         gtin=gtin,
         vendor_part_number=_text(item_id, "SupplierPartID") if item_id is not None else None,
         buyer_part_number=_text(item_id, "BuyerPartID") if item_id is not None else None,
@@ -411,11 +417,22 @@ def _order_request(ctx, request, header):
         buyer=_merge(_credential_party(ctx, header, "From"), None),
         ship_to=_address_party(ctx, head.find("ShipTo/Address"), "ShipTo"),
         bill_to=_address_party(ctx, head.find("BillTo/Address"), "BillTo"),
-        contract_reference=_attr(head.find("MasterAgreementIDInfo"), "agreementID"),
+        contract_reference=_attr(head.find("MasterAgreementIDInfo"), "agreementID")
+        or _attr(head, "agreementID"),
         payment_terms=_terms(terms),
         total_amount=total,
         lines=lines,
+        revision=_revision(head, order_type),
+        note=_text(head, "Comments"),
     )
+
+
+def _revision(head, order_type):
+    """``orderVersion`` of an update or delete, when it is a whole number (else None)."""
+    version = _attr(head, "orderVersion")
+    if order_type == "new" or not version or not re.fullmatch(r"\d{1,8}", version):
+        return None
+    return version
 
 
 def _missing(what, where):

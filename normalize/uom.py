@@ -93,6 +93,9 @@ _ALIASES = {
     "SET": "SET", "SE": "SET", "RO": "RO", "RL": "RO", "TU": "TU", "TB": "TU",
     "VI": "VI", "VL": "VI", "AM": "AM", "AV": "AM", "PF": "PF", "PL": "PF",
     "PX": "PF",
+    # UN/ECE Rec 21 package codes as Rec 20 carries them (prefixed X): what UBL/Peppol send
+    "XBX": "BX", "XCS": "CS", "XPK": "PK", "XCT": "CT", "XBG": "BG", "XBO": "BO",
+    "XRO": "RO", "XTU": "TU", "XVI": "VI", "XAM": "AM", "XPF": "PF", "XPX": "PF",
     # mass
     "KG": "KGM", "KGM": "KGM", "G": "GRM", "GR": "GRM", "GRM": "GRM", "GM": "GRM",
     "MG": "MGM", "MGM": "MGM", "ME": "MGM", "MC": "MC", "UG": "MC", "MCG": "MC",

@@ -56,18 +56,21 @@ class Envelope:
     inbound 997/999 can be matched to the interchange it acknowledges.
     """
 
-    sender_qualifier: str
-    sender_id: str
-    receiver_qualifier: str
-    receiver_id: str
-    interchange_control_number: int
-    group_control_number: int
+    sender_qualifier: str = ""
+    sender_id: str = ""
+    receiver_qualifier: str = ""
+    receiver_id: str = ""
+    interchange_control_number: int = 0
+    group_control_number: int = 0
     version: str = "004010"  # "004010" or "005010"
     usage_indicator: str = "P"
     application_sender: str = ""  # GS02, the ISA sender id when empty
     application_receiver: str = ""  # GS03, the ISA receiver id when empty
     ack_requested: bool = True  # ISA14
     created_at: datetime | None = None  # ISA09/10, GS04/05; now (UTC) when None
+    # UBL Order: the Peppol profile the partner is registered for, "ordering" (BIS
+    # Ordering 3) or "advanced_ordering" (changes and cancellations follow).
+    peppol_profile: str = "ordering"
 
 
 @dataclass
@@ -83,6 +86,9 @@ class Rendered:
     # X12: {"isa": 905, "gs": 905, "st": ["0001"], "sets": ["850"]}; XML: the document id.
     control_numbers: dict = field(default_factory=dict)
     expects_ack: bool = False  # an X12 interchange with ISA14=1 expects a 997/999
+    # What the format could not carry as given (a truncated name, an identifier with no
+    # qualifier in the format...): the document is still sent, the sender shows these.
+    warnings: list = field(default_factory=list)
 
 
 def kind_of(document):
@@ -125,3 +131,9 @@ def render(document, fmt, *, envelope=None):
     if renderer is None:
         raise UnsupportedOutbound(f"{kind} cannot be sent as {fmt}")
     return renderer(document, kind, envelope)
+
+
+# The renderers of each format register themselves in RENDERERS.
+from . import cxml  # noqa: E402  pylint: disable=wrong-import-position
+from . import ubl  # noqa: E402  pylint: disable=wrong-import-position
+from . import x12  # noqa: E402  pylint: disable=wrong-import-position

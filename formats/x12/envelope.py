@@ -45,6 +45,8 @@ _ISA_SEPARATOR_OFFSETS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 
 
 SUPPORTED_SETS = {
     "850": "purchase_order",
+    # change / cancellation: the purchase_order processor applies both purposes
+    "860": "purchase_order",
     "855": "po_ack",
     "856": "ship_notice",
     "810": "invoice",

@@ -1,6 +1,6 @@
 # Copyright 2026 healthcare_p2p_integration contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""X12 transaction sets -> canonical documents: 850, 855, 856, 810 and 820.
+"""X12 transaction sets -> canonical documents: 850, 860, 855, 856, 810 and 820.
 
 Each mapper reads one :class:`~.envelope.Transaction` (already checked by the envelope
 reader) and returns the canonical document, appending a
@@ -324,6 +324,46 @@ def _vendor(loops, tx, issues, fallback):
 _BEG_PURPOSES = {"00": "original", "01": "cancel", "04": "change", "05": "change"}
 
 
+def _contact(party, loop):
+    """``party`` with the phone and e-mail of a PER in its N1 loop (``TE``/``EM`` pairs)."""
+    if party is None:
+        return None
+    for seg in loop[1:]:
+        if seg.tag != "PER":
+            continue
+        for index in (3, 5, 7):
+            if seg[index] == "TE" and seg[index + 1] and not party.phone:
+                party.phone = seg[index + 1]
+            elif seg[index] == "EM" and seg[index + 1] and not party.email:
+                party.email = seg[index + 1]
+    return party
+
+
+def _order_parties(parties, tx, issues):
+    return {
+        "vendor": _vendor(parties, tx, issues, "receiver"),
+        "buyer": _contact(_party(parties["BY"], issues), parties["BY"])
+        if "BY" in parties
+        else None,
+        "ship_to": _party(parties["ST"], issues) if "ST" in parties else None,
+        "bill_to": _party(parties["BT"], issues) if "BT" in parties else None,
+    }
+
+
+def _order_total(po, trailer, issues):
+    amt = _first(trailer, "AMT")
+    if amt is not None and amt[1] in ("1", "TT"):
+        po.total_amount = _decimal(amt, 2)
+        if po.total_amount != po.lines_total():
+            issues.append(
+                DataQualityIssue(
+                    "x12_total_mismatch",
+                    f"AMT02 {po.total_amount} differs from the lines' total {po.lines_total()}",
+                    amt.where(),
+                )
+            )
+
+
 def map_850(tx, issues):
     """850 Purchase Order -> :class:`PurchaseOrder`."""
     header, loops, trailer = _loops(tx.body, "PO1", ("CTT", "AMT"))
@@ -340,35 +380,94 @@ def map_850(tx, issues):
                 uom=_required(po1, 3),
                 unit_price=_decimal(po1, 4),
                 requested_date=_dtm(loop, ("002", "010")),
+                contract_reference=_ref(loop, ("CT",)),
             )
         )
     _check_ctt(trailer, len(lines), issues, "lines")
+    itd = _first(header, "ITD")
     po = PurchaseOrder(
         number=_required(beg, 3),
         order_date=_date(beg, 5, required=True),
         purpose=_BEG_PURPOSES.get(beg[1], "original"),
         currency=_currency(header, issues, tx),
-        vendor=_vendor(parties, tx, issues, "receiver"),
-        buyer=_party(parties["BY"], issues) if "BY" in parties else None,
-        ship_to=_party(parties["ST"], issues) if "ST" in parties else None,
-        bill_to=_party(parties["BT"], issues) if "BT" in parties else None,
         # A sourcing system only transmits approved orders; a cancel is still approved.
         approval_status="approved",
         contract_reference=beg[6] or _ref(header, ("CT",)),
+        payment_terms=(itd[12] or _terms_text(itd)) if itd is not None else None,
         requested_date=_dtm(header, ("002", "010")),
         lines=lines,
+        **_order_parties(parties, tx, issues),
     )
-    amt = _first(trailer, "AMT")
-    if amt is not None and amt[1] in ("1", "TT"):
-        po.total_amount = _decimal(amt, 2)
-        if po.total_amount != po.lines_total():
-            issues.append(
-                DataQualityIssue(
-                    "x12_total_mismatch",
-                    f"AMT02 {po.total_amount} differs from the lines' total {po.lines_total()}",
-                    amt.where(),
-                )
+    _order_total(po, trailer, issues)
+    return po
+
+
+# 860 BCH01 purposes and POC02 change type codes.
+_BCH_PURPOSES = {"01": "cancel", "04": "change", "05": "change"}
+_POC_CHANGES = {"AI": "add", "DI": "delete", "NC": "unchanged"}
+
+
+def map_860(tx, issues):
+    """860 Purchase Order Change -> :class:`PurchaseOrder` (purpose change or cancel).
+
+    Each POC line keeps what the change does to it (``change_code``: ``AI`` add, ``DI``
+    delete, ``NC`` unchanged, any other POC02 code a change).  BCH01 ``01`` cancels the
+    order; ``04`` (and ``05``, replace) changes it.  POC03 is the line's quantity as
+    ordered after the change.
+    """
+    header, loops, trailer = _loops(tx.body, "POC", ("CTT", "AMT"))
+    bch = _need(header, "BCH", tx)
+    purpose = _BCH_PURPOSES.get(bch[1])
+    if purpose is None:
+        raise ParseError(
+            "x12_segment",
+            f"BCH01 {bch[1]!r} is neither 01 (cancellation) nor 04/05 (change)",
+            bch.where(),
+        )
+    parties = _n1_loops(header)
+    lines = []
+    for loop in loops:
+        poc = loop[0]
+        code = _POC_CHANGES.get(poc[2], "change")
+        if not poc[2]:
+            raise ParseError("x12_segment", "POC02 change type is required", poc.where())
+        lines.append(
+            PurchaseOrderLine(
+                line_number=_required(poc, 1),
+                item=_item_ref(poc, 8, issues, _description(loop)),
+                quantity=_decimal(poc, 3, required=True),
+                uom=_required(poc, 5).split(tx.interchange.separators.component)[0],
+                unit_price=_decimal(poc, 6),
+                requested_date=_dtm(loop, ("002", "010")),
+                contract_reference=_ref(loop, ("CT",)),
+                change_code=code,
             )
+        )
+    if not lines:
+        raise ParseError(
+            "x12_segment",
+            f"860 {bch[3]} has no POC line: the order's lines must be listed",
+            f"ST {tx.control_number}",
+        )
+    _check_ctt(trailer, len(lines), issues, "lines")
+    msg = _first(header, "MSG")
+    itd = _first(header, "ITD")
+    po = PurchaseOrder(
+        number=_required(bch, 3),
+        order_date=_date(bch, 6, required=True),
+        purpose=purpose,
+        currency=_currency(header, issues, tx),
+        approval_status="approved",
+        contract_reference=bch[8] or _ref(header, ("CT",)),
+        payment_terms=(itd[12] or _terms_text(itd)) if itd is not None else None,
+        requested_date=_dtm(header, ("002", "010")),
+        revision=bch[5] or None,
+        change_date=_date(bch, 10) if bch[10] else None,
+        note=(msg[1] or None) if msg is not None else None,
+        lines=lines,
+        **_order_parties(parties, tx, issues),
+    )
+    _order_total(po, trailer, issues)
     return po
 
 
@@ -920,7 +1019,14 @@ def map_820(tx, issues):
     return payment
 
 
-MAPPERS = {"850": map_850, "855": map_855, "856": map_856, "810": map_810, "820": map_820}
+MAPPERS = {
+    "850": map_850,
+    "860": map_860,
+    "855": map_855,
+    "856": map_856,
+    "810": map_810,
+    "820": map_820,
+}
 
 
 def map_transaction(tx):
