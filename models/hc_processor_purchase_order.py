@@ -244,6 +244,9 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         changed = False
         create_vals = []
         for doc_line, product, uom in lines:
+            if doc_line.change_code == "delete":
+                changed |= self._delete_line(order, by_ref.get(doc_line.line_number))
+                continue
             vals = {
                 "product_id": product.id,
                 "product_qty": float(doc_line.quantity),
@@ -270,6 +273,27 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
             self.env["purchase.order.line"].sudo().create(create_vals)
             changed = True
         return changed
+
+    @api.model
+    def _delete_line(self, order, line):
+        """A change order deletes ``line`` (X12 860 POC02 ``DI``, OrderChange): a line
+        nothing was received or billed for goes (a draft order's is removed, a confirmed
+        order's drops to quantity 0, which cancels its pending receipt); what was received
+        or billed stays ordered.  A line already gone (a replay) changes nothing."""
+        if not line:
+            return False
+        if order.state in ("draft", "sent"):
+            line.unlink()
+            return True
+        keep = max(line.qty_received, line.qty_invoiced)
+        if line.product_uom_id.compare(line.product_qty, keep) == 0:
+            return False
+        # The receipt still expected for the line is cancelled first: Odoo only adjusts
+        # the moves of a decreased line with a negative move, which a partly received
+        # (backordered) line does not absorb.
+        line.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))._action_cancel()
+        line.write({"product_qty": keep})
+        return True
 
     @api.model
     def _cancel(self, order):

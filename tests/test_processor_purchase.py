@@ -187,6 +187,99 @@ class TestProcessorPurchase(HcCase):
         self.assertEqual(message.state, "done", message.error_message)
         self.assertEqual(order.state, "cancel")
 
+    def test_change_order_deletes_a_line_and_keeps_what_was_received(self):
+        """An X12 860 (POC02 ``DI``), read by the project's reader: a confirmed order's
+        deleted line drops to what was received; a replay changes nothing more."""
+        self.setup_masters()
+        two = [
+            self.po_doc()["lines"][0],
+            {
+                "line_number": "2",
+                "item": {"gtin": GOWNS},
+                "quantity": "30",
+                "uom": "EA",
+                "unit_price": "4.00",
+            },
+        ]
+        self.run_doc(self.po_doc(lines=two), "purchase_order")
+        order = self.order()
+        self.assertEqual(order.state, "purchase")
+        gloves = order.order_line.filtered(lambda ln: ln.hc_line_ref == "1")
+        gowns = order.order_line.filtered(lambda ln: ln.hc_line_ref == "2")
+        # 40 gloves were received before the change
+        move = order.picking_ids.move_ids.filtered(lambda m: m.purchase_line_id == gloves)
+        move.quantity = 40
+        move.picked = True
+        order.picking_ids._action_done()
+        self.assertEqual(gloves.qty_received, 40.0)
+        change = [
+            dict(two[0], change_code="delete"),
+            dict(two[1], change_code="delete"),
+        ]
+        message = self.run_doc(
+            self.po_doc(purpose="change", revision="1", lines=change), "purchase_order"
+        )
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(gloves.product_qty, 40.0, "what was received stays ordered")
+        self.assertEqual(gowns.product_qty, 0.0, "nothing received: the line is cancelled")
+        open_moves = order.picking_ids.move_ids.filtered(
+            lambda m: m.product_id == gowns.product_id and m.state not in ("done", "cancel")
+        )
+        self.assertEqual(
+            sum(open_moves.mapped("product_uom_qty")),
+            0.0,
+            f"no gowns are expected any more: {open_moves.read(['product_uom_qty', 'state'])}",
+        )
+        open_gloves = order.picking_ids.move_ids.filtered(
+            lambda m: m.product_id == gloves.product_id and m.state not in ("done", "cancel")
+        )
+        self.assertEqual(sum(open_gloves.mapped("product_uom_qty")), 0.0, "nor gloves")
+        message._replay("idempotency check")
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertIn("unchanged", message.result_summary)
+
+    def test_x12_860_from_the_renderer_is_applied(self):
+        """The change order the module sends suppliers, read back by its own X12 reader
+        and applied: the line change codes survive the round trip."""
+        from ..canonical import from_dict
+        from ..formats import outbound
+        from ..formats.registry import parse
+
+        self.setup_masters()
+        two = [
+            self.po_doc()["lines"][0],
+            {"line_number": "2", "item": {"gtin": GOWNS}, "quantity": "30", "uom": "EA",
+             "unit_price": "4.00"},
+        ]  # fmt: skip
+        self.run_doc(self.po_doc(approval_status="pending", lines=two), "purchase_order")
+        change = from_dict(
+            "purchase_order",
+            self.po_doc(
+                purpose="change",
+                revision="2",
+                change_date="2026-03-05",
+                lines=[dict(two[0], quantity="150", change_code="change"),
+                       dict(two[1], change_code="delete")],
+            ),
+        )  # fmt: skip
+        envelope = outbound.Envelope(
+            sender_qualifier="ZZ", sender_id="HOSPITAL", receiver_qualifier="ZZ",
+            receiver_id="VENDOR", interchange_control_number=7, group_control_number=7,
+        )  # fmt: skip
+        rendered = outbound.render(change, "x12", envelope=envelope)
+        [parsed] = parse("purchase_order", "application/edi-x12", rendered.body)
+        self.assertEqual([ln.change_code for ln in parsed.document.lines], ["change", "delete"])
+        doc_type = self.doc_types.filtered(lambda d: d.code == "purchase_order")
+        [(message, _status)] = self.Inbox._accept(
+            self.connector, doc_type, self.company, "application/edi-x12", [rendered.body]
+        )
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        order = self.order()
+        self.assertEqual(order.order_line.mapped("hc_line_ref"), ["1"], "a draft's line goes")
+        self.assertEqual(order.order_line.product_qty, 150.0)
+
     def test_replaying_a_po_changes_nothing(self):
         self.setup_masters()
         message = self.run_doc(self.po_doc(), "purchase_order")
