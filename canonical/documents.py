@@ -525,7 +525,10 @@ class ContractPrice(CanonicalDocument):
         keys = [f"vendor:{self.vendor.key()}", f"contract:{self.contract_reference}"]
         if self.item.key():
             keys.append(f"item:{self.item.key()}")
-        return _unique(keys)
+        # The price itself first (the message's correlation key): messages are ordered
+        # per price, so that one price waiting (for its item, a facility) does not hold
+        # back the other prices of its contract a catalog brings.
+        return [self.natural_key(), *_unique(keys)]
 
     def _check(self, path):
         if self.date_end and self.date_end < self.date_start:
