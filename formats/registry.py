@@ -369,7 +369,11 @@ def _screen_x12(doc_type, part, _fmt):
             # a price that can never be applied (expired, ends before it starts, no
             # purchase price...) is refused now, with its reason, not stored to die
             errors += [
-                {"path": exc.path or f"ST {tx.control_number}", "code": exc.code, "message": exc.message}
+                {
+                    "path": exc.path or f"ST {tx.control_number}",
+                    "code": exc.code,
+                    "message": exc.message,
+                }
                 for exc in catalog.refusals(tx)
             ]
         elif tx.set_id not in x12_sets_for(doc_type):

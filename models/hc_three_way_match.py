@@ -236,7 +236,9 @@ class HcThreeWayMatch(models.AbstractModel):
         facilities = self.env["res.partner"].browse()
         for order in po_lines.order_id:
             facilities |= order._hc_facility_partners()
-        infos = infos.filtered(lambda i: i._hc_is_eligible(facilities or bill.company_id.partner_id))
+        infos = infos.filtered(
+            lambda i: i._hc_is_eligible(facilities or bill.company_id.partner_id)
+        )
         prices = []
         for info in infos:
             for product in info.product_id or info.product_tmpl_id.product_variant_ids & products:

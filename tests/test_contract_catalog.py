@@ -62,7 +62,11 @@ class TestContractCatalog(HcCase, HttpCase):
             {"partner_id": cls.company.partner_id.id, "scheme": "gln", "value": MERCY_GENERAL_GLN}
         )
         cls.mercy_west = cls.env["res.partner"].create(
-            {"name": "Mercy West Clinic", "parent_id": cls.company.partner_id.id, "type": "delivery"}
+            {
+                "name": "Mercy West Clinic",
+                "parent_id": cls.company.partner_id.id,
+                "type": "delivery",
+            }
         )
         Identifier.create(
             {"partner_id": cls.mercy_west.id, "scheme": "gln", "value": MERCY_WEST_GLN}
@@ -181,8 +185,12 @@ class TestContractCatalog(HcCase, HttpCase):
         body = [s.replace("DTM*007*20261201", "DTM*007*20260101") for s in body]
         response = self.post(interchange("832", body))
         result = response.json()
-        self.assertEqual(result["counts"], {"created": 1, "duplicate": 0, "rejected": 3, "conflict": 0})
-        codes = [r["error"]["fields"][0]["code"] for r in result["results"] if r["status"] == "rejected"]
+        self.assertEqual(
+            result["counts"], {"created": 1, "duplicate": 0, "rejected": 3, "conflict": 0}
+        )
+        codes = [
+            r["error"]["fields"][0]["code"] for r in result["results"] if r["status"] == "rejected"
+        ]
         self.assertEqual(codes, ["x12_price_expired", "x12_price_expired", "x12_price_range"])
         # one price of the set is taken: the set is accepted, its refusals are answered here
         self.assertIn("AK5*A", result["functional_ack"])

@@ -157,8 +157,8 @@ def test_832_catalog_maps_every_price_tier_with_validity_and_facilities():
     assert [f.key() for f in underpad.facilities] == [f"gln={MERCY_WEST_GLN}"]
     # every tier is its own contract price: distinct natural keys
     assert len({p.natural_key() for p in prices}) == 4
-    assert prices[1].natural_key().endswith(
-        f":min=10:at=gln={MERCY_GENERAL_GLN},hin={HIN_MERCY_WEST}"
+    assert (
+        prices[1].natural_key().endswith(f":min=10:at=gln={MERCY_GENERAL_GLN},hin={HIN_MERCY_WEST}")
     )
 
 
@@ -224,7 +224,7 @@ def test_845_split_one_part_per_price_each_with_its_contract_members():
 
 def test_one_price_interchange_is_kept_as_received():
     body = [s for s in CATALOG_832 if not s.startswith(("LIN*2", "PID*F****Under"))]
-    body = body[: body.index("CTP**CON*11.75*10*BX")] + ["CTT*1"]
+    body = [*body[: body.index("CTP**CON*11.75*10*BX")], "CTT*1"]
     payload = interchange("832", body)
     assert split("contract_price", "application/edi-x12", payload) == [payload]
 

@@ -181,7 +181,9 @@ def price_units(tx):
                 units += _units_of_item(header, contract, pad, None)
         return units
     raise ParseError(
-        "x12_unsupported", f"transaction set {tx.set_id} is not a catalog", f"ST {tx.control_number}"
+        "x12_unsupported",
+        f"transaction set {tx.set_id} is not a catalog",
+        f"ST {tx.control_number}",
     )
 
 
@@ -363,7 +365,9 @@ def map_unit(tx, unit, issues):
     item = _item_ref(item_seg, 2, issues, _description(unit.item))
     if item.key() is None:
         raise ParseError(
-            "x12_segment", "LIN names no item id this module reads (VC, VN, UP, IN...)", item_seg.where()
+            "x12_segment",
+            "LIN names no item id this module reads (VC, VN, UP, IN...)",
+            item_seg.where(),
         )
     for seg in unit.item:
         if seg.tag == "CTP" and seg is not ctp:
@@ -396,7 +400,9 @@ def map_unit(tx, unit, issues):
     start, _ = _first_date(levels, START_QUALIFIERS)
     if start is None:
         if day is None:
-            raise ParseError("x12_segment", "no effective date (DTM*007) for the price", ctp.where())
+            raise ParseError(
+                "x12_segment", "no effective date (DTM*007) for the price", ctp.where()
+            )
         start = day
         issues.append(
             DataQualityIssue(
