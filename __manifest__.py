@@ -54,6 +54,7 @@
         "views/purchase_order_views.xml",
         "views/stock_picking_views.xml",
         "views/product_template_views.xml",
+        "views/product_supplierinfo_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/hc_inbox_replay_views.xml",
         "wizards/hc_connector_key_views.xml",

@@ -19,7 +19,7 @@ from ..formats.registry import split as split_payload
 FORMATS_BY_DOC_TYPE = {
     "vendor": ("json", "ndjson", "csv"),
     "item": ("json", "ndjson", "csv"),
-    "contract_price": ("json", "ndjson"),
+    "contract_price": ("json", "ndjson", "x12"),
     "purchase_order": ("json", "ndjson", "x12", "xml"),
     "po_ack": ("json", "ndjson", "x12", "xml"),
     "ship_notice": ("json", "ndjson", "x12", "xml"),

@@ -27,7 +27,7 @@ ENDPOINTS = {
 DOC_FORMATS = {
     "vendor": "CSV",
     "item": "CSV",
-    "contract_price": "",
+    "contract_price": "X12 832 price/sales catalog; X12 845 price authorization",
     "purchase_order": "X12 850; UBL 2.1 / PEPPOL Order; cXML OrderRequest",
     "po_ack": "X12 855; PEPPOL Order Response / UBL 2.1 OrderResponse and OrderResponseSimple",
     "ship_notice": "X12 856; UBL / PEPPOL DespatchAdvice; cXML ShipNoticeRequest",

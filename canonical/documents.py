@@ -495,6 +495,15 @@ class ContractPrice(CanonicalDocument):
     min_quantity: Decimal = fld(minimum=0)
     date_start: date = fld(required=True)
     date_end: date = fld()
+    facilities: list[Party] = fld(
+        list,
+        description="The facilities (GLN, HIN, DEA...) the price is restricted to; "
+        "empty: every facility of the company",
+    )
+
+    def facility_key(self):
+        """The facilities' keys, sorted and joined (``""`` when unrestricted)."""
+        return ",".join(sorted({party.key() for party in self.facilities}))
 
     def natural_key(self):
         parts = [
@@ -507,13 +516,19 @@ class ContractPrice(CanonicalDocument):
         ]
         if self.min_quantity:
             parts.append(f"min={self.min_quantity.normalize():f}")
+        if self.facilities:
+            # the same tier may be priced differently for two groups of members
+            parts.append(f"at={self.facility_key()}")
         return ":".join(parts)
 
     def correlation_keys(self):
         keys = [f"vendor:{self.vendor.key()}", f"contract:{self.contract_reference}"]
         if self.item.key():
             keys.append(f"item:{self.item.key()}")
-        return _unique(keys)
+        # The price itself first (the message's correlation key): messages are ordered
+        # per price, so that one price waiting (for its item, a facility) does not hold
+        # back the other prices of its contract a catalog brings.
+        return [self.natural_key(), *_unique(keys)]
 
     def _check(self, path):
         if self.date_end and self.date_end < self.date_start:

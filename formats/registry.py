@@ -45,6 +45,7 @@ from .json_doc import parse_json
 from .json_doc import split_json
 from .parsed import ParsedDocument
 from .pdf_invoice import embedded_invoice_xml
+from .x12 import catalog
 from .x12.ack import functional_ack
 from .x12.ack import interchange_ack
 from .x12.envelope import SUPPORTED_SETS
@@ -273,10 +274,20 @@ def _split_json(_doc_type, payload, fmt):
     return split_json(payload, ndjson=fmt == "ndjson")
 
 
-def _split_x12(_doc_type, payload, _fmt):
+def _split_x12(doc_type, payload, _fmt):
     parts = split_interchange(payload)
     # One transaction set: the interchange as received is that document.
-    return [payload] if len(parts) == 1 else [part.payload for part in parts]
+    documents = [payload] if len(parts) == 1 else [part.payload for part in parts]
+    if doc_type != "contract_price":
+        return documents
+    # A price catalog (832/845) holds many prices: one document per price.
+    return [
+        price
+        for part, document in zip(parts, documents, strict=True)
+        for price in (
+            catalog.split_prices(document) if part.set_id in catalog.CATALOG_SETS else [document]
+        )
+    ]
 
 
 def _split_csv(doc_type, payload, _fmt):
@@ -354,7 +365,18 @@ def _screen_x12(doc_type, part, _fmt):
     interchange = read_interchange(part, strict=False)
     errors = []
     for tx in interchange.transactions:
-        if tx.set_id not in x12_sets_for(doc_type):
+        if tx.set_id in x12_sets_for(doc_type) and tx.set_id in catalog.CATALOG_SETS:
+            # a price that can never be applied (expired, ends before it starts, no
+            # purchase price...) is refused now, with its reason, not stored to die
+            errors += [
+                {
+                    "path": exc.path or f"ST {tx.control_number}",
+                    "code": exc.code,
+                    "message": exc.message,
+                }
+                for exc in catalog.refusals(tx)
+            ]
+        elif tx.set_id not in x12_sets_for(doc_type):
             what = f"an X12 {SUPPORTED_SETS[tx.set_id]}" if tx.set_id in SUPPORTED_SETS else ""
             errors.append(
                 {
@@ -384,8 +406,45 @@ def _x12_acknowledgment(doc_type, payload, accepted):
         return {"interchange_ack": ta1, "functional_ack": None}
     return {
         "interchange_ack": ta1,
-        "functional_ack": functional_ack(interchange, accepted, supported=supported),
+        "functional_ack": functional_ack(
+            interchange,
+            accepted,
+            _catalog_set_errors(interchange, supported),
+            supported=supported,
+        ),
     }
+
+
+_SEGMENT_PATH = re.compile(r"^segment (\d+) \(([A-Z0-9]+)\)$")
+
+
+def _catalog_set_errors(interchange, supported):
+    """The 997/999 errors of the price catalogs (832/845) none of whose prices will be
+    applied: such a set is rejected (AK5/IK5 ``R*5``, the first refused segment in
+    AK3/IK3); a set with at least one price taken is accepted, its refused prices are
+    answered one by one in the HTTP response."""
+    errors = []
+    for tx in interchange.transactions:
+        if tx.errors or tx.set_id not in catalog.CATALOG_SETS:
+            continue
+        if supported is not None and tx.set_id not in supported:
+            continue
+        try:
+            refused = catalog.refusals(tx)
+            total = len(catalog.price_units(tx))
+        except ParseError as exc:
+            refused, total = [exc], 1
+        if not refused or len(refused) < total:
+            continue
+        error = {"transaction": tx.control_number}
+        match = _SEGMENT_PATH.match(refused[0].path or "")
+        if match and tx.segments:
+            error.update(
+                segment_tag=match.group(2),
+                segment_position=int(match.group(1)) - tx.segments[0].position + 1,
+            )
+        errors.append(error)
+    return errors
 
 
 @dataclass(frozen=True)

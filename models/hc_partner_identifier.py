@@ -40,6 +40,15 @@ class HcPartnerIdentifier(models.Model):
         "This identifier already belongs to another partner.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        # a contract price waiting for a facility known by this id can now be applied
+        self.env["hc.inbox.message"]._release_waiting(
+            {f"facility:{(r.source_system or r.scheme).split(':')[-1]}={r.value}" for r in records}
+        )
+        return records
+
     @api.model
     def _find_partner(self, identifiers):
         """The partner one of ``identifiers`` (``(scheme, value, source)``) points to.

@@ -327,6 +327,7 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
                 order.currency_id,
                 order.company_id,
                 ref=(doc_line and doc_line.contract_reference) or document.contract_reference,
+                facilities=order._hc_facility_partners(),
             )
             above = (
                 contract_price is not None

@@ -267,7 +267,7 @@ class HcReferenceResolver(models.AbstractModel):
 
     @api.model
     def _resolve_contract_price(
-        self, vendor, product, day, quantity, uom, currency, company, ref=None
+        self, vendor, product, day, quantity, uom, currency, company, ref=None, facilities=None
     ):
         """The contract price valid for buying ``quantity`` ``uom`` of ``product`` on ``day``.
 
@@ -276,6 +276,8 @@ class HcReferenceResolver(models.AbstractModel):
         reaches, the one of the highest tier; its price converted to ``uom`` and to
         ``currency``.
 
+        :param facilities: the ``res.partner`` facilities the order buys for (default: the
+            company's partner); a price restricted to other facilities does not apply
         :return: ``(supplierinfo, price)``, or ``(empty recordset, None)`` when there is no
             contract price to compare with
         """
@@ -294,12 +296,18 @@ class HcReferenceResolver(models.AbstractModel):
         ]
         if ref:
             domain.append(("hc_contract_ref", "=", ref))
-        infos = self.env["product.supplierinfo"].sudo().search(domain)
+        facilities = company.partner_id if facilities is None else facilities
+        infos = (
+            self.env["product.supplierinfo"]
+            .sudo()
+            .search(domain)
+            .filtered(lambda i: i._hc_is_eligible(facilities))
+        )
         if not infos and ref:
             # The line names a contract the vendor's price list does not hold: compare
             # with whatever contract price is valid for the vendor.
             return self._resolve_contract_price(
-                vendor, product, day, quantity, uom, currency, company
+                vendor, product, day, quantity, uom, currency, company, facilities=facilities
             )
         applicable = infos.filtered(
             lambda i: (

@@ -228,8 +228,16 @@ class HcThreeWayMatch(models.AbstractModel):
                     "|",
                     ("product_id", "in", products.ids),
                     ("product_tmpl_id", "in", products.product_tmpl_id.ids),
+                    ("company_id", "in", (bill.company_id.id, False)),
                 ]
             )
+        )
+        # a price restricted to other facilities than the orders' does not apply
+        facilities = self.env["res.partner"].browse()
+        for order in po_lines.order_id:
+            facilities |= order._hc_facility_partners()
+        infos = infos.filtered(
+            lambda i: i._hc_is_eligible(facilities or bill.company_id.partner_id)
         )
         prices = []
         for info in infos:

@@ -59,6 +59,16 @@ class PurchaseOrder(models.Model):
         "A source purchase order number is received once per company.",
     )
 
+    def _hc_facility_partners(self):
+        """The facilities this order buys for, as contract prices restrict them: the
+        company, the receiving warehouse's address and the delivery address."""
+        self.ensure_one()
+        return (
+            self.company_id.partner_id
+            | self.picking_type_id.warehouse_id.partner_id
+            | self.dest_address_id
+        )
+
     def button_approve(self, force=False):
         res = super().button_approve(force=force)
         self._hc_emit_released()

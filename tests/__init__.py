@@ -18,6 +18,7 @@ from . import test_audit_guard
 from . import test_audit_log
 from . import test_audit_rpc
 from . import test_cii_invoices
+from . import test_contract_catalog
 from . import test_demo_day
 from . import test_exception_actions
 from . import test_inbox_pipeline

@@ -36,7 +36,7 @@ class TestApiEdiRefusals(HcCase, HttpCase):
 
     def test_x12_set_of_another_type_is_rejected_in_the_997_and_not_stored(self):
         sets = [[s.format(n=n) for s in X12_850] for n in (41, 42)]
-        # the second set becomes an 832 price catalog: no endpoint processes it
+        # the second set becomes an 832 price catalog: not a purchase order
         payload = x12_interchange(sets).replace(b"ST*850*0002", b"ST*832*0002")
         before = self.stored()
         response = self.post("purchase-orders", payload, "application/edi-x12")

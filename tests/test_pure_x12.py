@@ -414,7 +414,7 @@ def test_missing_mandatory_segment_and_unsupported_set():
         parse_x12(_x12([("850", "0001", PO_850[1:])]))
     assert info.value.code == "x12_segment" and "BEG" in info.value.message
     with pytest.raises(ParseError) as info:
-        parse_x12(_x12([("832", "0001", ["BCT*PC"])]))
+        parse_x12(_x12([("846", "0001", ["BIA*00*MM*INV-1*20250301"])]))
     assert info.value.code == "x12_unsupported"
     with pytest.raises(ParseError) as info:
         parse_x12(_x12([("850", "0001", PO_850)]), doc_type="invoice")

@@ -51,6 +51,8 @@ SUPPORTED_SETS = {
     "856": "ship_notice",
     "810": "invoice",
     "820": "payment",
+    "832": "contract_price",  # price/sales catalog: one message per price (formats.x12.catalog)
+    "845": "contract_price",  # price authorization acknowledgment/status (GPO contracts)
 }
 
 # TA105 interchange note codes this reader can find (X12 TA1, 004010 and 005010).

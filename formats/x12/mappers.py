@@ -1,6 +1,7 @@
 # Copyright 2026 healthcare_p2p_integration contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""X12 transaction sets -> canonical documents: 850, 860, 855, 856, 810 and 820.
+"""X12 transaction sets -> canonical documents: 850, 860, 855, 856, 810 and 820 (832 and
+845 price catalogs: :mod:`.catalog`).
 
 Each mapper reads one :class:`~.envelope.Transaction` (already checked by the envelope
 reader) and returns the canonical document, appending a
@@ -1030,12 +1031,17 @@ MAPPERS = {
 
 
 def map_transaction(tx):
-    """Map one transaction set to ``(canonical document, [DataQualityIssue])``.
+    """Map one transaction set to ``(canonical document, [DataQualityIssue])``; an 832/845
+    catalog maps to ``([ContractPrice], issues)``, one per price.
 
     :raises ParseError: ``x12_unsupported`` for other sets, ``x12_segment`` for missing or
         malformed mandatory segments/elements.
     """
     mapper = MAPPERS.get(tx.set_id)
+    if mapper is None and tx.set_id in ("832", "845"):
+        from .catalog import map_catalog  # it builds on this module's readers
+
+        mapper = map_catalog
     if mapper is None:
         raise ParseError(
             "x12_unsupported",
@@ -1063,5 +1069,6 @@ def parse_x12(payload, doc_type=None):
                 f"ST {tx.control_number}",
             )
         document, issues = map_transaction(tx)
-        results.append((document, list(interchange.issues) + issues))
+        for each in document if isinstance(document, list) else [document]:
+            results.append((each, list(interchange.issues) + issues))
     return results
