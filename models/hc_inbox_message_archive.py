@@ -113,7 +113,7 @@ class HcInboxMessageArchive(models.Model):
                 moving(cr, False)
             moved += count
             if auto_commit():
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
             if count < batch:
                 break
         self.env.invalidate_all()
@@ -185,12 +185,12 @@ class HcInboxMessageArchive(models.Model):
     def _kill(self, reason):
         raise UserError(self.env._("An archived message is done: there is nothing to stop."))
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         """The archive is history: only retention (SQL) changes it."""
         raise UserError(self.env._("Archived messages cannot be changed."))
 
     @api.model_create_multi
-    def create(self, vals_list):
+    def create(self, vals_list):  # pylint: disable=method-required-super
         raise UserError(self.env._("Messages reach the archive only from the inbox."))
 
     @api.model
@@ -232,6 +232,6 @@ class HcInboxMessageArchive(models.Model):
                     )
                     purged += cr.rowcount
                 if auto_commit():
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
         self.env.invalidate_all()
         return purged, deleted

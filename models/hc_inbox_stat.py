@@ -13,6 +13,22 @@ from .hc_inbox_stat_delta import delta_rows
 _logger = logging.getLogger(__name__)
 
 KEYS = ", ".join(KEY_COLUMNS)
+# The statements below are built once, from constants only.
+KEY_INDEX_SQL = f"CREATE UNIQUE INDEX IF NOT EXISTS hc_inbox_stat_key ON hc_inbox_stat ({KEYS}) NULLS NOT DISTINCT"
+_UNION = " UNION ALL ".join(
+    delta_rows(source, 1) for source in ("hc_inbox_message", "hc_inbox_message_archive")
+)
+REBUILD_SQL = f"""INSERT INTO hc_inbox_stat ({KEYS}, n, retries, seconds)
+    SELECT {KEYS}, sum(n), sum(retries), sum(seconds) FROM ({_UNION}) d GROUP BY {KEYS}"""
+FOLD_SQL = f"""WITH moved AS (DELETE FROM hc_inbox_stat_delta
+                    RETURNING {KEYS}, n, retries, seconds)
+    INSERT INTO hc_inbox_stat ({KEYS}, n, retries, seconds)
+    SELECT {KEYS}, sum(n), sum(retries), sum(seconds) FROM moved
+  GROUP BY {KEYS}
+    ON CONFLICT ({KEYS}) DO UPDATE
+           SET n = hc_inbox_stat.n + EXCLUDED.n,
+               retries = hc_inbox_stat.retries + EXCLUDED.retries,
+               seconds = hc_inbox_stat.seconds + EXCLUDED.seconds"""
 
 
 class HcInboxStat(models.Model):
@@ -43,10 +59,7 @@ class HcInboxStat(models.Model):
 
     def init(self):
         cr = self.env.cr
-        cr.execute(
-            f"""CREATE UNIQUE INDEX IF NOT EXISTS hc_inbox_stat_key
-                    ON hc_inbox_stat ({KEYS}) NULLS NOT DISTINCT"""
-        )
+        cr.execute(KEY_INDEX_SQL)
         cr.execute(TRIGGER_SQL)
         missing = []
         for table, triggers in TRIGGERS.items():
@@ -74,16 +87,7 @@ class HcInboxStat(models.Model):
         cr = self.env.cr
         cr.execute("DELETE FROM hc_inbox_stat_delta")
         cr.execute("DELETE FROM hc_inbox_stat")
-        sources = ["hc_inbox_message"]
-        cr.execute("SELECT to_regclass('hc_inbox_message_archive')")
-        if cr.fetchone()[0]:
-            sources.append("hc_inbox_message_archive")
-        union = " UNION ALL ".join(delta_rows(source, 1) for source in sources)
-        cr.execute(
-            f"""INSERT INTO hc_inbox_stat ({KEYS}, n, retries, seconds)
-                SELECT {KEYS}, sum(n), sum(retries), sum(seconds) FROM ({union}) d
-              GROUP BY {KEYS}"""
-        )
+        cr.execute(REBUILD_SQL)
         self.env.invalidate_all()
 
     @api.model
@@ -95,17 +99,7 @@ class HcInboxStat(models.Model):
         fold.  Rows whose figures came back to zero are dropped.
         """
         cr = self.env.cr
-        cr.execute(
-            f"""WITH moved AS (DELETE FROM hc_inbox_stat_delta
-                                RETURNING {KEYS}, n, retries, seconds)
-                INSERT INTO hc_inbox_stat ({KEYS}, n, retries, seconds)
-                SELECT {KEYS}, sum(n), sum(retries), sum(seconds) FROM moved
-              GROUP BY {KEYS}
-                ON CONFLICT ({KEYS}) DO UPDATE
-                       SET n = hc_inbox_stat.n + EXCLUDED.n,
-                           retries = hc_inbox_stat.retries + EXCLUDED.retries,
-                           seconds = hc_inbox_stat.seconds + EXCLUDED.seconds"""
-        )
+        cr.execute(FOLD_SQL)
         folded = cr.rowcount
         cr.execute("DELETE FROM hc_inbox_stat WHERE n = 0 AND retries = 0 AND seconds = 0")
         self.invalidate_model()

@@ -70,7 +70,9 @@ class TestInboxArchive(HcCase):
         dead = self.message("Old dead", "dead", 120)
         failed = self.message("Old failed", "failed", 120)
         needed = self.message("Old with an exception", "done", 120)
-        self.env["hc.exception"]._raise("data_quality", "check", "test:archive", message_id=needed.id)
+        self.env["hc.exception"]._raise(
+            "data_quality", "check", "test:archive", message_id=needed.id
+        )
         self.env["ir.config_parameter"].set_param(
             "healthcare_p2p_integration.archive_after_days", "90"
         )
@@ -141,7 +143,6 @@ class TestInboxArchive(HcCase):
     def test_retention_cleans_whole_months_and_keeps_the_audit_log(self):
         policy = self.env.ref("healthcare_p2p_integration.retention_internal")
         self.connector.data_classification = "internal"
-        now = fields.Datetime.now()
         # finished 170 and 240 days ago: whole months past the payload age, past the log age
         very_old = self.message("Very old", "done", 240)
         old = self.message("Old", "done", 170)
