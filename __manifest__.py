@@ -63,6 +63,8 @@
         "data/hc_bank_change_data.xml",
         "views/hc_bank_change_request_views.xml",
         "views/menus.xml",
+        "views/hc_inbox_message_archive_views.xml",
+        "data/hc_inbox_history_data.xml",
         "views/hc_explain_views.xml",
         "data/hc_metric_snapshot_data.xml",
         "views/hc_supervisor_views.xml",

@@ -11,7 +11,9 @@ On a dedicated database (``--db``, default ``hc_bench``):
   bill (bench/documents.py, in-process);
 - a month-end spike of invoices with the peak RSS of every Odoo worker, critical
   receipts' latency while vendor updates drain on the bulk lane, and a mixed load from
-  an asyncio client at growing concurrency (bench/load.py, live servers).
+  an asyncio client at growing concurrency (bench/load.py, live servers);
+- the hot paths and the metrics at 10,000 and at 5,000,000 inbox rows (bench/history.py,
+  ``--only history`` alone, ``--history-rows`` for another size).
 
 Every loop is bounded in count and time and only talks to 127.0.0.1.
 """
@@ -182,6 +184,49 @@ def print_documents(d):
     print("target (invoices >= 3x native):", "met" if p1 >= 3 * native else "NOT met")
 
 
+def run_history(args):
+    """The history scenario (bench/history.py) on a copy of the bench database: the same
+    measures at ``--history-small`` and ``--history-rows`` inbox rows; print the table;
+    return failures (a measure more than 1.2x slower with the history)."""
+    if not args.history_rows:
+        return 0
+    db = f"{args.db}_history"
+    sh(["dropdb", "--if-exists", db])
+    sh(["createdb", "-T", args.db, db])
+    sizes = f"{args.history_small},{args.history_rows}"
+    print(f"measuring the hot paths at {sizes} inbox rows (database {db})...", flush=True)
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "history.py")
+    t0 = time.perf_counter()
+    out = sh([args.python, script, args.config, db, sizes], cwd=args.odoo_src)
+    wall = time.perf_counter() - t0
+    line = [row for row in out.stdout.splitlines() if row.startswith("RESULT ")][-1]
+    small, big = json.loads(line[len("RESULT ") :])
+    if not args.keep_history_db:
+        sh(["dropdb", "--if-exists", db])
+    print()
+    print(
+        f"History - the same measures with {small['rows']:,} and {big['rows']:,} inbox rows "
+        f"(history: done messages 32-397 days old, made in SQL in {big['grow_seconds']:.0f} s) "
+        f"- {machine()}"
+    )
+    print(f"{'measure (median ms)':44} {'history':>10} {'small':>10} {'ratio':>7}")
+    failed = 0
+    for key, label in (
+        ("accept_ms", "accept one document (_accept + commit)"),
+        ("claim_ms", "claim a batch of 20 (+ commit)"),
+        ("process_ms", "process a message (vendor), per message"),
+        ("metrics_ms", "GET /metrics (Prometheus text)"),
+        ("health_ms", "GET /health figures"),
+        ("dashboard_ms", "dashboard data (24 h)"),
+    ):
+        ratio = big[key] / small[key] if small[key] else float("inf")
+        failed += ratio > 1.2
+        print(f"{label:44} {big[key]:10.2f} {small[key]:10.2f} {ratio:7.2f}")
+    print(f"(whole scenario {wall:.0f} s)")
+    print("target (every measure within 1.2x):", "met" if not failed else "NOT met")
+    return failed
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--odoo-src", required=True)
@@ -205,6 +250,12 @@ def main():
     parser.add_argument("--load-workers", default="2,4", help="HTTP workers ('': skip)")
     parser.add_argument("--load-levels", default="4,16,64")
     parser.add_argument(
+        "--history-rows", type=int, default=5_000_000, help="inbox rows of the history (0: skip)"
+    )
+    parser.add_argument("--history-small", type=int, default=10_000)
+    parser.add_argument("--keep-history-db", action="store_true")
+    parser.add_argument("--only", choices=["history"], help="run this scenario alone")
+    parser.add_argument(
         "--quick", action="store_true", help="small sizes, for trying the benchmark out"
     )
     parser.add_argument(
@@ -221,6 +272,7 @@ def main():
             "receipts": 6,
             "load_per_level": 100,
             "load_levels": "4,16",
+            "history_rows": 200_000,
         }
         for name, value in quick.items():
             if getattr(args, name) == parser.get_default(name):
@@ -230,6 +282,8 @@ def main():
 
     ensure_database(args)
     key = bootstrap_connector(args)
+    if args.only == "history":
+        return 1 if run_history(args) else 0
     documents = run_documents(args)
     if args.skip_api:
         print_documents(documents)
@@ -313,6 +367,7 @@ def main():
     )
     print_documents(documents)
     live_failed = run_live(args, key)
+    live_failed += run_history(args)
     return 0 if not (health[3] or post[3] or batch_errors or live_failed) else 1
 
 

@@ -13,6 +13,9 @@ from . import res_groups
 from . import hc_connector_route
 
 from . import hc_inbox_message
+from . import hc_inbox_message_archive
+from . import hc_inbox_stat_delta
+from . import hc_inbox_stat
 from . import hc_lane_worker
 from . import hc_partner_identifier
 from . import res_partner

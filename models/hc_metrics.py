@@ -90,31 +90,61 @@ class HcMetrics(models.AbstractModel):
     _description = "Integration metrics"
 
     @api.model
-    def _lane_depths(self, company_ids=None):
-        """``{lane code: {queue_depth, oldest_age_seconds}}`` (of these companies)."""
-        now = fields.Datetime.now()
+    def _window_start(self, window_hours):
+        """Start of a window of the last ``window_hours``: the figures are kept per hour,
+        so a window starts at the top of its first hour."""
+        since = fields.Datetime.now() - timedelta(hours=window_hours)
+        return since.replace(minute=0, second=0, microsecond=0)
+
+    @api.model
+    def _oldest_open(self, company_ids=None, by_route=False):
+        """``{key: oldest received_at}`` of the open messages per lane id (or per route
+        ``(connector code, lane code, doc type)``): read through the state index, so
+        it costs the backlog, never the history."""
         company_filter = (
             SQL("AND m.company_id IN %s", tuple(company_ids) or (0,))
             if company_ids is not None
             else SQL()
         )
+        keys = SQL("c.code, l.code, m.doc_type") if by_route else SQL("m.lane_id")
         self.env.cr.execute(
             SQL(
-                """SELECT l.code, count(m.id), min(m.received_at)
-                     FROM hc_lane l
-                LEFT JOIN hc_inbox_message m ON m.lane_id = l.id AND m.state IN %s %s
-                    WHERE l.active
-                 GROUP BY l.code""",
-                OPEN_STATES,
-                company_filter,
+                """SELECT %(keys)s, min(m.received_at)
+                     FROM hc_inbox_message m
+                     JOIN hc_connector c ON c.id = m.connector_id
+                     JOIN hc_lane l ON l.id = m.lane_id
+                    WHERE m.state IN %(open)s %(companies)s
+                 GROUP BY %(keys)s""",
+                keys=keys,
+                open=OPEN_STATES,
+                companies=company_filter,
             )
         )
+        if by_route:
+            return {tuple(row[:3]): row[3] for row in self.env.cr.fetchall()}
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _lane_depths(self, company_ids=None):
+        """``{lane code: {queue_depth, oldest_age_seconds}}`` (of these companies).
+
+        Depths are the kept figures (``hc.inbox.stat``), not a count of the inbox."""
+        now = fields.Datetime.now()
+        self.env.flush_all()
+        depths = {}
+        for row in self.env["hc.inbox.stat"]._figures(["s"], company_ids):
+            if row["state"] in OPEN_STATES:
+                depths[row["lane"]] = depths.get(row["lane"], 0) + row["n"]
+        oldest = self._oldest_open(company_ids)
+        lanes = self.env["hc.lane"].sudo().search([])
         return {
-            code: {
-                "queue_depth": depth,
-                "oldest_age_seconds": (now - oldest).total_seconds() if oldest else 0,
+            lane.code: {
+                "queue_depth": depths.get(lane.code, 0),
+                "oldest_age_seconds": (
+                    (now - oldest[lane.id]).total_seconds() if oldest.get(lane.id) else 0
+                ),
             }
-            for code, depth, oldest in self.env.cr.fetchall()
+            for lane in lanes
         }
 
     @api.model
@@ -155,66 +185,93 @@ class HcMetrics(models.AbstractModel):
     def _flow_rows(self, company_ids, window_hours, group_by=True):
         """Technical figures of the inbox, per connector / lane / document type (or total).
 
-        Flows (accepted, processed, dead, retries, latencies) count the last
-        ``window_hours``; queue depth and age of the oldest open message are as of now.
-        Percentiles are PostgreSQL's ``percentile_cont`` over the window.
+        Flows (accepted, processed, dead, retries) count the hours of the last
+        ``window_hours`` (from the top of the first hour), queue depth and age of the
+        oldest open message are as of now: counts are the figures kept as messages
+        change state (``hc.inbox.stat``), whatever the history.  Latency percentiles
+        are PostgreSQL's ``percentile_cont`` over the window's messages, read through
+        the ``received_at`` and ``finished_at`` indexes (the window, not the history).
         """
         now = fields.Datetime.now()
-        since = now - timedelta(hours=window_hours)
-        keys = SQL("c.code, l.code, m.doc_type") if group_by else SQL("NULL, NULL, NULL")
+        since = self._window_start(window_hours)
+        company_ids = tuple(company_ids) or (0,)
         self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """SELECT %(keys)s,
-                       count(*) FILTER (WHERE m.received_at >= %(since)s),
-                       count(*) FILTER (WHERE m.state = 'done' AND m.finished_at >= %(since)s),
-                       count(*) FILTER (WHERE m.state = 'failed'),
-                       count(*) FILTER (WHERE m.state = 'dead' AND m.finished_at >= %(since)s),
-                       coalesce(sum(greatest(m.attempts - 1, 0))
-                                FILTER (WHERE m.received_at >= %(since)s), 0),
-                       count(*) FILTER (WHERE m.state IN %(open)s),
-                       min(m.received_at) FILTER (WHERE m.state IN %(open)s),
-                       percentile_cont(%(q)s) WITHIN GROUP (ORDER BY m.api_latency_ms)
-                           FILTER (WHERE m.received_at >= %(since)s
-                                   AND m.api_latency_ms IS NOT NULL),
-                       percentile_cont(%(q)s) WITHIN GROUP (
-                           ORDER BY extract(epoch FROM m.finished_at - m.received_at))
-                           FILTER (WHERE m.state = 'done' AND m.finished_at >= %(since)s)
-                  FROM hc_inbox_message m
-                  JOIN hc_connector c ON c.id = m.connector_id
-                  JOIN hc_lane l ON l.id = m.lane_id
-                 WHERE m.company_id IN %(companies)s
-                   AND (m.received_at >= %(since)s OR m.finished_at >= %(since)s
-                        OR m.state IN %(open)s)
-              GROUP BY 1, 2, 3
-              ORDER BY 1, 2, 3""",
-                keys=keys,
-                since=since,
-                open=OPEN_STATES,
-                q=list(QUANTILES),
-                companies=tuple(company_ids) or (0,),
+
+        def key(route):
+            return tuple(route) if group_by else (None, None, None)
+
+        rows = {}
+
+        def row(route):
+            return rows.setdefault(
+                key(route),
+                {"accepted": 0, "processed": 0, "failed": 0, "dead": 0, "retries": 0,
+                 "queue_depth": 0, "oldest": None, "api": None, "proc": None},
+            )  # fmt: skip
+
+        for fig in self.env["hc.inbox.stat"]._figures(["s", "r", "f"], company_ids, since):
+            route = (fig["connector"], fig["lane"], fig["doc_type"])
+            if fig["kind"] == "s":
+                if fig["state"] == "failed":
+                    row(route)["failed"] += fig["n"]
+                if fig["state"] in OPEN_STATES:
+                    row(route)["queue_depth"] += fig["n"]
+            elif fig["kind"] == "r":
+                row(route)["accepted"] += fig["n"]
+                row(route)["retries"] += fig["retries"]
+            elif fig["state"] == "done":
+                row(route)["processed"] += fig["n"]
+            elif fig["state"] == "dead":
+                row(route)["dead"] += fig["n"]
+        for route, oldest in self._oldest_open(company_ids, by_route=True).items():
+            current = row(route)["oldest"]
+            row(route)["oldest"] = min(oldest, current) if current else oldest
+        keys = SQL("c.code, l.code, m.doc_type") if group_by else SQL("NULL, NULL, NULL")
+        for name, value, condition in (
+            ("api", SQL("m.api_latency_ms"),
+             SQL("m.received_at >= %s AND m.api_latency_ms IS NOT NULL", since)),
+            ("proc", SQL("extract(epoch FROM m.finished_at - m.received_at)"),
+             SQL("m.state = 'done' AND m.finished_at >= %s", since)),
+        ):  # fmt: skip
+            self.env.cr.execute(
+                SQL(
+                    """SELECT %(keys)s,
+                              percentile_cont(%(q)s) WITHIN GROUP (ORDER BY %(value)s)
+                         FROM hc_inbox_message m
+                         JOIN hc_connector c ON c.id = m.connector_id
+                         JOIN hc_lane l ON l.id = m.lane_id
+                        WHERE m.company_id IN %(companies)s AND %(condition)s
+                     GROUP BY 1, 2, 3""",
+                    keys=keys,
+                    q=list(QUANTILES),
+                    value=value,
+                    condition=condition,
+                    companies=company_ids,
+                )
             )
-        )
-        rows = []
-        for row in self.env.cr.fetchall():
-            connector, lane, doc_type, accepted, processed, failed, dead, retries = row[:8]
-            depth, oldest = row[8:10]
-            api_q = row[10] or [0.0] * 3
-            proc = row[11] or [0.0] * 3
-            finished = processed + dead
-            rows.append(
+            for *route, quantiles in self.env.cr.fetchall():
+                row(route)[name] = quantiles
+        result = []
+        for route in sorted(rows, key=lambda k: tuple(v or "" for v in k)):
+            r = rows[route]
+            if not any(r[k] for k in ("accepted", "processed", "failed", "dead", "queue_depth")):
+                continue
+            api_q = r["api"] or [0.0] * 3
+            proc = r["proc"] or [0.0] * 3
+            finished = r["processed"] + r["dead"]
+            result.append(
                 {
-                    "connector": connector,
-                    "lane": lane,
-                    "doc_type": doc_type,
-                    "accepted": accepted,
-                    "processed": processed,
-                    "failed": failed,
-                    "dead": dead,
-                    "retries": int(retries),
-                    "error_rate": round(100.0 * dead / finished, 2) if finished else 0.0,
-                    "queue_depth": depth,
-                    "oldest_open_age": (now - oldest).total_seconds() if oldest else 0.0,
+                    "connector": route[0],
+                    "lane": route[1],
+                    "doc_type": route[2],
+                    "accepted": r["accepted"],
+                    "processed": r["processed"],
+                    "failed": r["failed"],
+                    "dead": r["dead"],
+                    "retries": int(r["retries"]),
+                    "error_rate": round(100.0 * r["dead"] / finished, 2) if finished else 0.0,
+                    "queue_depth": r["queue_depth"],
+                    "oldest_open_age": (now - r["oldest"]).total_seconds() if r["oldest"] else 0.0,
                     "api_latency_p50": round(api_q[0] or 0.0, 2),
                     "api_latency_p95": round(api_q[1] or 0.0, 2),
                     "api_latency_p99": round(api_q[2] or 0.0, 2),
@@ -223,7 +280,7 @@ class HcMetrics(models.AbstractModel):
                     "processing_p99": round(proc[2] or 0.0, 3),
                 }
             )
-        return rows
+        return result
 
     @api.model
     def _compute_metrics(self, company_ids, window_hours=24):
@@ -274,13 +331,17 @@ class HcMetrics(models.AbstractModel):
             [now, company_ids],
         )
         values["delayed_receipts"] = cr.fetchone()[0]
-        cr.execute(
-            """SELECT count(*) FROM hc_inbox_message
-                WHERE doc_type IN ('vendor', 'item') AND company_id IN %s
-                  AND (state = 'failed' OR (state = 'dead' AND finished_at >= %s))""",
-            [company_ids, now - timedelta(hours=window_hours)],
+        values["failed_vendor_syncs"] = sum(
+            fig["n"]
+            for fig in self.env["hc.inbox.stat"]._figures(
+                ["s", "f"], company_ids, self._window_start(window_hours)
+            )
+            if fig["doc_type"] in ("vendor", "item")
+            and (
+                (fig["kind"] == "s" and fig["state"] == "failed")
+                or (fig["kind"] == "f" and fig["state"] == "dead")
+            )
         )
-        values["failed_vendor_syncs"] = cr.fetchone()[0]
         values["payment_status_gaps"] = self._payment_status_gaps(company_ids)
         return values
 
@@ -346,7 +407,7 @@ class HcMetrics(models.AbstractModel):
     def _card_actions(self, company_ids, window_hours):
         """What each dashboard figure opens: ``{code: (model, name, domain)}``."""
         now = fields.Datetime.now()
-        since = fields.Datetime.to_string(now - timedelta(hours=window_hours))
+        since = fields.Datetime.to_string(self._window_start(window_hours))
         company = [("company_id", "in", list(company_ids))]
         inbox, move, exc = "hc.inbox.message", "account.move", "hc.exception"
         open_msgs = [("state", "in", list(OPEN_STATES))]
@@ -563,17 +624,17 @@ class HcMetrics(models.AbstractModel):
             ["connector", "doc_type", "lane", "state"],
             registry=registry,
         )
-        self.env.cr.execute(
-            """SELECT c.code, m.doc_type, l.code, m.state, count(*)
-                 FROM hc_inbox_message m
-                 JOIN hc_connector c ON c.id = m.connector_id
-                 JOIN hc_lane l ON l.id = m.lane_id
-                WHERE m.company_id IN %s
-             GROUP BY 1, 2, 3, 4""",
-            [companies],
-        )
-        for connector, doc_type, lane, state, count in self.env.cr.fetchall():
-            messages.labels(connector, doc_type or "", lane, state).set(count)
+        self.env.flush_all()
+        Stat = self.env["hc.inbox.stat"]
+        lane_figures = {}
+        for fig in Stat._figures(["s"], companies):
+            messages.labels(fig["connector"], fig["doc_type"] or "", fig["lane"], fig["state"]).set(
+                fig["n"]
+            )
+            if fig["state"] in OPEN_STATES:
+                depth_retries = lane_figures.setdefault(fig["lane"], [0, 0])
+                depth_retries[0] += fig["n"]
+                depth_retries[1] += fig["retries"]
         attempts = Gauge(
             "hc_inbox_retries", "Retries of messages not yet done", ["lane"], registry=registry
         )
@@ -590,33 +651,27 @@ class HcMetrics(models.AbstractModel):
             registry=registry,
         )
         now = fields.Datetime.now()
-        self.env.cr.execute(
-            """SELECT l.code, count(m.id), coalesce(sum(greatest(m.attempts - 1, 0)), 0), min(m.received_at)
-                 FROM hc_lane l
-            LEFT JOIN hc_inbox_message m ON m.lane_id = l.id AND m.state IN %s
-                                          AND m.company_id IN %s
-             GROUP BY l.code""",
-            [OPEN_STATES, companies],
-        )
-        for lane, count, retries, first in self.env.cr.fetchall():
-            depth.labels(lane).set(count)
-            attempts.labels(lane).set(retries)
-            oldest.labels(lane).set((now - first).total_seconds() if first else 0)
+        firsts = self._oldest_open(companies)
+        for lane in self.env["hc.lane"].sudo().with_context(active_test=False).search([]):
+            count, retries = lane_figures.get(lane.code, (0, 0))
+            first = firsts.get(lane.id)
+            depth.labels(lane.code).set(count)
+            attempts.labels(lane.code).set(retries)
+            oldest.labels(lane.code).set((now - first).total_seconds() if first else 0)
         latency = Gauge(
             "hc_processing_seconds_avg",
             "Average processing time of messages done in the last hour",
             ["doc_type"],
             registry=registry,
         )
-        self.env.cr.execute(
-            """SELECT doc_type, avg(extract(epoch FROM finished_at - received_at))
-                 FROM hc_inbox_message
-                WHERE state = 'done' AND finished_at > %s AND company_id IN %s
-             GROUP BY doc_type""",
-            [now - timedelta(hours=1), companies],
-        )
-        for doc_type, seconds in self.env.cr.fetchall():
-            latency.labels(doc_type or "").set(float(seconds or 0))
+        done = {}
+        for fig in Stat._figures(["f"], companies, self._window_start(1)):
+            if fig["state"] == "done":
+                n_seconds = done.setdefault(fig["doc_type"] or "", [0, 0.0])
+                n_seconds[0] += fig["n"]
+                n_seconds[1] += fig["seconds"]
+        for doc_type, (count, seconds) in done.items():
+            latency.labels(doc_type).set(seconds / count if count else 0)
         exceptions = Gauge(
             "hc_exceptions_open", "Open exceptions", ["type", "queue", "overdue"], registry=registry
         )

@@ -43,6 +43,8 @@ class HcRetentionPolicy(models.Model):
       its canonical document; its metadata, content hash and idempotency key stay (a
       resubmission is still recognised) and it is marked purged;
     - after ``log_days`` the finished message itself is deleted.
+    In the archive (``hc.inbox.message.archive``) both apply by whole months: a month of
+    archived messages is purged, then deleted, once all of it is past the age.
     Never purged: unfinished messages, messages an open exception points at, messages
     whose bill is unpaid or not matched.  The audit log is never purged (append-only).
     0 days keeps forever.
@@ -145,6 +147,12 @@ class HcRetentionPolicy(models.Model):
                 purged += len(ids)
                 if not self._commit(len(ids)):
                     break
+        # the archive (done messages past the archive age): by whole months
+        archive_purged, archive_deleted = self.env["hc.inbox.message.archive"]._purge_months(
+            self.data_classification, self.payload_days, self.log_days
+        )
+        purged += archive_purged
+        deleted += archive_deleted
         # the database cleared links to deleted messages (ON DELETE SET NULL)
         self.env.invalidate_all()
         if purged or deleted:
