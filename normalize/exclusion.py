@@ -49,6 +49,7 @@ SAM_REQUIRED = ("Classification", "Name", "First", "Last", "Exclusion Type", "Ac
 SAM_ENTITY_ID_COLUMNS = ("Unique Entity ID", "UEI", "DUNS/UEI", "DUNS")
 
 DEFAULT_NAME_THRESHOLD = 90.0
+NUMBER_MISMATCH_CAP = 60.0
 
 
 class ExclusionFormatError(ValueError):
@@ -330,7 +331,9 @@ def name_score(name_a, name_b):
     both names have at least two words, ``token_set_ratio`` too, so that a middle name or
     initial on one side only ("SMITH JOHN A" / "John Smith") does not hide a match.  One
     shared word ("MEDICAL") between names of several words never scores high by itself:
-    the set ratio needs two shared words at least.
+    the set ratio needs two shared words at least.  Names whose numbers differ ("Vendor 7"
+    / "Vendor 59", "Clinic 2") are different parties: the score is capped below any
+    sensible threshold.
     """
     a, b = clean_vendor_name(name_a), clean_vendor_name(name_b)
     if not a or not b:
@@ -339,6 +342,10 @@ def name_score(name_a, name_b):
     tokens_a, tokens_b = set(a.split()), set(b.split())
     if len(tokens_a & tokens_b) >= 2:
         score = max(score, fuzz.token_set_ratio(a, b))
+    numbers_a = {t for t in tokens_a if any(ch.isdigit() for ch in t)}
+    numbers_b = {t for t in tokens_b if any(ch.isdigit() for ch in t)}
+    if numbers_a != numbers_b:
+        score = min(score, NUMBER_MISMATCH_CAP)
     return float(score)
 
 

@@ -136,6 +136,10 @@ def test_name_normalisation_case_punctuation_suffixes_diacritics():
     # one shared word is no match
     assert name_score("Acme Medical", "Global Medical Devices") < 70
     assert name_score("", "ACME") == 0
+    # names that differ by a number are different parties
+    assert name_score("Vendor 7 Surgical", "VENDOR 59 SURGICAL") <= 60
+    assert name_score("Clinic 2 LLC", "CLINIC") <= 60
+    assert name_score("3M Company", "3M CO") == 100
 
 
 def test_npi_normalised_and_blank_npi_is_none():
