@@ -73,7 +73,9 @@ class HcApprovalRule(models.Model):
         res = super().write(vals)
         for rule in self:
             self.env["hc.audit.log"]._log(
-                "approval_rule_changed", rule, data=dict(rule._hc_audit_data(), changed=sorted(vals))
+                "approval_rule_changed",
+                rule,
+                data=dict(rule._hc_audit_data(), changed=sorted(vals)),
             )
         return res
 
@@ -118,18 +120,21 @@ class HcApprovalRule(models.Model):
         currency = doc.company_id.currency_id
         paths = self._hc_products(doc).categ_id.mapped("parent_path")
         return rules.filtered(
-            lambda r: currency.compare_amounts(amount, r.min_amount) >= 0
-            and (
-                not r.category_id
-                or any(p.startswith(r.category_id.parent_path) for p in paths)
+            lambda r: (
+                currency.compare_amounts(amount, r.min_amount) >= 0
+                and (
+                    not r.category_id or any(p.startswith(r.category_id.parent_path) for p in paths)
+                )
             )
         )
 
     def _hc_missing_for(self, doc, user):
         """The rules of ``self`` that ``user`` cannot approve ``doc`` for."""
         return self.filtered(
-            lambda r: user not in r.group_id.all_user_ids
-            or (r.sod_not_requester and doc.create_uid == user)
+            lambda r: (
+                user not in r.group_id.all_user_ids
+                or (r.sod_not_requester and doc.create_uid == user)
+            )
         )
 
     @api.model
@@ -180,8 +185,10 @@ class HcApprovalRule(models.Model):
     def _hc_check_bills(self, moves):
         """Posting non-PO vendor bills: by an approver of every rule that applies."""
         bills = moves.filtered(
-            lambda m: m.move_type in ("in_invoice", "in_receipt")
-            and not m.invoice_line_ids.purchase_line_id
+            lambda m: (
+                m.move_type in ("in_invoice", "in_receipt")
+                and not m.invoice_line_ids.purchase_line_id
+            )
         )
         if not bills or not self.sudo().search_count([("document_kind", "=", "bill")], limit=1):
             return

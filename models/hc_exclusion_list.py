@@ -94,9 +94,7 @@ class HcExclusionList(models.Model):
     @api.model
     def _hc_check_compliance(self):
         if not (self.env.su or self.env.user.has_group(COMPLIANCE_GROUP)):
-            raise AccessError(
-                self.env._("Only a vendor compliance officer loads exclusion lists.")
-            )
+            raise AccessError(self.env._("Only a vendor compliance officer loads exclusion lists."))
 
     @api.model
     def _hc_load(self, stream, source=None, version=None, file_name=None, batch_size=2000):
@@ -225,10 +223,11 @@ class HcExclusionList(models.Model):
     def _hc_candidate(self, partner):
         """What a vendor is screened by: its name, NPI, tax ids and UEI/DUNS."""
         identifiers = partner.sudo().hc_identifier_ids
-        tax_ids = [partner.vat] + identifiers.filtered(lambda i: i.scheme == "vat").mapped("value")
-        entity_ids = [partner.hc_uei] + identifiers.filtered(lambda i: i.scheme == "duns").mapped(
-            "value"
-        )
+        tax_ids = [partner.vat, *identifiers.filtered(lambda i: i.scheme == "vat").mapped("value")]
+        entity_ids = [
+            partner.hc_uei,
+            *identifiers.filtered(lambda i: i.scheme == "duns").mapped("value"),
+        ]
         return Candidate(
             name=partner.name or "",
             npi=partner.hc_npi or None,
@@ -261,13 +260,21 @@ class HcExclusionList(models.Model):
             npis |= {normalize_npi(cand.npi)} - {None}
             ids |= {normalize_tax_id(t) for t in cand.tax_ids + cand.entity_ids} - {None}
         domain = [("name_first", "in", list(words)), ("name_last", "in", list(words))]
-        domain = ["|"] + domain if words else [("id", "=", 0)]
+        domain = ["|", *domain] if words else [("id", "=", 0)]
         if npis:
-            domain = ["|", ("npi", "in", list(npis))] + domain
+            domain = ["|", ("npi", "in", list(npis)), *domain]
         if ids:
-            domain = ["|", "|", ("entity_id", "in", list(ids)), ("tax_id", "in", list(ids))] + domain
-        entries = self.env["hc.exclusion.entry"].sudo().search(
-            [("list_id", "in", lists.ids), ("active", "=", True)] + domain
+            domain = [
+                "|",
+                "|",
+                ("entity_id", "in", list(ids)),
+                ("tax_id", "in", list(ids)),
+                *domain,
+            ]
+        entries = (
+            self.env["hc.exclusion.entry"]
+            .sudo()
+            .search([("list_id", "in", lists.ids), ("active", "=", True), *domain])
         )
         by_record = {}
         for entry in entries:
@@ -329,9 +336,7 @@ class HcExclusionList(models.Model):
         if not pending and not self.env.context.get("hc_screen_all"):
             return 0
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
-        vendors = Partner.search(
-            [("parent_id", "=", False), ("supplier_rank", ">", 0)], order="id"
-        )
+        vendors = Partner.search([("parent_id", "=", False), ("supplier_rank", ">", 0)], order="id")
         Cron = self.env["ir.cron"]
         commit = bool(self.env.context.get("ir_cron_progress_id"))
         if commit:

@@ -116,7 +116,9 @@ class HcVendorCredential(models.Model):
                 self.env["hc.audit.log"]._log(
                     "credential_changed",
                     cred,
-                    data=dict(cred._hc_audit_data(), changed=sorted(set(AUDITED_FIELDS) & set(vals))),
+                    data=dict(
+                        cred._hc_audit_data(), changed=sorted(set(AUDITED_FIELDS) & set(vals))
+                    ),
                 )
         return res
 
@@ -161,7 +163,7 @@ class HcVendorCredential(models.Model):
             before = {c.id: c.state for c in batch}
             self.env.add_to_compute(self._fields["state"], batch)
             batch.flush_recordset(["state"])
-            for cred in batch.filtered(lambda c: c.state != before[c.id]):
+            for cred in batch.filtered(lambda c, before=before: c.state != before[c.id]):
                 self.env["hc.audit.log"]._log(
                     "credential_" + cred.state, cred, data=cred._hc_audit_data()
                 )

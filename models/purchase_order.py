@@ -87,9 +87,10 @@ class PurchaseOrder(models.Model):
         changing_vendor = self.browse()
         if "partner_id" in vals:
             changing_vendor = self.filtered(lambda o: o.state in HELD_STATES)
-        res = super().write(vals)
         if entering:
+            # checked before anything is written: a refusal leaves the order as it was
             entering._hc_check_confirmation(approving=vals["state"] in CONFIRMED_STATES)
+        res = super().write(vals)
         if changing_vendor:
             changing_vendor.partner_id._hc_check_vendor_hold(changing_vendor, "purchase_order")
         return res
@@ -119,6 +120,7 @@ class PurchaseOrder(models.Model):
                         order.display_name,
                     )
                 )
+        return True
 
     def _approval_allowed(self):
         # Odoo's double validation, then the module's rules: an order a rule applies to

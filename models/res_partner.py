@@ -28,9 +28,7 @@ class ResPartner(models.Model):
     hc_uei = fields.Char(
         string="SAM UEI", help="SAM.gov Unique Entity ID: the SAM exclusions are matched on it."
     )
-    hc_credential_ids = fields.One2many(
-        "hc.vendor.credential", "partner_id", string="Credentials"
-    )
+    hc_credential_ids = fields.One2many("hc.vendor.credential", "partner_id", string="Credentials")
     hc_exclusion_match_ids = fields.One2many(
         "hc.exclusion.match", "partner_id", string="Exclusion matches"
     )
@@ -76,9 +74,7 @@ class ResPartner(models.Model):
         labels = dict(Credential._fields["credential_type"].selection)
         for partner, types in Credential._hc_expired_types(commercial).items():
             holds.setdefault(partner, []).append(
-                self.env._(
-                    "expired credential: %s", ", ".join(labels.get(t, t) for t in types)
-                )
+                self.env._("expired credential: %s", ", ".join(labels.get(t, t) for t in types))
             )
         return holds
 

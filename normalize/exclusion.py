@@ -291,9 +291,7 @@ def _sam_record(get, line):
             break
     terminated = parse_sam_date(get("Termination Date"))
     status = (_text(get("Record Status")) or "active").lower()
-    address = ", ".join(
-        part for part in (_text(get(f"Address {n}")) for n in (1, 2, 3, 4)) if part
-    )
+    address = ", ".join(part for part in (_text(get(f"Address {n}")) for n in (1, 2, 3, 4)) if part)
     return ExclusionRecord(
         source=SOURCE_SAM,
         name=name,

@@ -43,8 +43,10 @@ class TestExclusionScreening(CredentialingCase):
         self.assertIn("3: 2 columns", second.errors)
         self.assertEqual(first.state, "superseded")
         # SAM is a list of its own: it does not supersede the LEIE
-        sam = self.env["hc.exclusion.list"].with_user(self.officer)._hc_load(
-            sam_file(("Global Surgical Devices LLC", "HWEKRJ3F3N29"))
+        sam = (
+            self.env["hc.exclusion.list"]
+            .with_user(self.officer)
+            ._hc_load(sam_file(("Global Surgical Devices LLC", "HWEKRJ3F3N29")))
         )
         self.assertEqual((sam.source, second.state), ("sam", "active"))
 
@@ -95,7 +97,12 @@ class TestExclusionScreening(CredentialingCase):
     def test_npi_and_uei_match_whatever_the_name(self):
         self.vendor.hc_npi = "1234567893"
         other = self.env["res.partner"].create(
-            {"name": "Renamed Vendor", "is_company": True, "supplier_rank": 1, "hc_uei": "HWEKRJ3F3N29"}
+            {
+                "name": "Renamed Vendor",
+                "is_company": True,
+                "supplier_rank": 1,
+                "hc_uei": "HWEKRJ3F3N29",
+            }
         )
         self.load_leie(("SOMEBODY ELSE", "1234567893"))
         self.env["hc.exclusion.list"].with_user(self.officer)._hc_load(

@@ -157,9 +157,7 @@ def test_match_by_identifiers_then_name_and_never_inactive():
     everything = recs + sam
     # the NPI matches whatever the name
     hits = match_candidate(Candidate("Renamed Co", npi="1234567893"), everything)
-    assert [(h.matched_on, h.record.name) for h in hits] == [
-        ("npi", "ACME MEDICAL SUPPLY, INC.")
-    ]
+    assert [(h.matched_on, h.record.name) for h in hits] == [("npi", "ACME MEDICAL SUPPLY, INC.")]
     # the UEI (entity id) and a tax id given as entity id
     hits = match_candidate(Candidate("Other", entity_ids=("hwek-rj3f3n29",)), everything)
     assert hits[0].matched_on == "entity_id" and hits[0].record.source == SOURCE_SAM

@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .credentialing_common import CredentialingCase
@@ -105,7 +106,7 @@ class TestVendorCredentials(CredentialingCase):
 
     def test_credential_on_a_contact_is_refused(self):
         contact = self.env["res.partner"].create({"name": "Jo", "parent_id": self.vendor.id})
-        with self.assertRaises(Exception):
+        with self.assertRaises(ValidationError):
             self.env["hc.vendor.credential"].create(
                 {"partner_id": contact.id, "credential_type": "licence"}
             )
