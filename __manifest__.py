@@ -71,6 +71,8 @@
         "views/hc_observability_views.xml",
         "data/hc_request_security_data.xml",
         "views/hc_connector_security_views.xml",
+        "data/hc_credentialing_data.xml",
+        "views/hc_credentialing_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -73,3 +73,8 @@ from . import hc_metric_snapshot
 from . import hc_ap_workload_report
 from . import hc_exception_trend_report
 from . import hc_bill_release_report
+from . import hc_vendor_credential
+from . import hc_exclusion_list
+from . import hc_exclusion_entry
+from . import hc_exclusion_match
+from . import hc_approval_rule

@@ -480,6 +480,9 @@ class AccountMove(models.Model):
                     ", ".join(pending.mapped("display_name")),
                 ),
             )
+        # A vendor held by credentialing (exclusion match, expired credential) is not paid.
+        payable = bills.filtered(lambda m: m.move_type in PAYABLE_TYPES)
+        payable.partner_id._hc_check_vendor_hold(payable, "payment")
         guarded = bills.filtered("hc_match_state")
         blocked = guarded.filtered(
             lambda m: m.hc_match_state in ("blocked", "pending") or not m.hc_released
@@ -615,6 +618,8 @@ class AccountMove(models.Model):
         return res
 
     def _post(self, soft=True):
+        # Non-PO vendor bills above an approval rule's amount: posted by its approver only.
+        self.env["hc.approval.rule"]._hc_check_bills(self)
         stale = self.filtered(
             lambda m: (
                 m.hc_match_state == "pending"

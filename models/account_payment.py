@@ -34,4 +34,6 @@ class AccountPayment(models.Model):
                     ", ".join(pending.mapped("display_name")),
                 )
             )
+        # nor to a vendor held by credentialing (exclusion match, expired credential)
+        outbound.partner_id._hc_check_vendor_hold(outbound, "payment")
         return super().action_post()

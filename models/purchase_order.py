@@ -1,3 +1,4 @@
+from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
@@ -10,6 +11,11 @@ ACK_STATES = [
     ("refused", "Changes refused by the buyer"),
     ("rejected", "Rejected"),
 ]
+
+
+CONFIRMED_STATES = ("purchase", "done")
+# What a held vendor's order may not enter: waiting for approval, or confirmed.
+HELD_STATES = ("to approve", *CONFIRMED_STATES)
 
 
 class PurchaseOrder(models.Model):
@@ -69,8 +75,86 @@ class PurchaseOrder(models.Model):
             | self.dest_address_id
         )
 
+    # -- vendor holds and approval rules (issue 18) ---------------------------------------
+    # A held vendor (exclusion match, expired credential) gets no confirmed order, and an
+    # order an approval rule applies to is confirmed by the rule's approver only: checked
+    # where the state changes (``create``/``write``), so that neither the buttons nor a
+    # raw write over RPC can skip them.
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        for order in orders.filtered(lambda o: o.state in HELD_STATES):
+            order._hc_check_confirmation(approving=order.state in CONFIRMED_STATES)
+        return orders
+
+    def write(self, vals):
+        entering = self.browse()
+        if vals.get("state") in HELD_STATES:
+            entering = self.filtered(
+                lambda o: o.state != vals["state"] and o.state not in CONFIRMED_STATES
+            )
+        changing_vendor = self.browse()
+        if "partner_id" in vals:
+            changing_vendor = self.filtered(lambda o: o.state in HELD_STATES)
+        if entering:
+            # checked before anything is written: a refusal leaves the order as it was
+            entering._hc_check_confirmation(approving=vals["state"] in CONFIRMED_STATES)
+        res = super().write(vals)
+        if changing_vendor:
+            changing_vendor.partner_id._hc_check_vendor_hold(changing_vendor, "purchase_order")
+        return res
+
+    def _hc_check_confirmation(self, approving=True):
+        """The vendor is not held and, as a person confirms (not the system), the
+        approval rules and Odoo's double validation are met."""
+        Rule = self.env["hc.approval.rule"]
+        for order in self:
+            order.partner_id._hc_check_vendor_hold(order, "purchase_order")
+            if not approving or self.env.su:
+                continue
+            missing = Rule._hc_approval_missing(order, "po")
+            if missing:
+                Rule._hc_refuse(order, "po", missing)
+            if not super(PurchaseOrder, order)._approval_allowed():
+                self.env["hc.audit.log"]._log_detached(
+                    "approval_refused",
+                    order,
+                    reason="po_double_validation",
+                    data={"user": self.env.user.login, "amount": order.amount_total},
+                )
+                raise UserError(
+                    self.env._(
+                        "%s is above the company's purchase order approval amount: a purchase "
+                        "manager approves it.",
+                        order.display_name,
+                    )
+                )
+        return True
+
+    def _approval_allowed(self):
+        # Odoo's double validation, then the module's rules: an order a rule applies to
+        # waits in "To Approve" for the rule's approver.
+        return super()._approval_allowed() and not self.env[
+            "hc.approval.rule"
+        ]._hc_approval_missing(self, "po")
+
+    def button_confirm(self):
+        starting = self.filtered(lambda o: o.state in ("draft", "sent"))
+        starting.partner_id._hc_check_vendor_hold(starting, "purchase_order")
+        return super().button_confirm()
+
     def button_approve(self, force=False):
+        Rule = self.env["hc.approval.rule"]
+        ruled = {
+            order: rules
+            for order in self.filtered(lambda o: o.state not in CONFIRMED_STATES)
+            if (rules := Rule._hc_rules_for(order, "po"))
+        }
         res = super().button_approve(force=force)
+        for order, rules in ruled.items():
+            if order.state == "purchase":
+                Rule._hc_log_approved(order, "po", rules)
         self._hc_emit_released()
         return res
 

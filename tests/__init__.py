@@ -57,3 +57,6 @@ from . import test_security_roles
 from . import test_security_signature
 from . import test_three_way_match
 from . import test_units
+from . import test_vendor_credentialing
+from . import test_exclusion_screening
+from . import test_approval_rules

@@ -10,3 +10,4 @@ from . import hc_connector_secret_wizard
 from . import hc_uom_map_wizard
 from . import hc_tolerance_whatif_line
 from . import hc_ap_settings
+from . import hc_exclusion_load_wizard
