@@ -59,6 +59,19 @@ from .documents import (
     Vendor,
     currency_decimals,
 )
+from .documents import (
+    ADJUSTMENT_REASONS,
+    RECALL_CLASSIFICATIONS,
+    SCRAP_REASONS,
+    TRANSFER_EVENTS,
+    LotTrace,
+    Recall,
+    StockAdjustment,
+    StockAdjustmentLine,
+    StockTransfer,
+    StockTransferLine,
+    serial_in_range,
+)
 
 __all__ = [
     "ACK_LINE_STATUSES",
@@ -109,6 +122,18 @@ __all__ = [
     "Vendor",
     "currency_decimals",
     "document_class",
+    # hospital supply chain (issue 18)
+    "ADJUSTMENT_REASONS",
+    "RECALL_CLASSIFICATIONS",
+    "SCRAP_REASONS",
+    "TRANSFER_EVENTS",
+    "LotTrace",
+    "Recall",
+    "StockAdjustment",
+    "StockAdjustmentLine",
+    "StockTransfer",
+    "StockTransferLine",
+    "serial_in_range",
     "from_dict",
     "json_schema",
     "validate",
