@@ -68,6 +68,9 @@
         "views/hc_observability_views.xml",
         "data/hc_request_security_data.xml",
         "views/hc_connector_security_views.xml",
+        "security/hc_supply_chain_security.xml",
+        "data/hc_supply_chain_data.xml",
+        "views/hc_supply_chain_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

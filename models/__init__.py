@@ -70,3 +70,11 @@ from . import hc_metric_snapshot
 from . import hc_ap_workload_report
 from . import hc_exception_trend_report
 from . import hc_bill_release_report
+from . import hc_facility_resolver
+from . import hc_stock_transfer
+from . import hc_processor_stock_transfer
+from . import hc_processor_stock_adjustment
+from . import hc_recall
+from . import hc_recall_line
+from . import hc_processor_recall
+from . import hc_expiry_alert

@@ -54,3 +54,5 @@ from . import test_security_roles
 from . import test_security_signature
 from . import test_three_way_match
 from . import test_units
+from . import test_stock_transfers
+from . import test_recall

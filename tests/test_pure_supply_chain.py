@@ -83,17 +83,27 @@ def test_hibc_udi_gives_lot_and_expiry():
     # primary + secondary (concatenated), with a correct mod-43 check character
     body = "+A123GLOVE1/$$3281231LOT43"  # (a space check character would be trimmed)
     udi = body + hibc_check_character(body)
-    trace = from_dict(
-        "stock_adjustment",
-        {
-            "adjustment_id": "ADJ-1",
-            "facility": FACILITY_A,
-            "adjustment_date": "2026-12-01",
-            "lines": [
-                {"line_number": "1", "reason": "expired", "quantity": "2", "uom": "EA", "udi": udi}
-            ],
-        },
-    ).lines[0].trace()
+    trace = (
+        from_dict(
+            "stock_adjustment",
+            {
+                "adjustment_id": "ADJ-1",
+                "facility": FACILITY_A,
+                "adjustment_date": "2026-12-01",
+                "lines": [
+                    {
+                        "line_number": "1",
+                        "reason": "expired",
+                        "quantity": "2",
+                        "uom": "EA",
+                        "udi": udi,
+                    }
+                ],
+            },
+        )
+        .lines[0]
+        .trace()
+    )
     assert trace.lot == "LOT43"
     assert trace.expiry == dt.date(2028, 12, 31)
 
@@ -160,7 +170,10 @@ def _recall(**data):
 def test_recall_lots_from_lots_and_udis():
     recall = from_dict(
         "recall",
-        _recall(lots=["L2", "L1"], udis=["(01)09506000134352(17)281200(10)L3", "(01)09506000134352(21)S9"]),
+        _recall(
+            lots=["L2", "L1"],
+            udis=["(01)09506000134352(17)281200(10)L3", "(01)09506000134352(21)S9"],
+        ),
     )
     assert recall.lot_names() == ["L1", "L2", "L3", "S9"]
     assert recall.natural_key() == "recall:FDA-Z-0001-2027"
