@@ -1,13 +1,16 @@
 """Inter-facility transfers and stock adjustments over the API (issue 18, item 3),
 applied with Odoo's stock model and checked as the facilities' warehouse users."""
 
+import json
+
+from odoo.tests import HttpCase
 from odoo.tests import tagged
 
+from .common import HcCase
 from .supply_chain_common import GLN_B
 from .supply_chain_common import GTIN
 from .supply_chain_common import SupplyChainCase
 
-MAIN = {"identifiers": [{"scheme": "SOURCE", "value": "WH"}], "name": "Main hospital"}
 NORTH = {"identifiers": [{"scheme": "SOURCE", "value": "NORTH"}], "name": "North Clinic"}
 FACILITY_B = {"identifiers": [{"scheme": "GLN", "value": GLN_B}]}
 
@@ -17,10 +20,10 @@ class TestStockTransfers(SupplyChainCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        MAIN["identifiers"][0]["value"] = cls.wh_a.code
+        cls.main = {"identifiers": [{"scheme": "SOURCE", "value": cls.wh_a.code}]}
         cls.lot = cls.stock(cls.wh_a, "L1", 10)
 
-    def transfer(self, event, transfer_id="TR-1", to=NORTH, qty="4", company=None, **line):
+    def transfer(self, event, transfer_id="TR-1", to=None, qty="4", company=None, **line):
         line = {"line_number": "1", "quantity": qty, "uom": "EA", **line}
         if "udi" not in line and "item" not in line:
             line.update(item={"gtin": GTIN}, lot="L1")
@@ -28,8 +31,8 @@ class TestStockTransfers(SupplyChainCase):
             "transfer_id": transfer_id,
             "event": event,
             "event_date": "2026-12-05",
-            "from_facility": MAIN,
-            "to_facility": to,
+            "from_facility": self.main,
+            "to_facility": to or NORTH,
             "lines": [line],
         }
         connector = self.connector_b if company == self.company_b else None
@@ -231,3 +234,69 @@ class TestStockAdjustments(SupplyChainCase):
         self.adjust({"reason": "count", "quantity": "1", "location": "No/Such/Bin"})
         self.assertEqual(len(self.exceptions("stock_adjustment")), 1)
         self.assertEqual(self.on_hand(self.wh_a, self.lot), 10)
+
+
+@tagged("post_install", "-at_install")
+class TestSupplyChainApi(HcCase, HttpCase):
+    """The new endpoints answer like every other document endpoint: accepted fast,
+    de-duplicated, and bad input refused with the field that is wrong."""
+
+    def post(self, endpoint, body):
+        return self.url_open(
+            f"/api/hc/v1/{endpoint}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"},
+            method="POST",
+        )
+
+    def test_endpoints_accept_deduplicate_and_refuse_bad_udis(self):
+        transfer = {
+            "transfer_id": "TR-API",
+            "event": "requested",
+            "event_date": "2026-12-05",
+            "from_facility": {"name": "Main"},
+            "to_facility": NORTH,
+            "lines": [
+                {"line_number": "1", "udi": f"(01){GTIN}(10)L1", "quantity": "1", "uom": "EA"}
+            ],
+        }
+        adjustment = {
+            "adjustment_id": "ADJ-API",
+            "facility": NORTH,
+            "adjustment_date": "2026-12-05",
+            "lines": [
+                {
+                    "line_number": "1",
+                    "reason": "wastage",
+                    "quantity": "1",
+                    "uom": "EA",
+                    "udi": f"(01){GTIN}(10)L1",
+                }
+            ],
+        }
+        recall = {
+            "recall_id": "R-API",
+            "item": {"gtin": GTIN},
+            "classification": "class_ii",
+            "reason": "Sterility",
+            "issued_date": "2026-12-05",
+            "udis": [f"(01){GTIN}(10)L1"],
+        }
+        for endpoint, doc, doc_type in (
+            ("stock-transfers", transfer, "stock_transfer"),
+            ("stock-adjustments", adjustment, "stock_adjustment"),
+            ("recalls", recall, "recall"),
+        ):
+            response = self.post(endpoint, doc)
+            self.assertEqual(response.status_code, 202, response.text)
+            message = self.Inbox.browse(response.json()["id"])
+            self.assertEqual(message.doc_type, doc_type)
+            again = self.post(endpoint, doc)
+            self.assertEqual(again.status_code, 200, again.text)
+            self.assertTrue(again.json()["duplicate"])
+        transfer["transfer_id"] = "TR-BAD"
+        transfer["lines"][0]["udi"] = f"(01){GTIN}(10)L1"[:-2] + "(99"
+        response = self.post("stock-transfers", transfer)
+        self.assertEqual(response.status_code, 422, response.text)
+        self.assertEqual(response.json()["error"]["code"], "invalid_document")
+        self.assertIn("lines[0].udi", response.text)
