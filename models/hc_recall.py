@@ -128,7 +128,10 @@ class HcRecall(models.Model):
         self.ensure_one()
         names = {n.strip() for n in (self.lot_names or "").splitlines() if n.strip()}
         names |= set(self._udi_lot_names())
-        lots = self.env["stock.lot"].sudo().search([("product_id", "=", self.product_id.id)])
+        domain = [("product_id", "=", self.product_id.id)]
+        if not (self.serial_first and self.serial_last):
+            domain.append(("name", "in", sorted(names)))
+        lots = self.env["stock.lot"].sudo().search(domain)
         return lots.filtered(
             lambda lot: (
                 lot.name in names

@@ -118,6 +118,33 @@ class TestStockTransfers(SupplyChainCase):
         self.assertEqual(message.state, "done", message.error_message)
         self.assertEqual(self.on_hand(self.wh_north, self.lot), 4)
 
+    def test_other_facility_receipt_waits_for_the_shipment_reported_by_the_shipper(self):
+        message = self.transfer(
+            "received", transfer_id="TR-WB", to=FACILITY_B, qty="2", company=self.company_b
+        )
+        self.assertEqual(message.state, "waiting")
+        self.transfer("shipped", transfer_id="TR-WB", to=FACILITY_B, qty="2")
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(self.record("TR-WB").state, "received")
+
+    def test_a_third_facility_may_not_report_a_transfer(self):
+        company_c = self.env["res.company"].create({"name": "Facility C"})
+        connector_c = self.connector_b.copy({"code": "facc", "company_id": company_c.id})
+        doc_line = {"line_number": "1", "quantity": "1", "uom": "EA", "item": {"gtin": GTIN}}
+        doc = {
+            "transfer_id": "TR-C",
+            "event": "shipped",
+            "event_date": "2026-12-05",
+            "from_facility": self.main,
+            "to_facility": NORTH,
+            "lines": [dict(doc_line, lot="L1")],
+        }
+        message = self.run_for(doc, "stock_transfer", company_c, connector_c)
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.error_code, "cross_company_reference")
+        self.assertEqual(self.on_hand(self.wh_a, self.lot), 10)
+
     def test_short_receipt_leaves_a_backorder_and_a_discrepancy(self):
         self.transfer("shipped", transfer_id="TR-S", qty="5")
         message = self.transfer("received", transfer_id="TR-S", qty="3")
