@@ -146,7 +146,13 @@ class HcRecall(models.Model):
     # ------------------------------------------------------------------ opening
 
     def action_open(self):
-        """Trace, quarantine and route: the button, and what the API's recall does."""
+        """Trace, quarantine and route: the button, and what the API's recall does.
+
+        The work below runs as superuser (it moves every facility's recalled stock), so
+        who may start it is checked first: write access to the recall (supply chain
+        users of its company), whatever the path (button or RPC).
+        """
+        self.check_access("write")
         for recall in self:
             if not (recall.lot_names or recall.udis or recall.serial_first):
                 raise UserError(self.env._("Name the recalled lots, UDIs or serial range."))
@@ -168,6 +174,7 @@ class HcRecall(models.Model):
         return self.action_open()
 
     def action_close(self):
+        self.check_access("write")
         self.sudo().write({"state": "closed"})
 
     def _trace(self, lots):
@@ -424,6 +431,7 @@ class HcRecall(models.Model):
     def action_export_csv(self):
         """Download the trace as CSV (an attachment of the recall)."""
         self.ensure_one()
+        self.check_access("read")
         attachment = self.env["ir.attachment"].create(
             {
                 "name": f"recall-{self.name}.csv",

@@ -193,6 +193,29 @@ class TestRecall(SupplyChainCase):
         recall.action_retrace()
         self.assertEqual(len(recall.quarantine_picking_ids), 1)
 
+    def test_only_the_supply_chain_role_opens_a_recall_even_over_rpc(self):
+        from odoo.exceptions import AccessError
+
+        recall = self.env["hc.recall"].create(
+            {
+                "name": "RPC-1",
+                "product_id": self.item.id,
+                "reason": "Test",
+                "lot_names": "R1",
+            }
+        )
+        auditor = self.make_user("auditor.a", "auditor", self.company_a)
+        self.assertTrue(recall.with_user(auditor).read(["name"]), "the auditor reads it")
+        with self.assertRaises(AccessError):
+            recall.with_user(auditor).action_open()
+        self.assertEqual(recall.state, "draft")
+        self.assertFalse(recall.quarantine_picking_ids)
+        # a supply chain user of another facility does not even see it
+        with self.assertRaises(AccessError):
+            recall.with_user(self.user_b).action_open()
+        recall.with_user(self.user_a).action_open()  # positive control
+        self.assertEqual(recall.state, "open")
+
     def test_serial_range_recall(self):
         serial_item = self.env["product.product"].create(
             {
