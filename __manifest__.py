@@ -73,6 +73,9 @@
         "views/hc_connector_security_views.xml",
         "data/hc_credentialing_data.xml",
         "views/hc_credentialing_views.xml",
+        "security/hc_supply_chain_security.xml",
+        "data/hc_supply_chain_data.xml",
+        "views/hc_supply_chain_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -22,6 +22,9 @@ ENDPOINTS = {
     "receipt": "receipts",
     "invoice": "invoices",
     "payment": "payments",
+    "stock_transfer": "stock-transfers",
+    "stock_adjustment": "stock-adjustments",
+    "recall": "recalls",
 }
 # What each endpoint reads besides canonical JSON/NDJSON (the README's formats table).
 DOC_FORMATS = {
@@ -37,6 +40,9 @@ DOC_FORMATS = {
     "invoice (application/pdf) embedding its XML as factur-x.xml, zugferd-invoice.xml or "
     "xrechnung.xml",
     "payment": "X12 820",
+    "stock_transfer": "",
+    "stock_adjustment": "",
+    "recall": "",
 }
 _ACK_SCHEMAS = {
     "functional_ack": {

@@ -21,12 +21,15 @@ only them.  Conventions:
 # only recognises ``field()`` itself, hence RUF009 is silenced for this module.
 # ruff: noqa: RUF009
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from typing import ClassVar
 
+from ..normalize.gs1 import BarcodeError
+from ..normalize.gs1 import parse_barcode
 from .base import SCHEMA_VERSION
 from .base import dump
 from .base import error
@@ -1088,6 +1091,264 @@ class Payment(CanonicalDocument):
         return []
 
 
+# ---------------------------------------------------------------------------------------
+# Hospital supply chain: inter-facility transfers, stock adjustments, recalls
+# ---------------------------------------------------------------------------------------
+
+TRANSFER_EVENTS = ("requested", "shipped", "received")
+ADJUSTMENT_REASONS = ("count", "correction", "wastage", "expired", "damaged")
+# Reasons whose quantity leaves stock for good (Odoo scrap); ``count`` sets the counted
+# quantity, ``correction`` adds a signed quantity.
+SCRAP_REASONS = ("wastage", "expired", "damaged")
+RECALL_CLASSIFICATIONS = ("class_i", "class_ii", "class_iii", "market_withdrawal", "safety_notice")
+
+
+@dataclass(frozen=True)
+class LotTrace:
+    """What a line says about the unit it designates: its own fields, completed by its
+    GS1 / HIBC UDI (``normalize.gs1``).  ``issues`` are the UDI's data-quality defects."""
+
+    gtin: str | None
+    lot: str | None
+    expiry: date | None
+    serial: str | None
+    issues: tuple = ()
+
+
+def read_udi(udi):
+    """``BarcodeData`` of a GS1 (AI 01/10/17/21) or HIBC string; raises ``BarcodeError``."""
+    return parse_barcode(udi)
+
+
+class _TracedLine:
+    """Lines that designate lots: ``lot``, ``expiry_date``, ``serials`` and ``udi``.
+
+    A UDI (GS1 element string, bracketed or raw, or HIBC) fills in what the line does
+    not state; a UDI that contradicts the stated lot, expiry or GTIN is an error, as is
+    one that cannot be read.
+    """
+
+    def trace(self):
+        lot, expiry, serials = self.lot, self.expiry_date, list(self.serials or ())
+        gtin = self.item.gtin if self.item else None
+        if not self.udi:
+            return LotTrace(gtin, lot, expiry, serials[0] if len(serials) == 1 else None)
+        data = read_udi(self.udi)
+        return LotTrace(
+            gtin or data.gtin,
+            lot or data.lot,
+            expiry or data.expiry,
+            (serials[0] if len(serials) == 1 else None) or data.serial,
+            tuple(data.issues),
+        )
+
+    def _check_trace(self, path):
+        errors = []
+        if not self.item and not self.udi:
+            errors.append(error(f"{path}.item", "required", "a line needs an item or a UDI"))
+        if not self.udi:
+            return errors
+        try:
+            data = read_udi(self.udi)
+        except BarcodeError as exc:
+            return [*errors, error(f"{path}.udi", "format", f"unreadable UDI: {exc}")]
+        gtin = self.item.gtin if self.item else None
+        for name, stated, read in (
+            ("lot", self.lot, data.lot),
+            ("expiry_date", self.expiry_date, data.expiry),
+            ("item.gtin", gtin and gtin.zfill(14), data.gtin),
+        ):
+            if stated and read and stated != read:
+                errors.append(
+                    error(f"{path}.{name}", "format", f"{stated} contradicts the UDI ({read})")
+                )
+        if not (data.lot or data.serial or self.lot or self.serials):
+            errors.append(error(f"{path}.udi", "format", "the UDI names no lot or serial"))
+        return errors
+
+
+@dataclass(kw_only=True)
+class StockTransferLine(_TracedLine):
+    """An item moved between facilities, with its lot (or serials) and expiry."""
+
+    line_number: str = fld(required=True, max_length=32)
+    item: ItemRef = fld()
+    quantity: Decimal = fld(required=True, minimum=0)
+    uom: str = fld(required=True, pattern=UOM_PATTERN)
+    lot: str = fld(max_length=64, description="GS1 AI (10)")
+    expiry_date: date = fld(description="GS1 AI (17)")
+    serials: list[str] = fld(list, max_length=64, description="GS1 AI (21)")
+    udi: str = fld(max_length=256, description="GS1 element string or HIBC of the unit")
+
+    def _check(self, path):
+        return self._check_trace(path)
+
+
+@dataclass(kw_only=True)
+class StockTransfer(CanonicalDocument):
+    """One event (requested, shipped, received) of a transfer between two facilities.
+
+    A facility is a warehouse (by GLN of its address, or its code) of a company of the
+    network; between two warehouses of one company the transfer is internal, between two
+    companies it goes through the inter-company transit location.  The three events of
+    one ``transfer_id`` share its correlation key; a receipt waits for its shipment.
+    """
+
+    doc_type: ClassVar[str] = "stock_transfer"
+
+    transfer_id: str = fld(required=True, max_length=64)
+    event: str = fld(required=True, enum=TRANSFER_EVENTS)
+    event_date: date = fld(required=True)
+    from_facility: Party = fld(required=True, description="Shipping facility (GLN or code)")
+    to_facility: Party = fld(required=True, description="Receiving facility (GLN or code)")
+    reference: str = fld(max_length=128, description="The facility system's own reference")
+    carrier: str = fld(max_length=128)
+    tracking_number: str = fld(max_length=128)
+    lines: list[StockTransferLine] = fld(list, required=True, min_items=1)
+
+    def natural_key(self):
+        return f"stock_transfer:{self.transfer_id}:{self.event}"
+
+    def correlation_keys(self):
+        return [f"stock_transfer:{self.transfer_id}"]
+
+    def dependencies(self):
+        if self.event == "received":
+            return [f"stock_transfer:{self.transfer_id}:shipped"]
+        return []
+
+    def _check(self, path):
+        errors = _check_line_numbers(self.lines, "lines")
+        if self.from_facility.key() == self.to_facility.key():
+            errors.append(error("to_facility", "format", "a transfer needs two facilities"))
+        return errors
+
+
+@dataclass(kw_only=True)
+class StockAdjustmentLine(_TracedLine):
+    """A counted, corrected or written-off quantity of an item (lot) at a location."""
+
+    line_number: str = fld(required=True, max_length=32)
+    item: ItemRef = fld()
+    reason: str = fld(required=True, enum=ADJUSTMENT_REASONS)
+    quantity: Decimal = fld(
+        required=True,
+        description="count: the quantity counted; correction: the signed difference; "
+        "wastage, expired, damaged: the quantity written off (positive)",
+    )
+    uom: str = fld(required=True, pattern=UOM_PATTERN)
+    location: str = fld(max_length=128, description="Location barcode or full name")
+    lot: str = fld(max_length=64)
+    expiry_date: date = fld()
+    serials: list[str] = fld(list, max_length=64)
+    udi: str = fld(max_length=256)
+    note: str = fld(max_length=512)
+
+    def _check(self, path):
+        errors = self._check_trace(path)
+        if self.reason != "correction" and self.quantity < 0:
+            errors.append(
+                error(f"{path}.quantity", "range", f"must not be negative for {self.reason}")
+            )
+        if self.reason in SCRAP_REASONS and self.quantity == 0:
+            errors.append(error(f"{path}.quantity", "range", "nothing to write off"))
+        return errors
+
+
+@dataclass(kw_only=True)
+class StockAdjustment(CanonicalDocument):
+    """Counts and write-offs a facility system posts for its locations."""
+
+    doc_type: ClassVar[str] = "stock_adjustment"
+
+    adjustment_id: str = fld(required=True, max_length=64)
+    facility: Party = fld(required=True, description="The facility (warehouse: GLN or code)")
+    adjustment_date: date = fld(required=True)
+    counted_by: str = fld(max_length=128)
+    lines: list[StockAdjustmentLine] = fld(list, required=True, min_items=1)
+
+    def natural_key(self):
+        return f"stock_adjustment:{self.facility.key()}:{self.adjustment_id}"
+
+    def _check(self, path):
+        return _check_line_numbers(self.lines, "lines")
+
+
+@dataclass(kw_only=True)
+class Recall(CanonicalDocument):
+    """A recall notice: an item and the lots (or UDIs, or a serial range) recalled."""
+
+    doc_type: ClassVar[str] = "recall"
+
+    recall_id: str = fld(required=True, max_length=64)
+    item: ItemRef = fld(required=True)
+    manufacturer: Party = fld()
+    classification: str = fld(required=True, enum=RECALL_CLASSIFICATIONS)
+    reason: str = fld(required=True, max_length=2048)
+    issued_date: date = fld(required=True)
+    lots: list[str] = fld(list, max_length=64)
+    udis: list[str] = fld(list, max_length=256, description="GS1 or HIBC of recalled units")
+    serial_first: str = fld(max_length=64, description="First serial of a recalled range")
+    serial_last: str = fld(max_length=64, description="Last serial of a recalled range")
+
+    def natural_key(self):
+        return f"recall:{self.recall_id}"
+
+    def correlation_keys(self):
+        return _unique([f"item:{self.item.key()}" if self.item.key() else None])
+
+    def lot_names(self):
+        """Recalled lot and serial names: the lots stated and those the UDIs name."""
+        names = list(self.lots)
+        for udi in self.udis:
+            data = read_udi(udi)
+            names.extend(n for n in (data.lot, data.serial) if n)
+        return sorted(set(names))
+
+    def _check(self, path):
+        errors = []
+        for index, udi in enumerate(self.udis):
+            try:
+                data = read_udi(udi)
+            except BarcodeError as exc:
+                errors.append(error(f"udis[{index}]", "format", f"unreadable UDI: {exc}"))
+                continue
+            gtin = self.item.gtin
+            if gtin and data.gtin and gtin.zfill(14) != data.gtin:
+                errors.append(
+                    error(f"udis[{index}]", "format", f"GTIN {data.gtin} is not the item's")
+                )
+            if not (data.lot or data.serial):
+                errors.append(error(f"udis[{index}]", "format", "names no lot or serial"))
+        if bool(self.serial_first) != bool(self.serial_last):
+            errors.append(error("serial_last", "required", "a serial range needs both ends"))
+        elif self.serial_first and not serial_in_range(
+            self.serial_first, self.serial_first, self.serial_last
+        ):
+            errors.append(error("serial_last", "range", "the range is empty"))
+        if not (self.lots or self.udis or self.serial_first):
+            errors.append(error("lots", "required", "name the lots, UDIs or a serial range"))
+        return errors
+
+
+_SERIAL_PARTS = re.compile(r"^(.*?)(\d+)$")
+
+
+def serial_in_range(serial, first, last):
+    """Whether ``serial`` lies in ``first``..``last`` (inclusive).
+
+    Serials with a common prefix and a numeric tail (``SN-00120``) compare by number, so
+    ``SN-9`` < ``SN-10``; anything else compares as text of equal length.
+    """
+    parts = [_SERIAL_PARTS.match(s or "") for s in (serial, first, last)]
+    if all(parts) and len({p.group(1) for p in parts}) == 1:
+        low, value, high = (int(p.group(2)) for p in (parts[1], parts[0], parts[2]))
+        return low <= value <= high
+    if len({len(s) for s in (serial, first, last)}) == 1:
+        return first <= serial <= last
+    return False
+
+
 DOCUMENT_CLASSES = {
     cls.doc_type: cls
     for cls in (
@@ -1100,6 +1361,9 @@ DOCUMENT_CLASSES = {
         Receipt,
         Invoice,
         Payment,
+        StockTransfer,
+        StockAdjustment,
+        Recall,
     )
 }
 DOC_TYPES = tuple(DOCUMENT_CLASSES)

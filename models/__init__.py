@@ -78,3 +78,11 @@ from . import hc_exclusion_list
 from . import hc_exclusion_entry
 from . import hc_exclusion_match
 from . import hc_approval_rule
+from . import hc_facility_resolver
+from . import hc_stock_transfer
+from . import hc_processor_stock_transfer
+from . import hc_processor_stock_adjustment
+from . import hc_recall
+from . import hc_recall_line
+from . import hc_processor_recall
+from . import hc_expiry_alert

@@ -56,6 +56,10 @@ EXCEPTION_TYPES = [
     ("po_ack_change", "PO acknowledgment change"),
     ("invoice_refused", "Supplier invoice refused"),
     ("unknown_uom", "Unknown unit of measure"),
+    # hospital supply chain (issue 18)
+    ("transfer_discrepancy", "Transfer discrepancy"),
+    ("stock_adjustment", "Stock adjustment refused"),
+    ("recall", "Recalled stock"),
 ]
 
 # What a person decides only through the resolution wizard and the decision buttons

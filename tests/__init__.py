@@ -60,3 +60,5 @@ from . import test_units
 from . import test_vendor_credentialing
 from . import test_exclusion_screening
 from . import test_approval_rules
+from . import test_stock_transfers
+from . import test_recall

@@ -72,6 +72,9 @@ def test_doc_types_are_the_agreed_codes():
         "receipt",
         "invoice",
         "payment",
+        "stock_transfer",
+        "stock_adjustment",
+        "recall",
     )
     assert SCHEMA_VERSION == "1.0"
 
