@@ -56,6 +56,9 @@ EXCEPTION_TYPES = [
     ("po_ack_change", "PO acknowledgment change"),
     ("invoice_refused", "Supplier invoice refused"),
     ("unknown_uom", "Unknown unit of measure"),
+    ("outbound_failed", "Outbound document not sent"),
+    ("edi_ack_rejected", "EDI acknowledgment rejected"),
+    ("edi_ack_overdue", "EDI acknowledgment overdue"),
 ]
 
 # What a person decides only through the resolution wizard and the decision buttons
@@ -1411,6 +1414,9 @@ class HcException(models.Model):
                     message_type="comment",
                     subtype_xmlid="mail.mt_comment",
                 )
+            self.env["hc.outbound.document.builder"]._send_invoice_responses(
+                exc, "credit_note", reason
+            )
             exc._hc_note(
                 self.env._(
                     "Credit note requested by %(user)s%(draft)s",

@@ -54,3 +54,6 @@ from . import test_security_roles
 from . import test_security_signature
 from . import test_three_way_match
 from . import test_units
+from . import test_trading_partner
+from . import test_outbound_documents
+from . import test_outbound_acks
