@@ -5,8 +5,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
-from ..formats.x12.envelope import read_interchange
-from ..formats.x12.functional_ack_reader import read_ack_set
+from ..formats.x12.mappers import parse_x12
 
 _logger = logging.getLogger(__name__)
 
@@ -147,44 +146,59 @@ class HcOutboundDocument(models.Model):
 
     @api.model
     def _apply_functional_ack(self, payload, message=None):
-        """Record a vendor's 997/999 on the interchanges it acknowledges.
+        """Read a 997/999 interchange and record each of its sets (see below).
 
-        Matched by the envelope's sender and receiver (the 997's ISA06 is the vendor's
-        ISA08 on our interchange, its ISA08 ours) and the AK1/GS control number it
-        acknowledges (our GS06, equal to our ISA13).  AK9 (group) says accepted,
-        accepted with errors, partially accepted or rejected; AK5/IK5 per set with their
-        error codes are kept.  A rejection opens an exception for a person.
-
-        :return: the documents updated
-        :raises ParseError: not a readable interchange
+        :raises ParseError: not a readable 997/999 interchange
         """
-        interchange = read_interchange(payload)
-        sender, receiver = interchange.isa[6], interchange.isa[8]
         updated = self.browse()
-        for group in interchange.groups:
-            for tx in group.transactions:
-                if tx.set_id not in ("997", "999"):
-                    continue
-                ack = read_ack_set(tx)
-                document = self.sudo().search(
-                    [
-                        ("receiver_id", "=", sender),
-                        ("sender_id", "=", receiver),
-                        ("group_control_number", "=", ack["group_control_number"]),
-                    ],
-                    order="id desc",
-                    limit=1,
-                )
-                if not document:
-                    _logger.warning(
-                        "997/999 from %s for group %s matches no interchange we sent",
-                        sender,
-                        ack["group_control_number"],
-                    )
-                    continue
-                document._record_ack(ack, tx.set_id, message)
-                updated |= document
+        for ack, _issues in parse_x12(payload, "functional_ack"):
+            updated |= self._record_functional_ack(ack, message)
         return updated
+
+    @api.model
+    def _match_functional_ack(self, ack):
+        """The interchange a ``FunctionalAck`` answers: the partner's ISA06 is our ISA08,
+        its ISA08 our ISA06, and AK102 our GS06."""
+        return self.sudo().search(
+            [
+                ("receiver_id", "=", ack.sender_id),
+                ("sender_id", "=", ack.receiver_id),
+                ("group_control_number", "=", ack.group_control_number),
+            ],
+            order="id desc",
+            limit=1,
+        )
+
+    @api.model
+    def _record_functional_ack(self, ack, message=None):
+        """Record a vendor's 997/999 (``canonical.FunctionalAck``) on the interchange it
+        acknowledges: AK9 (group) says accepted, accepted with errors, partially accepted
+        or rejected; AK5/IK5 per set with their error codes are kept.  A rejection opens
+        an exception for a person.
+
+        :return: the document updated (empty when none matches)
+        """
+        document = self._match_functional_ack(ack)
+        if not document:
+            _logger.warning(
+                "%s from %s for group %s matches no interchange we sent",
+                ack.ack_set,
+                ack.sender_id,
+                ack.group_control_number,
+            )
+            return document
+        document._record_ack(
+            {
+                "group_status": ack.group_status,
+                "sets": [
+                    {"control_number": s.control_number, "status": s.status or "", "codes": s.codes}
+                    for s in ack.sets
+                ],
+            },
+            ack.ack_set,
+            message,
+        )
+        return document
 
     def _record_ack(self, ack, set_id, message=None):
         self.ensure_one()

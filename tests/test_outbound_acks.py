@@ -10,6 +10,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.tests import HttpCase
 from odoo.tests import tagged
 
 from ..formats import outbound as outbound_formats
@@ -144,3 +145,59 @@ class TestOutboundAcks(OutboundCase):
         )
         self.assertEqual(rule._run()["resolved"], 1)
         self.assertEqual(finding.state, "resolved")
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundAcksApi(OutboundCase, HttpCase):
+    """A 997 posted to /api/hc/v1/edi-acks goes through the inbox like every document."""
+
+    def setUp(self):
+        super().setUp()
+        self.startPatcher(
+            patch.dict(outbound_formats.RENDERERS, {("x12", "order"): _render_x12_order})
+        )
+        self.profile.write({"order_format": "x12"})
+
+    def post_ack(self, body):
+        return self.url_open(
+            "/api/hc/v1/edi-acks",
+            data=body,
+            headers={
+                "Authorization": f"Bearer {self.api_key}",
+                "Content-Type": "application/edi-x12",
+            },
+            method="POST",
+        )
+
+    def test_posted_997_is_stored_processed_and_matched(self):
+        [document] = self.documents(self.confirm_po())
+        body = _ack("MEDLINE01", "HOSPITAL01", document.group_control_number, "R", "R", ["5"])
+        response = self.post_ack(body)
+        self.assertEqual(response.status_code, 202, response.text)
+        answer = response.json()
+        self.assertIsNone(answer.get("functional_ack"), "an acknowledgment is not acknowledged")
+        message = self.Inbox.browse(answer["id"])
+        self.assertEqual(message.doc_type, "functional_ack")
+        self.process()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(document.ack_state, "rejected")
+        self.assertEqual(document.ack_message_id, message)
+        # the same 997 again is a duplicate, not a second record
+        again = self.post_ack(body)
+        self.assertEqual(again.status_code, 200, again.text)
+        self.assertTrue(again.json()["duplicate"])
+        self.assertEqual(again.json()["id"], message.id)
+
+    def test_997_for_nothing_we_sent_is_dead_with_a_reason(self):
+        response = self.post_ack(_ack("MEDLINE01", "HOSPITAL01", 424242))
+        self.assertEqual(response.status_code, 202, response.text)
+        message = self.Inbox.browse(response.json()["id"])
+        self.process()
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.error_code, "ack_unmatched")
+
+    def test_an_850_posted_as_an_acknowledgment_is_refused(self):
+        po = self.confirm_po()
+        [document] = self.documents(po)
+        response = self.post_ack(document.event_id.payload.encode())
+        self.assertEqual(response.status_code, 422, response.text)

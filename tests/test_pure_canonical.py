@@ -72,6 +72,7 @@ def test_doc_types_are_the_agreed_codes():
         "receipt",
         "invoice",
         "payment",
+        "functional_ack",
     )
     assert SCHEMA_VERSION == "1.0"
 

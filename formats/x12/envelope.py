@@ -49,6 +49,8 @@ SUPPORTED_SETS = {
     "856": "ship_notice",
     "810": "invoice",
     "820": "payment",
+    "997": "functional_ack",
+    "999": "functional_ack",
 }
 
 # TA105 interchange note codes this reader can find (X12 TA1, 004010 and 005010).

@@ -4,9 +4,12 @@
 
 The acknowledgment of one of our outbound interchanges: which group it answers (AK1),
 each set's status (AK2 + AK5 in a 997, AK2 + IK5 in a 999, with the error codes of
-AK502-AK506 / IK502-IK506) and the group's (AK9).  No Odoo here.
+AK502-AK506 / IK502-IK506) and the group's (AK9), as a canonical
+:class:`~canonical.documents.FunctionalAck`.  No Odoo here.
 """
 
+from ...canonical.documents import AckedSet
+from ...canonical.documents import FunctionalAck
 from ..errors import ParseError
 
 SET_STATUS_TAGS = ("AK5", "IK5")
@@ -54,3 +57,29 @@ def read_ack_set(tx):
     ):
         raise ParseError("x12_segment", "a 997/999 needs AK1 and AK9", f"ST {tx.control_number}")
     return ack
+
+
+def map_functional_ack(tx, issues):
+    """Map one 997/999 set, with its interchange's envelope, to a ``FunctionalAck``."""
+    ack = read_ack_set(tx)
+    isa = tx.interchange.isa
+    return FunctionalAck(
+        ack_set=tx.set_id,
+        sender_qualifier=isa[5] or None,
+        sender_id=isa[6],
+        receiver_qualifier=isa[7] or None,
+        receiver_id=isa[8],
+        interchange_control_number=str(int(isa[13])) if isa[13].isdigit() else isa[13],
+        functional_id=ack["functional_id"] or None,
+        group_control_number=ack["group_control_number"],
+        group_status=ack["group_status"],
+        sets=[
+            AckedSet(
+                set_id=s["set_id"],
+                control_number=s["control_number"],
+                status=s["status"] or None,
+                codes=s["codes"],
+            )
+            for s in ack["sets"]
+        ],
+    )

@@ -42,6 +42,7 @@ from ..errors import ParseError
 from .envelope import SUPPORTED_SETS
 from .envelope import int_or_none
 from .envelope import read_interchange
+from .functional_ack_reader import map_functional_ack
 
 # ---------------------------------------------------------------------------------------
 # Value helpers
@@ -920,7 +921,15 @@ def map_820(tx, issues):
     return payment
 
 
-MAPPERS = {"850": map_850, "855": map_855, "856": map_856, "810": map_810, "820": map_820}
+MAPPERS = {
+    "850": map_850,
+    "855": map_855,
+    "856": map_856,
+    "810": map_810,
+    "820": map_820,
+    "997": map_functional_ack,
+    "999": map_functional_ack,
+}
 
 
 def map_transaction(tx):
