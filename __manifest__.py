@@ -34,6 +34,7 @@
         "security/security.xml",
         "security/ir.model.access.csv",
         "security/hc_reporting_security.xml",
+        "security/hc_trading_partner_security.xml",
         "data/hc_lane_data.xml",
         "data/uom_data.xml",
         "data/hc_exception_data.xml",

@@ -1414,9 +1414,6 @@ class HcException(models.Model):
                     message_type="comment",
                     subtype_xmlid="mail.mt_comment",
                 )
-            self.env["hc.outbound.document.builder"]._send_invoice_responses(
-                exc, "credit_note", reason
-            )
             exc._hc_note(
                 self.env._(
                     "Credit note requested by %(user)s%(draft)s",
@@ -1425,6 +1422,10 @@ class HcException(models.Model):
                 ),
                 reason,
             )
+        # the vendor is told (one invoice response per bill), in this transaction
+        self.env["hc.outbound.document.builder"]._send_invoice_responses(
+            todo, "credit_note", reason
+        )
 
     def _hc_draft_credit_note(self, bill, reason):
         """A draft vendor credit note of the amount at stake, crediting ``bill``.

@@ -137,3 +137,29 @@ class TestOutboundDocuments(OutboundCase):
         response = json.loads(document.event_id.payload)
         self.assertEqual(response["status"], "UQ")
         self.assertIn({"action_code": "CNA"}, response["reasons"])
+
+    def test_clerk_pays_the_bill_and_the_vendor_gets_remittance_advice(self):
+        po = self.make_po()
+        bill = self.make_bill(po)
+        self.assertTrue(self.match(bill).matched)
+        self.assertEqual(bill.state, "posted", "a matched bill is posted and released")
+        payment = (
+            self.env["account.payment.register"]
+            .with_user(self.clerk)
+            .with_context(active_model="account.move", active_ids=bill.ids)
+            .create({})
+            ._create_payments()
+        )
+        self.assertFalse(self.documents(payment), "built just before the commit")
+        self.commit_hooks()
+        [document] = self.documents(payment, "remittance")
+        advice = json.loads(document.event_id.payload)
+        self.assertEqual(advice["doc_type"], "payment")
+        self.assertEqual((advice["status"], advice["amount"]), ("paid", "100.00"))
+        [line] = advice["invoices"]
+        self.assertEqual(line["invoice_number"], bill.ref)
+        self.assertEqual((line["amount_paid"], line["po_number"]), ("100.00", po.name))
+        # advised once, whatever is written on the payment later
+        payment._hc_remit()
+        self.commit_hooks()
+        self.assertEqual(len(self.documents(payment, "remittance")), 1)
