@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 
 from ..formats.x12.mappers import parse_x12
 
@@ -133,11 +134,20 @@ class HcOutboundDocument(models.Model):
 
     def action_send_again(self):
         """Build and queue a failed document anew (after the profile was fixed)."""
+        if not self.env.user.has_group("healthcare_p2p_integration.group_hc_integration_admin"):
+            raise AccessError(
+                self.env._("Only an integration administrator sends documents again.")
+            )
         builder = self.env["hc.outbound.document.builder"]
         for document in self.filtered(lambda d: d.state == "failed"):
             record = self.env[document.res_model].browse(document.res_id).exists()
             if record:
-                builder.sudo()._resend(document, record)
+                sent = builder.sudo()._resend(document, record)
+                self.env["hc.audit.log"]._log(
+                    "outbound_send_again",
+                    document,
+                    data={"sent": sent.id, "state": sent.state, "error": sent.error_message},
+                )
         return True
 
     # ------------------------------------------------------------------------------

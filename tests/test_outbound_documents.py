@@ -5,6 +5,7 @@ import json
 from unittest.mock import patch
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..formats import outbound as outbound_formats
@@ -80,8 +81,19 @@ class TestOutboundDocuments(OutboundCase):
         exc = document.exception_id
         self.assertEqual((exc.exception_type, exc.state), ("outbound_failed", "new"))
         self.assertEqual(exc.purchase_id, po)
-        # the profile is fixed (here: the renderer is back): send again
-        document.action_send_again()
+        # the profile is fixed (here: the renderer is back): an integration admin sends
+        # it again (audited); nobody else may
+        with self.assertRaises(AccessError):
+            document.with_user(self.clerk).sudo().action_send_again()  # not rights: the role
+        admin = self._user(
+            "intadmin_a", [self.env.ref("healthcare_p2p_integration.group_hc_integration_admin")]
+        )
+        document.with_user(admin).action_send_again()
+        self.assertTrue(
+            self.env["hc.audit.log"].search(
+                [("action", "=", "outbound_send_again"), ("res_id", "=", document.id)]
+            )
+        )
         sent = self.documents(po).filtered(lambda d: d.state == "queued")
         self.assertEqual(len(sent), 1)
         self.assertEqual(exc.state, "resolved")
