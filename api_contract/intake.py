@@ -29,6 +29,7 @@ FORMATS_BY_DOC_TYPE = {
     "stock_transfer": ("json", "ndjson"),
     "stock_adjustment": ("json", "ndjson"),
     "recall": ("json", "ndjson"),
+    "functional_ack": ("x12",),
 }
 MAX_JSON_DEPTH = 32
 # The JSON reader's refusals, as the API's stable 400 codes.

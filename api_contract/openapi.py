@@ -25,6 +25,7 @@ ENDPOINTS = {
     "stock_transfer": "stock-transfers",
     "stock_adjustment": "stock-adjustments",
     "recall": "recalls",
+    "functional_ack": "edi-acks",
 }
 # What each endpoint reads besides canonical JSON/NDJSON (the README's formats table).
 DOC_FORMATS = {
@@ -43,6 +44,7 @@ DOC_FORMATS = {
     "stock_transfer": "",
     "stock_adjustment": "",
     "recall": "",
+    "functional_ack": "X12 997 / 999 answering the interchanges sent to trading partners",
 }
 _ACK_SCHEMAS = {
     "functional_ack": {

@@ -1349,6 +1349,53 @@ def serial_in_range(serial, first, last):
     return False
 
 
+# AK901/IK901 functional group status and AK501/IK501 set status (X12 997/999).
+ACK_GROUP_STATUSES = ("A", "E", "P", "R", "M", "W", "X")
+
+
+@dataclass(kw_only=True)
+class AckedSet:
+    """One transaction set of ours a 997/999 answers (AK2 with its AK5 / IK5)."""
+
+    set_id: str = fld(required=True, pattern=r"^\d{3}$", description="AK201")
+    control_number: str = fld(required=True, max_length=9, description="AK202 (our ST02)")
+    status: str = fld(enum=ACK_GROUP_STATUSES, description="AK501 / IK501")
+    codes: list[str] = fld(list, description="AK502-AK506 / IK502-IK506 error codes")
+
+
+@dataclass(kw_only=True)
+class FunctionalAck(CanonicalDocument):
+    """A trading partner's 997 / 999 for one of our outbound interchanges.
+
+    Matched to what was sent by the envelope's sender and receiver (the partner's ISA06
+    is our ISA08) and the group control number it answers (AK102, our GS06).
+    """
+
+    doc_type: ClassVar[str] = "functional_ack"
+
+    ack_set: str = fld(required=True, enum=("997", "999"))
+    sender_qualifier: str = fld(max_length=2, description="ISA05 of the acknowledgment")
+    sender_id: str = fld(required=True, max_length=15, description="ISA06: the partner")
+    receiver_qualifier: str = fld(max_length=2, description="ISA07")
+    receiver_id: str = fld(required=True, max_length=15, description="ISA08: us")
+    interchange_control_number: str = fld(
+        required=True, pattern=r"^\d{1,9}$", description="ISA13 of the acknowledgment"
+    )
+    functional_id: str = fld(max_length=2, description="AK101 (PO, IN, RA...)")
+    group_control_number: int = fld(required=True, minimum=1, description="AK102")
+    group_status: str = fld(required=True, enum=ACK_GROUP_STATUSES, description="AK901")
+    sets: list[AckedSet] = fld(list)
+
+    def natural_key(self):
+        return (
+            f"functional_ack:{self.sender_id}:{self.interchange_control_number}:"
+            f"{self.group_control_number}"
+        )
+
+    def correlation_keys(self):
+        return [f"interchange:{self.receiver_id}:{self.group_control_number}"]
+
+
 DOCUMENT_CLASSES = {
     cls.doc_type: cls
     for cls in (
@@ -1364,6 +1411,7 @@ DOCUMENT_CLASSES = {
         StockTransfer,
         StockAdjustment,
         Recall,
+        FunctionalAck,
     )
 }
 DOC_TYPES = tuple(DOCUMENT_CLASSES)

@@ -113,10 +113,14 @@ def verify_signature(secret, header, body, tolerance=DEFAULT_TOLERANCE_SECONDS, 
     return any(hmac.compare_digest(expected, candidate) for candidate in signatures)
 
 
-def delivery_headers(event_id, event_type, secrets, body, timestamp, attempt=1):
-    """Every header an outbound request carries."""
+def delivery_headers(event_id, event_type, secrets, body, timestamp, attempt=1, content_type=None):
+    """Every header an outbound request carries.
+
+    :param content_type: a document's own (``application/edi-x12``, ``application/xml``...);
+        the JSON event envelope's by default
+    """
     return {
-        "Content-Type": "application/json; charset=utf-8",
+        "Content-Type": content_type or "application/json; charset=utf-8",
         "User-Agent": "healthcare-p2p-outbox/1",
         EVENT_ID_HEADER: event_id,
         EVENT_TYPE_HEADER: event_type,

@@ -402,6 +402,9 @@ def _x12_acknowledgment(doc_type, payload, accepted):
         return {"interchange_ack": None, "functional_ack": None}
     supported = x12_sets_for(doc_type) if doc_type else None
     ta1 = interchange_ack(interchange)
+    if doc_type == "functional_ack":
+        # an acknowledgment is never acknowledged (X12): a TA1 at most
+        return {"interchange_ack": ta1, "functional_ack": None}
     if interchange.ta1_code:
         return {"interchange_ack": ta1, "functional_ack": None}
     return {

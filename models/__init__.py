@@ -61,6 +61,10 @@ from . import hc_outbox_event_type
 from . import hc_outbox_endpoint
 from . import hc_outbox_payload
 from . import hc_outbox_event
+from . import hc_trading_partner
+from . import hc_outbound_document
+from . import hc_outbound_document_builder
+from . import hc_processor_functional_ack
 from . import res_partner_bank
 from . import hc_bank_change_request
 from . import account_payment

@@ -2,6 +2,8 @@ from odoo import api
 from odoo import models
 from odoo.exceptions import UserError
 
+PRECOMMIT_POSTED = "hc.outbound.payment_posted"
+
 
 class AccountPayment(models.Model):
     _inherit = "account.payment"
@@ -36,4 +38,24 @@ class AccountPayment(models.Model):
             )
         # nor to a vendor held by credentialing (exclusion match, expired credential)
         outbound.partner_id._hc_check_vendor_hold(outbound, "payment")
-        return super().action_post()
+        res = super().action_post()
+        self._hc_remit()
+        return res
+
+    def _hc_remit(self):
+        """Remittance advice to the vendor for each posted vendor payment, built just
+        before the commit: the register wizard reconciles the bills after posting, and
+        the advice names what the payment settled."""
+        payments = self.filtered(lambda p: p.payment_type == "outbound" and p.partner_id)
+        if not payments:
+            return
+        precommit = self.env.cr.precommit
+        posted = precommit.data.setdefault(PRECOMMIT_POSTED, set())
+        if not posted:
+            precommit.add(self.browse()._hc_send_remittances)
+        posted.update(payments.ids)
+
+    def _hc_send_remittances(self):
+        ids = self.env.cr.precommit.data.pop(PRECOMMIT_POSTED, set())
+        payments = self.sudo().browse(sorted(ids)).exists()
+        self.env["hc.outbound.document.builder"]._send_remittances(payments)

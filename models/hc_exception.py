@@ -60,6 +60,9 @@ EXCEPTION_TYPES = [
     ("transfer_discrepancy", "Transfer discrepancy"),
     ("stock_adjustment", "Stock adjustment refused"),
     ("recall", "Recalled stock"),
+    ("outbound_failed", "Outbound document not sent"),
+    ("edi_ack_rejected", "EDI acknowledgment rejected"),
+    ("edi_ack_overdue", "EDI acknowledgment overdue"),
 ]
 
 # What a person decides only through the resolution wizard and the decision buttons
@@ -1423,6 +1426,10 @@ class HcException(models.Model):
                 ),
                 reason,
             )
+        # the vendor is told (one invoice response per bill), in this transaction
+        self.env["hc.outbound.document.builder"]._send_invoice_responses(
+            todo, "credit_note", reason
+        )
 
     def _hc_draft_credit_note(self, bill, reason):
         """A draft vendor credit note of the amount at stake, crediting ``bill``.

@@ -36,6 +36,13 @@ class HcOutboxEndpoint(models.Model):
         related="connector_id.company_id", store=True, index=True, string="Company"
     )
     active = fields.Boolean(default=True)
+    environment = fields.Selection(
+        [("production", "Production"), ("test", "Test")],
+        default="production",
+        required=True,
+        help="A test trading-partner profile may only send to a test endpoint, a production "
+        "profile only to a production one (checked when either is written, and at send).",
+    )
     url = fields.Char(
         string="URL", required=True, help="Events are POSTed here; redirects are not followed."
     )
@@ -130,6 +137,17 @@ class HcOutboxEndpoint(models.Model):
                         endpoint.url,
                     )
                 )
+
+    @api.constrains("environment")
+    def _check_environment_profiles(self):
+        profiles = (
+            self.env["hc.trading.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("endpoint_id", "in", self.ids)])
+        )
+        for profile in profiles:
+            profile._refuse_environment_mismatch(profile.endpoint_id)
 
     @api.constrains("backoff_base_seconds", "backoff_max_seconds")
     def _check_backoff(self):

@@ -84,6 +84,19 @@ class HcOutboxEvent(models.Model):
         readonly=True, help="The exact request body (canonical JSON), the same on every attempt."
     )
     data_version = fields.Integer(readonly=True)
+    content_type = fields.Char(
+        readonly=True,
+        help="A document's own content type (X12, UBL, cXML, JSON document): the payload "
+        "is then that document's exact text, addressed to one trading partner, not the "
+        "JSON event envelope.",
+    )
+    profile_id = fields.Many2one(
+        "hc.trading.partner",
+        string="Trading partner",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+    )
     res_model = fields.Char(string="Source model", readonly=True, index=True)
     res_id = fields.Many2oneReference(model_field="res_model", string="Source", readonly=True)
     res_ref = fields.Char(string="Source reference", readonly=True)
@@ -179,6 +192,42 @@ class HcOutboxEvent(models.Model):
         events = self.sudo().create(vals_list)
         self._trigger_delivery()
         return events
+
+    @api.model
+    def _emit_document(self, profile, record, event_type, body, content_type):
+        """Queue one document for one trading partner's endpoint (its profile's channel).
+
+        Runs in the caller's transaction like :meth:`_emit`; ``body`` (bytes) is sent as
+        is, with ``content_type``, signed like every event.  The body must be UTF-8 text
+        (X12, XML and JSON documents are): it is stored as text and sent as its UTF-8
+        bytes, so what is sent is exactly what was rendered.
+
+        :raises ValueError: a body that is not UTF-8 text
+        """
+        text = body.decode("utf-8")  # raises UnicodeDecodeError (a ValueError)
+        endpoint = profile.endpoint_id
+        profile._refuse_environment_mismatch(endpoint)
+        now = fields.Datetime.now()
+        event = self.sudo().create(
+            {
+                "event_uuid": str(uuid.uuid4()),
+                "event_type": event_type,
+                "company_id": profile.company_id.id,
+                "endpoint_id": endpoint.id,
+                "connector_id": endpoint.connector_id.id,
+                "payload": text,
+                "content_type": content_type,
+                "profile_id": profile.id,
+                "data_version": 1,
+                "res_model": record._name,
+                "res_id": record.id,
+                "res_ref": record.display_name,
+                "occurred_at": now,
+                "next_attempt_at": now,
+            }
+        )
+        self._trigger_delivery()
+        return event
 
     @api.model
     def _trigger_delivery(self):
@@ -362,6 +411,18 @@ class HcOutboxEvent(models.Model):
                 secrets = endpoint._signing_secrets()
             except (crypto.KeyMissingError, crypto.DecryptionError) as exc:
                 secrets = exc
+            refusal = None
+            profile = event.profile_id.sudo()
+            if profile and profile.environment != endpoint.environment:
+                # environment segregation, checked again at send: whatever changed since
+                refusal = self.env._(
+                    "Environment segregation: the %(env)s profile %(profile)s may not send "
+                    "to the %(endpoint_env)s endpoint %(endpoint)s.",
+                    env=profile.environment,
+                    profile=profile.display_name,
+                    endpoint_env=endpoint.environment,
+                    endpoint=endpoint.display_name,
+                )
             jobs.append(
                 {
                     "id": event.id,
@@ -379,6 +440,8 @@ class HcOutboxEvent(models.Model):
                     "breaker_threshold": endpoint.breaker_threshold,
                     "breaker_cooldown": endpoint.breaker_cooldown_seconds,
                     "probe": event.id in probes,
+                    "content_type": event.content_type or None,
+                    "refusal": refusal,
                 }
             )
         if commit:
@@ -394,6 +457,11 @@ class HcOutboxEvent(models.Model):
         """
         result = {"status": None, "error": None, "response": None}
         started = time.monotonic()
+        if job.get("refusal"):
+            result["outcome"] = outbound.Outcome(outbound.DEAD, "environment_mismatch")
+            result["error"] = job["refusal"]
+            result["duration_ms"] = 0
+            return result
         if isinstance(job["secrets"], Exception) or not job["secrets"]:
             result["outcome"] = outbound.Outcome(outbound.RETRY, "signing_unavailable")
             result["error"] = str(job["secrets"]) or "no signing secret"
@@ -406,6 +474,7 @@ class HcOutboxEvent(models.Model):
             job["body"],
             time.time(),
             attempt=job["attempts"],
+            content_type=job.get("content_type"),
         )
         try:
             response = session.post(

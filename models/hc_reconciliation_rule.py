@@ -24,6 +24,7 @@ RULES = {
     "payment_status_gap": ("payment_status_gap", "Bills without payment status"),
     "rematch_open_bills": (False, "Re-match open bills"),
     "metric_thresholds": ("threshold_breach", "Metric thresholds"),
+    "edi_ack_overdue": ("edi_ack_overdue", "EDI acknowledgments overdue"),
 }
 UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
 # Session-level advisory lock namespace: one run of a rule at a time, across commits.
@@ -576,3 +577,41 @@ class HcReconciliationRule(models.Model):
     def _find_metric_thresholds(self, companies, since):
         """Evaluate the alert thresholds: one finding per breached threshold."""
         return self.env["hc.metric.threshold"].sudo()._evaluate(companies), 0
+
+    def _find_edi_ack_overdue(self, companies, since):
+        """X12 interchanges sent whose 997/999 is overdue (each profile's own hours).
+
+        The rule's threshold adds a grace period to the profile's delay (0: none).
+        """
+        rows = self._fetch(
+            SQL(
+                """SELECT d.id, d.name, d.company_id, d.partner_id, d.res_model, d.res_id,
+                          d.interchange_control_number, d.ack_due_at
+                     FROM hc_outbound_document d
+                    WHERE d.ack_state = 'pending' AND d.ack_due_at < %s
+                      AND d.company_id IN %s""",
+                fields.Datetime.now() - self._delta(),
+                tuple(companies.ids) or (0,),
+            )
+        )
+        return [
+            {
+                "dedup_key": f"recon:{self.code}:{row['id']}",
+                "name": self.env._("%s: no functional acknowledgment", row["name"]),
+                "company_id": row["company_id"],
+                "partner_id": row["partner_id"],
+                "res_model": row["res_model"],
+                "res_id": row["res_id"],
+                "description": self.env._(
+                    "Interchange %(icn)s was due a 997/999 by %(due)s: the vendor's "
+                    "translator may not have received it.",
+                    icn=row["interchange_control_number"],
+                    due=fields.Datetime.to_string(row["ack_due_at"]),
+                ),
+                "hint": self.env._(
+                    "Check the delivery of the outbound event and ask the vendor; replay the "
+                    "event if it never arrived."
+                ),
+            }
+            for row in rows
+        ], 0

@@ -3,6 +3,12 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 
+# What, written on a confirmed order, is a change the vendor is sent (X12 860, UBL
+# OrderChange, cXML update).
+CHANGE_FIELDS_ORDER = frozenset({"date_planned", "order_line"})
+CHANGE_FIELDS_LINE = frozenset({"product_qty", "price_unit", "date_planned", "product_id"})
+PRECOMMIT_CHANGED = "hc.outbound.po_changed"
+
 ACK_STATES = [
     ("none", "Not acknowledged"),
     ("acknowledged", "Acknowledged"),
@@ -103,6 +109,9 @@ class PurchaseOrder(models.Model):
         res = super().write(vals)
         if changing_vendor:
             changing_vendor.partner_id._hc_check_vendor_hold(changing_vendor, "purchase_order")
+        if CHANGE_FIELDS_ORDER & set(vals):
+            # a confirmed order changed: its vendor is sent the change (trading partners)
+            self._hc_changed()
         return res
 
     def _hc_check_confirmation(self, approving=True):
@@ -156,7 +165,37 @@ class PurchaseOrder(models.Model):
             if order.state == "purchase":
                 Rule._hc_log_approved(order, "po", rules)
         self._hc_emit_released()
+        self._hc_send_documents("original")
         return res
+
+    def button_cancel(self):
+        confirmed = self.filtered(lambda o: o.state == "purchase")
+        res = super().button_cancel()
+        confirmed.filtered(lambda o: o.state == "cancel")._hc_send_documents("cancel")
+        return res
+
+    def _hc_send_documents(self, purpose):
+        """The order, its change or its cancellation, to each vendor with a profile."""
+        return self.env["hc.outbound.document.builder"]._send_orders(self, purpose)
+
+    def _hc_changed(self):
+        """Note confirmed orders changed in this transaction: one change each is sent
+        just before the commit, however many writes made it (a form save writes the
+        order and each line)."""
+        orders = self.filtered(lambda o: o.state == "purchase")
+        if not orders:
+            return
+        precommit = self.env.cr.precommit
+        changed = precommit.data.setdefault(PRECOMMIT_CHANGED, set())
+        if not changed:
+            precommit.add(self.browse()._hc_send_changes)
+        changed.update(orders.ids)
+
+    def _hc_send_changes(self):
+        ids = self.env.cr.precommit.data.pop(PRECOMMIT_CHANGED, set())
+        orders = self.sudo().browse(sorted(ids)).exists().filtered(lambda o: o.state == "purchase")
+        if orders:
+            orders._hc_send_documents("change")
 
     def _hc_emit_released(self):
         """Outbound ``po.released`` (and ``po.ack_requested`` while not acknowledged).
@@ -198,6 +237,24 @@ class PurchaseOrder(models.Model):
 
 class PurchaseOrderLine(models.Model):
     _inherit = "purchase.order.line"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.order_id._hc_changed()
+        return lines
+
+    def write(self, vals):
+        res = super().write(vals)
+        if CHANGE_FIELDS_LINE & set(vals):
+            self.order_id._hc_changed()
+        return res
+
+    def unlink(self):
+        orders = self.order_id
+        res = super().unlink()
+        orders.exists()._hc_changed()
+        return res
 
     hc_line_ref = fields.Char(
         string="Source line number",

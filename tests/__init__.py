@@ -62,3 +62,6 @@ from . import test_exclusion_screening
 from . import test_approval_rules
 from . import test_stock_transfers
 from . import test_recall
+from . import test_trading_partner
+from . import test_outbound_documents
+from . import test_outbound_acks

@@ -75,6 +75,7 @@ def test_doc_types_are_the_agreed_codes():
         "stock_transfer",
         "stock_adjustment",
         "recall",
+        "functional_ack",
     )
     assert SCHEMA_VERSION == "1.0"
 

@@ -241,6 +241,10 @@ class HcExceptionResolveWizard(models.TransientModel):
         elif action == "reject":
             exceptions._resolve("reject", reason)
             exceptions._hc_note(self.env._("Bill rejected by %s", self.env.user.name), reason)
+            # the vendor is told (invoice response), in this transaction
+            self.env["hc.outbound.document.builder"]._send_invoice_responses(
+                exceptions, "reject", reason
+            )
             for bill in bills.filtered(lambda b: b.state != "cancel"):
                 if bill.state == "posted":
                     bill.button_draft()

@@ -53,6 +53,8 @@ SUPPORTED_SETS = {
     "820": "payment",
     "832": "contract_price",  # price/sales catalog: one message per price (formats.x12.catalog)
     "845": "contract_price",  # price authorization acknowledgment/status (GPO contracts)
+    "997": "functional_ack",
+    "999": "functional_ack",
 }
 
 # TA105 interchange note codes this reader can find (X12 TA1, 004010 and 005010).

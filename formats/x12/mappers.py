@@ -43,6 +43,7 @@ from ..errors import ParseError
 from .envelope import SUPPORTED_SETS
 from .envelope import int_or_none
 from .envelope import read_interchange
+from .functional_ack_reader import map_functional_ack
 
 # ---------------------------------------------------------------------------------------
 # Value helpers
@@ -1027,6 +1028,8 @@ MAPPERS = {
     "856": map_856,
     "810": map_810,
     "820": map_820,
+    "997": map_functional_ack,
+    "999": map_functional_ack,
 }
 
 
