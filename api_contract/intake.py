@@ -26,6 +26,7 @@ FORMATS_BY_DOC_TYPE = {
     "receipt": ("json", "ndjson", "xml"),
     "invoice": ("json", "ndjson", "x12", "xml", "pdf"),
     "payment": ("json", "ndjson", "x12"),
+    "consumption": ("json", "ndjson"),
 }
 MAX_JSON_DEPTH = 32
 # The JSON reader's refusals, as the API's stable 400 codes.

@@ -22,6 +22,7 @@ ENDPOINTS = {
     "receipt": "receipts",
     "invoice": "invoices",
     "payment": "payments",
+    "consumption": "consumption",
 }
 # What each endpoint reads besides canonical JSON/NDJSON (the README's formats table).
 DOC_FORMATS = {
@@ -37,6 +38,7 @@ DOC_FORMATS = {
     "invoice (application/pdf) embedding its XML as factur-x.xml, zugferd-invoice.xml or "
     "xrechnung.xml",
     "payment": "X12 820",
+    "consumption": "",
 }
 _ACK_SCHEMAS = {
     "functional_ack": {

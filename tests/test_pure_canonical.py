@@ -72,6 +72,7 @@ def test_doc_types_are_the_agreed_codes():
         "receipt",
         "invoice",
         "payment",
+        "consumption",
     )
     assert SCHEMA_VERSION == "1.0"
 
