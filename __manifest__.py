@@ -62,6 +62,8 @@
         "data/hc_bank_change_data.xml",
         "views/hc_bank_change_request_views.xml",
         "views/menus.xml",
+        "data/hc_consumption_data.xml",
+        "views/hc_replenishment_views.xml",
         "views/hc_explain_views.xml",
         "data/hc_metric_snapshot_data.xml",
         "views/hc_supervisor_views.xml",

@@ -70,3 +70,8 @@ from . import hc_metric_snapshot
 from . import hc_ap_workload_report
 from . import hc_exception_trend_report
 from . import hc_bill_release_report
+from . import stock_location
+from . import stock_warehouse
+from . import stock_warehouse_orderpoint
+from . import hc_replenishment_planner
+from . import hc_processor_consumption
