@@ -30,8 +30,10 @@ class HcReplenishmentPlanner(models.AbstractModel):
     A critical item short of its minimum opens (or refreshes) its
     ``hc.replenishment.signal``, linked to what was planned for it.
 
-    Everything is read with a fixed number of grouped queries and written with one
-    ``create`` per model, so the query count does not grow with the number of rules.
+    The decision (``_decide``) reads everything with a fixed number of grouped queries,
+    whatever the number of rules; the records are then created with one ``create`` per
+    model, where Odoo's own per-line work (taxes and analytic defaults of order lines,
+    reserving the transfers' moves) costs a few queries per created line.
     """
 
     _name = "hc.replenishment.planner"
@@ -68,18 +70,9 @@ class HcReplenishmentPlanner(models.AbstractModel):
     # ------------------------------------------------------------------------------
 
     @api.model
-    def _plan(self, orderpoints):
-        """Plan ``orderpoints``; ``{"summary", "pickings", "orders", "signals", "unsourced"}``."""
-        orderpoints = orderpoints.sudo().filtered("active")
-        result = {
-            "pickings": self.env["stock.picking"],
-            "orders": self.env["purchase.order"],
-            "signals": self.env["hc.replenishment.signal"],
-            "unsourced": self.env["stock.warehouse.orderpoint"],
-        }
-        if not orderpoints:
-            result["summary"] = self.env._("No par level to plan.")
-            return result
+    def _decide(self, orderpoints):
+        """What to plan, with a fixed number of grouped reads whatever the number of rules:
+        ``(needs, transfers, purchases, quants, location paths)``."""
         orderpoints.fetch(
             [
                 "product_id",
@@ -187,6 +180,22 @@ class HcReplenishmentPlanner(models.AbstractModel):
             if uom.compare(need, 0) > 0:
                 purchases.append((op, need))
 
+        return needs, transfers, purchases, quants, path
+
+    @api.model
+    def _plan(self, orderpoints):
+        """Plan ``orderpoints``; ``{"summary", "pickings", "orders", "signals", "unsourced"}``."""
+        orderpoints = orderpoints.sudo().filtered("active")
+        result = {
+            "pickings": self.env["stock.picking"],
+            "orders": self.env["purchase.order"],
+            "signals": self.env["hc.replenishment.signal"],
+            "unsourced": self.env["stock.warehouse.orderpoint"],
+        }
+        if not orderpoints:
+            result["summary"] = self.env._("No par level to plan.")
+            return result
+        needs, transfers, purchases, quants, path = self._decide(orderpoints)
         planned = defaultdict(dict)  # orderpoint id -> {"picking": .., "order": ..}
         result["pickings"] = self._create_transfers(transfers, planned)
         result["orders"], result["unsourced"] = self._create_purchases(purchases, planned)
