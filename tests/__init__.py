@@ -54,3 +54,6 @@ from . import test_security_roles
 from . import test_security_signature
 from . import test_three_way_match
 from . import test_units
+from . import test_consumption
+from . import test_par_replenishment
+from . import test_bill_only
