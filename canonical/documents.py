@@ -22,9 +22,9 @@ only them.  Conventions:
 # ruff: noqa: RUF009
 
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import date
 from datetime import datetime
-from datetime import timezone
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from typing import ClassVar
@@ -1070,9 +1070,7 @@ CONSUMPTION_SOURCES = ("cabinet", "or", "cath_lab", "department", "pharmacy", "o
 # A case reference is an opaque token of the case system (no spaces: never a name).
 CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 # ISO 8601 date-time with a time zone (Z or +hh:mm), seconds optional.
-DATETIME_PATTERN = (
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
-)
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 
 
 @dataclass(kw_only=True)
@@ -1122,7 +1120,7 @@ class Consumption(CanonicalDocument):
     def consumed_datetime(self):
         """``consumed_at`` as a naive UTC :class:`~datetime.datetime` (Odoo's storage)."""
         moment = datetime.fromisoformat(self.consumed_at.replace("Z", "+00:00"))
-        return moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return moment.astimezone(UTC).replace(tzinfo=None)
 
     def _check(self, path):
         errors = []

@@ -88,7 +88,9 @@ class HcProcessorConsumption(models.AbstractModel):
         for owned in move.filtered(lambda m: m.move_line_ids.owner_id):
             owner = owned.move_line_ids.owner_id
             order = self._bill_only_order(message, document, owned, owner, lot)
-            summary += self.env._("; bill-only %s to %s", order.name, owner.display_name)
+            summary += self.env._(
+                "; bill-only %(order)s to %(vendor)s", order=order.name, vendor=owner.display_name
+            )
         plan = self.env["hc.replenishment.planner"]._plan_for(product, location)
         if plan["pickings"] or plan["orders"]:
             summary += "; " + plan["summary"]

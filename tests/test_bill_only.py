@@ -34,8 +34,8 @@ class TestBillOnly(SupplyCase):
             )
         )
         self.assertEqual(message.state, "done", message.error_message)
-        order = self.env["purchase.order"].with_user(self.supply).search(
-            [("hc_bill_only", "=", True)]
+        order = (
+            self.env["purchase.order"].with_user(self.supply).search([("hc_bill_only", "=", True)])
         )
         self.assertEqual(order.partner_id, self.vendor)
         self.assertEqual(order.state, "purchase")
@@ -79,9 +79,7 @@ class TestBillOnly(SupplyCase):
 
     def test_company_owned_implant_makes_no_order_and_replay_makes_one(self):
         self.put(self.implant, 1, lot=self.serial)
-        doc = self.consumption(
-            ref="OR-CASE-2", item={"gtin": "00614141000043"}, serial="SN-1001"
-        )
+        doc = self.consumption(ref="OR-CASE-2", item={"gtin": "00614141000043"}, serial="SN-1001")
         self.consume(doc)
         self.assertFalse(self.env["purchase.order"].search([("hc_bill_only", "=", True)]))
         other = self.env["stock.lot"].create(

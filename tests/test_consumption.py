@@ -21,16 +21,22 @@ class TestConsumption(SupplyCase):
         self.assertEqual(message.state, "done", message.error_message)
         self.assertEqual(message.lane_id, self.lane_standard)
         self.assertEqual(self.qty(self.stent, lot=lot), 3)
-        move = self.env["stock.move"].search([("hc_consumption_ref", "=", "consumption:cabinet:CAB-1")])
+        move = self.env["stock.move"].search(
+            [("hc_consumption_ref", "=", "consumption:cabinet:CAB-1")]
+        )
         self.assertEqual(move.state, "done")
         self.assertEqual(move.move_line_ids.lot_id, lot)
-        self.assertEqual(move.location_dest_id, self.env.ref(
-            "healthcare_p2p_integration.stock_location_consumption"))
+        self.assertEqual(
+            move.location_dest_id,
+            self.env.ref("healthcare_p2p_integration.stock_location_consumption"),
+        )
         self.assertEqual(move.hc_case_reference, "CASE-77")
         self.assertEqual(str(move.date), "2026-12-06 08:30:00")
         # the supply chain user sees the consumption, as that user
-        moves = self.env["stock.move"].with_user(self.supply).search(
-            [("hc_consumption_ref", "!=", False)]
+        moves = (
+            self.env["stock.move"]
+            .with_user(self.supply)
+            .search([("hc_consumption_ref", "!=", False)])
         )
         self.assertEqual(moves, move)
 
@@ -66,16 +72,21 @@ class TestConsumption(SupplyCase):
     def test_critical_item_takes_the_critical_lane(self):
         self.gloves.hc_critical = True
         results = self.accept(
-            [self.consumption(), self.consumption(ref="CAB-9", item={"gtin": "00614141000036"},
-                                                  lot="L-1"),
-             self.consumption(ref="CAB-10", item={"default_code_unknown": "x"})],
+            [
+                self.consumption(),
+                self.consumption(ref="CAB-9", item={"gtin": "00614141000036"}, lot="L-1"),
+                self.consumption(ref="CAB-10", item={"default_code_unknown": "x"}),
+            ],
             doc_type="consumption",
         )
         self.assertEqual(results[0][0].lane_id, self.lane_critical)
         self.assertEqual(results[1][0].lane_id, self.lane_standard)
         flagged, _status = self.accept(
-            [self.consumption(ref="CAB-11", item={"gtin": "00614141000036"}, lot="L-1",
-                              critical=True)],
+            [
+                self.consumption(
+                    ref="CAB-11", item={"gtin": "00614141000036"}, lot="L-1", critical=True
+                )
+            ],
             doc_type="consumption",
         )[0]
         self.assertEqual(flagged.lane_id, self.lane_critical)

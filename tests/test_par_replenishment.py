@@ -40,7 +40,7 @@ class TestParReplenishment(SupplyCase):
         orders = self.env["purchase.order"].search([("hc_par_replenishment", "=", True)])
         self.assertEqual(orders.partner_id, self.vendor | other)
         self.assertEqual(set(orders.mapped("state")), {"draft"})
-        line = orders.order_line.filtered(lambda l: l.product_id == self.gloves)
+        line = orders.order_line.filtered(lambda ln: ln.product_id == self.gloves)
         self.assertEqual((line.product_qty, line.price_unit), (30, 4.25))
         self.assertTrue(line.orderpoint_id.hc_par_level)
         # the RFQ counts: planning again adds nothing; a new shortfall adds to the draft
@@ -49,12 +49,16 @@ class TestParReplenishment(SupplyCase):
         # used with nothing on hand: -25 + 30 on order is below the minimum again
         self.consume(self.consumption(qty=25))
         self.assertEqual(
-            sorted(orders.order_line.filtered(lambda l: l.product_id == self.gloves).mapped(
-                "product_qty")),
+            sorted(
+                orders.order_line.filtered(lambda ln: ln.product_id == self.gloves).mapped(
+                    "product_qty"
+                )
+            ),
             [25, 30],
         )
-        self.assertEqual(len(self.env["purchase.order"].search(
-            [("hc_par_replenishment", "=", True)])), 2)
+        self.assertEqual(
+            len(self.env["purchase.order"].search([("hc_par_replenishment", "=", True)])), 2
+        )
 
     def test_without_contract_vendor_the_par_level_says_so(self):
         op = self.par(self.gloves, 10, 30)
@@ -178,12 +182,12 @@ class TestParReplenishment(SupplyCase):
             counts[count] = self.env.cr.sql_log_count - before
             self.assertEqual(len(result["pickings"].move_ids), count // 2)
             self.assertEqual(
-                len(result["orders"].order_line.filtered(lambda l, t=tag: t in l.name)),
+                len(result["orders"].order_line.filtered(lambda ln, t=tag: t in ln.name)),
                 count // 2,
             )
             # the next run starts from an empty cache and a clean slate
             result["pickings"].action_cancel()
-            result["orders"].order_line.filtered(lambda l, t=tag: t in l.name).unlink()
+            result["orders"].order_line.filtered(lambda ln, t=tag: t in ln.name).unlink()
         self.assertEqual(decide[100], decide[10], decide)
         self.assertLessEqual(decide[10], 15, decide)
         # 90 more lines (45 transfer moves, 45 order lines): at most 20 queries each

@@ -69,16 +69,20 @@ def test_consumption_schema_and_intake():
     schema = json_schema("consumption")
     assert schema["additionalProperties"] is False
     assert not [name for name in schema["properties"] if "patient" in name]
-    body = b'[' + b",".join(
-        [
-            b'{"consumption_id": "1", "source_system": "or", "location": "OR-1",'
-            b' "item": {"buyer_part_number": "IMP-1"}, "quantity": 1, "uom": "EA",'
-            b' "consumed_at": "2026-12-06T10:00:00Z"}',
-            b'{"consumption_id": "2", "source_system": "or", "location": "OR-1",'
-            b' "item": {"buyer_part_number": "IMP-1"}, "quantity": 1, "uom": "EA",'
-            b' "consumed_at": "2026-12-06T10:00:00Z", "patient_dob": "1970-01-01"}',
-        ]
-    ) + b"]"
+    body = (
+        b"["
+        + b",".join(
+            [
+                b'{"consumption_id": "1", "source_system": "or", "location": "OR-1",'
+                b' "item": {"buyer_part_number": "IMP-1"}, "quantity": 1, "uom": "EA",'
+                b' "consumed_at": "2026-12-06T10:00:00Z"}',
+                b'{"consumption_id": "2", "source_system": "or", "location": "OR-1",'
+                b' "item": {"buyer_part_number": "IMP-1"}, "quantity": 1, "uom": "EA",'
+                b' "consumed_at": "2026-12-06T10:00:00Z", "patient_dob": "1970-01-01"}',
+            ]
+        )
+        + b"]"
+    )
     fmt, batch, items = split_request("consumption", "application/json", body, 100)
     assert (fmt, batch) == ("json", True)
     assert items[0][1] == []
