@@ -345,13 +345,13 @@ class HcReplenishmentPlanner(models.AbstractModel):
             )
         )
         infos.fetch(["product_id", "product_tmpl_id", "partner_id", "price", "product_uom_id"])
+        by_template = defaultdict(list)
+        for info in infos:  # in order of preference
+            by_template[info.product_tmpl_id.id].append(info)
         sellers = {}
         for product in products:
-            for info in infos:
-                if info.product_tmpl_id == product.product_tmpl_id and info.product_id in (
-                    product,
-                    info.product_id.browse(),
-                ):
+            for info in by_template[product.product_tmpl_id.id]:
+                if info.product_id in (product, info.product_id.browse()):
                     sellers[product.id] = info
                     break
         return sellers
