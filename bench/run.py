@@ -201,11 +201,15 @@ def consumption(i, run):
 def run_supply(args, key):
     """Consumption accepted per second next to /web/health, and planning of
     ``--par-levels`` item-locations (in-process)."""
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "supply.py")
-    print(f"planning {args.par_levels} par levels (in-process)...", flush=True)
-    out = sh([args.python, script, args.config, args.db, str(args.par_levels)], cwd=args.odoo_src)
-    line = [row for row in out.stdout.splitlines() if row.startswith("RESULT ")][-1]
-    plan = json.loads(line[len("RESULT ") :])
+    plan = None
+    if args.par_levels:
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "supply.py")
+        print(f"planning {args.par_levels} par levels (in-process)...", flush=True)
+        out = sh(
+            [args.python, script, args.config, args.db, str(args.par_levels)], cwd=args.odoo_src
+        )
+        line = [row for row in out.stdout.splitlines() if row.startswith("RESULT ")][-1]
+        plan = json.loads(line[len("RESULT ") :])
     server = start_server(args)
     run = str(int(time.time()))
     base = f"http://127.0.0.1:{args.port}"
@@ -238,7 +242,9 @@ def run_supply(args, key):
     )
     print(f"{'p99 latency ms (POST vs health)':44} {accepted[2]:12.1f} {health[2]:12.1f}")
     print(
-        f"par levels planned: {plan['item_locations']} item-locations in {plan['plan_seconds']} s "
+        "par levels: not planned (--par-levels 0)"
+        if not plan
+        else f"par levels planned: {plan['item_locations']} item-locations in {plan['plan_seconds']} s "
         f"({plan['plan_queries']} queries; decision {plan['decide_seconds']} s, "
         f"{plan['decide_queries']} queries), {plan['transfer_moves']} transfer moves, "
         f"{plan['order_lines']} order lines"
