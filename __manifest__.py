@@ -68,6 +68,8 @@
         "views/menus.xml",
         "views/hc_inbox_message_archive_views.xml",
         "data/hc_inbox_history_data.xml",
+        "data/hc_consumption_data.xml",
+        "views/hc_replenishment_views.xml",
         "views/hc_explain_views.xml",
         "data/hc_metric_snapshot_data.xml",
         "views/hc_supervisor_views.xml",

@@ -30,6 +30,7 @@ FORMATS_BY_DOC_TYPE = {
     "stock_adjustment": ("json", "ndjson"),
     "recall": ("json", "ndjson"),
     "functional_ack": ("x12",),
+    "consumption": ("json", "ndjson"),
 }
 MAX_JSON_DEPTH = 32
 # The JSON reader's refusals, as the API's stable 400 codes.

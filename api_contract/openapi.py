@@ -26,6 +26,7 @@ ENDPOINTS = {
     "stock_adjustment": "stock-adjustments",
     "recall": "recalls",
     "functional_ack": "edi-acks",
+    "consumption": "consumption",
 }
 # What each endpoint reads besides canonical JSON/NDJSON (the README's formats table).
 DOC_FORMATS = {
@@ -45,6 +46,7 @@ DOC_FORMATS = {
     "stock_adjustment": "",
     "recall": "",
     "functional_ack": "X12 997 / 999 answering the interchanges sent to trading partners",
+    "consumption": "",
 }
 _ACK_SCHEMAS = {
     "functional_ack": {

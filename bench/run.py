@@ -9,6 +9,9 @@ On a dedicated database (``--db``, default ``hc_bench``):
 - invoice processing (inbox to matched draft bill) with 1, 2 and 4 lane workers next to
   Odoo's native UBL import of the same files, SQL queries per invoice and per matched
   bill (bench/documents.py, in-process);
+- point-of-use consumption accepted per second (``POST /api/hc/v1/consumption``) next to
+  ``GET /web/health``, and par-level replenishment planned for 10,000 item-locations
+  (time and SQL queries, bench/supply.py); alone with ``--only-supply``;
 - a month-end spike of invoices with the peak RSS of every Odoo worker, critical
   receipts' latency while vendor updates drain on the bulk lane, and a mixed load from
   an asyncio client at growing concurrency (bench/load.py, live servers);
@@ -227,6 +230,74 @@ def run_history(args):
     return failed
 
 
+def consumption(i, run):
+    return {
+        "consumption_id": f"bench-{run}-{i}",
+        "source_system": "cabinet",
+        "location": "WH/Stock",
+        "item": {"buyer_part_number": f"BENCH-{i % 50}"},
+        "quantity": "1",
+        "uom": "EA",
+        "case_reference": f"CASE-{run}-{i}",
+        "consumed_at": "2026-12-06T08:00:00Z",
+    }
+
+
+def run_supply(args, key):
+    """Consumption accepted per second next to /web/health, and planning of
+    ``--par-levels`` item-locations (in-process)."""
+    plan = None
+    if args.par_levels:
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "supply.py")
+        print(f"planning {args.par_levels} par levels (in-process)...", flush=True)
+        out = sh(
+            [args.python, script, args.config, args.db, str(args.par_levels)], cwd=args.odoo_src
+        )
+        line = [row for row in out.stdout.splitlines() if row.startswith("RESULT ")][-1]
+        plan = json.loads(line[len("RESULT ") :])
+    server = start_server(args)
+    run = str(int(time.time()))
+    base = f"http://127.0.0.1:{args.port}"
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def post(s, i):
+        response = s.post(
+            f"{base}/api/hc/v1/consumption",
+            data=json.dumps(consumption(i, run)),
+            headers=headers,
+            timeout=30,
+        )
+        return response.status_code == 202
+
+    try:
+        load(lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, 50, args.concurrency)
+        load(lambda s, i: post(s, -1 - i), 50, args.concurrency)
+        health = load(
+            lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, args.requests, args.concurrency
+        )
+        accepted = load(post, args.requests, args.concurrency)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"{'':44} {'value':>12} {'baseline':>12} {'ratio':>7}")
+    print(f"{'GET /web/health (Odoo) req/s':44} {health[0]:12.1f}")
+    print(
+        f"{'POST /api/hc/v1/consumption req/s':44} {accepted[0]:12.1f} {health[0]:12.1f} "
+        f"{accepted[0] / health[0]:7.2f}"
+    )
+    print(f"{'p99 latency ms (POST vs health)':44} {accepted[2]:12.1f} {health[2]:12.1f}")
+    print(
+        "par levels: not planned (--par-levels 0)"
+        if not plan
+        else f"par levels planned: {plan['item_locations']} item-locations in {plan['plan_seconds']} s "
+        f"({plan['plan_queries']} queries; decision {plan['decide_seconds']} s, "
+        f"{plan['decide_queries']} queries), {plan['transfer_moves']} transfer moves, "
+        f"{plan['order_lines']} order lines"
+    )
+    print(f"errors: health {health[3]}, consumption {accepted[3]}")
+    return 0 if not (health[3] or accepted[3]) else 1
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--odoo-src", required=True)
@@ -239,6 +310,8 @@ def main():
     parser.add_argument("--invoices", type=int, default=60)
     parser.add_argument("--match-bills", type=int, default=1000)
     parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--only-supply", action="store_true", help="consumption and par levels")
+    parser.add_argument("--par-levels", type=int, default=10000)
     parser.add_argument("--skip-documents", action="store_true")
     parser.add_argument("--db", default="hc_bench")
     parser.add_argument("--port", type=int, default=8079)
@@ -284,6 +357,8 @@ def main():
     key = bootstrap_connector(args)
     if args.only == "history":
         return 1 if run_history(args) else 0
+    if args.only_supply:
+        return run_supply(args, key)
     documents = run_documents(args)
     if args.skip_api:
         print_documents(documents)

@@ -15,6 +15,7 @@ from .base import SCHEMA_VERSION, CanonicalValidationError, build, error, object
 from .documents import (
     ACK_LINE_STATUSES,
     AMOUNT_FINDING_CODES,
+    CONSUMPTION_SOURCES,
     CURRENCY_DECIMALS,
     ACK_STATUSES,
     DOC_TYPES,
@@ -38,6 +39,7 @@ from .documents import (
     AmountFinding,
     BankAccount,
     CanonicalDocument,
+    Consumption,
     ContractPrice,
     Identifier,
     Invoice,
@@ -80,6 +82,7 @@ __all__ = [
     # hospital supply chain (issue 18)
     "ADJUSTMENT_REASONS",
     "AMOUNT_FINDING_CODES",
+    "CONSUMPTION_SOURCES",
     "CURRENCY_DECIMALS",
     "DOCUMENT_CLASSES",
     "DOC_TYPES",
@@ -107,6 +110,7 @@ __all__ = [
     "BankAccount",
     "CanonicalDocument",
     "CanonicalValidationError",
+    "Consumption",
     "ContractPrice",
     "Identifier",
     "Invoice",

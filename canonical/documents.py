@@ -23,7 +23,9 @@ only them.  Conventions:
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import date
+from datetime import datetime
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from typing import ClassVar
@@ -1396,6 +1398,78 @@ class FunctionalAck(CanonicalDocument):
         return [f"interchange:{self.receiver_id}:{self.group_control_number}"]
 
 
+# Point of use
+# ---------------------------------------------------------------------------------------
+
+CONSUMPTION_SOURCES = ("cabinet", "or", "cath_lab", "department", "pharmacy", "other")
+# A case reference is an opaque token of the case system (no spaces: never a name).
+CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
+# ISO 8601 date-time with a time zone (Z or +hh:mm), seconds optional.
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+
+
+@dataclass(kw_only=True)
+class Consumption(CanonicalDocument):
+    """Usage of an item at a point of use (supply cabinet, OR / cath-lab case, department).
+
+    Patient-free: the only link to the case is ``case_reference``, an opaque token of the
+    case system; the schema has no other field, and unknown fields are refused.  The
+    location is a facility's stock location by its barcode or complete name, or by GLN
+    (``location_gln``).  ``udi`` is a GS1 (AI 01/10/17/21) or HIBC scan: lot, serial and
+    GTIN are read from it when not given.
+    """
+
+    doc_type: ClassVar[str] = "consumption"
+
+    consumption_id: str = fld(
+        required=True, max_length=64, description="The point-of-use system's event id"
+    )
+    source_system: str = fld(required=True, enum=CONSUMPTION_SOURCES)
+    source_name: str = fld(max_length=128, description="Cabinet / case system name")
+    facility: Party = fld(description="The facility (GLN), when the location alone is ambiguous")
+    location: str = fld(max_length=128, description="Stock location barcode or full name")
+    location_gln: str = fld(pattern=r"^\d{13}$", description="GLN of the stock location")
+    item: ItemRef = fld(required=True)
+    lot: str = fld(max_length=64)
+    serial: str = fld(max_length=64)
+    udi: str = fld(max_length=256, description="GS1 or HIBC UDI as scanned")
+    quantity: Decimal = fld(required=True, exclusive_minimum=0)
+    uom: str = fld(required=True, pattern=UOM_PATTERN)
+    case_reference: str = fld(pattern=CASE_REFERENCE_PATTERN, description="Patient-free")
+    consumed_at: str = fld(required=True, pattern=DATETIME_PATTERN, description="ISO 8601")
+    critical: bool = fld(False)
+
+    def natural_key(self):
+        return f"consumption:{self.source_system}:{self.consumption_id}"
+
+    def correlation_keys(self):
+        keys = [f"item:{self.item.key()}"] if self.item.key() else []
+        if self.case_reference:
+            keys.append(f"case:{self.case_reference}")
+        return _unique(keys)
+
+    @property
+    def is_critical(self):
+        return bool(self.critical)
+
+    def consumed_datetime(self):
+        """``consumed_at`` as a naive UTC :class:`~datetime.datetime` (Odoo's storage)."""
+        moment = datetime.fromisoformat(self.consumed_at.replace("Z", "+00:00"))
+        return moment.astimezone(UTC).replace(tzinfo=None)
+
+    def _check(self, path):
+        errors = []
+        if not (self.location or self.location_gln):
+            errors.append(error("location", "required", "a location or a location_gln is needed"))
+        try:
+            self.consumed_datetime()
+        except ValueError:
+            errors.append(error("consumed_at", "format", "not a valid date and time"))
+        if self.serial and self.quantity != 1:
+            errors.append(error("quantity", "format", "a serial number is one unit"))
+        return errors
+
+
 DOCUMENT_CLASSES = {
     cls.doc_type: cls
     for cls in (
@@ -1412,6 +1486,7 @@ DOCUMENT_CLASSES = {
         StockAdjustment,
         Recall,
         FunctionalAck,
+        Consumption,
     )
 }
 DOC_TYPES = tuple(DOCUMENT_CLASSES)

@@ -90,3 +90,8 @@ from . import hc_recall
 from . import hc_recall_line
 from . import hc_processor_recall
 from . import hc_expiry_alert
+from . import stock_location
+from . import stock_warehouse
+from . import stock_warehouse_orderpoint
+from . import hc_replenishment_planner
+from . import hc_processor_consumption

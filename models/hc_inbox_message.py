@@ -245,6 +245,7 @@ class HcInboxMessage(models.Model):
             return []
         lane = connector._lane_for(doc_type)
         doc_type_code = doc_type._cached_code()
+        lanes = self._document_lanes(doc_type_code, documents, lane)
         digests = [hashlib.sha256(raw).hexdigest() for raw in documents]
         stored, encrypted = self._payloads_at_rest(doc_type_code, documents)
         if idempotency_key:
@@ -264,7 +265,7 @@ class HcInboxMessage(models.Model):
                 company.id,
                 doc_type.id,
                 doc_type_code,
-                lane.id,
+                doc_lane.id,
                 content_type,
                 psycopg2.Binary(base64.b64encode(stored_raw)),
                 len(raw),
@@ -284,8 +285,8 @@ class HcInboxMessage(models.Model):
                 uid,
                 now,
             )
-            for index, (raw, stored_raw, is_encrypted, digest, key) in enumerate(
-                zip(documents, stored, encrypted, digests, keys, strict=True)
+            for index, (raw, stored_raw, is_encrypted, digest, key, doc_lane) in enumerate(
+                zip(documents, stored, encrypted, digests, keys, lanes, strict=True)
             )
         ]
         # Insert first, look up only what the unique index refused: the common case (a new
@@ -344,8 +345,24 @@ class HcInboxMessage(models.Model):
                     (message, "duplicate" if message.content_hash == digest else "conflict")
                 )
         if created_ids:
-            lane._trigger()
+            for doc_lane in set(lanes):
+                doc_lane._trigger()
         return results
+
+    @api.model
+    def _document_lanes(self, doc_type_code, documents, lane):
+        """The lane of each document: the connector's lane for its type, except that a
+        consumption of a critical item (flagged by the sender, or an item marked critical
+        in the item master) takes the critical lane, end to end."""
+        if doc_type_code != "consumption":
+            return [lane] * len(documents)
+        critical = self.env.ref("healthcare_p2p_integration.lane_critical", False)
+        if not critical:
+            return [lane] * len(documents)
+        Template = self.env["product.template"]
+        return [
+            critical if Template._hc_is_critical_consumption(raw) else lane for raw in documents
+        ]
 
     @api.model
     def _payloads_at_rest(self, doc_type_code, documents):

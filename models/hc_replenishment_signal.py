@@ -4,11 +4,14 @@ from odoo import models
 
 
 class HcReplenishmentSignal(models.Model):
-    """A critical item whose free stock is below its reorder rule minimum.
+    """A critical item whose stock is below its reorder rule (par level) minimum.
 
-    Raised when a goods receipt of a critical item leaves the warehouse short; the outbound
-    events emit it to the sourcing system.  One open signal per product and warehouse: a
-    later receipt refreshes its figures, or closes it when the shortfall is gone.
+    Raised by the par-level replenishment planner (``hc.replenishment.planner``: its cron,
+    its button, and every consumption of the item) with what it planned for the shortfall
+    (the internal transfer or the draft purchase order), and when a goods receipt of a
+    critical item leaves the warehouse short; the outbound events emit it to the sourcing
+    system.  One open signal per product and warehouse: a later plan or receipt refreshes
+    its figures, a receipt closes it when the shortfall is gone.
     """
 
     _name = "hc.replenishment.signal"
@@ -36,6 +39,15 @@ class HcReplenishmentSignal(models.Model):
     picking_id = fields.Many2one(
         "stock.picking", string="Triggering receipt", ondelete="set null", readonly=True
     )
+    location_id = fields.Many2one(
+        "stock.location", string="Par location", ondelete="set null", readonly=True
+    )
+    planned_picking_id = fields.Many2one(
+        "stock.picking", string="Planned transfer", ondelete="set null", readonly=True
+    )
+    purchase_order_id = fields.Many2one(
+        "purchase.order", string="Planned purchase order", ondelete="set null", readonly=True
+    )
     message_id = fields.Many2one(
         "hc.inbox.message", string="Inbox message", ondelete="set null", readonly=True
     )
@@ -44,6 +56,17 @@ class HcReplenishmentSignal(models.Model):
         "(product_id, warehouse_id) WHERE state IN ('new', 'sent')",
         "A product already has an open replenishment signal in this warehouse.",
     )
+
+    def action_hc_plan_replenishment(self):
+        """Plan the par levels of the signalled items again (the signal list's button)."""
+        orderpoints = self.env["stock.warehouse.orderpoint"].search(
+            [
+                ("hc_par_level", "=", True),
+                ("product_id", "in", self.product_id.ids),
+                ("warehouse_id", "in", self.warehouse_id.ids),
+            ]
+        )
+        return orderpoints.action_hc_plan_replenishment()
 
     @api.model_create_multi
     def create(self, vals_list):

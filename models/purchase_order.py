@@ -66,6 +66,23 @@ class PurchaseOrder(models.Model):
         "applied only when the buyer accepts them.",
     )
 
+    # Par-level replenishment and bill-only (consigned implant) orders
+    hc_par_replenishment = fields.Boolean(
+        string="Par-level replenishment",
+        copy=False,
+        readonly=True,
+        help="Drafted by the par-level replenishment planner; it adds its lines to this "
+        "request for quotation while it is a draft.",
+    )
+    hc_bill_only = fields.Boolean(
+        string="Bill-only",
+        copy=False,
+        readonly=True,
+        help="Consigned stock used in a case: the consumption is the receipt (no transfer "
+        "from the vendor); the vendor's invoice is matched against it.",
+    )
+    hc_case_reference = fields.Char(string="Case reference", copy=False, readonly=True)
+
     _hc_source_ref_unique = models.UniqueIndex(
         "(company_id, hc_source_ref) WHERE hc_source_ref IS NOT NULL",
         "A source purchase order number is received once per company.",
@@ -113,6 +130,11 @@ class PurchaseOrder(models.Model):
             # a confirmed order changed: its vendor is sent the change (trading partners)
             self._hc_changed()
         return res
+
+    def _create_picking(self):
+        # A bill-only order's goods were received on consignment and used: its receipt is
+        # the consumption move (linked to the line), never a transfer from the vendor.
+        return super(PurchaseOrder, self.filtered(lambda o: not o.hc_bill_only))._create_picking()
 
     def _hc_check_confirmation(self, approving=True):
         """The vendor is not held and, as a person confirms (not the system), the

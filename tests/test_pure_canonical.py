@@ -76,6 +76,7 @@ def test_doc_types_are_the_agreed_codes():
         "stock_adjustment",
         "recall",
         "functional_ack",
+        "consumption",
     )
     assert SCHEMA_VERSION == "1.0"
 

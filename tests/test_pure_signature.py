@@ -219,4 +219,4 @@ def test_openapi_documents_signature_headers_and_limits():
             assert "nonce_reused" in responses["401"]["description"]
             if method == "post":
                 assert {"411", "413"} <= set(responses), path
-    assert documented == 15  # thirteen document endpoints and the two status lookups
+    assert documented == 16  # fourteen document endpoints and the two status lookups

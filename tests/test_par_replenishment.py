@@ -1,0 +1,194 @@
+"""Par levels (reorder rules per location) planned into transfers or draft orders."""
+
+from .supply_common import SupplyCase
+
+
+class TestParReplenishment(SupplyCase):
+    def plan(self, orderpoints=None, user=None):
+        orderpoints = orderpoints or self.env["stock.warehouse.orderpoint"].search(
+            [("hc_par_level", "=", True)]
+        )
+        orderpoints.with_user(user or self.supply).action_hc_plan_replenishment()
+
+    def test_consumption_below_min_transfers_from_the_stock_room(self):
+        self.par(self.gloves, 10, 30)
+        self.put(self.gloves, 12)
+        self.put(self.gloves, 100, location=self.stock_room)
+        [message] = self.consume(self.consumption(qty=5))
+        self.assertEqual(message.state, "done", message.error_message)
+        move = self.env["stock.move"].search(
+            [("orderpoint_id.hc_par_level", "=", True), ("product_id", "=", self.gloves.id)]
+        )
+        self.assertEqual(move.product_uom_qty, 23)  # 7 left, up to the max of 30
+        self.assertEqual(move.location_id, self.stock_room)
+        self.assertEqual(move.location_dest_id, self.par_location)
+        self.assertEqual(move.picking_id.picking_type_id, self.warehouse.int_type_id)
+        self.assertEqual(move.picking_id.state, "assigned")
+        self.assertIn("internal transfer", message.result_summary)
+        # planned again: the open transfer is counted, nothing more is planned
+        self.plan()
+        self.assertEqual(len(self.env["stock.move"].search([("orderpoint_id", "!=", False)])), 1)
+
+    def test_no_stock_elsewhere_drafts_a_contract_order_per_vendor(self):
+        other = self.make_vendor("0614141000111", name="Cardinal Health")
+        syringes = self.env["product.product"].create({"name": "Syringe", "is_storable": True})
+        self.contract(self.gloves, 4.25)
+        self.contract(syringes, 0.5, vendor=other, ref="GPO-9")
+        self.par(self.gloves, 10, 30)
+        self.par(syringes, 50, 200)
+        self.plan()
+        orders = self.env["purchase.order"].search([("hc_par_replenishment", "=", True)])
+        self.assertEqual(orders.partner_id, self.vendor | other)
+        self.assertEqual(set(orders.mapped("state")), {"draft"})
+        line = orders.order_line.filtered(lambda ln: ln.product_id == self.gloves)
+        self.assertEqual((line.product_qty, line.price_unit), (30, 4.25))
+        self.assertTrue(line.orderpoint_id.hc_par_level)
+        # the RFQ counts: planning again adds nothing; a new shortfall adds to the draft
+        self.plan()
+        self.assertEqual(len(orders.order_line), 2)
+        # used with nothing on hand: -25 + 30 on order is below the minimum again
+        self.consume(self.consumption(qty=25))
+        self.assertEqual(
+            sorted(
+                orders.order_line.filtered(lambda ln: ln.product_id == self.gloves).mapped(
+                    "product_qty"
+                )
+            ),
+            [25, 30],
+        )
+        self.assertEqual(
+            len(self.env["purchase.order"].search([("hc_par_replenishment", "=", True)])), 2
+        )
+
+    def test_without_contract_vendor_the_par_level_says_so(self):
+        op = self.par(self.gloves, 10, 30)
+        self.plan()
+        self.assertFalse(self.env["purchase.order"].search([("hc_par_replenishment", "=", True)]))
+        self.assertTrue(op.hc_plan_note)
+
+    def test_distribution_centre_and_partial_stock(self):
+        centre = self.env["stock.warehouse"].create(
+            {"name": "Network DC", "code": "NDC", "hc_distribution_centre": True}
+        )
+        self.contract(self.gloves, 4.25)
+        self.par(self.gloves, 10, 30)
+        self.put(self.gloves, 8, location=self.stock_room)
+        self.put(self.gloves, 10, location=centre.lot_stock_id)
+        self.plan()
+        moves = self.env["stock.move"].search([("orderpoint_id", "!=", False)])
+        self.assertEqual(
+            sorted((m.location_id.id, m.product_uom_qty) for m in moves),
+            sorted([(self.stock_room.id, 8), (centre.lot_stock_id.id, 10)]),
+        )
+        po_line = self.env["purchase.order.line"].search([("orderpoint_id", "!=", False)])
+        self.assertEqual(po_line.product_qty, 12)
+
+    def test_critical_items_first_flagged_and_signalled(self):
+        self.gloves.hc_critical = True
+        syringes = self.env["product.product"].create({"name": "Syringe", "is_storable": True})
+        self.contract(self.gloves, 4.25)
+        self.contract(syringes, 0.5)
+        self.par(self.gloves, 10, 30)
+        self.par(syringes, 10, 30)
+        # 20 in the stock room: the critical item gets them, the other is bought
+        self.put(self.gloves, 20, location=self.stock_room)
+        self.plan()
+        transfer = self.env["stock.picking"].search([("origin", "=", "Par-level replenishment")])
+        self.assertEqual(transfer.priority, "1")
+        self.assertEqual(transfer.move_ids.product_id, self.gloves)
+        orders = self.env["purchase.order"].search([("hc_par_replenishment", "=", True)])
+        self.assertEqual(len(orders), 2, "critical items get their own starred order")
+        critical = orders.filtered(lambda o: o.priority == "1")
+        self.assertEqual(critical.order_line.product_id, self.gloves)
+        self.assertEqual(critical.order_line.product_qty, 10)
+        signal = self.env["hc.replenishment.signal"].with_user(self.supply).search([])
+        self.assertEqual(signal.product_id, self.gloves)
+        self.assertEqual(signal.planned_picking_id, transfer)
+        self.assertEqual(signal.purchase_order_id, critical)
+        self.assertEqual(signal.location_id, self.par_location)
+        # the supply chain user works the signal list and its button
+        signal.with_user(self.supply).action_hc_plan_replenishment()
+        menu = self.env.ref("healthcare_p2p_integration.menu_hc_replenishment_signal")
+        self.assertIn(
+            menu, self.env["ir.ui.menu"].with_user(self.supply).search([("id", "=", menu.id)])
+        )
+
+    def test_supply_user_maintains_par_levels(self):
+        op = (
+            self.env["stock.warehouse.orderpoint"]
+            .with_user(self.supply)
+            .create(
+                {
+                    "product_id": self.gloves.id,
+                    "location_id": self.par_location.id,
+                    "product_min_qty": 5,
+                    "product_max_qty": 20,
+                    "hc_par_level": True,
+                }
+            )
+        )
+        self.assertEqual(op.trigger, "manual", "Odoo's own scheduler leaves par levels alone")
+        op.product_max_qty = 25
+
+    def test_query_count_does_not_grow_with_item_locations(self):
+        """Deciding 10 or 100 par levels costs the same number of queries; creating what
+        was decided costs a bounded number per created line (Odoo's own line work)."""
+
+        def setup(count, tag):
+            products = self.env["product.product"].create(
+                [{"name": f"{tag} item {i}", "is_storable": True} for i in range(count)]
+            )
+            self.env["product.supplierinfo"].create(
+                [
+                    {
+                        "partner_id": self.vendor.id,
+                        "product_tmpl_id": p.product_tmpl_id.id,
+                        "price": 1.5,
+                        "hc_contract_ref": "GPO-Q",
+                    }
+                    for p in products
+                ]
+            )
+            half = products[: count // 2]
+            for product in half:  # half of them transferable from the stock room
+                self.put(product, 100, location=self.stock_room)
+            return self.env["stock.warehouse.orderpoint"].create(
+                [
+                    {
+                        "product_id": p.id,
+                        "warehouse_id": self.warehouse.id,
+                        "location_id": self.par_location.id,
+                        "product_min_qty": 5,
+                        "product_max_qty": 10,
+                        "hc_par_level": True,
+                    }
+                    for p in products
+                ]
+            )
+
+        counts, decide = {}, {}
+        for count, tag in ((10, "small"), (100, "large")):
+            orderpoints = setup(count, tag)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            Planner = self.env["hc.replenishment.planner"]
+            before = self.env.cr.sql_log_count
+            Planner._decide(orderpoints.sudo())
+            decide[count] = self.env.cr.sql_log_count - before
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            result = Planner._plan(orderpoints)
+            self.env.flush_all()
+            counts[count] = self.env.cr.sql_log_count - before
+            self.assertEqual(len(result["pickings"].move_ids), count // 2)
+            self.assertEqual(
+                len(result["orders"].order_line.filtered(lambda ln, t=tag: t in ln.name)),
+                count // 2,
+            )
+            # the next run starts from an empty cache and a clean slate
+            result["pickings"].action_cancel()
+            result["orders"].order_line.filtered(lambda ln, t=tag: t in ln.name).unlink()
+        self.assertEqual(decide[100], decide[10], decide)
+        self.assertLessEqual(decide[10], 15, decide)
+        # 90 more lines (45 transfer moves, 45 order lines): at most 20 queries each
+        self.assertLessEqual(counts[100] - counts[10], 90 * 20, counts)
