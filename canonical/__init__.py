@@ -59,6 +59,7 @@ from .documents import (
     Vendor,
     currency_decimals,
 )
+from .documents import CREDENTIAL_TYPES, VendorCredential
 from .documents import (
     ADJUSTMENT_REASONS,
     RECALL_CLASSIFICATIONS,
@@ -132,6 +133,8 @@ __all__ = [
     "StockTransferLine",
     "TaxLine",
     "Vendor",
+    "VendorCredential",
+    "CREDENTIAL_TYPES",
     "currency_decimals",
     "document_class",
     "from_dict",

@@ -60,6 +60,7 @@ EXCEPTION_TYPES = [
     ("transfer_discrepancy", "Transfer discrepancy"),
     ("stock_adjustment", "Stock adjustment refused"),
     ("recall", "Recalled stock"),
+    ("vendor_hold", "Order of a vendor on hold"),
 ]
 
 # What a person decides only through the resolution wizard and the decision buttons
