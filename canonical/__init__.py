@@ -81,6 +81,7 @@ __all__ = [
     # hospital supply chain (issue 18)
     "ADJUSTMENT_REASONS",
     "AMOUNT_FINDING_CODES",
+    "CREDENTIAL_TYPES",
     "CURRENCY_DECIMALS",
     "DOCUMENT_CLASSES",
     "DOC_TYPES",
@@ -134,7 +135,6 @@ __all__ = [
     "TaxLine",
     "Vendor",
     "VendorCredential",
-    "CREDENTIAL_TYPES",
     "currency_decimals",
     "document_class",
     "from_dict",

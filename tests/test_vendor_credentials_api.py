@@ -119,9 +119,7 @@ class TestVendorCredentialsOverApi(CredentialingCase, HttpCase):
         self.assertEqual(len(self.credentials()), 2)
         self.assertEqual(len(self.audit("credential_changed", licence)), 0)
         # a later master extends the licence: the same record, its change audited
-        self.post_vendor(
-            self.vendor_master(self.credential("DL-77", 500)), key="later"
-        )
+        self.post_vendor(self.vendor_master(self.credential("DL-77", 500)), key="later")
         self.assertEqual(len(self.credentials()), 2)
         self.assertEqual(licence.date_to, self.today + timedelta(days=500))
         self.assertTrue(self.audit("credential_changed", licence))
