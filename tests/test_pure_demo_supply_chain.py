@@ -117,7 +117,7 @@ def test_held_orders_and_exclusion_list(day):
     assert licence["valid_to"] < day["truth"]["day"]
     assert truth["credentials"] == sum(len(v.get("credentials", [])) for v in vendors.values())
     # the LEIE file matches the excluded vendor and no other (a reinstated entry never)
-    records = [r for r in read_exclusions(day["world"]["exclusion_list"]["csv"].splitlines(True))]
+    records = list(read_exclusions(day["world"]["exclusion_list"]["csv"].splitlines(True)))
     assert len(records) == 4 and all(hasattr(r, "active") for r in records)
     matched = sorted(
         gln
@@ -189,7 +189,7 @@ def _perfect_outcome(truth):
                 "lot_id": [1, "x"],
             }
             for code, qty in truth["recall"]["quarantined"].items()
-        ]  # fmt: skip
+        ]
         + [
             {
                 "kind": "receipt",
@@ -198,7 +198,7 @@ def _perfect_outcome(truth):
                 "quantity": 99.0,
                 "lot_id": [1, "x"],
             }
-        ],  # fmt: skip
+        ],
         "orders": orders,
         "vendors": [
             {
@@ -209,7 +209,7 @@ def _perfect_outcome(truth):
                 else "possible exclusion",
             }
             for n, g in enumerate(glns)
-        ],  # fmt: skip
+        ],
         "matches": [{"partner_id": [70, "x"], "state": "pending"}],
         "credentials": [{"partner_id": [1, "v"], "state": "valid"}] * truth["credentials"],
         "exceptions": exceptions,
