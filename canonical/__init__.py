@@ -61,6 +61,7 @@ from .documents import (
     Vendor,
     currency_decimals,
 )
+from .documents import CREDENTIAL_TYPES, VendorCredential
 from .documents import (
     ADJUSTMENT_REASONS,
     RECALL_CLASSIFICATIONS,
@@ -83,6 +84,7 @@ __all__ = [
     "ADJUSTMENT_REASONS",
     "AMOUNT_FINDING_CODES",
     "CONSUMPTION_SOURCES",
+    "CREDENTIAL_TYPES",
     "CURRENCY_DECIMALS",
     "DOCUMENT_CLASSES",
     "DOC_TYPES",
@@ -136,6 +138,7 @@ __all__ = [
     "StockTransferLine",
     "TaxLine",
     "Vendor",
+    "VendorCredential",
     "currency_decimals",
     "document_class",
     "from_dict",

@@ -360,6 +360,27 @@ class BankAccount:
         return []
 
 
+# Credential types a vendor master may carry (``hc.vendor.credential``'s types).
+CREDENTIAL_TYPES = ("licence", "insurance", "tax_form", "quality", "other")
+
+
+@dataclass(kw_only=True)
+class VendorCredential:
+    """A credential of the vendor (licence, insurance, W-9, quality certification): the
+    vendor's credential of that type and number is created or updated from it."""
+
+    credential_type: str = fld(required=True, enum=CREDENTIAL_TYPES)
+    number: str = fld(required=True, max_length=128, description="Licence/policy/certificate no.")
+    issuer: str = fld(max_length=256, description="Licensing board, insurer, certifier")
+    valid_from: date = fld()
+    valid_to: date = fld(description="Empty: does not expire")
+
+    def _check(self, path):
+        if self.valid_from and self.valid_to and self.valid_from > self.valid_to:
+            return [error(f"{path}.valid_to", "range", "ends before it starts")]
+        return []
+
+
 @dataclass(kw_only=True)
 class Vendor(CanonicalDocument):
     """Vendor master record."""
@@ -376,6 +397,9 @@ class Vendor(CanonicalDocument):
     payment_terms: str = fld(max_length=64)
     category: str = fld(max_length=64, description="Vendor category for routing")
     bank_accounts: list[BankAccount] = fld(list)
+    credentials: list[VendorCredential] = fld(
+        list, description="Credentials (type + number identify one; expired ones hold the vendor)"
+    )
     active: bool = fld(True)
 
     @property
@@ -397,6 +421,11 @@ class Vendor(CanonicalDocument):
             if (ident.scheme, ident.value) in seen:
                 errors.append(error(f"identifiers[{index}]", "format", "duplicate identifier"))
             seen.add((ident.scheme, ident.value))
+        credentials = set()
+        for index, cred in enumerate(self.credentials):
+            if (cred.credential_type, cred.number) in credentials:
+                errors.append(error(f"credentials[{index}]", "format", "duplicate credential"))
+            credentials.add((cred.credential_type, cred.number))
         return errors
 
 

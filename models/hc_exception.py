@@ -63,6 +63,7 @@ EXCEPTION_TYPES = [
     ("outbound_failed", "Outbound document not sent"),
     ("edi_ack_rejected", "EDI acknowledgment rejected"),
     ("edi_ack_overdue", "EDI acknowledgment overdue"),
+    ("vendor_hold", "Order of a vendor on hold"),
 ]
 
 # What a person decides only through the resolution wizard and the decision buttons

@@ -104,7 +104,11 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
                 self._write_changed(order, header)
         changed = self._apply_lines(order, lines, document)
         if document.approval_status == "approved" and order.state in ("draft", "sent"):
-            order.button_confirm()
+            holds = order.partner_id._hc_vendor_holds()
+            if holds:
+                self._hold_order(message, order, holds)
+            else:
+                order.button_confirm()
             changed = True
         elif document.approval_status in CANCEL_STATUSES:
             self._cancel(order)
@@ -113,6 +117,8 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         self._check_stated_total(message, order, document, vendor)
         if created:
             summary = self.env._("Purchase order %s created", order.name)
+            if order.state in ("draft", "sent") and document.approval_status == "approved":
+                summary = self.env._("Purchase order %s created, held (vendor on hold)", order.name)
         elif changed:
             summary = self.env._("Purchase order %s updated", order.name)
         else:
@@ -294,6 +300,57 @@ class HcProcessorPurchaseOrder(models.AbstractModel):
         line.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))._action_cancel()
         line.write({"product_qty": keep})
         return True
+
+    @api.model
+    def _hold_order(self, message, order, holds):
+        """An approved order of a held vendor (expired credential, exclusion match) stays
+        an RFQ, as its confirmation in Odoo would be refused: the order is kept (nothing
+        accepted is lost), the refusal audited and a ``vendor_hold`` exception opened for
+        the vendor compliance team; once the hold is lifted the order is confirmed by a
+        buyer."""
+        partner, reasons = next(iter(holds.items()))
+        self.env["hc.audit.log"]._log(
+            "vendor_hold_refused",
+            order,
+            reason="purchase_order",
+            data={
+                "action": "purchase_order",
+                "partner": partner.id,
+                "reasons": reasons,
+                "user": self.env.user.login,
+            },
+        )
+        self.env["hc.exception"]._raise(
+            "vendor_hold",
+            self.env._(
+                "Purchase order %(order)s held: %(vendor)s is on hold",
+                order=order.name,
+                vendor=partner.display_name,
+            ),
+            f"vendor_hold:purchase.order:{order.id}",
+            severity="high",
+            company_id=order.company_id.id,
+            message_id=message.id,
+            partner_id=partner.id,
+            purchase_id=order.id,
+            res_model="purchase.order",
+            res_id=order.id,
+            amount=order.amount_total,
+            currency_id=order.currency_id.id,
+            description=self.env._(
+                "The sourcing system approved purchase order %(order)s, but %(vendor)s is on "
+                "hold: %(reasons)s. The order was kept as a request for quotation, not "
+                "confirmed.",
+                order=order.name,
+                vendor=partner.display_name,
+                reasons="; ".join(reasons),
+            ),
+            hint=self.env._(
+                "A vendor compliance officer renews the credential or decides the exclusion "
+                "match; then a buyer confirms the order (or cancels it)."
+            ),
+            details={"order": order.name, "reasons": reasons},
+        )
 
     @api.model
     def _cancel(self, order):

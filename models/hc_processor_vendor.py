@@ -76,6 +76,22 @@ class HcProcessorVendor(models.AbstractModel):
             partner.global_location_number = gln
         self._flag_data_quality(partner, message, document, entries)
         self._apply_purchase_terms(partner, message, document, currency)
+        if document.credentials:
+            summary = self.env._(
+                "%(summary)s; %(credentials)s",
+                summary=summary,
+                credentials=self._apply_credentials(partner, document),
+            )
+        # Screened against the current exclusion lists as it arrives (not only by the
+        # nightly run): a match holds its orders and payments from the first one.
+        matches = self.env["hc.exclusion.list"].sudo()._hc_screen(partner)
+        pending = matches.filtered(lambda m: m.state in ("pending", "confirmed"))
+        if pending:
+            summary = self.env._(
+                "%(summary)s; %(count)s exclusion list match(es): vendor on hold",
+                summary=summary,
+                count=len(pending),
+            )
         if document.bank_accounts:
             # Never applied directly: held for an AP manager (payment-fraud vector).
             request = self.env["hc.bank.change.request"]._hc_request_from_vendor(
@@ -102,6 +118,48 @@ class HcProcessorVendor(models.AbstractModel):
             "summary": summary,
             "produced_keys": [*document.correlation_keys(), document.natural_key()],
         }
+
+    @api.model
+    def _apply_credentials(self, partner, document):
+        """The vendor's credentials as the master states them: one ``hc.vendor.credential``
+        per type and number, created or updated (an archived one comes back), never
+        duplicated.  A credential the master no longer lists is left as it is (kept by
+        the compliance officer).  An expired one holds the vendor as one entered in the
+        form does; each change is audited by the credential itself.  Returns a summary."""
+        Credential = self.env["hc.vendor.credential"].sudo().with_context(active_test=False)
+        existing = {
+            (c.credential_type, c.number): c
+            for c in Credential.search([("partner_id", "=", partner.commercial_partner_id.id)])
+        }
+        created = updated = 0
+        for cred in document.credentials:
+            vals = {
+                "issuer": cred.issuer or False,
+                "date_from": cred.valid_from or False,
+                "date_to": cred.valid_to or False,
+                "active": True,
+            }
+            record = existing.get((cred.credential_type, cred.number))
+            if record:
+                updated += bool(self._write_changed(record, vals))
+                continue
+            existing[cred.credential_type, cred.number] = Credential.create(
+                dict(
+                    vals,
+                    partner_id=partner.commercial_partner_id.id,
+                    credential_type=cred.credential_type,
+                    number=cred.number,
+                )
+            )
+            created += 1
+        partner.invalidate_recordset(["hc_vendor_hold"])
+        hold = partner.hc_vendor_hold
+        return self.env._(
+            "credentials: %(created)s added, %(updated)s updated%(hold)s",
+            created=created,
+            updated=updated,
+            hold=self.env._(", vendor on hold (%s)", hold) if hold else "",
+        )
 
     @api.model
     def _payload_has_secrets(self, document):

@@ -114,14 +114,26 @@ def cmd_run(args):
         f"master data posted ({sum(d['batch'] for d in result['master'])} documents in batches); processing..."
     )
     driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
-    _say(f"master data processed ({time.time() - t_post:.0f} s); replaying the day...")
+    _say(f"master data processed ({time.time() - t_post:.0f} s)")
+    if result.get("opening"):
+        statuses = driver.post_all(url, keys, result["opening"])
+        _check_statuses(result["opening"], statuses)
+        driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
+        _say(f"opening stock counted ({len(result['opening'])} document(s))")
+    _say("replaying the day...")
     t_day = time.time()
     statuses = driver.post_all(url, keys, result["documents"], progress_post)
     _check_statuses(result["documents"], statuses)
     post_seconds = time.time() - t_day
     drain = driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
-    outcome = scoring.read_outcome(rpc)
-    scored = scoring.score(result["truth"], outcome)
+    if result.get("evening"):
+        # the evening: a recall notice of lots the day received
+        statuses = driver.post_all(url, keys, result["evening"])
+        _check_statuses(result["evening"], statuses)
+        drain += driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
+        _say(f"evening documents processed ({len(result['evening'])}: recall notice)")
+    outcome = scoring.read_outcome(rpc, result["truth"])
+    scored = scoring.score_day(result["truth"], outcome)
     summary = scoring.business_summary(outcome)
     timings = {
         "post_seconds": post_seconds,
@@ -175,8 +187,8 @@ def cmd_score(args):
         truth = json.load(f)
     with open(args.api_key_file) as f:
         rpc = driver.Rpc(args.url, args.db, f.read().strip())
-    outcome = scoring.read_outcome(rpc)
-    scored = scoring.score(truth, outcome)
+    outcome = scoring.read_outcome(rpc, truth)
+    scored = scoring.score_day(truth, outcome)
     summary = scoring.business_summary(outcome)
     timings = {"post_seconds": 0, "drain_seconds": 0, "total_seconds": 0, "day": truth["day"]}
     _out(scoring.render(summary, scored, timings, args.url, args.db))

@@ -310,8 +310,8 @@ def _party(vendor):
     return {"identifiers": [{"scheme": "GLN", "value": vendor["gln"]}], "name": vendor["name"]}
 
 
-def vendor_doc(vendor, phone=None):
-    return {
+def vendor_doc(vendor, phone=None, credentials=None):
+    doc = {
         "identifiers": [{"scheme": "GLN", "value": vendor["gln"]}],
         "name": vendor["name"],
         "address": {
@@ -324,6 +324,9 @@ def vendor_doc(vendor, phone=None):
         "currency": "USD",
         "category": vendor["category"],
     }
+    if credentials:
+        doc["credentials"] = credentials
+    return doc
 
 
 def item_doc(item, vendor, description=None):
@@ -850,27 +853,40 @@ def _scenario_day(day, po, scenario, minute, fmt=None):
 
 def generate(seed=42, size="small", day=DEFAULT_DAY):
     """The network, the day's documents in posting order, and the truth (see module doc)."""
+    from . import supply_chain
+
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}")
     rng = random.Random(f"hc-demo:{seed}:{size}")
     world = make_world(rng, size)
     d = _Day(rng, world, day, seed)
+    # the supply chain day (its own random stream: the invoice day is unchanged by it)
+    sc = supply_chain.plan(world, day, seed, size, d.buyer)
+    world["exclusion_list"] = {"file_name": "UPDATED.csv", "csv": sc["exclusion_csv"]}
+    world["compliance_vendors"] = sc["master"]["vendors"]
     vendors = world["vendors"]
     items_by_vendor = {v["index"]: [] for v in vendors}
     for item in world["items"]:
         items_by_vendor[item["vendor"]].append(item)
     # master data: the morning sync from the item master / contract system (batches)
     master = [
-        ("vendors", "vendor", [vendor_doc(v) for v in vendors]),
+        (
+            "vendors",
+            "vendor",
+            [vendor_doc(v, credentials=supply_chain.credentials(v, day)) for v in vendors]
+            + [vendor_doc(v, credentials=v["credentials"]) for v in sc["master"]["vendors"]],
+        ),
         (
             "items",
             "item",
-            [item_doc(i, vendors[i["vendor"]]) for i in world["items"]],
+            [item_doc(i, vendors[i["vendor"]]) for i in world["items"]]
+            + [item_doc(i, v) for i, v in sc["master"]["items"]],
         ),
         (
             "contract-prices",
             "contract_price",
-            [contract_doc(i, vendors[i["vendor"]], day) for i in world["items"]],
+            [contract_doc(i, vendors[i["vendor"]], day) for i in world["items"]]
+            + [contract_doc(i, v, day) for i, v in sc["master"]["contract_prices"]],
         ),
     ]
     master_docs = []
@@ -917,7 +933,8 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
     # vendor and item master updates during the day
     for v in vendors[:: max(1, len(vendors) // 4)]:
         d.add_json(rng.randint(480, 1000), "mdm", "vendors", "vendor", f"vendor-upd-{v['gln']}",
-                   vendor_doc(v, phone=f"+1 555 {rng.randint(100, 999)} 0000"),
+                   vendor_doc(v, phone=f"+1 555 {rng.randint(100, 999)} 0000",
+                              credentials=supply_chain.credentials(v, day)),
                    f"Vendor update {v['name']}")  # fmt: skip
     for item in world["items"][:: max(1, len(world["items"]) // 8)]:
         d.add_json(rng.randint(480, 1000), "mdm", "items", "item", f"item-upd-{item['gtin']}",
@@ -964,6 +981,8 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
             "amount": totals["total"],
         }
     )
+    for minute, doc in sc["day"]:
+        d.events.append((minute, len(d.events), doc))
     d.events.sort(key=lambda e: (e[0], e[1]))
     documents = []
     for minute, _order, doc in d.events:
@@ -975,8 +994,23 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
         "day": day.isoformat(),
         "invoices": d.truth,
         "counts": _truth_counts(d.truth),
+        "supply_chain": sc["truth"],
     }
-    return {"world": world, "master": master_docs, "documents": documents, "truth": truth}
+
+    def timed(docs):
+        return [dict(doc, at=doc.get("at", "05:00" if docs is sc["opening"] else "20:00"))
+                for doc in docs]  # fmt: skip
+
+    return {
+        "world": world,
+        "master": master_docs,
+        # posted once the master data is processed, and drained before the day
+        "opening": timed(sc["opening"]),
+        "documents": documents,
+        # posted once the day is processed (a recall traces what the day received)
+        "evening": timed(sc["evening"]),
+        "truth": truth,
+    }
 
 
 def _truth_counts(entries):
@@ -1004,7 +1038,8 @@ def write(result, folder):
     os.makedirs(os.path.join(folder, "documents"), exist_ok=True)
     ext = {"application/json": "json", "application/xml": "xml", "application/edi-x12": "edi"}
     manifest = []
-    for n, doc in enumerate(result["master"] + result["documents"]):
+    everything = result["master"] + result.get("opening", []) + result["documents"]
+    for n, doc in enumerate(everything + result.get("evening", [])):
         name = f"{n:05d}-{doc['endpoint']}.{ext[doc['content_type']]}"
         with open(os.path.join(folder, "documents", name), "w", encoding="utf-8") as f:
             f.write(doc["body"])

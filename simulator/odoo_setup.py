@@ -5,7 +5,8 @@ facilities (warehouses with their GLNs), the box unit, the purchase taxes its su
 state (one per standard rate, taxes rounded globally as EN 16931 and US sales tax do; the
 company's default 15 % purchase tax stays in place, so a bill that took it instead of the
 supplier's tax would show), the AP tolerances (charges included), the exception teams,
-one connector per external system with its API key.  Vendors, items and contract prices
+one connector per external system with its API key, and the OIG exclusion list loaded by
+the compliance team.  Vendors, items and contract prices
 then arrive through the API like any other document.
 """
 
@@ -22,7 +23,13 @@ CONNECTORS = [
     ("sourcing", "Sourcing platform", "Strategic sourcing suite", ["purchase_order"]),
     ("edi", "Supplier EDI network", "EDI VAN", ["po_ack", "ship_notice", "invoice"]),
     ("ap", "AP automation (invoice capture)", "AP capture platform", ["invoice"]),
-    ("wms", "Facility receiving", "Dock receiving (3 facilities)", ["receipt"]),
+    (
+        "wms",
+        "Facility receiving and inventory",
+        "Dock receiving and inventory (3 facilities)",
+        ["receipt", "stock_transfer", "stock_adjustment"],
+    ),
+    ("quality", "Quality and recalls", "Recall management (FDA, manufacturers)", ["recall"]),
     ("bank", "Treasury / bank", "Bank status feed", ["payment"]),
 ]
 USERS = [
@@ -35,6 +42,12 @@ USERS = [
         "data.steward",
         "Robin Park (data steward)",
         "group_hc_integration_admin",
+        "queue_vendor_data",
+    ),
+    (
+        "compliance",
+        "Morgan Lee (vendor compliance)",
+        "group_hc_vendor_compliance",
         "queue_vendor_data",
     ),
 ]
@@ -114,6 +127,14 @@ for code, name, source, doc_types in config['connectors']:
         'purpose': 'Demo day: ' + name, 'max_batch_documents': 1000,
         'allowed_doc_type_ids': [(6, 0, [types[t].id for t in doc_types])]})
     keys[code] = connector._generate_api_key(expiration_days=30, overlap_hours=0)
+# the exclusion list the compliance team loaded (OIG LEIE UPDATED.csv layout): vendors
+# are screened against it as they arrive
+import io
+excl = world.get('exclusion_list')
+if excl:
+    version = env['hc.exclusion.list']._hc_load(
+        io.BytesIO(excl['csv'].encode()), file_name=excl['file_name'])
+    print('EXCLUSIONS %s: %s entries' % (version.name, len(version.entry_ids)))
 # the scorer reads results back as the administrator, with an API key
 from datetime import timedelta
 from odoo import fields
@@ -133,8 +154,8 @@ def setup_database(odoo_env, db, world_path, say=None):
     config = {"connectors": CONNECTORS, "users": USERS}
     out = odoo_env.run_code(db, CODE, world_path, json.dumps(config))
     for row in out.splitlines():
-        if row.startswith(("WARNING ", "TAXES ")):
+        if row.startswith(("WARNING ", "TAXES ", "EXCLUSIONS ")):
             if say:
-                say(row.split(" ", 1)[1] if row.startswith("TAXES ") else row)
+                say(row if row.startswith("WARNING ") else row.split(" ", 1)[1])
     line = [row for row in out.splitlines() if row.startswith("KEYS ")][-1]
     return json.loads(line[len("KEYS ") :])

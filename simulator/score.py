@@ -14,6 +14,13 @@ a resubmitted duplicate is flagged when it made no second bill that was released
   not add up, a wrong tax, a line amount that is not quantity x price, freight beyond the
   charge tolerance) whose bill was not released and carries one of the expected exception
   types / such documents (target 100 %).
+
+The hospital supply chain part of the day (:mod:`simulator.supply_chain`) is scored fact by
+fact (:func:`score_supply_chain`): transfers received with their quantities, what is still
+in transit and the lot's expiry at the destination; stock on hand per facility and lot
+after the transfers, adjustments and receipts; the recall's quarantined quantities per
+facility; the held orders (not confirmed, amount, exception), the exclusion matches and
+credentials; the supply chain exceptions by type.
 """
 
 from collections import Counter
@@ -48,12 +55,14 @@ EXCEPTION_FIELDS = [
     "move_id",
     "message_id",
     "name",
+    "purchase_id",
 ]
 CENT = Decimal("0.01")
 
 
-def read_outcome(rpc):
-    """Messages, bills and exceptions of the day, as plain dicts."""
+def read_outcome(rpc, truth=None):
+    """Messages, bills and exceptions of the day, as plain dicts (and the supply chain's
+    records when ``truth`` has a supply chain part)."""
     messages = rpc("hc.inbox.message", "search_read", domain=[], fields=MESSAGE_FIELDS)
     bills = rpc(
         "account.move",
@@ -62,7 +71,10 @@ def read_outcome(rpc):
         fields=BILL_FIELDS,
     )
     exceptions = rpc("hc.exception", "search_read", domain=[], fields=EXCEPTION_FIELDS)
-    return {"messages": messages, "bills": bills, "exceptions": exceptions}
+    outcome = {"messages": messages, "bills": bills, "exceptions": exceptions}
+    if truth and truth.get("supply_chain"):
+        outcome["supply_chain"] = read_supply_chain(rpc, truth["supply_chain"])
+    return outcome
 
 
 def _id(value):
@@ -72,6 +84,16 @@ def _id(value):
 def _amount(value):
     """An amount read over JSON (a float) or from the truth (a string), to the cent."""
     return Decimal(str(value or 0)).quantize(CENT)
+
+
+def score_day(truth, outcome):
+    """The invoice score, plus the supply chain's when the truth and outcome have one."""
+    scored = score(truth, outcome)
+    if truth.get("supply_chain") and outcome.get("supply_chain"):
+        scored["supply_chain"] = score_supply_chain(
+            truth["supply_chain"], dict(outcome["supply_chain"], exceptions=outcome["exceptions"])
+        )
+    return scored
 
 
 def score(truth, outcome):
@@ -314,9 +336,263 @@ def render(summary, scored, timings, url, db):
             )
         if len(scored["amount_faults_missed"]) > 12:
             w(f"    ... {len(scored['amount_faults_missed']) - 12} more in score.json")
+    if scored.get("supply_chain"):
+        out.extend(render_supply_chain(scored["supply_chain"]))
     w("")
     w(f"Odoo is running: {url}/odoo   database {db}, login admin / admin")
     w("  Procure-to-Pay Hub > Operations > Exceptions (the queues), > Inbox (every message);")
     w("  AP clerks: ap.clerk / ap.clerk, AP manager: ap.manager / ap.manager")
     w("=" * 78)
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- supply chain
+
+SUPPLY_EXCEPTION_TYPES = ("transfer_discrepancy", "stock_adjustment", "recall", "vendor_hold")
+
+
+def read_supply_chain(rpc, truth):
+    """What the supply chain part of the day left in Odoo (issue 18): transfers, stock of
+    the day's lots (on hand and in transit), their expiry, the recall and its trace, the
+    held orders, exclusion matches and credentials.  ``truth`` is the generator's
+    ``truth["supply_chain"]`` (it names the lots, orders and vendors to read)."""
+    lots = sorted({row["lot"] for row in truth["on_hand"]} | {t["lot"] for t in truth["transfers"]})
+    glns = sorted(
+        {h["vendor_gln"] for h in truth["vendor_holds"]}
+        | set(truth["exclusion_matches"])
+        | set(truth["expired_credential_vendors"])
+    )
+    quant_fields = ["product_id", "lot_id", "location_id", "quantity", "warehouse_id"]
+    return {
+        "transfers": rpc(
+            "hc.stock.transfer",
+            "search_read",
+            domain=[],
+            fields=["name", "state", "source_warehouse_id", "dest_warehouse_id"],
+        ),
+        "quants": rpc(
+            "stock.quant",
+            "search_read",
+            domain=[("lot_id.name", "in", lots), ("location_id.usage", "=", "internal")],
+            fields=quant_fields,
+        ),
+        "transit": rpc(
+            "stock.quant",
+            "search_read",
+            domain=[("lot_id.name", "in", lots), ("location_id.usage", "=", "transit")],
+            fields=quant_fields,
+        ),
+        "lots": rpc(
+            "stock.lot",
+            "search_read",
+            domain=[("name", "in", lots)],
+            fields=["name", "expiration_date", "company_id"],
+        ),
+        "recalls": rpc("hc.recall", "search_read", domain=[], fields=["name", "state"]),
+        "recall_lines": rpc(
+            "hc.recall.line",
+            "search_read",
+            domain=[],
+            fields=["recall_id", "kind", "warehouse_id", "lot_id", "quantity", "quarantined"],
+        ),
+        "orders": rpc(
+            "purchase.order",
+            "search_read",
+            domain=[("name", "in", [h["po_number"] for h in truth["vendor_holds"]])],
+            fields=["name", "state", "partner_id", "amount_untaxed"],
+        ),
+        "vendors": rpc(
+            "res.partner",
+            "search_read",
+            domain=[("global_location_number", "in", glns)],
+            fields=["name", "global_location_number", "hc_vendor_hold"],
+        ),
+        "matches": rpc(
+            "hc.exclusion.match",
+            "search_read",
+            domain=[("state", "in", ["pending", "confirmed"])],
+            fields=["partner_id", "state", "score"],
+        ),
+        "credentials": rpc(
+            "hc.vendor.credential", "search_read", domain=[], fields=["partner_id", "state"]
+        ),
+    }
+
+
+def _qty(value):
+    return Decimal(str(value or 0)).quantize(Decimal("0.001"))
+
+
+def score_supply_chain(truth, outcome):
+    """Each supply chain fact of the truth against what Odoo holds: a list of checks
+    ``{area, check, expected, actual, ok}`` with quantities and amounts, and totals.
+
+    ``outcome`` is :func:`read_supply_chain`'s result plus the day's ``exceptions``."""
+    checks = []
+
+    def check(area, what, expected, actual):
+        checks.append(
+            {
+                "area": area,
+                "check": what,
+                "expected": expected,
+                "actual": actual,
+                "ok": expected == actual,
+            }
+        )
+
+    names = truth["facilities"]
+    code_of = {name: code for code, name in names.items()}
+
+    def stock(rows, code, lot):
+        total = Decimal(0)
+        for q in rows:
+            if q["lot_id"] and q["lot_id"][1] == lot:
+                if code is None or code_of.get((q["warehouse_id"] or [0, ""])[1]) == code:
+                    total += _qty(q["quantity"])
+        return total
+
+    excs = [e for e in outcome["exceptions"] if e["exception_type"] in SUPPLY_EXCEPTION_TYPES]
+    by_type = Counter(e["exception_type"] for e in excs)
+    transfers = {t["name"]: t for t in outcome["transfers"]}
+    expiry = defaultdict(set)
+    for lot in outcome["lots"]:
+        expiry[lot["name"]].add((lot["expiration_date"] or "")[:10])
+    # transfers: received, with the quantities and the lot's expiry at the destination
+    for t in truth["transfers"]:
+        tid = t["transfer_id"]
+        check("transfers", f"{tid} state", "received", (transfers.get(tid) or {}).get("state"))
+        check(
+            "transfers",
+            f"{tid} {t['lot']} received at {t['to']}",
+            _qty(t["received"]),
+            stock(outcome["quants"], t["to"], t["lot"]),
+        )
+        check(
+            "transfers",
+            f"{tid} {t['lot']} still in transit",
+            _qty(t["in_transit"]),
+            stock(outcome["transit"], None, t["lot"]),
+        )
+        check("transfers", f"{tid} {t['lot']} expiry kept", {t["expiry"]}, expiry[t["lot"]])
+        if t["discrepancy"]:
+            named = [e for e in excs if e["exception_type"] == "transfer_discrepancy"]
+            check(
+                "transfers",
+                f"{tid} discrepancy exception",
+                True,
+                any(tid in (e["name"] or "") for e in named),
+            )
+    # stock on hand per facility and lot after the transfers, adjustments and receipts
+    for row in truth["on_hand"]:
+        check(
+            "stock",
+            f"{row['lot']} on hand at {row['facility']}",
+            _qty(row["quantity"]),
+            stock(outcome["quants"], row["facility"], row["lot"]),
+        )
+    # the recall: traced, quarantined where held, one exception per facility
+    recall = truth["recall"]
+    recalls = {r["name"]: r for r in outcome["recalls"]}
+    check(
+        "recall",
+        f"{recall['recall_id']} state",
+        "open",
+        (recalls.get(recall["recall_id"]) or {}).get("state"),
+    )
+    quarantined = defaultdict(Decimal)
+    for line in outcome["recall_lines"]:
+        if line["kind"] == "on_hand" and line["quarantined"]:
+            code = code_of.get((line["warehouse_id"] or [0, ""])[1], "?")
+            quarantined[code] += _qty(line["quantity"])
+    for code in sorted(set(recall["quarantined"]) | set(quarantined)):
+        check(
+            "recall",
+            f"quarantined at {code}",
+            _qty(recall["quarantined"].get(code, 0)),
+            quarantined.get(code, Decimal(0)).quantize(Decimal("0.001")),
+        )
+    # vendors on hold: their approved orders kept as RFQs, each with its exception
+    orders = {o["name"]: o for o in outcome["orders"]}
+    for hold in truth["vendor_holds"]:
+        order = orders.get(hold["po_number"])
+        check(
+            "vendor holds",
+            f"{hold['po_number']} ({hold['reason']}) not confirmed",
+            True,
+            bool(order) and order["state"] in ("draft", "sent"),
+        )
+        check(
+            "vendor holds",
+            f"{hold['po_number']} amount held",
+            _amount(hold["amount"]),
+            _amount(order["amount_untaxed"]) if order else None,
+        )
+        check(
+            "vendor holds",
+            f"{hold['po_number']} vendor_hold exception",
+            True,
+            bool(order)
+            and any(
+                e["exception_type"] == "vendor_hold" and _id(e["purchase_id"]) == order["id"]
+                for e in excs
+            ),
+        )
+    gln_of = {v["id"]: v["global_location_number"] for v in outcome["vendors"]}
+    matched = sorted({gln_of.get(_id(m["partner_id"]), "other") for m in outcome["matches"]})
+    check(
+        "vendor holds",
+        "vendors matched on the exclusion list",
+        sorted(truth["exclusion_matches"]),
+        matched,
+    )
+    holds = {v["global_location_number"]: v["hc_vendor_hold"] or "" for v in outcome["vendors"]}
+    for gln_ in truth["expired_credential_vendors"]:
+        check(
+            "vendor holds",
+            f"{gln_} held for an expired credential",
+            True,
+            "expired credential" in holds.get(gln_, ""),
+        )
+    check(
+        "vendor holds",
+        "credentials posted with the vendor master",
+        truth["credentials"],
+        len(outcome["credentials"]),
+    )
+    # exceptions of the supply chain, by type
+    for kind, expected in sorted(truth["expected_exceptions"].items()):
+        check("exceptions", f"{kind} exceptions", expected, by_type.get(kind, 0))
+    failed = [c for c in checks if not c["ok"]]
+    return {
+        "checks": checks,
+        "passed": len(checks) - len(failed),
+        "total": len(checks),
+        "failed": failed,
+        "quarantined": {k: str(v) for k, v in sorted(quarantined.items())},
+        "held_amount": str(
+            sum((_amount(o["amount_untaxed"]) for o in outcome["orders"]), Decimal(0))
+        ),
+        "exceptions": dict(sorted(by_type.items())),
+    }
+
+
+def render_supply_chain(scored):
+    """The supply chain section of the summary (after the invoice score)."""
+    out = ["", "Hospital supply chain, scored against the truth "
+           f"({scored['passed']}/{scored['total']} checks met):"]  # fmt: skip
+    areas = defaultdict(list)
+    for c in scored["checks"]:
+        areas[c["area"]].append(c)
+    for area, rows in areas.items():
+        ok = sum(r["ok"] for r in rows)
+        out.append(f"  {area:14} {ok}/{len(rows)}")
+        for r in rows:
+            mark = "ok " if r["ok"] else "NO "
+            expected, actual = r["expected"], r["actual"]
+            shown = f"{actual}" if r["ok"] else f"expected {expected}, got {actual}"
+            out.append(f"    {mark} {r['check']:52} {shown}")
+    quarantined = ", ".join(f"{k} {v}" for k, v in scored["quarantined"].items()) or "none"
+    out.append(f"  quantities quarantined per facility: {quarantined}")
+    out.append(f"  orders held for vendor compliance: ${Decimal(scored['held_amount']):,.2f}")
+    return out

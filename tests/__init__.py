@@ -59,6 +59,7 @@ from . import test_three_way_match
 from . import test_units
 from . import test_vendor_credentialing
 from . import test_exclusion_screening
+from . import test_vendor_credentials_api
 from . import test_approval_rules
 from . import test_stock_transfers
 from . import test_recall
