@@ -363,24 +363,37 @@ class HcRecall(models.Model):
     # ------------------------------------------------------------------ exceptions
 
     def _raise_exceptions(self):
-        """One ``recall`` exception per facility (company) the lots reached."""
+        """One ``recall`` exception per facility the lots reached: per warehouse (a
+        hospital's receiving team), or per company for what no warehouse holds.  Lines
+        with no warehouse (a consumption, stock in transit) go with their company's only
+        warehouse when it has one."""
         self.ensure_one()
-        by_company = defaultdict(lambda: self.env["hc.recall.line"])
+        Line = self.env["hc.recall.line"]
+        by_facility = defaultdict(lambda: Line)
+        loose = defaultdict(lambda: Line)
         for line in self.sudo().line_ids:
-            by_company[line.company_id] |= line
-        for company, lines in by_company.items():
+            if line.warehouse_id:
+                by_facility[line.company_id, line.warehouse_id] |= line
+            else:
+                loose[line.company_id] |= line
+        for company, lines in loose.items():
+            warehouses = [wh for (co, wh) in by_facility if co == company]
+            key = (company, warehouses[0]) if len(warehouses) == 1 else (company, None)
+            by_facility[key] |= lines
+        for (company, warehouse), lines in by_facility.items():
             on_hand = lines.filtered(lambda x: x.kind in ("on_hand", "in_transit"))
             consumed = lines.filtered(lambda x: x.kind == "consumption")
             self.env["hc.exception"]._raise(
                 "recall",
                 self.env._(
-                    "Recall %(recall)s (%(cls)s): %(product)s lot(s) %(lots)s",
+                    "Recall %(recall)s (%(cls)s) at %(facility)s: %(product)s lot(s) %(lots)s",
                     recall=self.name,
+                    facility=(warehouse or company).name,
                     cls=dict(self._fields["classification"].selection)[self.classification],
                     product=self.product_id.display_name,
                     lots=", ".join(sorted(set(lines.lot_id.mapped("name")))),
                 ),
-                f"recall:{self.name}:{company.id}",
+                f"recall:{self.name}:{company.id}" + (f":{warehouse.id}" if warehouse else ""),
                 company_id=company.id,
                 res_model=self._name,
                 res_id=self.id,

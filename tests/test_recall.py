@@ -84,6 +84,23 @@ class TestRecall(SupplyChainCase):
             **extra,
         }
 
+    def test_one_exception_per_facility_of_one_company(self):
+        """Two hospitals of one company hold the lot: each receiving team gets its own
+        exception, naming its facility; the consumption goes with the facility it left."""
+        self.stock(self.wh_north, "R1", 3)
+        self.consume(self.wh_a, self.lot, 2)
+        message = self.run_for(self.recall_doc(lots=["R1"]), "recall", self.company_a)
+        self.assertEqual(message.state, "done", message.error_message)
+        excs = self.exceptions("recall", self.company_a)
+        self.assertEqual(len(excs), 2, excs.mapped("name"))
+        main = excs.filtered(lambda e: self.wh_a.name in e.name)
+        north = excs.filtered(lambda e: self.wh_north.name in e.name)
+        self.assertEqual(len(main), 1)
+        self.assertEqual(len(north), 1)
+        self.assertIn("2.0 consumed", main.description)
+        self.assertIn("0 consumed", north.description)
+        self.assertIn("3.0 on hand", north.description)
+
     def test_recall_over_the_api_traces_quarantines_and_routes_every_facility(self):
         self.ship_to_b("4")
         self.consume(self.wh_a, self.lot, 1)
