@@ -14,6 +14,7 @@ Run from the addon root.  Commands:
 """
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -21,9 +22,13 @@ import sys
 import time
 from datetime import date
 
+import requests
+
 from . import driver
 from . import generator
 from . import score as scoring
+from . import supplier
+from . import trading
 from .odoo_server import OdooEnv
 from .odoo_server import sh
 from .odoo_setup import setup_database
@@ -120,6 +125,7 @@ def cmd_run(args):
         _check_statuses(result["opening"], statuses)
         driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
         _say(f"opening stock counted ({len(result['opening'])} document(s))")
+    gateway = start_suppliers(url, rpc, keys, result["world"])
     _say("replaying the day...")
     t_day = time.time()
     statuses = driver.post_all(url, keys, result["documents"], progress_post)
@@ -132,8 +138,10 @@ def cmd_run(args):
         _check_statuses(result["evening"], statuses)
         drain += driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
         _say(f"evening documents processed ({len(result['evening'])}: recall notice)")
+    outbound = finish_suppliers(rpc, gateway, args.timeout, progress_drain)
     outcome = scoring.read_outcome(rpc, result["truth"])
     scored = scoring.score_day(result["truth"], outcome)
+    scored["outbound"] = trading.score(result["truth"]["outbound"], outbound, gateway.summary())
     summary = scoring.business_summary(outcome)
     timings = {
         "post_seconds": post_seconds,
@@ -151,6 +159,7 @@ def cmd_run(args):
             default=str,
         )
     _out(scoring.render(summary, scored, timings, url, args.db))
+    _out(trading.render(scored["outbound"]))
     _out(f"Audit log (make audit-verify DB={args.db}): {audit_line}")
     if not audit_ok:
         _out("!" * 78)
@@ -158,6 +167,60 @@ def cmd_run(args):
         _out("!" * 78)
         return 1
     return 0
+
+
+def start_suppliers(url, rpc, keys, world):
+    """The suppliers' gateway, and each vendor's trading-partner profile pointing at it
+    (what an implementation team configures once the vendors exist)."""
+
+    def send_ack(vendor, text):
+        response = requests.post(
+            f"{url}/api/hc/v1/edi-acks",
+            data=text.encode(),
+            headers={
+                "Authorization": f"Bearer {keys['edi']}",
+                "Content-Type": "application/edi-x12",
+                "Idempotency-Key": f"ack-{vendor}-{hashlib.sha256(text.encode()).hexdigest()[:16]}",
+            },
+            timeout=60,
+        )
+        return response.status_code
+
+    expect = {row["code"]: row["format"] for row in trading.assignments(world)}
+    gateway = supplier.SupplierGateway(expect, {}, send_ack=send_ack).start()
+    gateway.secrets.update(trading.configure(rpc, world, gateway))
+    formats = sorted({row["format"] for row in trading.assignments(world)})
+    _say(
+        f"suppliers' gateway on {gateway.url('')[:-1]}: {len(gateway.secrets)} trading-partner "
+        f"profiles ({', '.join(formats)})"
+    )
+    return gateway
+
+
+def finish_suppliers(rpc, gateway, timeout, progress):
+    """Wait until the outbox delivered the day's documents, let the vendors' gateways
+    answer their X12 interchanges, wait for those acknowledgments; return the outbound
+    documents as Odoo recorded them."""
+    start = time.time()
+    pending = ["pending", "sending", "failed"]
+    while True:
+        left = rpc("hc.outbox.event", "search_count",
+                   domain=[("profile_id", "!=", False), ("state", "in", pending)])  # fmt: skip
+        if not left:
+            break
+        if time.time() - start > timeout:
+            _say(f"  {left} outbound documents still undelivered after {timeout} s")
+            break
+        time.sleep(1.0)
+    acks = gateway.flush_acks()
+    driver.wait_drained(rpc, timeout=timeout, progress=progress)
+    _say(
+        f"outbound delivered ({time.time() - start:.0f} s); {acks} acknowledgment(s) from "
+        "the vendors' gateways processed"
+    )
+    documents = trading.read_outbound(rpc)
+    gateway.stop()
+    return documents
 
 
 def verify_audit(args):

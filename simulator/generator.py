@@ -43,6 +43,7 @@ from decimal import Decimal
 
 from stdnum import ean
 
+from . import trading
 from . import writers
 
 DEFAULT_DAY = date(2026, 11, 23)
@@ -996,6 +997,12 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
         "counts": _truth_counts(d.truth),
         "supply_chain": sc["truth"],
     }
+    # what leaves Odoo for the suppliers (trading-partner profiles, see trading.py)
+    truth["outbound"] = trading.truth(
+        world,
+        documents,
+        {hold["po_number"] for hold in sc["truth"].get("vendor_holds", [])},
+    )
 
     def timed(docs):
         return [dict(doc, at=doc.get("at", "05:00" if docs is sc["opening"] else "20:00"))

@@ -21,7 +21,12 @@ CONNECTORS = [
         ["vendor", "item", "contract_price"],
     ),
     ("sourcing", "Sourcing platform", "Strategic sourcing suite", ["purchase_order"]),
-    ("edi", "Supplier EDI network", "EDI VAN", ["po_ack", "ship_notice", "invoice"]),
+    (
+        "edi",
+        "Supplier EDI network",
+        "EDI VAN",
+        ["po_ack", "ship_notice", "invoice", "functional_ack"],
+    ),
     ("ap", "AP automation (invoice capture)", "AP capture platform", ["invoice"]),
     (
         "wms",
@@ -31,6 +36,8 @@ CONNECTORS = [
     ),
     ("quality", "Quality and recalls", "Recall management (FDA, manufacturers)", ["recall"]),
     ("bank", "Treasury / bank", "Bank status feed", ["payment"]),
+    # outbound only: the suppliers' gateways each vendor's profile sends to
+    ("suppliers", "Supplier gateways", "Suppliers' EDI and e-procurement gateways", []),
 ]
 USERS = [
     # login, name, group xml id, queue xml id

@@ -118,3 +118,77 @@ def test_refusals(gateway, x12_850):
     assert _post(gateway, "va", body, "application/json", "e2").status_code == 400
     assert _post(gateway, "zz", body, "application/json", "e3").status_code == 404
     assert gateway.summary()["delivered"] == 0 and len(gateway.refused) == 3
+
+
+# -- the day's outbound truth and its score ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_day():
+    from ..simulator.generator import generate
+
+    return generate(42, "small")
+
+
+def test_every_vendor_has_a_format_and_the_truth_names_the_orders(small_day):
+    from ..simulator import trading
+
+    world, truth = small_day["world"], small_day["truth"]
+    rows = trading.assignments(world)
+    assert len(rows) == len(world["vendors"])
+    assert {r["format"] for r in rows} == {"x12", "ubl", "cxml", "json"}
+    assert {r["x12_version"] for r in rows if r["format"] == "x12"} == {"004010", "005010"}
+    out = truth["outbound"]
+    held = {h["po_number"] for h in truth["supply_chain"]["vendor_holds"]}
+    posted = {
+        json.loads(d["body"])["number"]
+        for d in small_day["documents"]
+        if d["doc_type"] == "purchase_order"
+    }
+    assert held and held <= posted
+    # every order the sourcing system posted leaves, except those of vendors on hold
+    assert set(out["orders"]) == {n for n in posted if n not in held} - {
+        n for n in posted if not any(
+            r["gln"] == _vendor_gln(small_day, n) for r in rows
+        )
+    }  # fmt: skip
+    assert out["x12_orders"] == sorted(n for n, f in out["orders"].items() if f == "x12")
+    assert sum(out["by_format"].values()) == len(out["orders"])
+    assert all(out["by_format"][f] for f in ("x12", "ubl", "cxml", "json"))
+
+
+def _vendor_gln(day, number):
+    for d in day["documents"]:
+        if d["doc_type"] == "purchase_order":
+            body = json.loads(d["body"])
+            if body["number"] == number:
+                return body["vendor"]["identifiers"][0]["value"]
+    return None
+
+
+def test_outbound_score():
+    from ..simulator import trading
+
+    truth = {
+        "orders": {"PO-1": "x12", "PO-2": "ubl", "PO-3": "x12"},
+        "x12_orders": ["PO-1", "PO-3"],
+    }
+
+    def doc(ref, fmt, delivery="delivered", ack="not_expected", kind="order", state="queued"):
+        return {"name": ref, "res_ref": ref, "fmt": fmt, "kind": kind, "state": state,
+                "delivery_state": delivery, "ack_state": ack}  # fmt: skip
+
+    all_good = [doc("PO-1", "x12", ack="accepted"), doc("PO-2", "ubl"),
+                doc("PO-3", "x12", ack="accepted"), doc("PO-1", "x12", kind="order_change")]  # fmt: skip
+    result = trading.score(truth, all_good)
+    assert result["met"]
+    assert (result["orders_delivered"], result["x12_acknowledged"]) == (3, 2)
+    assert result["other_documents"]["order_change"] == 1
+    missing = [doc("PO-1", "x12", ack="pending"), doc("PO-2", "json"), doc("PO-9", "json")]
+    result = trading.score(truth, missing)
+    assert not result["met"]
+    assert result["not_delivered"] == ["PO-3"]
+    assert result["not_acknowledged"] == ["PO-1", "PO-3"]
+    assert result["orders_right_format"] == 1  # PO-2 left as JSON, not UBL
+    assert result["unexpected"] == ["PO-9"]
+    assert "NOT met" in trading.render(result)
