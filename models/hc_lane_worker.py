@@ -100,6 +100,8 @@ SESSION_OF = SQL("a.pid || '@' || extract(epoch FROM a.backend_start)")
 SESSION_TOKEN = SQL(
     "(SELECT %s FROM pg_stat_activity a WHERE a.pid = pg_backend_pid())", SESSION_OF
 )
+# Namespace of the advisory locks a lane worker holds on the business objects it applies.
+OBJECT_LOCK_NAMESPACE = 7319
 # Inbox states that hold back the later messages of their business object.
 PENDING_STATES = ("received", "processing", "failed", "waiting")
 
@@ -152,6 +154,10 @@ class CreateBatch:
 
     def conflicts(self, keys):
         return bool(self.keys & keys)
+
+    def message_ids(self):
+        """The messages waiting here: earlier ones of the batch, created before the next."""
+        return tuple(message.id for message, _deferred in self.items)
 
     def add(self, message, keys, deferred):
         self.items.append((message, deferred))
@@ -310,12 +316,22 @@ class HcLaneWorker(models.AbstractModel):
             # correlation key) is kept even when applying it fails or has to wait.
             with self.env.cr.savepoint():
                 processor, parsed = message._parse_step()
-            if group is not None and group.conflicts({f"corr:{message.correlation_key}"}):
-                group.flush()  # an earlier message of the same business object waits there
-            if message.correlation_key and self._has_pending_predecessor(message):
+            if message.correlation_key and not self._lock_object(message.correlation_key):
+                # another worker is applying this business object right now (its batch is
+                # not committed): step back rather than wait on its rows
                 message._defer()
                 return
             keys = group is not None and processor._batch_keys(message, parsed.document)
+            in_group = group.message_ids() if keys else ()
+            if (
+                not keys
+                and group is not None
+                and group.conflicts({f"corr:{message.correlation_key}"})
+            ):
+                group.flush()  # an earlier message of the same business object waits there
+            if message.correlation_key and self._has_pending_predecessor(message, in_group):
+                message._defer()
+                return
             if keys and group.conflicts(keys):
                 group.flush()  # what it creates must be visible to this document
             with self.env.cr.savepoint():
@@ -403,7 +419,24 @@ class HcLaneWorker(models.AbstractModel):
             return False
         return True
 
-    def _has_pending_predecessor(self, message):
+    def _lock_object(self, key):
+        """Hold the business object ``key`` (a purchase order, a vendor) until this
+        worker commits; False when another worker holds it.
+
+        A transaction-level advisory lock, tried, never waited on: two workers that
+        claimed messages of one object before either had parsed them (the correlation key
+        is only known once parsed) would otherwise both update its rows (the order lines'
+        invoiced quantities), the second blocked until the first commits its batch, then
+        failing to serialize and losing its whole batch.  The one that finds the object
+        held defers that message (uncounted, due again a second later, kept behind its
+        predecessors by the claim).  Within one transaction the lock is re-entrant.
+        """
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [OBJECT_LOCK_NAMESPACE, key]
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _has_pending_predecessor(self, message, ignore_ids=()):
         """Whether an earlier message of the same business object is still pending.
 
         The same rule as the claim's ``NOT EXISTS`` (:meth:`_claim`), for one message:
@@ -412,6 +445,9 @@ class HcLaneWorker(models.AbstractModel):
         does one parked on the business object itself: a receipt waiting for purchase
         order X must not hold back the invoice of X (which then waits for X as well),
         else the invoice, arrived before X, would hold back X: a deadlock.
+
+        ``ignore_ids``: earlier messages of this worker's batch waiting to be created
+        together with this one (a :class:`CreateBatch`), in order: not pending for it.
         """
         self.env.flush_all()
         self.env.cr.execute(
@@ -420,11 +456,13 @@ class HcLaneWorker(models.AbstractModel):
                    AND state IN %s
                    AND NOT (state = 'waiting' AND (waiting_key IS NOT DISTINCT FROM %s
                                                    OR waiting_key = correlation_key))
+                   AND NOT id = ANY(%s)
                    LIMIT 1""",
                 message.correlation_key,
                 message.id,
                 PENDING_STATES,
                 message.natural_key,
+                list(ignore_ids),
             )
         )
         return bool(self.env.cr.fetchone())

@@ -144,10 +144,28 @@ class HcProcessorInvoice(models.AbstractModel):
         pair is never created together, so each sees the bills before it exactly as if
         the batch were processed one message at a time.
         """
-        keys = {f"po:{number}" for number in document.all_po_numbers()}
-        keys.add(f"ref:{normalize_reference(document.number)}")
-        keys.add(f"amount:{document.gross_total}")
+        keys = {f"ref:{normalize_reference(document.number)}", f"amount:{document.gross_total}"}
+        if not self._lines_by_reference(document):
+            keys |= {f"po:{number}" for number in document.all_po_numbers()}
         return keys
+
+    @api.model
+    def _lines_by_reference(self, document):
+        """Whether the document's lines name their order lines, so that the bills of one
+        order may be created together (the month-end partial bills).
+
+        Such lines are found by their reference, not by what an earlier bill left to bill
+        (``_find_po_line``), and the match of bills created together counts, for each,
+        only the bills created before it (``_match_bills(in_order=True)``): the outcome is
+        that of one bill at a time.  Charges linked to the order's service lines read what
+        earlier bills billed of them: such documents are never created together.
+        """
+        numbers = document.all_po_numbers()
+        return (
+            len(numbers) == 1
+            and not document.allowance_charges
+            and all(line.po_line_ref and not line.allowance_charges for line in document.lines)
+        )
 
     @api.model
     def _prepare_apply(self, message, document):
@@ -227,7 +245,7 @@ class HcProcessorInvoice(models.AbstractModel):
     @api.model
     def _after_bills(self, bills):
         """Match new bills together; retry a blocked one whose receipt was in flight."""
-        bills._hc_after_import()
+        bills._hc_after_import(in_order=True)
         for bill in bills.filtered(lambda b: b.hc_match_state == "blocked"):
             self._check_receipts_current(bill)
 

@@ -49,10 +49,14 @@ class HcThreeWayMatch(models.AbstractModel):
     _description = "Three-way match service"
 
     @api.model
-    def _match_bills(self, bills, autopost=True):
+    def _match_bills(self, bills, autopost=True, in_order=False):
         """Match ``bills`` (vendor bills / refunds); return ``{bill: BillMatchResult}``.
 
         ``autopost=False``: a released bill is not posted here (it is being posted).
+        ``in_order``: the bills were created together in the order of their ids (the
+        partial bills of one order, imported in one batch): each counts as previously
+        billed only what bills before it billed, exactly as when they are imported and
+        matched one at a time, not the quantities of the bills after it.
         """
         bills = bills.filtered(
             lambda m: m.move_type in ("in_invoice", "in_refund") and m.state != "cancel"
@@ -64,11 +68,12 @@ class HcThreeWayMatch(models.AbstractModel):
         for exc in bills._hc_open_exceptions():
             bill = exc.move_id if exc.move_id in bills else bills.browse(exc.res_id)
             open_by_bill[bill] = open_by_bill.get(bill, exc.browse()) | exc
+        later = self._later_quantities(bills) if in_order and len(bills) > 1 else {}
         for bill in bills:
             company = bill.company_id
             if company not in resolvers:
                 resolvers[company] = self.env["hc.tolerance.rule"]._resolver(company)
-            result = self._match_one(bill, resolvers[company])
+            result = self._match_one(bill, resolvers[company], later.get(bill.id))
             self._store(
                 bill,
                 result,
@@ -79,7 +84,41 @@ class HcThreeWayMatch(models.AbstractModel):
         return results
 
     @api.model
-    def _match_one(self, bill, resolver):
+    def _billed_quantities(self, bill, lines):
+        """``{purchase.order.line: quantity}`` that ``lines`` of ``bill`` bill, in the
+        order line's unit, negative for a refund (as the order line's invoiced quantity)."""
+        is_refund = bill.move_type == "in_refund"
+        billed = {}
+        for line in lines:
+            pol = line.purchase_line_id
+            if not pol:
+                continue
+            qty = line.product_uom_id._compute_quantity(
+                line.quantity, pol.product_uom_id, round=False
+            )
+            billed[pol] = billed.get(pol, 0.0) + (-qty if is_refund else qty)
+        return billed
+
+    @api.model
+    def _later_quantities(self, bills):
+        """``{bill id: {purchase.order.line: quantity}}``: what the bills of ``bills``
+        with a higher id count in the invoiced quantity of the order lines each bill
+        bills (every line linked to an order line, as Odoo's ``qty_invoiced``)."""
+        per_bill = {}
+        for bill in bills:
+            per_bill[bill.id] = self._billed_quantities(bill, bill.invoice_line_ids)
+        later, running = {}, {}
+        for bill_id in sorted(per_bill, reverse=True):
+            later[bill_id] = {pol: running[pol] for pol in per_bill[bill_id] if running.get(pol)}
+            for pol, qty in per_bill[bill_id].items():
+                running[pol] = running.get(pol, 0.0) + qty
+        return later
+
+    @api.model
+    def _match_one(self, bill, resolver, later=None):
+        """``later``: ``{purchase.order.line: quantity}`` billed by bills created after
+        this one in the same batch, not counted as previously billed."""
+        later = later or {}
         all_lines = bill.invoice_line_ids.filtered(lambda line: line.display_type == "product")
 
         def kind(line):
@@ -92,14 +131,7 @@ class HcThreeWayMatch(models.AbstractModel):
         lines = all_lines.filtered(lambda line: not kind(line))
         po_lines = lines.purchase_line_id
         is_refund = bill.move_type == "in_refund"
-        own_qty = {}
-        for line in lines.filtered("purchase_line_id"):
-            qty = line.product_uom_id._compute_quantity(
-                line.quantity, line.purchase_line_id.product_uom_id, round=False
-            )
-            own_qty[line.purchase_line_id] = own_qty.get(line.purchase_line_id, 0.0) + (
-                -qty if is_refund else qty
-            )
+        own_qty = self._billed_quantities(bill, lines)
         ref_unit = {}
 
         def factor(uom, product):
@@ -134,7 +166,9 @@ class HcThreeWayMatch(models.AbstractModel):
                     if c
                 ),
                 currency=pol.currency_id.name,
-                previously_billed_qty=_dec(pol.qty_invoiced - own_qty.get(pol, 0.0)),
+                previously_billed_qty=_dec(
+                    pol.qty_invoiced - own_qty.get(pol, 0.0) - later.get(pol, 0.0)
+                ),
                 po_date=(pol.order_id.date_approve or pol.order_id.date_order).date(),
                 uom_name=pol.product_uom_id.name,
                 product_name=pol.product_id.display_name,
