@@ -31,7 +31,12 @@ batches; for each batch:
    outcome is written on the message in the same transaction: a failure never leaves a
    half-applied document and is never lost.  Audit entries are held (``_hold``) and
    chained just before the commit, so the chain's lock is held only by a committing
-   worker.
+   worker.  Once parsed, a message's business object (its correlation key: an
+   invoice's purchase order) is held by the worker until it commits
+   (:meth:`_lock_object`, a tried advisory lock): a worker finding it held steps the
+   message back instead of waiting on the other's rows.  The documents of one object in
+   a claimed batch (the partial bills of an order at month end) are applied by that one
+   worker, in order, and created together when their processor allows it.
 
 3. **Commit the outcome** (:meth:`_commit_outcome`, commit point 2) after every message
    through ``ir.cron._commit_progress``, which also reports progress and the time left.
