@@ -484,7 +484,11 @@ class HcLaneWorker(models.AbstractModel):
         servers claim disjoint batches; the ``processing`` state is committed at once so
         the claim survives the row locks being released by later commits.  A message
         whose earlier sibling (same correlation key) is still pending is not claimable:
-        that is what keeps updates to one business object in arrival order.
+        that is what keeps updates to one business object in arrival order.  An earlier
+        sibling due on the same lane does not hold a message back: it is claimed before it
+        in the same batch (ids in order) and applied first; should it be skipped (another
+        worker locking it at that instant), :meth:`_has_pending_predecessor` defers the
+        later one before it is applied.
         """
         Inbox = self.env["hc.inbox.message"]
         self.env.flush_all()
@@ -516,7 +520,15 @@ class HcLaneWorker(models.AbstractModel):
                           -- would otherwise hold back the object when it comes
                           AND NOT (p.state = 'waiting'
                                    AND (p.waiting_key IS NOT DISTINCT FROM m.natural_key
-                                        OR p.waiting_key = p.correlation_key)))
+                                        OR p.waiting_key = p.correlation_key))
+                          -- a predecessor due on this lane comes first in this very
+                          -- claim (ids in order): the batch applies both, in order (the
+                          -- partial bills of one order, once parsed, are not let through
+                          -- one per batch); should it not be claimed, the worker's own
+                          -- check before applying defers this one
+                          AND NOT (p.lane_id = m.lane_id
+                                   AND p.state IN ('received', 'failed', 'waiting')
+                                   AND p.next_attempt_at <= %(now)s))
                  ORDER BY m.id
                  LIMIT %(limit)s
                  FOR UPDATE OF m SKIP LOCKED
