@@ -97,6 +97,10 @@ _logger = logging.getLogger(__name__)
 # A message claimed by a worker that died stays "processing" until the worker's database
 # session is seen gone, or at the latest this long after its claim; then it is requeued.
 STALE_PROCESSING_MINUTES = 15
+# A run finding nothing to claim waits (at most this long, this many times) for messages
+# due within that time (stepped back behind another worker's) instead of ending.
+NAP_SECONDS = 2
+MAX_NAPS_PER_RUN = 10
 # Contention retries a lane worker makes in one run before it leaves the rest to the next.
 MAX_CONTENTIONS_PER_RUN = 5
 # A database session (row ``a`` of pg_stat_activity): its pid alone could be reused.
@@ -229,7 +233,7 @@ class HcLaneWorker(models.AbstractModel):
         lane = self.env["hc.lane"].browse(lane_id).exists()
         if not lane or not lane.active:
             return
-        batches = contentions = 0
+        batches = contentions = naps = 0
         cpu_start, cpu_budget = time.process_time(), _cpu_budget()
         while max_batches is None or batches < max_batches:
             if cpu_budget and time.process_time() - cpu_start > cpu_budget and auto_commit():
@@ -241,6 +245,9 @@ class HcLaneWorker(models.AbstractModel):
                 return
             messages = self._claim(lane, lane.batch_size)
             if not messages:
+                if naps < MAX_NAPS_PER_RUN and self._nap_until_due(lane):
+                    naps += 1
+                    continue
                 break
             batches += 1
             try:
@@ -265,6 +272,31 @@ class HcLaneWorker(models.AbstractModel):
                 _logger.info("Lane %s: contention, batch requeued: %s", lane.code, exc)
                 if contentions >= MAX_CONTENTIONS_PER_RUN:
                     return
+
+    def _nap_until_due(self, lane):
+        """Nothing to claim, but a message of ``lane`` is due within a second or two (one
+        that stepped back behind another worker's): wait for it rather than end the run
+        (no POST would wake the lane for it: it would wait for the cron's next minute).
+        Only in production (a committing worker); return whether it waited."""
+        if not auto_commit():
+            return False
+        self.env.cr.execute(
+            SQL(
+                """SELECT EXTRACT(EPOCH FROM min(next_attempt_at) - %(now)s)
+                     FROM hc_inbox_message
+                    WHERE lane_id = %(lane)s AND state IN ('received', 'failed', 'waiting')
+                      AND next_attempt_at <= %(soon)s""",
+                now=fields.Datetime.now(),
+                soon=fields.Datetime.now() + timedelta(seconds=NAP_SECONDS),
+                lane=lane.id,
+            )
+        )
+        wait = self.env.cr.fetchone()[0]
+        if wait is None:
+            return False
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        time.sleep(min(max(float(wait), 0.0), NAP_SECONDS) + 0.05)
+        return True
 
     def _process_batch(self, messages):
         """Process claimed ``messages``; return False when the cron ran out of time."""
