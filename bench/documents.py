@@ -173,32 +173,60 @@ def native_import(conf, db, count):
         }
 
 
-def _drain(db, lane_id, out):
+def _drain(db, lane_id, ids, out, max_seconds=900):
+    """One lane worker: runs the lane until every message of ``ids`` is final (a message
+    stepping back behind an earlier one of its order is due again a second later)."""
     odoo.sql_db.close_all()
+    deadline = time.monotonic() + max_seconds
     with Registry(db).cursor() as cr:
         env = env_for(cr)
         queries = cr.sql_log_count
-        env["hc.lane.worker"]._cron_process_lane(lane_id)
-        cr.commit()
+        while time.monotonic() < deadline:
+            env["hc.lane.worker"]._cron_process_lane(lane_id)
+            cr.commit()
+            cr.execute(
+                "SELECT count(*) FROM hc_inbox_message WHERE id = ANY(%s) "
+                "AND state NOT IN ('done', 'dead')",
+                [ids],
+            )
+            if not cr.fetchone()[0]:
+                break
+            cr.commit()
+            time.sleep(0.1)
         out.put(cr.sql_log_count - queries)
 
 
-def pipeline_import(conf, db, count, workers):
+def pipeline_import(conf, db, count, workers, per_order=1):
+    """``count`` invoices drained by ``workers`` processes; ``per_order`` > 1: the month-end
+    spike, each purchase order billed in ``per_order`` parts (consecutive messages)."""
+    tag = f"p{workers}" if per_order == 1 else f"m{workers}"
     with Registry(db).cursor() as cr:
         env = env_for(cr)
-        _vendor, pos = setup_fixtures(env, count, tag=f"p{workers}")
+        orders = max(1, -(-count // per_order))
+        qty = 10 if per_order == 1 else sum(range(1, per_order + 1))
+        _vendor, pos = setup_fixtures(env, orders, tag=tag, qty=qty)
         connector = env["hc.connector"].search([("code", "=", "bench")])
         doc_type = env["hc.document.type"].search([("code", "=", "invoice")])
         lane = connector._lane_for(doc_type)
         lane.batch_size = 20
-        files = [
-            ubl_invoice(f"P{workers}-{po.name}", po.name, [_price(n, i) for i in range(3)])
-            for n, po in enumerate(pos)
-        ]
+        files = []
+        for j in range(count):
+            n = j // per_order
+            po = pos[n]
+            part = 10 if per_order == 1 else j % per_order + 1
+            files.append(
+                ubl_invoice(
+                    f"{tag.upper()}-{po.name}-{j}",
+                    po.name,
+                    [_price(n, i) for i in range(3)],
+                    qty=part,
+                )
+            )
         results = env["hc.inbox.message"]._accept(
             connector, doc_type, env.company, "application/xml", files
         )
         ids = [m.id for m, _s in results]
+        po_ids = pos.ids
         cr.commit()
         lane_id = lane.id
     # Forked workers must not share the parent's pooled connections.
@@ -206,7 +234,8 @@ def pipeline_import(conf, db, count, workers):
     queue = multiprocessing.Queue()
     start = time.perf_counter()
     procs = [
-        multiprocessing.Process(target=_drain, args=(db, lane_id, queue)) for _i in range(workers)
+        multiprocessing.Process(target=_drain, args=(db, lane_id, ids, queue))
+        for _i in range(workers)
     ]
     for p in procs:
         p.start()
@@ -222,8 +251,17 @@ def pipeline_import(conf, db, count, workers):
             states[m.state] = states.get(m.state, 0) + 1
         bills = env["account.move"].search([("hc_message_id", "in", ids)])
         matched = sum(1 for b in bills if b.hc_match_state == "matched")
+        # every amount right: each PO line invoiced exactly what its bills bill
+        wrong = sum(
+            1
+            for pol in env["purchase.order"].browse(po_ids).order_line
+            if abs(pol.qty_invoiced - sum(pol.invoice_lines.mapped("quantity"))) > 1e-6
+            or abs(pol.qty_invoiced - pol.product_qty) > 1e-6
+        )
     return {
         "invoices": count,
+        "per_order": per_order,
+        "po_lines_wrong": wrong,
         "workers": workers,
         "seconds": elapsed,
         "states": states,
@@ -304,6 +342,8 @@ def main():
         result = fixtures(conf, db, count, int(qty), receive == "1", critical == "1", tag)
     elif what.startswith("pipeline"):
         result = pipeline_import(conf, db, count, int(what[-1]))
+    elif what.startswith("monthend"):  # monthend1 / monthend2: ten partial bills per order
+        result = pipeline_import(conf, db, count, int(what[-1]), per_order=10)
     else:
         result = match_bench(conf, db, count)
     print("RESULT " + json.dumps(result))

@@ -141,20 +141,22 @@ def _mib(value):
     return value / 2**20
 
 
-def spike(args, key, count):
-    """The month-end spike; returns its figures."""
-    orders = max(1, -(-count // INVOICES_PER_ORDER))
-    per_line = sum(range(1, INVOICES_PER_ORDER + 1))
+def spike(args, key, count, per_order=INVOICES_PER_ORDER):
+    """The month-end spike; returns its figures.  ``per_order=1``: the same number of
+    independent invoices (one per order), the reference the spike is compared with."""
+    orders = max(1, -(-count // per_order))
+    per_line = sum(range(1, per_order + 1))
     print(f"  spike: {orders} received purchase orders for {count} invoices...", flush=True)
-    fx = fixtures(args, orders, per_line, True, False, "spike")
+    tag = "spike" if per_order > 1 else "indep"
+    fx = fixtures(args, orders, per_line, True, False, tag)
     run = str(int(time.time()))
     docs = []
     for j in range(count):
-        order = fx["orders"][j // INVOICES_PER_ORDER]
-        qty = j % INVOICES_PER_ORDER + 1  # every invoice bills a different part
+        order = fx["orders"][j // per_order]
+        qty = j % per_order + 1  # every invoice bills a different part
         prices = [ln["price"] for ln in order["lines"]]
         xml = ubl_invoice(f"S{run}-{j}", order["name"], prices, qty=qty)
-        docs.append(("invoices", f"spike-{run}-{j}", xml, "application/xml"))
+        docs.append(("invoices", f"{tag}-{run}-{j}", xml, "application/xml"))
     set_lanes(args, {"critical": 1, "standard": 2, "bulk": 1})
     server = start(args, "spike", workers=2, cron_threads=2)
     try:
@@ -188,8 +190,16 @@ def spike(args, key, count):
         )[0][0]
     finally:
         server.stop()
+    wrong = harness.query(
+        args.db,
+        """SELECT count(*) FROM purchase_order_line l JOIN purchase_order o ON o.id = l.order_id
+            WHERE o.name = ANY(%s) AND l.qty_invoiced <> l.product_qty""",
+        [[order["name"] for order in fx["orders"]]],
+    )[0][0]
     return {
         "invoices": count,
+        "per_order": per_order,
+        "po_lines_wrong": wrong,
         "accepted": len(ids),
         "post_seconds": posted,
         "post_rps": stats["rps"],

@@ -317,6 +317,12 @@ def main():
     parser.add_argument("--port", type=int, default=8079)
     parser.add_argument("--spike", type=int, default=10000, help="invoices of the spike (0: skip)")
     parser.add_argument("--spike-timeout", type=int, default=2700)
+    parser.add_argument(
+        "--spike-reference",
+        type=int,
+        default=1,
+        help="also the same count of independent invoices, side by side (0: skip)",
+    )
     parser.add_argument("--bulk", type=int, default=20000, help="vendor updates (0: skip)")
     parser.add_argument("--receipts", type=int, default=20)
     parser.add_argument("--load-per-level", type=int, default=400)
@@ -468,6 +474,7 @@ def run_live(args, key):
     failed = 0
     if args.spike:
         s = live.spike(args, key, args.spike)
+        indep = live.spike(args, key, args.spike, per_order=1) if args.spike_reference else None
         print()
         print(
             f"Month-end spike - {s['invoices']} UBL invoices posted over HTTP to Odoo "
@@ -483,6 +490,20 @@ def run_live(args, key):
         print(f"{'invoices accepted / s while posting':52} {s['post_rps']:10.1f}")
         print(f"{'invoices processed / s, post to drained':52} {s['rate']:10.2f}")
         print(f"{'seconds from first post to inbox drained':52} {s['seconds']:10.0f}")
+        if indep:
+            print(
+                f"{'same count of independent invoices (one per order) / s':52} "
+                f"{indep['rate']:10.2f}"
+            )
+            print(
+                f"{'spike rate / independent rate (target >= 0.5)':52} {s['rate']:10.2f} "
+                f"{indep['rate']:10.2f} {s['rate'] / indep['rate'] if indep['rate'] else 0:7.2f}"
+            )
+            print(
+                f"independent: states {indep['states']}, matched {indep['matched']}, "
+                f"PO lines not fully invoiced {indep['po_lines_wrong']}"
+            )
+        print(f"PO lines whose invoiced quantity is not the ordered one: {s['po_lines_wrong']}")
         print(
             f"states {s['states']}, matched bills {s['matched']}, worker processes seen "
             f"{s['workers_seen']}, recycled {s['recycled']}, client errors {s['errors']}"

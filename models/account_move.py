@@ -231,12 +231,16 @@ class AccountMove(models.Model):
             raise UserError(self.env._("Nothing holds %s.", self.display_name))
         return exceptions.action_resolve()
 
-    def _hc_after_import(self):
+    def _hc_after_import(self, in_order=False, new=False):
         """Called once a supplier invoice has been applied to this draft bill: match it.
 
         The three-way match (PO line x received quantity x invoiced quantity and price)
         releases the bill when it is within tolerances and raises variance exceptions
         otherwise.  Called on every (re)apply of the document; matching is idempotent.
+
+        ``in_order``: these bills were just created together, in the order their
+        documents arrived: each is matched as if those after it did not exist yet.
+        ``new``: created in this transaction (no earlier verdict to replace).
         """
         bills = self.filtered(
             lambda m: m.move_type in ("in_invoice", "in_refund") and m.state == "draft"
@@ -258,7 +262,12 @@ class AccountMove(models.Model):
                 .move_id
             )
         if bills:
-            self.env["hc.three.way.match"]._match_bills(bills)
+            # the blocked bills a credit note settles are not new
+            fresh = bills & self if new else self.browse()
+            if fresh:
+                self.env["hc.three.way.match"]._match_bills(fresh, in_order=in_order, new=True)
+            if bills - fresh:
+                self.env["hc.three.way.match"]._match_bills(bills - fresh, in_order=in_order)
         return True
 
     def action_hc_match(self):

@@ -350,7 +350,10 @@ class HcAuditLog(models.Model):
         if _in_test_transaction():
             return self._log(action, record, reason=reason, data=data)
         self.env.cr.execute(
+            # the chain's lock is keyed by one number (objsubid 1); the lane workers' locks
+            # on business objects by two (objsubid 2) do not hold the chain
             "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            " AND objsubid = 1"
         )
         holds_lock = bool(self.env.cr.fetchone())
         try:

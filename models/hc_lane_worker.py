@@ -31,7 +31,12 @@ batches; for each batch:
    outcome is written on the message in the same transaction: a failure never leaves a
    half-applied document and is never lost.  Audit entries are held (``_hold``) and
    chained just before the commit, so the chain's lock is held only by a committing
-   worker.
+   worker.  Once parsed, a message's business object (its correlation key: an
+   invoice's purchase order) is held by the worker until it commits
+   (:meth:`_lock_object`, a tried advisory lock): a worker finding it held steps the
+   message back instead of waiting on the other's rows.  The documents of one object in
+   a claimed batch (the partial bills of an order at month end) are applied by that one
+   worker, in order, and created together when their processor allows it.
 
 3. **Commit the outcome** (:meth:`_commit_outcome`, commit point 2) after every message
    through ``ir.cron._commit_progress``, which also reports progress and the time left.
@@ -92,6 +97,10 @@ _logger = logging.getLogger(__name__)
 # A message claimed by a worker that died stays "processing" until the worker's database
 # session is seen gone, or at the latest this long after its claim; then it is requeued.
 STALE_PROCESSING_MINUTES = 15
+# A run finding nothing to claim waits (at most this long, this many times) for messages
+# due within that time (stepped back behind another worker's) instead of ending.
+NAP_SECONDS = 2
+MAX_NAPS_PER_RUN = 10
 # Contention retries a lane worker makes in one run before it leaves the rest to the next.
 MAX_CONTENTIONS_PER_RUN = 5
 # A database session (row ``a`` of pg_stat_activity): its pid alone could be reused.
@@ -100,6 +109,8 @@ SESSION_OF = SQL("a.pid || '@' || extract(epoch FROM a.backend_start)")
 SESSION_TOKEN = SQL(
     "(SELECT %s FROM pg_stat_activity a WHERE a.pid = pg_backend_pid())", SESSION_OF
 )
+# Namespace of the advisory locks a lane worker holds on the business objects it applies.
+OBJECT_LOCK_NAMESPACE = 7319
 # Inbox states that hold back the later messages of their business object.
 PENDING_STATES = ("received", "processing", "failed", "waiting")
 
@@ -152,6 +163,10 @@ class CreateBatch:
 
     def conflicts(self, keys):
         return bool(self.keys & keys)
+
+    def message_ids(self):
+        """The messages waiting here: earlier ones of the batch, created before the next."""
+        return tuple(message.id for message, _deferred in self.items)
 
     def add(self, message, keys, deferred):
         self.items.append((message, deferred))
@@ -218,7 +233,7 @@ class HcLaneWorker(models.AbstractModel):
         lane = self.env["hc.lane"].browse(lane_id).exists()
         if not lane or not lane.active:
             return
-        batches = contentions = 0
+        batches = contentions = naps = 0
         cpu_start, cpu_budget = time.process_time(), _cpu_budget()
         while max_batches is None or batches < max_batches:
             if cpu_budget and time.process_time() - cpu_start > cpu_budget and auto_commit():
@@ -230,6 +245,9 @@ class HcLaneWorker(models.AbstractModel):
                 return
             messages = self._claim(lane, lane.batch_size)
             if not messages:
+                if naps < MAX_NAPS_PER_RUN and self._nap_until_due(lane):
+                    naps += 1
+                    continue
                 break
             batches += 1
             try:
@@ -254,6 +272,31 @@ class HcLaneWorker(models.AbstractModel):
                 _logger.info("Lane %s: contention, batch requeued: %s", lane.code, exc)
                 if contentions >= MAX_CONTENTIONS_PER_RUN:
                     return
+
+    def _nap_until_due(self, lane):
+        """Nothing to claim, but a message of ``lane`` is due within a second or two (one
+        that stepped back behind another worker's): wait for it rather than end the run
+        (no POST would wake the lane for it: it would wait for the cron's next minute).
+        Only in production (a committing worker); return whether it waited."""
+        if not auto_commit():
+            return False
+        self.env.cr.execute(
+            SQL(
+                """SELECT EXTRACT(EPOCH FROM min(next_attempt_at) - %(now)s)
+                     FROM hc_inbox_message
+                    WHERE lane_id = %(lane)s AND state IN ('received', 'failed', 'waiting')
+                      AND next_attempt_at <= %(soon)s""",
+                now=fields.Datetime.now(),
+                soon=fields.Datetime.now() + timedelta(seconds=NAP_SECONDS),
+                lane=lane.id,
+            )
+        )
+        wait = self.env.cr.fetchone()[0]
+        if wait is None:
+            return False
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        time.sleep(min(max(float(wait), 0.0), NAP_SECONDS) + 0.05)
+        return True
 
     def _process_batch(self, messages):
         """Process claimed ``messages``; return False when the cron ran out of time."""
@@ -310,12 +353,22 @@ class HcLaneWorker(models.AbstractModel):
             # correlation key) is kept even when applying it fails or has to wait.
             with self.env.cr.savepoint():
                 processor, parsed = message._parse_step()
-            if group is not None and group.conflicts({f"corr:{message.correlation_key}"}):
-                group.flush()  # an earlier message of the same business object waits there
-            if message.correlation_key and self._has_pending_predecessor(message):
+            if message.correlation_key and not self._lock_object(message.correlation_key):
+                # another worker is applying this business object right now (its batch is
+                # not committed): step back rather than wait on its rows
                 message._defer()
                 return
             keys = group is not None and processor._batch_keys(message, parsed.document)
+            in_group = group.message_ids() if keys else ()
+            if (
+                not keys
+                and group is not None
+                and group.conflicts({f"corr:{message.correlation_key}"})
+            ):
+                group.flush()  # an earlier message of the same business object waits there
+            if message.correlation_key and self._has_pending_predecessor(message, in_group):
+                message._defer()
+                return
             if keys and group.conflicts(keys):
                 group.flush()  # what it creates must be visible to this document
             with self.env.cr.savepoint():
@@ -403,7 +456,24 @@ class HcLaneWorker(models.AbstractModel):
             return False
         return True
 
-    def _has_pending_predecessor(self, message):
+    def _lock_object(self, key):
+        """Hold the business object ``key`` (a purchase order, a vendor) until this
+        worker commits; False when another worker holds it.
+
+        A transaction-level advisory lock, tried, never waited on: two workers that
+        claimed messages of one object before either had parsed them (the correlation key
+        is only known once parsed) would otherwise both update its rows (the order lines'
+        invoiced quantities), the second blocked until the first commits its batch, then
+        failing to serialize and losing its whole batch.  The one that finds the object
+        held defers that message (uncounted, due again a second later, kept behind its
+        predecessors by the claim).  Within one transaction the lock is re-entrant.
+        """
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [OBJECT_LOCK_NAMESPACE, key]
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _has_pending_predecessor(self, message, ignore_ids=()):
         """Whether an earlier message of the same business object is still pending.
 
         The same rule as the claim's ``NOT EXISTS`` (:meth:`_claim`), for one message:
@@ -412,6 +482,9 @@ class HcLaneWorker(models.AbstractModel):
         does one parked on the business object itself: a receipt waiting for purchase
         order X must not hold back the invoice of X (which then waits for X as well),
         else the invoice, arrived before X, would hold back X: a deadlock.
+
+        ``ignore_ids``: earlier messages of this worker's batch waiting to be created
+        together with this one (a :class:`CreateBatch`), in order: not pending for it.
         """
         self.env.flush_all()
         self.env.cr.execute(
@@ -420,11 +493,13 @@ class HcLaneWorker(models.AbstractModel):
                    AND state IN %s
                    AND NOT (state = 'waiting' AND (waiting_key IS NOT DISTINCT FROM %s
                                                    OR waiting_key = correlation_key))
+                   AND NOT id = ANY(%s)
                    LIMIT 1""",
                 message.correlation_key,
                 message.id,
                 PENDING_STATES,
                 message.natural_key,
+                list(ignore_ids),
             )
         )
         return bool(self.env.cr.fetchone())
@@ -441,7 +516,11 @@ class HcLaneWorker(models.AbstractModel):
         servers claim disjoint batches; the ``processing`` state is committed at once so
         the claim survives the row locks being released by later commits.  A message
         whose earlier sibling (same correlation key) is still pending is not claimable:
-        that is what keeps updates to one business object in arrival order.
+        that is what keeps updates to one business object in arrival order.  An earlier
+        sibling due on the same lane does not hold a message back: it is claimed before it
+        in the same batch (ids in order) and applied first; should it be skipped (another
+        worker locking it at that instant), :meth:`_has_pending_predecessor` defers the
+        later one before it is applied.
         """
         Inbox = self.env["hc.inbox.message"]
         self.env.flush_all()
@@ -473,7 +552,15 @@ class HcLaneWorker(models.AbstractModel):
                           -- would otherwise hold back the object when it comes
                           AND NOT (p.state = 'waiting'
                                    AND (p.waiting_key IS NOT DISTINCT FROM m.natural_key
-                                        OR p.waiting_key = p.correlation_key)))
+                                        OR p.waiting_key = p.correlation_key))
+                          -- a predecessor due on this lane comes first in this very
+                          -- claim (ids in order): the batch applies both, in order (the
+                          -- partial bills of one order, once parsed, are not let through
+                          -- one per batch); should it not be claimed, the worker's own
+                          -- check before applying defers this one
+                          AND NOT (p.lane_id = m.lane_id
+                                   AND p.state IN ('received', 'failed', 'waiting')
+                                   AND p.next_attempt_at <= %(now)s))
                  ORDER BY m.id
                  LIMIT %(limit)s
                  FOR UPDATE OF m SKIP LOCKED

@@ -17,6 +17,7 @@ from ..normalize.references import InvoiceKey
 from ..normalize.references import find_duplicates
 from ..normalize.references import normalize_reference
 from ..normalize.taxes import stated_taxes
+from .hc_processor import PO_KEY_PREFIX
 from .hc_processor import DeferredCreate
 from .hc_queue_mixin import auto_commit
 
@@ -48,6 +49,28 @@ class HcProcessorInvoice(models.AbstractModel):
     _description = "Supplier invoice processor"
     # Purchase orders are also keyed in by hand: a confirmed one is there for its bills.
     _hc_order_dependency_states = BILLABLE_PO_STATES
+
+    @api.model
+    def _dependency_met(self, message, key):
+        """The invoice's purchase order: a billable order in Odoo first (what the bill
+        needs; the orders found are the bill's, kept for :meth:`_prepare_apply` in this
+        transaction), then a processed message of it."""
+        if key.startswith(PO_KEY_PREFIX):
+            number = key[len(PO_KEY_PREFIX) :]
+            orders = self._resolve_orders(message.company_id, [number], BILLABLE_PO_STATES)
+            self.env.cr.cache["hc_invoice_orders"] = (message.id, number, orders.ids)
+            if orders:
+                return True
+        return super()._dependency_met(message, key)
+
+    @api.model
+    def _bill_orders(self, message, company, numbers):
+        """The billable orders ``numbers`` name: those the dependency check has just
+        found for this message (same search, same transaction), else searched."""
+        found = self.env.cr.cache.pop("hc_invoice_orders", None)
+        if found and len(numbers) == 1 and found[:2] == (message.id, numbers[0]):
+            return self.env["purchase.order"].sudo().browse(found[2])
+        return self._resolve_orders(company, numbers, BILLABLE_PO_STATES)
 
     @api.model
     def _find_po_line(self, orders, line, product):
@@ -144,10 +167,28 @@ class HcProcessorInvoice(models.AbstractModel):
         pair is never created together, so each sees the bills before it exactly as if
         the batch were processed one message at a time.
         """
-        keys = {f"po:{number}" for number in document.all_po_numbers()}
-        keys.add(f"ref:{normalize_reference(document.number)}")
-        keys.add(f"amount:{document.gross_total}")
+        keys = {f"ref:{normalize_reference(document.number)}", f"amount:{document.gross_total}"}
+        if not self._lines_by_reference(document):
+            keys |= {f"po:{number}" for number in document.all_po_numbers()}
         return keys
+
+    @api.model
+    def _lines_by_reference(self, document):
+        """Whether the document's lines name their order lines, so that the bills of one
+        order may be created together (the month-end partial bills).
+
+        Such lines are found by their reference, not by what an earlier bill left to bill
+        (``_find_po_line``), and the match of bills created together counts, for each,
+        only the bills created before it (``_match_bills(in_order=True)``): the outcome is
+        that of one bill at a time.  Charges linked to the order's service lines read what
+        earlier bills billed of them: such documents are never created together.
+        """
+        numbers = document.all_po_numbers()
+        return (
+            len(numbers) == 1
+            and not document.allowance_charges
+            and all(line.po_line_ref and not line.allowance_charges for line in document.lines)
+        )
 
     @api.model
     def _prepare_apply(self, message, document):
@@ -188,7 +229,7 @@ class HcProcessorInvoice(models.AbstractModel):
             original, verdict = findings[0]
             return self._apply_duplicate(message, document, original, verdict, produced)
 
-        orders = self._resolve_orders(company, document.all_po_numbers(), BILLABLE_PO_STATES)
+        orders = self._bill_orders(message, company, document.all_po_numbers())
         taxes = self.env["hc.tax.mapping"]._resolver(company, vendor)
         commands, problems = self._line_commands(document, vendor, orders, taxes)
 
@@ -227,7 +268,7 @@ class HcProcessorInvoice(models.AbstractModel):
     @api.model
     def _after_bills(self, bills):
         """Match new bills together; retry a blocked one whose receipt was in flight."""
-        bills._hc_after_import()
+        bills._hc_after_import(in_order=True, new=True)
         for bill in bills.filtered(lambda b: b.hc_match_state == "blocked"):
             self._check_receipts_current(bill)
 

@@ -243,6 +243,12 @@ class HcReferenceResolver(models.AbstractModel):
                     return found[:1]
             return Product
         ordered = orders.order_line.product_id
+        if item.gtin:
+            # barcodes are unique: the ordered product with this GTIN is the one the
+            # barcode search would find first among the ordered ones (no search per line)
+            hit = ordered.filtered(lambda p: p.barcode == item.gtin)
+            if hit:
+                return hit[:1]
         if item.vendor_part_number:
             part = item.vendor_part_number
             steps.append(lambda: ordered.filtered(lambda p: p.default_code == part))

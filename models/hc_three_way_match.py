@@ -49,10 +49,16 @@ class HcThreeWayMatch(models.AbstractModel):
     _description = "Three-way match service"
 
     @api.model
-    def _match_bills(self, bills, autopost=True):
+    def _match_bills(self, bills, autopost=True, in_order=False, new=False):
         """Match ``bills`` (vendor bills / refunds); return ``{bill: BillMatchResult}``.
 
         ``autopost=False``: a released bill is not posted here (it is being posted).
+        ``in_order``: the bills were created together in the order of their ids (the
+        partial bills of one order, imported in one batch): each counts as previously
+        billed only what bills before it billed, exactly as when they are imported and
+        matched one at a time, not the quantities of the bills after it.
+        ``new``: the bills were created in this transaction: no earlier verdict of theirs
+        (explained lines, match exceptions) to replace.
         """
         bills = bills.filtered(
             lambda m: m.move_type in ("in_invoice", "in_refund") and m.state != "cancel"
@@ -64,22 +70,60 @@ class HcThreeWayMatch(models.AbstractModel):
         for exc in bills._hc_open_exceptions():
             bill = exc.move_id if exc.move_id in bills else bills.browse(exc.res_id)
             open_by_bill[bill] = open_by_bill.get(bill, exc.browse()) | exc
+        later = self._later_quantities(bills) if in_order and len(bills) > 1 else {}
+        contracts = self._contract_infos(bills) if len(bills) > 1 else None
         for bill in bills:
             company = bill.company_id
             if company not in resolvers:
                 resolvers[company] = self.env["hc.tolerance.rule"]._resolver(company)
-            result = self._match_one(bill, resolvers[company])
+            result = self._match_one(bill, resolvers[company], later.get(bill.id), contracts)
             self._store(
                 bill,
                 result,
                 autopost=autopost,
                 open_exceptions=open_by_bill.get(bill, self.env["hc.exception"]),
+                new=new,
             )
             results[bill] = result
         return results
 
     @api.model
-    def _match_one(self, bill, resolver):
+    def _billed_quantities(self, bill, lines):
+        """``{purchase.order.line: quantity}`` that ``lines`` of ``bill`` bill, in the
+        order line's unit, negative for a refund (as the order line's invoiced quantity)."""
+        is_refund = bill.move_type == "in_refund"
+        billed = {}
+        for line in lines:
+            pol = line.purchase_line_id
+            if not pol:
+                continue
+            qty = line.product_uom_id._compute_quantity(
+                line.quantity, pol.product_uom_id, round=False
+            )
+            billed[pol] = billed.get(pol, 0.0) + (-qty if is_refund else qty)
+        return billed
+
+    @api.model
+    def _later_quantities(self, bills):
+        """``{bill id: {purchase.order.line: quantity}}``: what the bills of ``bills``
+        with a higher id count in the invoiced quantity of the order lines each bill
+        bills (every line linked to an order line, as Odoo's ``qty_invoiced``)."""
+        per_bill = {}
+        for bill in bills:
+            per_bill[bill.id] = self._billed_quantities(bill, bill.invoice_line_ids)
+        later, running = {}, {}
+        for bill_id in sorted(per_bill, reverse=True):
+            later[bill_id] = {pol: running[pol] for pol in per_bill[bill_id] if running.get(pol)}
+            for pol, qty in per_bill[bill_id].items():
+                running[pol] = running.get(pol, 0.0) + qty
+        return later
+
+    @api.model
+    def _match_one(self, bill, resolver, later=None, contracts=None):
+        """``later``: ``{purchase.order.line: quantity}`` billed by bills created after
+        this one in the same batch, not counted as previously billed; ``contracts``: the
+        contract prices of a batch of bills, read at once (:meth:`_contract_infos`)."""
+        later = later or {}
         all_lines = bill.invoice_line_ids.filtered(lambda line: line.display_type == "product")
 
         def kind(line):
@@ -92,14 +136,7 @@ class HcThreeWayMatch(models.AbstractModel):
         lines = all_lines.filtered(lambda line: not kind(line))
         po_lines = lines.purchase_line_id
         is_refund = bill.move_type == "in_refund"
-        own_qty = {}
-        for line in lines.filtered("purchase_line_id"):
-            qty = line.product_uom_id._compute_quantity(
-                line.quantity, line.purchase_line_id.product_uom_id, round=False
-            )
-            own_qty[line.purchase_line_id] = own_qty.get(line.purchase_line_id, 0.0) + (
-                -qty if is_refund else qty
-            )
+        own_qty = self._billed_quantities(bill, lines)
         ref_unit = {}
 
         def factor(uom, product):
@@ -134,7 +171,9 @@ class HcThreeWayMatch(models.AbstractModel):
                     if c
                 ),
                 currency=pol.currency_id.name,
-                previously_billed_qty=_dec(pol.qty_invoiced - own_qty.get(pol, 0.0)),
+                previously_billed_qty=_dec(
+                    pol.qty_invoiced - own_qty.get(pol, 0.0) - later.get(pol, 0.0)
+                ),
                 po_date=(pol.order_id.date_approve or pol.order_id.date_order).date(),
                 uom_name=pol.product_uom_id.name,
                 product_name=pol.product_id.display_name,
@@ -159,7 +198,7 @@ class HcThreeWayMatch(models.AbstractModel):
             )
             for line in lines
         ]
-        contract_prices = self._contract_prices(bill, po_lines, factor)
+        contract_prices = self._contract_prices(bill, po_lines, factor, contracts)
         by_ref = {line.hc_line_ref: line.id for line in lines if line.hc_line_ref}
         charges = [
             ChargeLine(
@@ -214,25 +253,48 @@ class HcThreeWayMatch(models.AbstractModel):
         )
 
     @api.model
-    def _contract_prices(self, bill, po_lines, factor):
+    def _contract_domain(self, vendors, products):
+        return [
+            ("hc_contract_ref", "!=", False),
+            ("partner_id", "in", vendors.ids),
+            "|",
+            ("product_id", "in", products.ids),
+            ("product_tmpl_id", "in", products.product_tmpl_id.ids),
+        ]
+
+    @api.model
+    def _contract_infos(self, bills):
+        """The contract prices of every bill of ``bills``, in one search."""
+        products = bills.invoice_line_ids.purchase_line_id.product_id
+        if not products:
+            return self.env["product.supplierinfo"].sudo()
+        vendors = bills.partner_id.commercial_partner_id
+        return (
+            self.env["product.supplierinfo"].sudo().search(self._contract_domain(vendors, products))
+        )
+
+    @api.model
+    def _contract_prices(self, bill, po_lines, factor, contracts=None):
         products = po_lines.product_id
         if not products:
             return []
-        infos = (
-            self.env["product.supplierinfo"]
-            .sudo()
-            .search(
-                [
-                    ("hc_contract_ref", "!=", False),
-                    ("partner_id", "=", bill.partner_id.commercial_partner_id.id),
-                    "|",
-                    ("product_id", "in", products.ids),
-                    ("product_tmpl_id", "in", products.product_tmpl_id.ids),
-                    ("company_id", "in", (bill.company_id.id, False)),
-                ]
+        vendor = bill.partner_id.commercial_partner_id
+        if contracts is None:
+            infos = (
+                self.env["product.supplierinfo"]
+                .sudo()
+                .search(self._contract_domain(vendor, products))
             )
-        )
-        # a price restricted to other facilities than the orders' does not apply
+        else:  # the same records, out of the batch's
+            infos = contracts.filtered(
+                lambda i: (
+                    i.partner_id == vendor
+                    and (i.product_id in products or i.product_tmpl_id in products.product_tmpl_id)
+                )
+            )
+        # the bill's company's prices (or shared ones); a price restricted to other
+        # facilities than the orders' does not apply
+        infos = infos.filtered(lambda i: i.company_id in (bill.company_id, i.company_id.browse()))
         facilities = self.env["res.partner"].browse()
         for order in po_lines.order_id:
             facilities |= order._hc_facility_partners()
@@ -259,8 +321,11 @@ class HcThreeWayMatch(models.AbstractModel):
         return prices
 
     @api.model
-    def _store(self, bill, result, autopost=True, open_exceptions=None):
-        """Write the verdict on the bill, its lines' explanations and the exceptions."""
+    def _store(self, bill, result, autopost=True, open_exceptions=None, new=False):
+        """Write the verdict on the bill, its lines' explanations and the exceptions.
+
+        ``new``: a bill created in this transaction has neither match lines nor match
+        exceptions yet (nothing stale to close or replace)."""
         Exception_ = self.env["hc.exception"].sudo()
         keys = set()
         accepted_all = True
@@ -326,15 +391,16 @@ class HcThreeWayMatch(models.AbstractModel):
                 exc.write(explain)  # raised before the match explained its figures
         # problems a re-match no longer sees (a receipt arrived, a credit note, a looser
         # tolerance) close by themselves
-        stale = Exception_.search(
-            [
-                ("move_id", "=", bill.id),
-                ("dedup_key", "=like", f"match:{bill.id}:%"),
-                ("state", "not in", ("resolved", "cancelled")),
-                ("dedup_key", "not in", list(keys)),
-            ]
-        )
-        stale._resolve("auto", self.env._("No longer found by the three-way match."))
+        if not new:
+            stale = Exception_.search(
+                [
+                    ("move_id", "=", bill.id),
+                    ("dedup_key", "=like", f"match:{bill.id}:%"),
+                    ("state", "not in", ("resolved", "cancelled")),
+                    ("dedup_key", "not in", list(keys)),
+                ]
+            )
+            stale._resolve("auto", self.env._("No longer found by the three-way match."))
         if result.matched:
             state = "matched"
         elif accepted_all:
@@ -362,7 +428,8 @@ class HcThreeWayMatch(models.AbstractModel):
                 names="; ".join(held.mapped("name")),
             )
         by_line = {line.bill_line_id: line for line in result.lines}
-        self.env["hc.bill.match.line"].sudo().search([("move_id", "=", bill.id)]).unlink()
+        if not new:
+            self.env["hc.bill.match.line"].sudo().search([("move_id", "=", bill.id)]).unlink()
         self.env["hc.bill.match.line"].sudo().create(
             [
                 {
