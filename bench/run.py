@@ -11,7 +11,8 @@ On a dedicated database (``--db``, default ``hc_bench``):
   bill (bench/documents.py, in-process);
 - point-of-use consumption accepted per second (``POST /api/hc/v1/consumption``) next to
   ``GET /web/health``, and par-level replenishment planned for 10,000 item-locations
-  (time and SQL queries, bench/supply.py); alone with ``--only-supply``;
+  (time and SQL queries, bench/supply.py); alone with ``--only-supply``, left out with
+  ``--skip-supply``;
 - a month-end spike of invoices with the peak RSS of every Odoo worker, critical
   receipts' latency while vendor updates drain on the bulk lane, and a mixed load from
   an asyncio client at growing concurrency (bench/load.py, live servers);
@@ -311,6 +312,9 @@ def main():
     parser.add_argument("--match-bills", type=int, default=1000)
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--only-supply", action="store_true", help="consumption and par levels")
+    parser.add_argument(
+        "--skip-supply", action="store_true", help="no consumption / par-level scenario"
+    )
     parser.add_argument("--par-levels", type=int, default=10000)
     parser.add_argument("--skip-documents", action="store_true")
     parser.add_argument("--db", default="hc_bench")
@@ -449,6 +453,8 @@ def main():
     print_documents(documents)
     live_failed = run_live(args, key)
     live_failed += run_history(args)
+    if not args.skip_supply:
+        live_failed += run_supply(args, key)
     return 0 if not (health[3] or post[3] or batch_errors or live_failed) else 1
 
 
