@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
 from ..canonical.base import build as build_canonical
+from ..canonical.documents import Address
 from ..canonical.documents import Identifier
 from ..canonical.documents import ItemRef
 from ..canonical.documents import Party
@@ -48,6 +49,14 @@ DECISIONS = {
     "reject": ("RE", "NIN"),  # rejected: issue a new invoice
     "credit_note": ("UQ", "CNA"),  # under query: credit the amount
 }
+# Odoo payment method code -> canonical Payment.method
+ODOO_PAYMENT_METHODS = {
+    "manual": "none",
+    "check_printing": "check",
+    "sepa_ct": "wire",
+    "nacha": "ach",
+    "ach": "ach",
+}
 # Peppol participant ICD -> canonical scheme
 PEPPOL_ICD_SCHEMES = {"0088": "GLN", "0060": "DUNS"}
 # PurchaseOrder purpose -> outbound kind
@@ -62,6 +71,19 @@ def _money(value, currency):
 
 def _qty(value):
     return Decimal(f"{value or 0.0:.6f}".rstrip("0").rstrip(".") or "0")
+
+
+def _address(partner):
+    """The partner's postal address (Peppol requires the seller's), None when it has none."""
+    values = {
+        "street": partner.street or None,
+        "street2": partner.street2 or None,
+        "city": partner.city or None,
+        "state": partner.state_id.code or None,
+        "zip": partner.zip or None,
+        "country_code": partner.country_id.code or None,
+    }
+    return Address(**values) if any(values.values()) else None
 
 
 def _check(document):
@@ -120,7 +142,7 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
             i for i in self._identifiers(partner) if i.scheme not in {s for s, _v in overrides}
         ]
         identifiers = [Identifier(scheme=s, value=v) for s, v in overrides if v] + identifiers
-        return Party(identifiers=identifiers, name=partner.name or None)
+        return Party(identifiers=identifiers, name=partner.name or None, address=_address(partner))
 
     @api.model
     def _participant(self, participant_id):
@@ -208,7 +230,9 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
             ship_to=self._party(warehouse.partner_id) if warehouse.partner_id else None,
             payment_terms=order.payment_term_id.name or None,
             requested_date=order.date_planned.date() if order.date_planned else None,
-            total_amount=_money(order.amount_total, currency),
+            # the canonical total is the lines' (quantity x price), taxes apart: every
+            # format states it so, and UBL / cXML refuse an order whose total disagrees
+            total_amount=_money(order.amount_untaxed, currency),
             lines=lines,
         )
 
@@ -288,9 +312,17 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
             amount=_money(payment.amount, currency),
             currency=currency.name,
             payment_date=payment.date,
-            method=(payment.payment_method_line_id.code or payment.payment_method_code or None),
+            method=self._payment_method(payment),
             invoices=invoices,
         )
+
+    @api.model
+    def _payment_method(self, payment):
+        """The canonical method (check, ach, wire, none) of an Odoo payment method code:
+        a manual payment is made outside the remittance ("none": X12 BPR04 NON, the 820
+        then carries remittance information only)."""
+        code = payment.payment_method_line_id.code or payment.payment_method_code
+        return ODOO_PAYMENT_METHODS.get(code, code) or None
 
     # ------------------------------------------------------------------------------
     # Sending

@@ -238,3 +238,17 @@ def test_free_text_terms_go_as_a_comment():
     assert any("sent as a comment" in w for w in rendered.warnings)
     head = _root(rendered).find("Request/OrderRequest/OrderRequestHeader")
     assert head.findtext("Comments") == "Payment terms: 2% 10, net 45"
+
+
+def test_an_address_without_a_street_is_not_sent():
+    """The DTD's PostalAddress needs a Street: a city and country alone are left out
+    (and said), the document stays valid."""
+    document = cxml_order()
+    document.ship_to.address.street = document.ship_to.address.street2 = None
+    rendered = render(document, "cxml")
+    assert_valid(rendered.body, rules_expected=["cXML.dtd"])
+    assert (
+        _root(rendered).find("Request/OrderRequest/OrderRequestHeader/ShipTo/Address/PostalAddress")
+        is None
+    )
+    assert "ship-to: address without a street not sent (cXML PostalAddress)" in rendered.warnings

@@ -176,7 +176,13 @@ def test_order_without_lines_refused():
 def test_parties_peppol_cannot_address_are_refused():
     document = ubl_order()
     document.vendor.identifiers = [Identifier(scheme="VAT", value="US1")]
-    with pytest.raises(UnsupportedOutbound, match="vendor has no GLN, DUNS or Peppol participant id"):
+    with pytest.raises(
+        UnsupportedOutbound, match="vendor has no GLN, DUNS or Peppol participant id"
+    ):
+        render(document, "ubl")
+    document = ubl_order()
+    document.vendor.address = None
+    with pytest.raises(UnsupportedOutbound, match="has no postal address"):
         render(document, "ubl")
     document = ubl_order()
     document.buyer = None

@@ -158,7 +158,10 @@ def _address(parent, tag, party, what, warnings):
     address = _sub(_sub(parent, tag), "Address", **attrs)
     _sub(address, "Name", party.name).set("{http://www.w3.org/XML/1998/namespace}lang", "en")
     postal = party.address
-    if postal and (postal.street or postal.city or postal.country_code):
+    if postal and not (postal.street or postal.street2) and (postal.city or postal.country_code):
+        # the DTD's PostalAddress has Street+: an address without one is not sent
+        warnings.append(f"{what}: address without a street not sent (cXML PostalAddress)")
+    elif postal and (postal.street or postal.street2):
         if not postal.country_code:
             raise UnsupportedOutbound(f"{what} address has no country (cXML PostalAddress)")
         node = _sub(address, "PostalAddress")

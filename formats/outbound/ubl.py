@@ -181,7 +181,8 @@ def _delivery(parent, ship_to, requested_date):
     if ship_to is None and requested_date is None:
         return
     delivery = cac(parent, "Delivery")
-    if ship_to is not None:
+    if ship_to is not None and ship_to.address:
+        # Peppol: a DeliveryLocation has its Address (PEPPOL-T01-B14901)
         location = cac(delivery, "DeliveryLocation")
         eas, value = _endpoint(ship_to, "ship-to", required=False)
         if eas:
@@ -315,6 +316,11 @@ def render_order(order, kind, envelope):
 
 def _common_parties(doc, order):
     _party(doc, doc.root, "BuyerCustomerParty", order.buyer or _missing(order, "buyer"), "buyer")
+    if not order.vendor.address:
+        raise UnsupportedOutbound(
+            f"vendor {order.vendor.name or ''} has no postal address: a Peppol order needs "
+            "the seller's (PEPPOL-T01-B07202)"
+        )
     _party(doc, doc.root, "SellerSupplierParty", order.vendor, "vendor")
     if order.bill_to is not None and order.bill_to.address and order.bill_to.name:
         _party(doc, doc.root, "AccountingCustomerParty", order.bill_to, "bill-to", endpoint=False)
