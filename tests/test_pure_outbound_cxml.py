@@ -167,7 +167,7 @@ def test_profile_without_credentials_uses_the_parties_and_no_secret():
     assert _credentials(_root(only_from), "Sender") == [
         ("NetworkID", "AN01000000087", "abracadabra-4711")
     ]
-    with pytest.raises(UnsupportedOutbound, match="cXML version '2.0' is not 1.2.nnn"):
+    with pytest.raises(UnsupportedOutbound, match=r"cXML version '2\.0' is not 1\.2\.nnn"):
         render(cxml_order(), "cxml", envelope=profile_envelope(cxml_version="2.0"))
 
 
