@@ -17,7 +17,11 @@ On a dedicated database (``--db``, default ``hc_bench``):
   receipts' latency while vendor updates drain on the bulk lane, and a mixed load from
   an asyncio client at growing concurrency (bench/load.py, live servers);
 - the hot paths and the metrics at 10,000 and at 5,000,000 inbox rows (bench/history.py,
-  ``--only history`` alone, ``--history-rows`` for another size).
+  ``--only history`` alone, ``--history-rows`` for another size);
+- outbound documents built and delivered per second for each format (X12 004010 and
+  005010, UBL, cXML, JSON; ``--outbound-orders`` POs each, bench/outbound.py in-process,
+  delivered to a loopback receiver), next to inbound acceptance (``--only outbound``
+  alone).
 
 Every loop is bounded in count and time and only talks to 127.0.0.1.
 """
@@ -299,6 +303,44 @@ def run_supply(args, key):
     return 0 if not (health[3] or accepted[3]) else 1
 
 
+def run_outbound(args, inbound=None):
+    """Outbound documents built and delivered per second, per format (bench/outbound.py,
+    in-process), next to inbound acceptance (``inbound``: accepted POSTs per second of
+    this run, when measured).  Returns failures (documents not built, not delivered, or
+    delivered with other bytes)."""
+    if not args.outbound_orders:
+        return 0
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "outbound.py")
+    print(
+        f"outbound: {args.outbound_orders} purchase orders per format (in-process)...", flush=True
+    )
+    out = sh(
+        [args.python, script, args.config, args.db, str(args.outbound_orders)], cwd=args.odoo_src
+    )
+    line = [row for row in out.stdout.splitlines() if row.startswith("RESULT ")][-1]
+    result = json.loads(line[len("RESULT ") :])
+    print()
+    print(
+        f"Outbound documents - {result['orders']} confirmed POs of 3 lines per format, built "
+        "(canonical + render + outbox + record) and delivered (outbox, signed, loopback)"
+    )
+    print(
+        f"{'format':14} {'built/s':>10} {'delivered/s':>12} {'bytes/doc':>10} {'exact':>7} {'failed':>7}"
+    )
+    failures = 0
+    for name, r in result["formats"].items():
+        print(
+            f"{name:14} {r['built_per_second']:10.1f} {r['delivered_per_second']:12.1f} "
+            f"{r['bytes_per_document']:10d} {r['exact_bytes']:7d} {r['failed']:7d}"
+        )
+        if r["failed"] or r["exact_bytes"] != r["documents"]:
+            failures += 1
+            print(f"  {name}: {r['failed']} not built ({r['failure']})")
+    if inbound:
+        print(f"{'inbound: POST /api/hc/v1/vendors accepted/s':44} {inbound:12.1f}")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--odoo-src", required=True)
@@ -337,7 +379,10 @@ def main():
     )
     parser.add_argument("--history-small", type=int, default=10_000)
     parser.add_argument("--keep-history-db", action="store_true")
-    parser.add_argument("--only", choices=["history"], help="run this scenario alone")
+    parser.add_argument("--only", choices=["history", "outbound"], help="run this scenario alone")
+    parser.add_argument(
+        "--outbound-orders", type=int, default=200, help="POs per outbound format (0: skip)"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="small sizes, for trying the benchmark out"
     )
@@ -356,6 +401,7 @@ def main():
             "load_per_level": 100,
             "load_levels": "4,16",
             "history_rows": 200_000,
+            "outbound_orders": 50,
         }
         for name, value in quick.items():
             if getattr(args, name) == parser.get_default(name):
@@ -367,12 +413,15 @@ def main():
     key = bootstrap_connector(args)
     if args.only == "history":
         return 1 if run_history(args) else 0
+    if args.only == "outbound":
+        return 1 if run_outbound(args) else 0
     if args.only_supply:
         return run_supply(args, key)
     documents = run_documents(args)
     if args.skip_api:
         print_documents(documents)
-        return 1 if run_live(args, key) else 0
+        outbound_failed = run_outbound(args)
+        return 1 if run_live(args, key) or outbound_failed else 0
     server = start_server(args)
     run = str(int(time.time()))
     base = f"http://127.0.0.1:{args.port}"
@@ -451,7 +500,8 @@ def main():
         "met" if targets else "NOT met",
     )
     print_documents(documents)
-    live_failed = run_live(args, key)
+    live_failed = run_outbound(args, inbound=post[0])
+    live_failed += run_live(args, key)
     live_failed += run_history(args)
     if not args.skip_supply:
         live_failed += run_supply(args, key)

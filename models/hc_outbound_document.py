@@ -71,6 +71,11 @@ class HcOutboundDocument(models.Model):
     exception_id = fields.Many2one("hc.exception", readonly=True)
     fingerprint = fields.Char(readonly=True, help="Hash of what the document said.")
     build_args = fields.Json(readonly=True, help="What the document was built from (resend).")
+    warnings = fields.Text(
+        readonly=True,
+        help="What the format could not carry as given (a name cut to its length, an "
+        "identifier the format has no qualifier for...): the document was sent without it.",
+    )
     filename = fields.Char(readonly=True)
     content_type = fields.Char(readonly=True)
     # -- X12 interchange -------------------------------------------------------------

@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
 from ..canonical.base import build as build_canonical
+from ..canonical.documents import Address
 from ..canonical.documents import Identifier
 from ..canonical.documents import ItemRef
 from ..canonical.documents import Party
@@ -48,6 +49,16 @@ DECISIONS = {
     "reject": ("RE", "NIN"),  # rejected: issue a new invoice
     "credit_note": ("UQ", "CNA"),  # under query: credit the amount
 }
+# Odoo payment method code -> canonical Payment.method
+ODOO_PAYMENT_METHODS = {
+    "manual": "none",
+    "check_printing": "check",
+    "sepa_ct": "wire",
+    "nacha": "ach",
+    "ach": "ach",
+}
+# Peppol participant ICD -> canonical scheme
+PEPPOL_ICD_SCHEMES = {"0088": "GLN", "0060": "DUNS"}
 # PurchaseOrder purpose -> outbound kind
 PURPOSE_KINDS = {"original": "order", "change": "order_change", "cancel": "order_cancel"}
 
@@ -60,6 +71,19 @@ def _money(value, currency):
 
 def _qty(value):
     return Decimal(f"{value or 0.0:.6f}".rstrip("0").rstrip(".") or "0")
+
+
+def _address(partner):
+    """The partner's postal address (Peppol requires the seller's), None when it has none."""
+    values = {
+        "street": partner.street or None,
+        "street2": partner.street2 or None,
+        "city": partner.city or None,
+        "state": partner.state_id.code or None,
+        "zip": partner.zip or None,
+        "country_code": partner.country_id.code or None,
+    }
+    return Address(**values) if any(values.values()) else None
 
 
 def _check(document):
@@ -118,21 +142,32 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
             i for i in self._identifiers(partner) if i.scheme not in {s for s, _v in overrides}
         ]
         identifiers = [Identifier(scheme=s, value=v) for s, v in overrides if v] + identifiers
-        return Party(identifiers=identifiers, name=partner.name or None)
+        return Party(identifiers=identifiers, name=partner.name or None, address=_address(partner))
+
+    @api.model
+    def _participant(self, participant_id):
+        """A Peppol participant id ``icd:value`` as (scheme, value): GLN (0088) and DUNS
+        (0060) under their own scheme, any other ICD under its code."""
+        icd, _sep, value = (participant_id or "").partition(":")
+        return PEPPOL_ICD_SCHEMES.get(icd, icd), value
 
     @api.model
     def _vendor_party(self, partner, profile):
         overrides = [("GLN", profile.gln), ("DUNS", profile.duns)]
-        party = self._party(partner.commercial_partner_id, [o for o in overrides if o[1]])
         if profile.peppol_participant_id:
-            icd, _sep, value = profile.peppol_participant_id.partition(":")
-            if not any(i.value == value for i in party.identifiers):
-                party.identifiers.append(Identifier(scheme=icd, value=value))
-        return party
+            scheme, value = self._participant(profile.peppol_participant_id)
+            if not any(s == scheme for s, v in overrides if v):
+                overrides.insert(0, (scheme, value))
+        return self._party(partner.commercial_partner_id, [o for o in overrides if o[1]])
 
     @api.model
-    def _company_party(self, company):
-        return self._party(company.partner_id)
+    def _company_party(self, company, profile=None):
+        """Us: the company's identifiers, the profile's participant id for this vendor's
+        network (how Peppol addresses us) first."""
+        overrides = []
+        if profile and profile.company_participant_id:
+            overrides.append(self._participant(profile.company_participant_id))
+        return self._party(company.partner_id, overrides)
 
     # ------------------------------------------------------------------------------
     # Documents
@@ -191,11 +226,13 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
             purpose=purpose,
             currency=currency.name,
             vendor=self._vendor_party(order.partner_id, profile),
-            buyer=self._company_party(order.company_id),
+            buyer=self._company_party(order.company_id, profile),
             ship_to=self._party(warehouse.partner_id) if warehouse.partner_id else None,
             payment_terms=order.payment_term_id.name or None,
             requested_date=order.date_planned.date() if order.date_planned else None,
-            total_amount=_money(order.amount_total, currency),
+            # the canonical total is the lines' (quantity x price), taxes apart: every
+            # format states it so, and UBL / cXML refuse an order whose total disagrees
+            total_amount=_money(order.amount_untaxed, currency),
             lines=lines,
         )
 
@@ -230,7 +267,7 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
             invoice_date=bill.invoice_date or None,
             credit_note=bill.move_type == "in_refund",
             po_number=orders[:1].name or None,
-            buyer=self._company_party(bill.company_id),
+            buyer=self._company_party(bill.company_id, profile),
             seller=self._vendor_party(bill.partner_id, profile),
             currency=bill.currency_id.name,
             invoice_total=str(_money(bill.amount_total, bill.currency_id)),
@@ -271,13 +308,21 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
             payment_id=payment.name,
             status="paid",
             vendor=self._vendor_party(payment.partner_id, profile),
-            payer=self._company_party(payment.company_id),
+            payer=self._company_party(payment.company_id, profile),
             amount=_money(payment.amount, currency),
             currency=currency.name,
             payment_date=payment.date,
-            method=(payment.payment_method_line_id.code or payment.payment_method_code or None),
+            method=self._payment_method(payment),
             invoices=invoices,
         )
+
+    @api.model
+    def _payment_method(self, payment):
+        """The canonical method (check, ach, wire, none) of an Odoo payment method code:
+        a manual payment is made outside the remittance ("none": X12 BPR04 NON, the 820
+        then carries remittance information only)."""
+        code = payment.payment_method_line_id.code or payment.payment_method_code
+        return ODOO_PAYMENT_METHODS.get(code, code) or None
 
     # ------------------------------------------------------------------------------
     # Sending
@@ -327,9 +372,7 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
                 record, profile
             ):
                 return Document  # the vendor has this version of the order already
-            envelope = None
-            if fmt == "x12":
-                envelope = profile._envelope(profile._next_control_number())
+            envelope = profile._envelope(profile._next_control_number() if fmt == "x12" else 0)
             rendered = render(document, fmt, envelope=envelope)
             event = self.env["hc.outbox.event"]._emit_document(
                 profile, record, f"document.{kind}", rendered.body, rendered.content_type
@@ -344,6 +387,7 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
             document_type=rendered.document_type,
             filename=rendered.filename,
             content_type=rendered.content_type,
+            warnings="\n".join(rendered.warnings) or False,
             **Document._expect_ack(profile, rendered),
         )
         return Document.create(vals)

@@ -24,6 +24,13 @@ GS_ID_RE = re.compile(r"^[0-9A-Za-z .\-/&]{2,15}$")
 GLN_RE = re.compile(r"^\d{13}$")
 DUNS_RE = re.compile(r"^\d{9}(\d{4})?$")
 PEPPOL_RE = re.compile(r"^\d{4}:\S{1,50}$")
+# ubl_version -> Envelope.peppol_profile
+PEPPOL_PROFILES = {
+    "peppol_bis3": "ordering",
+    "peppol_advanced": "advanced_ordering",
+    "ubl21": "ordering",
+}
+CXML_VERSION_RE = re.compile(r"^1\.2\.\d{3}$")
 # ISA13 / GS06 are 9 digits
 MAX_CONTROL_NUMBER = 999_999_999
 
@@ -89,11 +96,21 @@ class HcTradingPartner(models.Model):
         [("004010", "004010"), ("005010", "005010")], default="004010", string="X12 version"
     )
     ubl_version = fields.Selection(
-        [("peppol_bis3", "Peppol BIS Order 3 (UBL 2.1)"), ("ubl21", "UBL 2.1")],
+        [
+            ("peppol_bis3", "Peppol BIS Order 3 (UBL 2.1)"),
+            ("peppol_advanced", "Peppol BIS Advanced Ordering 3 (changes, cancellations)"),
+            ("ubl21", "UBL 2.1"),
+        ],
         default="peppol_bis3",
         string="UBL profile",
+        help="The Peppol profile (ProfileID) the vendor is registered for: order changes and "
+        "cancellations belong to Advanced Ordering.",
     )
-    cxml_version = fields.Char(string="cXML version", default="1.2.063")
+    cxml_version = fields.Char(
+        string="cXML version",
+        default="1.2.071",
+        help="cXML/@version and the DOCTYPE of the documents sent (1.2.nnn).",
+    )
 
     # -- identifiers ----------------------------------------------------------------
     isa_sender_qualifier = fields.Char(string="ISA05 (our qualifier)", default="ZZ", size=2)
@@ -106,6 +123,11 @@ class HcTradingPartner(models.Model):
     duns = fields.Char(string="Vendor DUNS", help="Overrides the vendor's DUNS identifier.")
     peppol_participant_id = fields.Char(
         string="Peppol participant id", help="Scheme and value, e.g. 0088:5790000435975."
+    )
+    company_participant_id = fields.Char(
+        string="Our Peppol participant id",
+        help="How this vendor's Peppol network addresses us (scheme and value, e.g. "
+        "0088:0614141000036); the company's GLN or DUNS when empty.",
     )
     cxml_from_domain = fields.Char(string="cXML From domain", default="NetworkID")
     cxml_from_identity = fields.Char(string="cXML From identity")
@@ -213,6 +235,8 @@ class HcTradingPartner(models.Model):
         "gln",
         "duns",
         "peppol_participant_id",
+        "company_participant_id",
+        "cxml_version",
     )
     def _check_identifiers(self):
         for profile in self:
@@ -237,6 +261,8 @@ class HcTradingPartner(models.Model):
                 ("gln", GLN_RE),
                 ("duns", DUNS_RE),
                 ("peppol_participant_id", PEPPOL_RE),
+                ("company_participant_id", PEPPOL_RE),
+                ("cxml_version", CXML_VERSION_RE),
             ):
                 if profile[name] and not pattern.match(profile[name]):
                     problems.append(profile._fields[name].string)
@@ -318,14 +344,16 @@ class HcTradingPartner(models.Model):
     def _usage_indicator(self):
         return "T" if self.environment == "test" else "P"
 
-    def _envelope(self, control_number):
-        """The X12 envelope of one interchange with ``control_number`` as ISA13 and GS06."""
+    def _envelope(self, control_number=0):
+        """What the renderer of any format needs from this profile: the X12 envelope of
+        one interchange (``control_number`` as ISA13 and GS06), the Peppol profile of UBL
+        orders, the cXML Header credentials and version, the test/production indicator."""
         self.ensure_one()
         return Envelope(
-            sender_qualifier=self.isa_sender_qualifier,
-            sender_id=self.isa_sender_id,
-            receiver_qualifier=self.isa_receiver_qualifier,
-            receiver_id=self.isa_receiver_id,
+            sender_qualifier=self.isa_sender_qualifier or "",
+            sender_id=self.isa_sender_id or "",
+            receiver_qualifier=self.isa_receiver_qualifier or "",
+            receiver_id=self.isa_receiver_id or "",
             interchange_control_number=control_number,
             group_control_number=control_number,
             version=self.x12_version or "004010",
@@ -333,6 +361,14 @@ class HcTradingPartner(models.Model):
             application_sender=self.gs_sender_id or "",
             application_receiver=self.gs_receiver_id or "",
             ack_requested=self.ack_expected != "none",
+            peppol_profile=PEPPOL_PROFILES.get(self.ubl_version, "ordering"),
+            cxml_from_domain=self.cxml_from_domain or "",
+            cxml_from_identity=self.cxml_from_identity or "",
+            cxml_to_domain=self.cxml_to_domain or "",
+            cxml_to_identity=self.cxml_to_identity or "",
+            cxml_sender_domain=self.cxml_sender_domain or "",
+            cxml_sender_identity=self.cxml_sender_identity or "",
+            cxml_version=self.cxml_version or "",
         )
 
     def action_view_documents(self):

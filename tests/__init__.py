@@ -66,6 +66,7 @@ from . import test_recall
 from . import test_trading_partner
 from . import test_outbound_documents
 from . import test_outbound_acks
+from . import test_outbound_formats
 from . import test_consumption
 from . import test_par_replenishment
 from . import test_bill_only

@@ -4,7 +4,11 @@ The folder is ``<worktree>/../shared/validation`` unless ``HC_VALIDATION_DIR`` n
 another; tests that need it skip with the reason when it is absent.
 """
 
+import importlib.util
+import json
 import os
+import resource
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,3 +41,40 @@ def assert_valid(body, *, rules_expected):
     for expected in rules_expected:
         assert expected in text, text
     return report
+
+
+_SUBPROCESS_CODE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from validate import validate_file
+report = validate_file(sys.stdin.buffer.read())
+print(json.dumps({"ok": report.ok, "fatal": sorted(report.fatal_ids()), "text": report.format()}))
+"""
+
+
+def _lift_address_space_limit():
+    # Odoo's limit_memory_hard caps the address space (soft RLIMIT_AS); Saxon's native
+    # image needs more to start.  The soft limit may go back up to the hard one.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+def validate_out_of_process(body):
+    """Validate ``body`` in a child Python (from Odoo tests: Saxon's native image cannot
+    start inside an Odoo process).  Returns ``(report_dict, None)`` or ``(None, reason)``
+    when the folder or saxonche is absent."""
+    if not (VALIDATION_DIR / "validate.py").is_file():
+        return None, f"no validation folder at {VALIDATION_DIR} (set HC_VALIDATION_DIR)"
+    if importlib.util.find_spec("saxonche") is None:
+        return None, "saxonche (runs the Peppol Schematron) is not installed"
+    done = subprocess.run(
+        [sys.executable, "-c", _SUBPROCESS_CODE, str(VALIDATION_DIR)],
+        input=body,
+        capture_output=True,
+        timeout=120,
+        check=False,
+        preexec_fn=_lift_address_space_limit,
+    )
+    if done.returncode:
+        raise AssertionError(f"the validator failed: {done.stderr.decode()[-2000:]}")
+    return json.loads(done.stdout.decode().strip().splitlines()[-1]), None

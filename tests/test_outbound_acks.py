@@ -1,19 +1,16 @@
 """X12 interchanges sent expect a 997/999: matched by envelope ids and control numbers,
 a rejection is an exception, an overdue one a reconciliation finding.
 
-The X12 renderers are another branch's work: until they land, this test renders the 850
-with a minimal envelope writer of its own (``_render_x12_order``), registered in
-``formats.outbound.RENDERERS`` for the test only; the flow around it is the real one.
+The 850s are the real renderer's (``formats.outbound.x12``); the vendor's answers are
+written here (``_ack``: a 997 with the group status and set codes a test needs).
 """
 
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
-from ..formats import outbound as outbound_formats
 from ..formats.x12.envelope import read_interchange
 from .outbound_common import OutboundCase
 
@@ -22,29 +19,6 @@ def _isa(sender, receiver, number, usage="P"):
     return (
         f"ISA*00*{'':10}*00*{'':10}*ZZ*{sender:<15}*ZZ*{receiver:<15}*261206*0410*U*00401*"
         f"{number:09d}*1*{usage}*>~"
-    )
-
-
-def _render_x12_order(document, kind, envelope):
-    number = envelope.interchange_control_number
-    body = (
-        _isa(envelope.sender_id, envelope.receiver_id, number, envelope.usage_indicator)
-        + f"GS*PO*{envelope.sender_id}*{envelope.receiver_id}*20261206*0410*{number}*X*004010~"
-        + "ST*850*0001~"
-        + f"BEG*00*SA*{document.number}**20261206~"
-        + "SE*3*0001~"
-        + f"GE*1*{number}~"
-        + f"IEA*1*{number:09d}~"
-    )
-    return outbound_formats.Rendered(
-        body=body.encode(),
-        content_type="application/edi-x12",
-        fmt="x12",
-        kind=kind,
-        document_type="X12 850",
-        filename=f"850-{document.number}.x12",
-        control_numbers={"isa": number, "gs": number, "st": ["0001"], "sets": ["850"]},
-        expects_ack=envelope.ack_requested,
     )
 
 
@@ -71,19 +45,20 @@ def _ack(sender, receiver, group_number, status="A", set_status="A", codes=()):
 class TestOutboundAcks(OutboundCase):
     def setUp(self):
         super().setUp()
-        self.startPatcher(
-            patch.dict(outbound_formats.RENDERERS, {("x12", "order"): _render_x12_order})
-        )
         self.profile.write({"order_format": "x12", "ack_expected": "997", "ack_hours": 4})
 
     def test_interchange_recorded_with_its_control_numbers(self):
         po = self.confirm_po()
         [document] = self.documents(po)
         self.assertEqual(document.fmt, "x12")
+        self.assertEqual(document.document_type, "X12 850 Purchase Order")
         self.assertEqual(document.ack_state, "pending")
         self.assertTrue(document.ack_due_at > fields.Datetime.now() + timedelta(hours=3))
         interchange = read_interchange(document.event_id.payload.encode())
         self.assertEqual(int(interchange.isa[13]), document.interchange_control_number)
+        [group] = interchange.groups
+        self.assertEqual(int(group.control_number), document.group_control_number)
+        self.assertEqual([tx.set_id for tx in group.transactions], ["850"])
         self.assertEqual(interchange.isa[15], "P")
         self.assertEqual((document.sender_id, document.receiver_id), ("HOSPITAL01", "MEDLINE01"))
         self.assertEqual(document.event_id.content_type, "application/edi-x12")
@@ -153,9 +128,6 @@ class TestOutboundAcksApi(OutboundCase, HttpCase):
 
     def setUp(self):
         super().setUp()
-        self.startPatcher(
-            patch.dict(outbound_formats.RENDERERS, {("x12", "order"): _render_x12_order})
-        )
         self.profile.write({"order_format": "x12"})
 
     def post_ack(self, body):

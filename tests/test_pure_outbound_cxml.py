@@ -100,6 +100,77 @@ def test_deployment_mode_follows_the_usage_indicator():
     assert render(cxml_order(), "cxml").body == production.body  # the same bytes on retry
 
 
+def profile_envelope(**overrides):
+    values = {
+        "cxml_from_domain": "NetworkID",
+        "cxml_from_identity": "AN01000000087",
+        "cxml_to_domain": "DUNS",
+        "cxml_to_identity": "123456789",
+        "cxml_sender_domain": "NetworkID",
+        "cxml_sender_identity": "AN01000000087",
+        "cxml_shared_secret": "abracadabra-4711",
+        "cxml_version": "1.2.063",
+    }
+    return Envelope(**dict(values, **overrides))
+
+
+def _credentials(root, tag):
+    return [
+        (c.get("domain"), c.findtext("Identity"), c.findtext("SharedSecret"))
+        for c in root.findall(f"Header/{tag}/Credential")
+    ]
+
+
+@pytest.mark.parametrize("purpose", ["original", "change", "cancel"])
+def test_profile_credentials_secret_and_version(purpose):
+    envelope = profile_envelope()
+    rendered = render(cxml_order(purpose), "cxml", envelope=envelope)
+    assert_valid(rendered.body, rules_expected=["cXML.dtd"])
+    root = _root(rendered)
+    assert root.get("version") == "1.2.063"
+    assert b"/schemas/cXML/1.2.063/cXML.dtd" in rendered.body
+    assert _credentials(root, "From") == [("NetworkID", "AN01000000087", None)]
+    assert _credentials(root, "To") == [("DUNS", "123456789", None)]
+    assert _credentials(root, "Sender") == [("NetworkID", "AN01000000087", "abracadabra-4711")]
+    assert root.findtext("Header/Sender/UserAgent") == "healthcare_p2p_integration"
+    # the secret is in the document (the supplier's network checks it), never in a repr
+    assert "abracadabra" not in repr(envelope)
+    assert "abracadabra" not in " ".join(rendered.warnings)
+
+
+def test_status_update_carries_the_profile_credentials():
+    rendered = render(invoice_response("RE"), "cxml", envelope=profile_envelope())
+    assert_valid(rendered.body, rules_expected=["cXML.dtd"])
+    root = _root(rendered)
+    assert _credentials(root, "To") == [("DUNS", "123456789", None)]
+    assert _credentials(root, "Sender")[0][2] == "abracadabra-4711"
+
+
+def test_profile_without_credentials_uses_the_parties_and_no_secret():
+    rendered = render(
+        cxml_order(),
+        "cxml",
+        envelope=profile_envelope(
+            cxml_from_identity="",
+            cxml_to_identity="",
+            cxml_sender_identity="",
+            cxml_shared_secret="",
+            cxml_version="",
+        ),
+    )
+    root = _root(rendered)
+    assert root.get("version") == "1.2.071"
+    assert [d for d, _i, _s in _credentials(root, "From")] == ["GLN"]
+    assert all(secret is None for _d, _i, secret in _credentials(root, "Sender"))
+    # no Sender identity of its own: the From credential is the Sender's
+    only_from = render(cxml_order(), "cxml", envelope=profile_envelope(cxml_sender_identity=""))
+    assert _credentials(_root(only_from), "Sender") == [
+        ("NetworkID", "AN01000000087", "abracadabra-4711")
+    ]
+    with pytest.raises(UnsupportedOutbound, match=r"cXML version '2\.0' is not 1\.2\.nnn"):
+        render(cxml_order(), "cxml", envelope=profile_envelope(cxml_version="2.0"))
+
+
 @pytest.mark.parametrize(
     ("status", "cxml_type"),
     [
@@ -167,3 +238,17 @@ def test_free_text_terms_go_as_a_comment():
     assert any("sent as a comment" in w for w in rendered.warnings)
     head = _root(rendered).find("Request/OrderRequest/OrderRequestHeader")
     assert head.findtext("Comments") == "Payment terms: 2% 10, net 45"
+
+
+def test_an_address_without_a_street_is_not_sent():
+    """The DTD's PostalAddress needs a Street: a city and country alone are left out
+    (and said), the document stays valid."""
+    document = cxml_order()
+    document.ship_to.address.street = document.ship_to.address.street2 = None
+    rendered = render(document, "cxml")
+    assert_valid(rendered.body, rules_expected=["cXML.dtd"])
+    assert (
+        _root(rendered).find("Request/OrderRequest/OrderRequestHeader/ShipTo/Address/PostalAddress")
+        is None
+    )
+    assert "ship-to: address without a street not sent (cXML PostalAddress)" in rendered.warnings

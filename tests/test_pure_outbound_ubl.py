@@ -176,12 +176,33 @@ def test_order_without_lines_refused():
 def test_parties_peppol_cannot_address_are_refused():
     document = ubl_order()
     document.vendor.identifiers = [Identifier(scheme="VAT", value="US1")]
-    with pytest.raises(UnsupportedOutbound, match="vendor has no GLN or DUNS"):
+    with pytest.raises(
+        UnsupportedOutbound, match="vendor has no GLN, DUNS or Peppol participant id"
+    ):
+        render(document, "ubl")
+    document = ubl_order()
+    document.vendor.address = None
+    with pytest.raises(UnsupportedOutbound, match="has no postal address"):
         render(document, "ubl")
     document = ubl_order()
     document.buyer = None
     with pytest.raises(UnsupportedOutbound, match="no buyer"):
         render(document, "ubl")
+
+
+def test_a_participant_id_of_another_scheme_addresses_the_party():
+    """A profile's Peppol participant id (here Norway's 0192) is the EndpointID when the
+    party has no GLN or DUNS, and is sent as its PartyIdentification."""
+    document = ubl_order()
+    document.vendor.identifiers = [Identifier(scheme="0192", value="987654325")]
+    rendered = render(document, "ubl")
+    assert_valid(rendered.body, rules_expected=["(T01)"])
+    seller = _xml(rendered).find("cac:SellerSupplierParty/cac:Party", NS)
+    endpoint = seller.find("cbc:EndpointID", NS)
+    assert (endpoint.text, endpoint.get("schemeID")) == ("987654325", "0192")
+    ident = seller.find("cac:PartyIdentification/cbc:ID", NS)
+    assert (ident.text, ident.get("schemeID")) == ("987654325", "0192")
+    assert not rendered.warnings
 
 
 def test_unpriced_line_and_inconsistent_total_refused():

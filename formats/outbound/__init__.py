@@ -25,8 +25,9 @@ document                                 kind            formats
 
 Renderers register themselves in :data:`RENDERERS` under ``(fmt, kind)``; a pair with no
 renderer raises :class:`UnsupportedOutbound` (the caller records it, nothing is sent).
-X12 renderers need an :class:`Envelope` (the partner profile's ids and the next control
-numbers); the XML and JSON ones ignore it.  No Odoo here.
+Every renderer takes the trading-partner profile's :class:`Envelope`: X12 needs its ids
+and the next control numbers, UBL its Peppol profile, cXML its Header credentials and
+version; JSON ignores it.  No Odoo here.
 """
 
 import json
@@ -49,7 +50,7 @@ class UnsupportedOutbound(ValueError):
 
 @dataclass(frozen=True)
 class Envelope:
-    """X12 envelope values of one outbound interchange, from the trading-partner profile.
+    """What one outbound document needs from the trading-partner profile, all formats.
 
     ``usage_indicator`` is ISA15: ``"T"`` for a test profile, ``"P"`` for production.
     Control numbers are allocated by the caller (one sequence per profile), so that an
@@ -71,6 +72,18 @@ class Envelope:
     # UBL Order: the Peppol profile the partner is registered for, "ordering" (BIS
     # Ordering 3) or "advanced_ordering" (changes and cancellations follow).
     peppol_profile: str = "ordering"
+    # cXML Header: From (us), To (the supplier), Sender (us, with the shared secret the
+    # supplier's network gave us).  A domain/identity pair replaces the party's own
+    # identifiers in that credential; empty means "the party's identifiers".
+    cxml_from_domain: str = ""
+    cxml_from_identity: str = ""
+    cxml_to_domain: str = ""
+    cxml_to_identity: str = ""
+    cxml_sender_domain: str = ""
+    cxml_sender_identity: str = ""
+    # never in a repr, a log line or an error message
+    cxml_shared_secret: str = field(default="", repr=False)
+    cxml_version: str = ""  # the cXML DTD version; the renderer's own when empty
 
 
 @dataclass

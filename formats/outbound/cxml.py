@@ -16,11 +16,15 @@ invoice_response   StatusUpdateRequest with an InvoiceStatus (UNCL4343 status ->
 =================  ======================================================================
 
 Parties travel as Header credentials (``From`` the hospital, ``To`` the supplier; GLN and
-DUNS under their own domain, other ids under their scheme name).  The payloadID is
+DUNS under their own domain, other ids under their scheme name), unless the envelope (the
+trading-partner profile) names the credential the supplier's network knows: then ``From``,
+``To`` and ``Sender`` carry that one domain/identity, and ``Sender`` the profile's shared
+secret when it has one.  The payloadID is
 derived from the document (``PO.<number>.v<revision>@healthcare-p2p``) so that a retry
 carries the same id and an update or delete references the order it replaces
 (``DocumentReference``).  ``Request/@deploymentMode`` is ``test`` when the envelope's
-usage indicator is ``T``.  No shared secret is written: the channel adds authentication.
+usage indicator is ``T``.  The cXML version (``cXML/@version`` and the DOCTYPE) is the
+envelope's, 1.2.071 (the DTD the tests validate against) when it names none.
 """
 
 import re
@@ -38,7 +42,7 @@ from . import Rendered
 from . import UnsupportedOutbound
 
 CXML_VERSION = "1.2.071"
-DOCTYPE = f'<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/{CXML_VERSION}/cXML.dtd">'
+_VERSION_RE = re.compile(r"^1\.2\.\d{3}$")
 USER_AGENT = "healthcare_p2p_integration"
 PAYLOAD_HOST = "healthcare-p2p"
 _DOMAINS = {SCHEME_GLN: "GLN", SCHEME_DUNS: "DUNS"}
@@ -75,26 +79,55 @@ def _timestamp(envelope, day):
     return moment.isoformat(timespec="seconds")
 
 
-def _credentials(parent, tag, party, what):
-    if party is None or not party.identifiers:
+def _credentials(parent, tag, party, what, configured=None, secret=""):
+    """``<tag>`` with the profile's credential (``configured``: domain, identity) or, when
+    the profile names none, one credential per identifier of ``party``."""
+    domain, identity = configured or ("", "")
+    if identity:
+        credentials = [(domain or "NetworkID", identity)]
+    elif party is None or not party.identifiers:
         raise UnsupportedOutbound(f"{what} has no identifier for a cXML credential")
+    else:
+        credentials = [(_DOMAINS.get(i.scheme, i.scheme), i.value) for i in party.identifiers]
     node = _sub(parent, tag)
-    for ident in party.identifiers:
-        credential = _sub(node, "Credential", domain=_DOMAINS.get(ident.scheme, ident.scheme))
-        _sub(credential, "Identity", ident.value)
+    for index, (cred_domain, cred_identity) in enumerate(credentials):
+        credential = _sub(node, "Credential", domain=cred_domain)
+        _sub(credential, "Identity", cred_identity)
+        if secret and index == 0:
+            _sub(credential, "SharedSecret", secret)
     return node
 
 
+def _version(envelope):
+    version = getattr(envelope, "cxml_version", "") or CXML_VERSION
+    if not _VERSION_RE.match(version):
+        raise UnsupportedOutbound(f"cXML version {version!r} is not 1.2.nnn")
+    return version
+
+
 def _envelope(payload_id, timestamp, sender, receiver, envelope):
+    def configured(role):
+        return (
+            getattr(envelope, f"cxml_{role}_domain", ""),
+            getattr(envelope, f"cxml_{role}_identity", ""),
+        )
+
     root = etree.Element(
         "cXML",
-        {"payloadID": payload_id, "timestamp": timestamp, "version": CXML_VERSION},
+        {"payloadID": payload_id, "timestamp": timestamp, "version": _version(envelope)},
     )
     root.set("{http://www.w3.org/XML/1998/namespace}lang", "en-US")
     header = _sub(root, "Header")
-    _credentials(header, "From", sender, "the sending party")
-    _credentials(header, "To", receiver, "the receiving party")
-    sender_node = _credentials(header, "Sender", sender, "the sending party")
+    _credentials(header, "From", sender, "the sending party", configured("from"))
+    _credentials(header, "To", receiver, "the receiving party", configured("to"))
+    sender_node = _credentials(
+        header,
+        "Sender",
+        sender,
+        "the sending party",
+        configured("sender") if configured("sender")[1] else configured("from"),
+        getattr(envelope, "cxml_shared_secret", ""),
+    )
     _sub(sender_node, "UserAgent", USER_AGENT)
     test = getattr(envelope, "usage_indicator", "P") == "T"
     request = _sub(root, "Request", deploymentMode="test" if test else "production")
@@ -103,7 +136,10 @@ def _envelope(payload_id, timestamp, sender, receiver, envelope):
 
 def _bytes(root):
     body = etree.tostring(root, encoding="UTF-8", pretty_print=True)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + DOCTYPE.encode() + b"\n" + body
+    doctype = (
+        f'<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/{root.get("version")}/cXML.dtd">'
+    )
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + doctype.encode() + b"\n" + body
 
 
 def _address(parent, tag, party, what, warnings):
@@ -122,7 +158,10 @@ def _address(parent, tag, party, what, warnings):
     address = _sub(_sub(parent, tag), "Address", **attrs)
     _sub(address, "Name", party.name).set("{http://www.w3.org/XML/1998/namespace}lang", "en")
     postal = party.address
-    if postal and (postal.street or postal.city or postal.country_code):
+    if postal and not (postal.street or postal.street2) and (postal.city or postal.country_code):
+        # the DTD's PostalAddress has Street+: an address without one is not sent
+        warnings.append(f"{what}: address without a street not sent (cXML PostalAddress)")
+    elif postal and (postal.street or postal.street2):
         if not postal.country_code:
             raise UnsupportedOutbound(f"{what} address has no country (cXML PostalAddress)")
         node = _sub(address, "PostalAddress")

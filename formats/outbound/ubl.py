@@ -14,8 +14,10 @@ remittance         UBL 2.1 RemittanceAdvice              none (no Peppol transac
 =================  ====================================  ==========================
 
 Peppol names every party by an electronic address (``EndpointID`` with an EAS code): a
-party goes out with its GLN (``0088``), else its DUNS (``0060``); a buyer or seller with
-neither cannot be addressed and is refused (:class:`UnsupportedOutbound`).  Amounts are
+party goes out with its GLN (``0088``), else its DUNS (``0060``), else a Peppol participant
+id of another scheme (an identifier whose scheme is the four-digit EAS code, as the
+trading-partner profile gives it); a buyer or seller with none cannot be addressed and is
+refused (:class:`UnsupportedOutbound`).  Amounts are
 written with the currency's decimals (``currencyID`` on each), line amounts are quantity x
 price rounded half-up, and the order total is the sum of the line amounts (an order whose
 stated total disagrees is refused rather than sent with two totals).  The Order's
@@ -23,6 +25,7 @@ ProfileID is Peppol Ordering unless the envelope asks for Advanced Ordering (the
 the changes and cancellations belong to).
 """
 
+import re
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 
@@ -47,6 +50,7 @@ PROFILES = {
 }
 # canonical scheme -> Peppol EAS (electronic address scheme) / ICD code
 EAS = ((SCHEME_GLN, "0088"), (SCHEME_DUNS, "0060"))
+_EAS_CODE = re.compile(r"^\d{4}$")
 # UNCL1229 action codes of an OrderChange line (Peppol T114)
 LINE_STATUS = {"add": "1", "delete": "2", "change": "3", "unchanged": "4"}
 # Canonical packaging units -> UN/ECE Rec 21 codes prefixed X (Rec 20 has no box, case...)
@@ -100,14 +104,24 @@ def _amount(parent, name, value, currency):
     return cbc(parent, name, money(value, currency), currencyID=currency)
 
 
+def _eas(scheme):
+    """The EAS code of a canonical scheme: GLN, DUNS, or a Peppol participant id's own
+    four-digit scheme (``0192``, ``9930``...)."""
+    return dict(EAS).get(scheme) or (scheme if _EAS_CODE.match(scheme or "") else None)
+
+
 def _endpoint(party, what, required=True):
     for scheme, eas in EAS:
         value = party.identifier(scheme) if party else None
         if value:
             return eas, value
+    for ident in party.identifiers if party else ():
+        if _EAS_CODE.match(ident.scheme):
+            return ident.scheme, ident.value
     if required:
         raise UnsupportedOutbound(
-            f"{what} has no GLN or DUNS: Peppol cannot address it (EndpointID)"
+            f"{what} has no GLN, DUNS or Peppol participant id: Peppol cannot address it "
+            "(EndpointID)"
         )
     return None, None
 
@@ -135,7 +149,7 @@ def _party(doc, parent, role, party, what, *, endpoint=True):
     if eas:
         cbc(node, "EndpointID", value, schemeID=eas)
     for ident in party.identifiers:
-        scheme = next((code for s, code in EAS if s == ident.scheme), None)
+        scheme = _eas(ident.scheme)
         if scheme is None and ident.scheme not in (SCHEME_BUYER_ASSIGNED, SCHEME_SELLER_ASSIGNED):
             doc.warnings.append(f"{what}: identifier {ident.scheme} {ident.value} not sent")
             continue
@@ -167,7 +181,8 @@ def _delivery(parent, ship_to, requested_date):
     if ship_to is None and requested_date is None:
         return
     delivery = cac(parent, "Delivery")
-    if ship_to is not None:
+    if ship_to is not None and ship_to.address:
+        # Peppol: a DeliveryLocation has its Address (PEPPOL-T01-B14901)
         location = cac(delivery, "DeliveryLocation")
         eas, value = _endpoint(ship_to, "ship-to", required=False)
         if eas:
@@ -301,6 +316,11 @@ def render_order(order, kind, envelope):
 
 def _common_parties(doc, order):
     _party(doc, doc.root, "BuyerCustomerParty", order.buyer or _missing(order, "buyer"), "buyer")
+    if not order.vendor.address:
+        raise UnsupportedOutbound(
+            f"vendor {order.vendor.name or ''} has no postal address: a Peppol order needs "
+            "the seller's (PEPPOL-T01-B07202)"
+        )
     _party(doc, doc.root, "SellerSupplierParty", order.vendor, "vendor")
     if order.bill_to is not None and order.bill_to.address and order.bill_to.name:
         _party(doc, doc.root, "AccountingCustomerParty", order.bill_to, "bill-to", endpoint=False)
@@ -370,8 +390,8 @@ def render_invoice_response(response, kind, envelope):
         eas, value = _endpoint(party, what)
         cbc(node, "EndpointID", value, schemeID=eas)
         for ident in party.identifiers:
-            if ident.scheme in (SCHEME_GLN, SCHEME_DUNS):
-                code = dict(EAS)[ident.scheme]
+            code = _eas(ident.scheme)
+            if code:
                 cbc(cac(node, "PartyIdentification"), "ID", ident.value, schemeID=code)
         if party.name:
             cbc(cac(node, "PartyLegalEntity"), "RegistrationName", party.name)
