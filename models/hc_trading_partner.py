@@ -84,7 +84,9 @@ class HcTradingPartner(models.Model):
         "circuit breaker, dead letters and replay are the endpoint's.",
     )
     connector_id = fields.Many2one(related="endpoint_id.connector_id", string="Connector")
-    endpoint_environment = fields.Selection(related="endpoint_id.environment")
+    endpoint_environment = fields.Selection(
+        related="endpoint_id.environment", string="Endpoint environment"
+    )
 
     # -- formats --------------------------------------------------------------------
     order_format = fields.Selection(
