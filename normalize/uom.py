@@ -115,6 +115,28 @@ _ALIASES = {
 }  # fmt: skip
 
 
+# Canonical code -> X12 element 355 (two characters), where X12 and the reader above
+# agree: what the module sends in an 850/860, read back as the same canonical unit.
+_X12_PREFERRED = {"CS": "CA", "SET": "SE", "MTQ": "M3", "MTK": "SM", "CEN": "HD", "MIL": "TH"}
+
+
+def x12_unit(code):
+    """The two-character X12 unit (element 355) for canonical ``code``, or ``None`` when
+    X12 has none the module's own reader maps back to it (e.g. gross)."""
+    canonical = _ALIASES.get((code or "").strip().upper())
+    if not canonical:
+        return None
+    preferred = _X12_PREFERRED.get(canonical)
+    if preferred:
+        return preferred
+    if len(canonical) == 2:
+        return canonical
+    for alias, target in _ALIASES.items():
+        if target == canonical and len(alias) == 2 and alias.isalnum():
+            return alias
+    return None
+
+
 class UomConversionError(ValueError):
     """A quantity cannot be converted between two units.
 

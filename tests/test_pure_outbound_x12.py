@@ -29,6 +29,7 @@ from ..formats.outbound import render
 from ..formats.x12.ack import functional_ack
 from ..formats.x12.envelope import SUPPORTED_SETS
 from ..formats.x12.envelope import read_interchange
+from ..normalize.uom import canonical_uom
 
 NOW = datetime(2026, 12, 6, 9, 30)
 
@@ -410,3 +411,29 @@ def test_860_without_poc_lines_is_refused_inbound():
     kept.insert(ge_index, f"SE*{ge_index - st_index + 1}*0001")
     with pytest.raises(Exception, match="no POC line"):
         registry.parse("purchase_order", "application/edi-x12", ("~".join(kept) + "~").encode())
+
+
+@pytest.mark.parametrize(
+    ("uom", "x12"),
+    [("EA", "EA"), ("BX", "BX"), ("CS", "CA"), ("DZN", "DZ"), ("KGM", "KG"), ("MLT", "ML"),
+     ("PR", "PR"), ("SET", "SE"), ("CEN", "HD")],
+)  # fmt: skip
+def test_850_units_are_x12_codes_read_back_as_the_same_unit(uom, x12):
+    """Element 355 is two characters: a canonical DZN, KGM... goes out as X12's code,
+    which the module's own reader maps back to the unit it was."""
+    po = order()
+    po.lines[0].uom = uom
+    rendered = render(po, "x12", envelope=envelope())
+    _interchange, tx = _check_envelope(rendered, envelope(), "850", "PO")
+    po1 = next(seg for seg in tx.segments if seg.tag == "PO1")
+    assert po1[3] == x12
+    [parsed] = registry.parse("purchase_order", rendered.content_type, rendered.body)
+    # the reader keeps the sender's code; the unit it names is the same
+    assert canonical_uom(parsed.document.lines[0].uom) == uom
+
+
+def test_a_unit_x12_cannot_name_is_refused():
+    po = order()
+    po.lines[0].uom = "GRO"
+    with pytest.raises(UnsupportedOutbound, match="unit GRO has no X12 code"):
+        render(po, "x12", envelope=envelope())

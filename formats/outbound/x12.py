@@ -34,6 +34,7 @@ from ...canonical.documents import SCHEME_DUNS
 from ...canonical.documents import SCHEME_GLN
 from ...canonical.documents import SCHEME_SAN
 from ...canonical.documents import SCHEME_SELLER_ASSIGNED
+from ...normalize.uom import x12_unit
 from . import RENDERERS
 from . import Rendered
 from . import UnsupportedOutbound
@@ -376,7 +377,7 @@ def render_850(order, kind, envelope):
             "PO1",
             writer.ident(line.line_number, f"{where} number", 20),
             amount(line.quantity),
-            line.uom,
+            _unit(line.uom, where),
             amount(line.unit_price),
             "",
             *item_pairs(line.item, writer, where),
@@ -387,6 +388,14 @@ def render_850(order, kind, envelope):
         writer.add("AMT", "TT", amount(order.total_amount))
     body = interchange(envelope, "850", "PO", writer)
     return _rendered(envelope, kind, "850", writer, body, order.number, "X12 850 Purchase Order")
+
+
+def _unit(code, where):
+    """The X12 unit (355 is two characters) of a canonical unit code."""
+    unit = x12_unit(code)
+    if not unit:
+        raise UnsupportedOutbound(f"{where}: unit {code} has no X12 code")
+    return unit
 
 
 def render_860(order, kind, envelope):
@@ -429,7 +438,7 @@ def render_860(order, kind, envelope):
             CHANGE_CODES[code],
             amount(line.quantity),
             "",
-            line.uom,
+            _unit(line.uom, where),
             amount(line.unit_price),
             "",
             *item_pairs(line.item, writer, where),
