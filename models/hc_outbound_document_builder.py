@@ -129,6 +129,10 @@ class HcOutboundDocumentBuilder(models.AbstractModel):
             scheme = IDENTIFIER_SCHEMES.get(ident.scheme)
             if scheme and ident.valid and ident.value:
                 found.append(Identifier(scheme=scheme, value=ident.value))
+        # Odoo's own GLN of the partner (account_add_gln: a company's, a facility's)
+        gln = partner._fields.get("global_location_number") and partner.global_location_number
+        if gln and not any(i.scheme == "GLN" for i in found):
+            found.append(Identifier(scheme="GLN", value=gln))
         if partner.vat and not any(i.scheme == "VAT" for i in found):
             found.append(Identifier(scheme="VAT", value=partner.vat))
         return found

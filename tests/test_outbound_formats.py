@@ -312,6 +312,19 @@ class TestOutboundX12v5010(_FormatFlow, OutboundCase):
 class TestOutboundUbl(_FormatFlow, OutboundCase):
     fmt = "ubl"
 
+    def test_company_gln_addresses_us_without_a_participant_id(self):
+        """A company whose GLN is Odoo's own field (no crosswalk identifier, no
+        participant id on the profile) is still addressable: Peppol reads that GLN."""
+        self.profile.company_participant_id = False
+        self.env.company.partner_id.global_location_number = "0614141000043"
+        po = self.confirm_po()
+        self.commit_hooks()
+        [order] = self.documents(po)
+        body = self.delivered(order)
+        self.validate(body, UBL_RULES["order"])
+        self.assertIn(b'<cbc:EndpointID schemeID="0088">0614141000043</cbc:EndpointID>', body)
+        self.finish()
+
 
 @tagged("post_install", "-at_install")
 class TestOutboundCxml(_FormatFlow, OutboundCase):
