@@ -70,3 +70,4 @@ from . import test_outbound_formats
 from . import test_consumption
 from . import test_par_replenishment
 from . import test_bill_only
+from . import test_monthend_invoices

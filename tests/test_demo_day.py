@@ -58,7 +58,11 @@ class TestDemoDay(HttpCase):
 
         post(day["master"])
         drain()
+        post(day.get("opening", []))  # the opening stock count, once the items exist
+        drain()
         post(day["documents"])
+        drain()
+        post(day.get("evening", []))  # the recall of lots the day received
         drain()
         self.assertFalse(Inbox.search([("state", "=", "dead")]).mapped("error_message"))
         outcome = {

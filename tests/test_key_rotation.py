@@ -90,6 +90,21 @@ class TestKeyRotation(SecurityCase, HttpCase):
         message = self.Inbox.browse(response.json()["id"])
         self.assertTrue(message.payload_encrypted)
         self.process(self.lane_bulk)
+        # the same message as the archive keeps it a year later (encrypted payload too)
+        columns = SQL(", ").join(
+            SQL.identifier(c) for c in self.env["hc.inbox.message.archive"]._columns_moved()
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO hc_inbox_message_archive (%s, archived_at, archive_month)
+                   SELECT %s, now(), date_trunc('month', now())::date
+                     FROM hc_inbox_message WHERE id = %s""",
+                columns,
+                columns,
+                message.id,
+            )
+        )
         request = self.env["hc.bank.change.request"].search([("message_id", "=", message.id)])
         self.assertTrue(request.sudo().new_secret)
         Bank = self.env["res.partner.bank"]
@@ -170,6 +185,8 @@ class TestKeyRotation(SecurityCase, HttpCase):
                 ("hc_outbox_endpoint", "secret_encrypted"),
                 ("hc_outbox_endpoint", "previous_secret_encrypted"),
                 ("hc_inbox_message", "payload"),
+                # the archive keeps a message's columns, the encrypted payload included
+                ("hc_inbox_message_archive", "payload"),
             },
         )
         found = self.columns_holding_tokens()
