@@ -83,7 +83,7 @@ def cmd_run(args):
     env.install(args.db, MODULE)
     keys = setup_database(env, args.db, os.path.join(args.out, "world.json"), _say)
     _say(
-        f"configured: 3 facilities, purchase taxes, tolerances, AP teams, {len(keys) - 1} "
+        f"configured: 3 facilities, purchase taxes, tolerances, AP teams, {sum(not k.startswith('_') for k in keys)} "
         "connectors with API keys"
     )
     log_file = os.path.join(args.out, "odoo.log")
@@ -138,10 +138,18 @@ def cmd_run(args):
         _check_statuses(result["evening"], statuses)
         drain += driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
         _say(f"evening documents processed ({len(result['evening'])}: recall notice)")
+    # the AP clerk disputes a few bills (the vendors are told), then the outbox drains
+    disputes = trading.clerk_disputes(driver.Rpc(url, args.db, keys["_clerk"]))
+    _say(
+        "AP clerk: credit notes asked on "
+        f"{len(disputes['credit_note'])} bill(s), {len(disputes['reject'])} rejected"
+    )
     outbound = finish_suppliers(rpc, gateway, args.timeout, progress_drain)
     outcome = scoring.read_outcome(rpc, result["truth"])
     scored = scoring.score_day(result["truth"], outcome)
-    scored["outbound"] = trading.score(result["truth"]["outbound"], outbound, gateway.summary())
+    scored["outbound"] = trading.score(
+        result["truth"]["outbound"], outbound, gateway.summary(), disputes
+    )
     summary = scoring.business_summary(outcome)
     timings = {
         "post_seconds": post_seconds,

@@ -148,6 +148,10 @@ from odoo import fields
 admin = env.ref('base.user_admin')
 keys['_admin'] = env['res.users.apikeys'].with_user(admin)._generate(
     None, 'Demo scorer', fields.Datetime.now() + timedelta(days=30))
+# the AP clerk works the queues at the end of the day with a key of her own
+clerk = env['res.users'].search([('login', '=', 'ap.clerk')])
+keys['_clerk'] = env['res.users.apikeys'].with_user(clerk)._generate(
+    None, 'Demo clerk', fields.Datetime.now() + timedelta(days=30))
 print('KEYS ' + json.dumps(keys))
 """
 

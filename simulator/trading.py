@@ -134,6 +134,51 @@ def configure(rpc, world, gateway, connector_code="suppliers"):
     return secrets
 
 
+# What the AP clerk decides at the end of the day, per exception type: the vendor is told
+# (an invoice response in its format).  At most DISPUTES_PER_DECISION bills each.
+DISPUTES = (
+    (
+        "price_variance",
+        "credit_note",
+        "Billed above the order price: please credit the difference.",
+    ),
+    ("total_mismatch", "reject", "The stated total does not add up: send a corrected invoice."),
+)
+DISPUTES_PER_DECISION = 3
+
+
+def clerk_disputes(rpc_clerk):
+    """The AP clerk works the queue as in the UI (the Resolve wizard, with the clerk's own
+    key): credit notes asked for price variances, bills rejected whose total does not add
+    up.  Returns ``{"credit_note": [bill names], "reject": [bill names]}``."""
+    done = {}
+    for exception_type, action, reason in DISPUTES:
+        exceptions = rpc_clerk(
+            "hc.exception",
+            "search_read",
+            domain=[
+                ("exception_type", "=", exception_type),
+                ("state", "not in", ["resolved", "cancelled"]),
+                ("move_id", "!=", False),
+            ],
+            fields=["id", "move_id"],
+            order="id",
+        )
+        by_bill = {}
+        for exc in exceptions:
+            by_bill.setdefault(tuple(exc["move_id"]), []).append(exc["id"])
+        done[action] = []
+        for (_bill_id, bill_name), ids in list(by_bill.items())[:DISPUTES_PER_DECISION]:
+            [wizard] = rpc_clerk(
+                "hc.exception.resolve.wizard",
+                "create",
+                vals_list=[{"exception_ids": [[6, 0, ids]], "action": action, "reason": reason}],
+            )
+            rpc_clerk("hc.exception.resolve.wizard", "action_confirm", ids=[wizard])
+            done[action].append(bill_name)
+    return done
+
+
 OUTBOUND_FIELDS = ["name", "kind", "fmt", "state", "delivery_state", "ack_state", "res_ref",
                    "partner_id", "error_message"]  # fmt: skip
 
@@ -142,8 +187,9 @@ def read_outbound(rpc):
     return rpc("hc.outbound.document", "search_read", domain=[], fields=OUTBOUND_FIELDS)
 
 
-def score(truth_, documents, gateway_summary=None):
-    """Orders that had to leave against what was delivered and acknowledged."""
+def score(truth_, documents, gateway_summary=None, disputes=None):
+    """Orders that had to leave against what was delivered and acknowledged; the clerk's
+    disputes against the invoice responses delivered."""
     orders = [d for d in documents if d["kind"] == "order"]
     by_ref = {}
     for doc in orders:
@@ -169,6 +215,14 @@ def score(truth_, documents, gateway_summary=None):
             for kind in ("order_change", "order_cancel", "invoice_response", "remittance")
         },
     }
+    if disputes is not None:
+        disputed = sorted(name for names in disputes.values() for name in names)
+        responses = [d for d in documents if d["kind"] == "invoice_response"]
+        told = sorted({d["res_ref"] for d in responses if d["delivery_state"] == "delivered"})
+        result["disputes"] = {k: len(v) for k, v in disputes.items()}
+        result["responses_expected"] = len(disputed)
+        result["responses_delivered"] = len(set(disputed) & set(told))
+        result["not_told"] = sorted(set(disputed) - set(told))
     if gateway_summary is not None:
         result["gateway"] = gateway_summary
     result["met"] = (
@@ -177,6 +231,7 @@ def score(truth_, documents, gateway_summary=None):
         and result["x12_acknowledged"] == result["x12_expected"]
         and not unexpected
         and not result["not_sent"]
+        and not result.get("not_told")
     )
     return result
 
@@ -188,6 +243,12 @@ def render(result):
         f"{result['orders_expected']} (in the vendor's format: {result['orders_right_format']})",
         f"  X12 acknowledged (997/999)  {result['x12_acknowledged']:>5} / {result['x12_expected']}",
     ]
+    if "disputes" in result:
+        asked = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result["disputes"].items())
+        lines.append(
+            f"  disputes told the vendor    {result['responses_delivered']:>5} / "
+            f"{result['responses_expected']} (the AP clerk's decisions: {asked})"
+        )
     other = ", ".join(f"{k} {v}" for k, v in result["other_documents"].items() if v)
     if other:
         lines.append(f"  other documents sent        {other}")
@@ -198,9 +259,9 @@ def render(result):
             f"  suppliers' gateway          {gw['delivered']} received ({by}); "
             f"{gw['repeats']} repeats, {gw['refused']} refused"
         )
-    for key in ("not_delivered", "not_acknowledged", "unexpected", "not_sent"):
-        if result[key]:
+    for key in ("not_delivered", "not_acknowledged", "unexpected", "not_sent", "not_told"):
+        if result.get(key):
             lines.append(f"  !! {key.replace('_', ' ')}: {', '.join(result[key][:10])}")
-    lines.append(f"  target (every order delivered, every X12 acknowledged): "
+    lines.append(f"  target (every order delivered, every X12 acknowledged, every dispute told): "
                  f"{'met' if result['met'] else 'NOT met'}")  # fmt: skip
     return "\n".join(lines)

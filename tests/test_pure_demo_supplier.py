@@ -192,3 +192,19 @@ def test_outbound_score():
     assert result["orders_right_format"] == 1  # PO-2 left as JSON, not UBL
     assert result["unexpected"] == ["PO-9"]
     assert "NOT met" in trading.render(result)
+
+
+def test_disputes_are_scored_by_the_invoice_responses_delivered():
+    from ..simulator import trading
+
+    truth = {"orders": {"PO-1": "json"}, "x12_orders": []}
+    order = {"name": "o", "res_ref": "PO-1", "fmt": "json", "kind": "order", "state": "queued",
+             "delivery_state": "delivered", "ack_state": "not_expected"}  # fmt: skip
+    told = dict(order, name="r", res_ref="BILL/1", kind="invoice_response")
+    disputes = {"credit_note": ["BILL/1"], "reject": ["BILL/2"]}
+    result = trading.score(truth, [order, told], disputes=disputes)
+    assert (result["responses_expected"], result["responses_delivered"]) == (2, 1)
+    assert result["not_told"] == ["BILL/2"] and not result["met"]
+    assert "disputes told the vendor" in trading.render(result)
+    told2 = dict(told, name="r2", res_ref="BILL/2")
+    assert trading.score(truth, [order, told, told2], disputes=disputes)["met"]
