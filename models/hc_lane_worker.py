@@ -300,6 +300,16 @@ class HcLaneWorker(models.AbstractModel):
 
     def _process_batch(self, messages):
         """Process claimed ``messages``; return False when the cron ran out of time."""
+        cr = self.env.cr
+        # what the batch's documents look up again and again (hc.reference.resolver's
+        # _hc_memo), forgotten at the batch's end and at any commit or rollback
+        cr.cache["hc_memo"] = {}
+        try:
+            return self._process_claimed(messages)
+        finally:
+            cr.cache.pop("hc_memo", None)
+
+    def _process_claimed(self, messages):
         group = CreateBatch(self)
         uncommitted = messages.browse()
         audit = self.env["hc.audit.log"]

@@ -230,7 +230,12 @@ class HcProcessorInvoice(models.AbstractModel):
             return self._apply_duplicate(message, document, original, verdict, produced)
 
         orders = self._bill_orders(message, company, document.all_po_numbers())
-        taxes = self.env["hc.tax.mapping"]._resolver(company, vendor)
+        resolvers = self._hc_memo("tax_resolver")
+        taxes = resolvers.get((company.id, vendor.id))
+        if taxes is None:
+            taxes = resolvers[company.id, vendor.id] = self.env["hc.tax.mapping"]._resolver(
+                company, vendor
+            )
         commands, problems = self._line_commands(document, vendor, orders, taxes)
 
         def finish(bill):
@@ -255,7 +260,8 @@ class HcProcessorInvoice(models.AbstractModel):
 
         # One create with its lines: Odoo syncs taxes and totals once, not per write.
         return DeferredCreate(
-            Move,
+            # Odoo's purchase note on each new bill logged, not posted (see message_post)
+            Move.with_context(hc_log_creation_notes=True),
             dict(
                 self._bill_vals(message, document, vendor, currency, move_type),
                 invoice_line_ids=commands,
@@ -763,7 +769,9 @@ class HcProcessorInvoice(models.AbstractModel):
         )
         pdf = attachments.filtered(lambda a: a.mimetype == "application/pdf")[:1]
         if not bill.message_main_attachment_id or pdf:
-            bill.message_main_attachment_id = pdf or attachments[:1]
+            bill._hc_write_outside_lines(
+                {"message_main_attachment_id": (pdf or attachments[:1]).id}
+            )
         return attachments[:1]
 
     @api.model

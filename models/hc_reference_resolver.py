@@ -491,16 +491,37 @@ class HcReferenceResolver(models.AbstractModel):
     # ------------------------------------------------------------------------------
 
     @api.model
+    def _hc_memo(self, name):
+        """A dict that lives as long as the lane worker's batch (see
+        ``hc.lane.worker._process_batch``), emptied at any commit or rollback: what one
+        batch of documents looks up again and again (a currency, a vendor's tax mappings)
+        is read once per batch, never outliving the snapshot it was read in.  Outside a
+        batch, a new dict each time (nothing is remembered)."""
+        memos = self.env.cr.cache.get("hc_memo")
+        if memos is None:
+            return {}
+        # the transaction's timestamp changes at every commit and rollback
+        now = self.env.cr.now()
+        if memos.get("at") != now:
+            memos.clear()
+            memos["at"] = now
+        return memos.setdefault(name, {})
+
+    @api.model
     def _resolve_currency(self, code):
         """The active ``res.currency`` of ISO code ``code`` (see the class's policy).
 
         :raise PermanentError: ``unknown_currency`` or ``inactive_currency``
         """
+        iso = (code or "").strip().upper()
+        active = self._hc_memo("active_currency")
+        if iso in active:
+            return self.env["res.currency"].sudo().browse(active[iso])
         currency = (
             self.env["res.currency"]
             .sudo()
             .with_context(active_test=False)
-            .search([("name", "=", (code or "").strip().upper())], limit=1)
+            .search([("name", "=", iso)], limit=1)
         )
         if not currency:
             raise PermanentError(self.env._("Unknown currency %s.", code), code="unknown_currency")
@@ -512,6 +533,7 @@ class HcReferenceResolver(models.AbstractModel):
                 ),
                 code="inactive_currency",
             )
+        active[iso] = currency.id
         return currency
 
     # ------------------------------------------------------------------------------

@@ -450,7 +450,7 @@ class HcThreeWayMatch(models.AbstractModel):
                 for line_id, line in by_line.items()
             ]
         )
-        bill.sudo().write(
+        bill.sudo()._hc_write_outside_lines(
             {
                 "hc_match_state": state,
                 "hc_match_explanation": explanation,
