@@ -1,13 +1,22 @@
 """In-process benchmark of the hot paths with a year of history (run by bench/run.py).
 
-The same measures at growing inbox sizes, on one database: accepting a document, claiming
-a batch, processing messages, the Prometheus metrics (``GET /api/hc/v1/metrics`` without
-its HTTP layer), the health figures and the dashboard's data.  Between two sizes the
-inbox grows by done messages generated in bulk in SQL (``INSERT ... SELECT
-generate_series``), received and finished 32 to 397 days ago: history only, so the
-recent traffic every measure sees is the same at every size.
+The same measures on two copies of the bench database, one holding a small inbox and one
+a year of history: accepting a document, claiming a batch, processing messages, the
+Prometheus metrics (``GET /api/hc/v1/metrics`` without its HTTP layer), the health
+figures and the dashboard's data.  Each inbox grows to its size by done messages
+generated in bulk in SQL (``INSERT ... SELECT generate_series``), received and finished
+32 to 397 days ago, then is analyzed (as autovacuum does after a bulk load): history
+only, so the recent traffic every measure sees is the same in both.
 
-Usage: python bench/history.py <odoo.conf> <database> <size>[,<size>...]; prints JSON.
+Fair comparison: both databases are measured by the same process, in rounds that
+alternate which one goes first (small, history, history, small, ...), after a warm-up
+round on each that is not counted (the process' caches, the server's buffers); a figure
+is the median of every sample of every counted round, so load that comes and goes on a
+shared machine falls on both sides alike.  Nothing is skipped: every round accepts,
+claims and processes new messages in both inboxes and reads every figure.
+
+Usage: python bench/history.py <odoo.conf> <small db> <history db> <small size>
+<history size> [<rounds>]; prints JSON (``RESULT [small, history]``).
 """
 
 import json
@@ -22,6 +31,9 @@ from odoo.modules.registry import Registry
 
 CHUNK = 500_000
 HISTORY_TAG = "hist-"
+MEASURES = ("accept_ms", "claim_ms", "process_ms", "metrics_ms", "health_ms", "dashboard_ms")
+# Samples per round of each measure (processing: messages per round, one sample).
+ACCEPTS, CLAIMS, PROCESSED, READS = 40, 10, 40, 5
 
 
 def env_for(cr):
@@ -69,115 +81,139 @@ def grow(env, size):
         cr.commit()
     env["hc.inbox.stat"]._fold()
     cr.commit()
-    cr.execute("ANALYZE hc_inbox_message")
-    cr.execute("ANALYZE hc_inbox_stat")
+    # What autovacuum does after a bulk load, done now rather than whenever it wakes up.
+    for table in ("hc_inbox_message", "hc_inbox_stat", "hc_inbox_stat_delta"):
+        cr.execute(f"ANALYZE {table}")  # table names from the constant tuple above
     cr.commit()
     return time.perf_counter() - start
 
 
-def timed(function, repeat):
-    """Median milliseconds of ``function`` over ``repeat`` runs (after one warm-up)."""
-    function()
+def samples_of(function, repeat):
+    """Milliseconds of ``function`` over ``repeat`` runs."""
     samples = []
     for _i in range(repeat):
         t0 = time.perf_counter()
         function()
         samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples)
+    return samples
 
 
-def measure(env, size, run):
-    cr = env.cr
-    connector = env["hc.connector"].search([("code", "=", "bench")])
-    doc_type = env["hc.document.type"].search([("code", "=", "vendor")])
-    lane = connector._lane_for(doc_type)
-    Inbox = env["hc.inbox.message"]
-    Worker = env["hc.lane.worker"]
-    counter = iter(range(10**9))
+class Side:
+    """One database of the comparison: its cursor, the bench's records, its samples."""
 
-    def vendor_doc():
-        n = next(counter)
+    def __init__(self, name, db, size, run):
+        self.name, self.db, self.size, self.run = name, db, size, run
+        self.cr = Registry(db).cursor()
+        self.env = env_for(self.cr)
+        self.samples = {key: [] for key in MEASURES}
+        self.counter = iter(range(10**9))
+        self.grow_seconds = 0.0
+
+    def setup(self):
+        env, cr = self.env, self.cr
+        self.grow_seconds = grow(env, self.size)
+        self.connector = env["hc.connector"].search([("code", "=", "bench")])
+        self.doc_type = env["hc.document.type"].search([("code", "=", "vendor")])
+        self.lane = self.connector._lane_for(self.doc_type)
+        self.lane.batch_size = 20
+        admin = env["res.users"].browse(odoo.SUPERUSER_ID)
+        group = env.ref("healthcare_p2p_integration.group_hc_integration_admin")
+        if group not in admin.all_group_ids:
+            admin.write({"group_ids": [(4, group.id)]})
+        cr.commit()
+
+    def vendor_doc(self):
+        n = next(self.counter)
         doc = {
-            "identifiers": [{"scheme": "SOURCE", "value": f"histbench-{run}-{size}-{n}"}],
-            "name": f"History Vendor {run} {size} {n}",
+            "identifiers": [{"scheme": "SOURCE", "value": f"histbench-{self.run}-{self.name}-{n}"}],
+            "name": f"History Vendor {self.run} {self.name} {n}",
             "address": {"city": "Springfield", "country_code": "US"},
         }
         return json.dumps(doc).encode()
 
-    def accept():
-        Inbox._accept(connector, doc_type, env.company, "application/json", [vendor_doc()])
-        cr.commit()
+    def accept(self, count):
+        self.env["hc.inbox.message"]._accept(
+            self.connector,
+            self.doc_type,
+            self.env.company,
+            "application/json",
+            [self.vendor_doc() for _i in range(count)],
+        )
+        self.cr.commit()
 
-    accept_ms = timed(accept, 100)
-    lane.batch_size = 20
-    cr.commit()
-    Inbox._accept(
-        connector, doc_type, env.company, "application/json", [vendor_doc() for _i in range(20)]
-    )
-    cr.commit()
+    def round(self, keep=True):
+        """Every measure once (``ACCEPTS``... samples); kept unless a warm-up."""
+        env, cr = self.env, self.cr
+        Worker = env["hc.lane.worker"]
+        Metrics = env["hc.metrics"]
+        got = {"accept_ms": samples_of(lambda: self.accept(1), ACCEPTS)}
+        self.accept(20)
 
-    def claim():
-        messages = Worker._claim(lane, 20)
-        cr.commit()
-        Worker._unclaim(messages)
-        cr.commit()
+        def claim():
+            messages = Worker._claim(self.lane, 20)
+            cr.commit()
+            Worker._unclaim(messages)
+            cr.commit()
 
-    claim_ms = timed(claim, 20)
-    count = 100
-    Inbox._accept(
-        connector,
-        doc_type,
-        env.company,
-        "application/json",
-        [vendor_doc() for _i in range(count)],
-    )
-    cr.commit()
-    cr.execute(
-        "SELECT count(*) FROM hc_inbox_message WHERE lane_id = %s AND state = 'received'",
-        [lane.id],
-    )
-    pending = cr.fetchone()[0]
-    t0 = time.perf_counter()
-    Worker._cron_process_lane(lane.id)
-    cr.commit()
-    process_ms = (time.perf_counter() - t0) * 1000 / max(pending, 1)
-    Metrics = env["hc.metrics"]
-    metrics_ms = timed(lambda: Metrics._prometheus(None), 10)
-    health_ms = timed(lambda: Metrics._health(), 10)
-    admin = env["res.users"].browse(odoo.SUPERUSER_ID)
-    group = env.ref("healthcare_p2p_integration.group_hc_integration_admin")
-    if group not in admin.all_group_ids:
-        admin.write({"group_ids": [(4, group.id)]})
+        got["claim_ms"] = samples_of(claim, CLAIMS)
+        self.accept(PROCESSED)
+        cr.execute(
+            "SELECT count(*) FROM hc_inbox_message WHERE lane_id = %s AND state = 'received'",
+            [self.lane.id],
+        )
+        pending = cr.fetchone()[0]
+        t0 = time.perf_counter()
+        Worker._cron_process_lane(self.lane.id)
         cr.commit()
-    dashboard_ms = timed(lambda: Metrics.get_dashboard(None, 24), 10)
-    cr.execute("SELECT count(*) FROM hc_inbox_message")
-    rows = cr.fetchone()[0]
-    return {
-        "rows": rows,
-        "accept_ms": accept_ms,
-        "claim_ms": claim_ms,
-        "process_ms": process_ms,
-        "processed": pending,
-        "metrics_ms": metrics_ms,
-        "health_ms": health_ms,
-        "dashboard_ms": dashboard_ms,
-    }
+        got["process_ms"] = [(time.perf_counter() - t0) * 1000 / max(pending, 1)]
+        got["metrics_ms"] = samples_of(lambda: Metrics._prometheus(None), READS)
+        got["health_ms"] = samples_of(lambda: Metrics._health(), READS)
+        got["dashboard_ms"] = samples_of(lambda: Metrics.get_dashboard(None, 24), READS)
+        cr.rollback()  # the reads wrote nothing; end their snapshot
+        if keep:
+            for key, values in got.items():
+                self.samples[key].extend(values)
+
+    def result(self):
+        self.cr.execute("SELECT count(*) FROM hc_inbox_message")
+        row = {key: statistics.median(values) for key, values in self.samples.items()}
+        row.update(
+            {
+                "size": self.size,
+                "rows": self.cr.fetchone()[0],
+                "grow_seconds": self.grow_seconds,
+                "samples": {key: len(values) for key, values in self.samples.items()},
+                "spread": {
+                    key: [min(values), max(values)] for key, values in self.samples.items()
+                },
+            }
+        )
+        return row
 
 
 def main():
-    conf, db, sizes = sys.argv[1:4]
+    conf, small_db, big_db, small_size, big_size = sys.argv[1:6]
+    rounds = int(sys.argv[6]) if len(sys.argv) > 6 else 6
     odoo.tools.config.parse_config(["-c", conf, "--log-level=warn"])
     odoo.tools.config["log_db"] = False
     run = int(time.time())
-    results = []
-    with Registry(db).cursor() as cr:
-        env = env_for(cr)
-        for size in sorted(int(s) for s in sizes.split(",")):
-            grow_s = grow(env, size)
-            row = measure(env, size, run)
-            row.update({"size": size, "grow_seconds": grow_s})
-            results.append(row)
-            print(json.dumps(row), file=sys.stderr, flush=True)
+    small = Side("small", small_db, int(small_size), run)
+    big = Side("history", big_db, int(big_size), run)
+    try:
+        for side in (small, big):
+            side.setup()
+            print(f"{side.name}: {side.size} rows in {side.grow_seconds:.0f} s", file=sys.stderr)
+        for side in (small, big):  # warm-up, not counted
+            side.round(keep=False)
+        for number in range(rounds):
+            order = (small, big) if number % 2 == 0 else (big, small)
+            for side in order:
+                side.round()
+            print(f"round {number + 1}/{rounds} done", file=sys.stderr, flush=True)
+        results = [small.result(), big.result()]
+    finally:
+        small.cr.close()
+        big.cr.close()
     print("RESULT " + json.dumps(results))
 
 
