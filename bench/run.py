@@ -243,10 +243,12 @@ def run_history(args):
         ratio = big[key] / small[key] if small[key] else float("inf")
         failed += ratio > 1.2
         print(
-            f"{label:44} {big[key]:10.2f} {small[key]:10.2f} {ratio:7.2f} "
-            f"{big['samples'][key]:8d}"
+            f"{label:44} {big[key]:10.2f} {small[key]:10.2f} {ratio:7.2f} {big['samples'][key]:8d}"
         )
-    print(f"(whole scenario {wall:.0f} s)")
+    print(
+        f"(whole scenario {wall:.0f} s; the scenario's messages by state: history "
+        f"{big['outcomes']}, small {small['outcomes']})"
+    )
     print("target (every measure within 1.2x):", "met" if not failed else "NOT met")
     return failed
 
