@@ -1,14 +1,16 @@
-"""A module update with a year of history: what it rewrites must not touch the history.
+"""A year of history: module updates and the upkeep of the inbox table.
 
 Every update writes the document types of ``data/hc_lane_data.xml`` again (an updatable
 block), code included.  ``doc_type`` of ``hc.inbox.message`` (and of its archive, which
 inherits it) is stored, related to the type's code: without care, an unchanged code marks
 every message for recomputation, which on millions of rows exhausts the worker's memory
-and fails the update (seen at 5,000,000 rows, issue 19).
+and fails the update (seen at 5,000,000 rows, issue 19).  The inbox table is vacuumed
+and analyzed by a number of changed rows, whatever its size.
 """
 
 from odoo.tests import tagged
 
+from ..models.hc_inbox_message import INBOX_STORAGE
 from .common import HcCase
 
 
@@ -50,3 +52,19 @@ class TestHistoryUpgrade(HcCase):
         self.env.flush_all()
         self.env.cr.execute("SELECT doc_type FROM hc_inbox_message WHERE id = %s", [message.id])
         self.assertEqual(self.env.cr.fetchone()[0], "upgrade_renamed")
+
+    def options(self):
+        self.env.cr.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = 'hc_inbox_message'::regclass"
+        )
+        return dict(option.split("=", 1) for option in self.env.cr.fetchone()[0] or [])
+
+    def test_the_inbox_is_vacuumed_by_changed_rows_not_by_share(self):
+        self.assertEqual(self.options(), INBOX_STORAGE)
+        # an administrator's own setting survives the next module update
+        self.env.cr.execute(
+            "ALTER TABLE hc_inbox_message SET (autovacuum_vacuum_threshold = 20000)"
+        )
+        self.env.cr.execute("ALTER TABLE hc_inbox_message RESET (vacuum_index_cleanup)")
+        self.env["hc.inbox.message"].init()
+        self.assertEqual(self.options(), {**INBOX_STORAGE, "autovacuum_vacuum_threshold": "20000"})
