@@ -8,12 +8,14 @@ generated in bulk in SQL (``INSERT ... SELECT generate_series``), received and f
 32 to 397 days ago, then is analyzed (as autovacuum does after a bulk load): history
 only, so the recent traffic every measure sees is the same in both.
 
-Fair comparison: both databases are measured by the same process, in rounds that
-alternate which one goes first (small, history, history, small, ...), after a warm-up
-round on each that is not counted (the process' caches, the server's buffers); a figure
-is the median of every sample of every counted round, so load that comes and goes on a
-shared machine falls on both sides alike.  Nothing is skipped: every round accepts,
-claims and processes new messages in both inboxes and reads every figure.
+Fair comparison: both databases are measured by the same process, side by side: each
+measure takes its samples on the two in turns, sample by sample (which one goes first
+alternating), processing takes turns round by round; one warm-up round on both is not
+counted (the process' caches, the server's buffers), and the inbox figures are folded
+between rounds as their cron does every minute.  A figure is the median of every sample
+of every counted round, so load that comes and goes on a shared machine falls on both
+sides alike.  Nothing is skipped: every round accepts, claims and processes new messages
+(vendors created, each unlike the others) in both inboxes and reads every figure.
 
 Usage: python bench/history.py <odoo.conf> <small db> <history db> <small size>
 <history size> [<rounds>]; prints JSON (``RESULT [small, history]``).
@@ -89,16 +91,6 @@ def grow(env, size):
     return time.perf_counter() - start
 
 
-def samples_of(function, repeat):
-    """Milliseconds of ``function`` over ``repeat`` runs."""
-    samples = []
-    for _i in range(repeat):
-        t0 = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return samples
-
-
 class Side:
     """One database of the comparison: its cursor, the bench's records, its samples."""
 
@@ -154,44 +146,44 @@ class Side:
         )
         self.cr.commit()
 
-    def round(self, keep=True):
-        """Every measure once (``ACCEPTS``... samples); kept unless a warm-up."""
-        env, cr = self.env, self.cr
-        Worker = env["hc.lane.worker"]
-        Metrics = env["hc.metrics"]
-        got = {"accept_ms": samples_of(lambda: self.accept(1), ACCEPTS)}
-        self.accept(20)
+    def accept_one(self):
+        self.accept(1)
 
-        def claim():
-            messages = Worker._claim(self.lane, 20)
-            cr.commit()
-            Worker._unclaim(messages)
-            cr.commit()
+    def claim(self):
+        Worker = self.env["hc.lane.worker"]
+        messages = Worker._claim(self.lane, 20)
+        self.cr.commit()
+        Worker._unclaim(messages)
+        self.cr.commit()
 
-        got["claim_ms"] = samples_of(claim, CLAIMS)
-        self.accept(PROCESSED)
+    def process(self):
+        """Drain the lane; one sample: milliseconds per message processed."""
+        cr = self.cr
         cr.execute(
             "SELECT count(*) FROM hc_inbox_message WHERE lane_id = %s AND state = 'received'",
             [self.lane.id],
         )
         pending = cr.fetchone()[0]
         t0 = time.perf_counter()
-        Worker._cron_process_lane(self.lane.id)
+        self.env["hc.lane.worker"]._cron_process_lane(self.lane.id)
         cr.commit()
-        got["process_ms"] = [(time.perf_counter() - t0) * 1000 / max(pending, 1)]
+        elapsed = (time.perf_counter() - t0) * 1000 / max(pending, 1)
         cr.execute(
             "SELECT state, count(*) FROM hc_inbox_message WHERE lane_id = %s AND id > %s "
             "GROUP BY 1",
             [self.lane.id, self.first_id],
         )
         self.outcomes = dict(cr.fetchall())
-        got["metrics_ms"] = samples_of(lambda: Metrics._prometheus(None), READS)
-        got["health_ms"] = samples_of(lambda: Metrics._health(), READS)
-        got["dashboard_ms"] = samples_of(lambda: Metrics.get_dashboard(None, 24), READS)
-        cr.rollback()  # the reads wrote nothing; end their snapshot
-        if keep:
-            for key, values in got.items():
-                self.samples[key].extend(values)
+        return elapsed
+
+    def metrics(self):
+        self.env["hc.metrics"]._prometheus(None)
+
+    def health(self):
+        self.env["hc.metrics"]._health()
+
+    def dashboard(self):
+        self.env["hc.metrics"].get_dashboard(None, 24)
 
     def result(self):
         self.cr.execute("SELECT count(*) FROM hc_inbox_message")
@@ -209,9 +201,45 @@ class Side:
         return row
 
 
+def paired(sides, key, method, repeat, keep):
+    """``repeat`` samples of ``method`` on each side, the sides taking turns sample by
+    sample (and which goes first alternating): a burst of load on the shared machine
+    falls on both."""
+    for i in range(repeat):
+        for side in sides if i % 2 == 0 else sides[::-1]:
+            t0 = time.perf_counter()
+            getattr(side, method)()
+            if keep:
+                side.samples[key].append((time.perf_counter() - t0) * 1000)
+
+
+def one_round(sides, number, keep=True):
+    """Every measure on both sides; kept unless a warm-up."""
+    for side in sides:  # what the fold cron (every minute) does meanwhile; not timed
+        side.env["hc.inbox.stat"]._fold()
+        side.cr.commit()
+    paired(sides, "accept_ms", "accept_one", ACCEPTS, keep)
+    for side in sides:
+        side.accept(20)
+    paired(sides, "claim_ms", "claim", CLAIMS, keep)
+    for side in sides if number % 2 == 0 else sides[::-1]:
+        side.accept(PROCESSED)
+        per_message = side.process()
+        if keep:
+            side.samples["process_ms"].append(per_message)
+    for key, method in (
+        ("metrics_ms", "metrics"),
+        ("health_ms", "health"),
+        ("dashboard_ms", "dashboard"),
+    ):
+        paired(sides, key, method, READS, keep)
+    for side in sides:
+        side.cr.rollback()  # the reads wrote nothing; end their snapshots
+
+
 def main():
     conf, small_db, big_db, small_size, big_size = sys.argv[1:6]
-    rounds = int(sys.argv[6]) if len(sys.argv) > 6 else 6
+    rounds = int(sys.argv[6]) if len(sys.argv) > 6 else 10
     odoo.tools.config.parse_config(["-c", conf, "--log-level=warn"])
     odoo.tools.config["log_db"] = False
     run = int(time.time())
@@ -221,12 +249,9 @@ def main():
         for side in (small, big):
             side.setup()
             print(f"{side.name}: {side.size} rows in {side.grow_seconds:.0f} s", file=sys.stderr)
-        for side in (small, big):  # warm-up, not counted
-            side.round(keep=False)
+        one_round((small, big), 0, keep=False)  # warm-up, not counted
         for number in range(rounds):
-            order = (small, big) if number % 2 == 0 else (big, small)
-            for side in order:
-                side.round()
+            one_round((small, big), number)
             print(f"round {number + 1}/{rounds} done", file=sys.stderr, flush=True)
         results = [small.result(), big.result()]
     finally:

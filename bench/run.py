@@ -189,8 +189,8 @@ def print_documents(d):
 
 def run_history(args):
     """The history scenario (bench/history.py) on two copies of the bench database, one
-    grown to ``--history-small`` inbox rows and one to ``--history-rows``, measured by one
-    process in alternating rounds after a warm-up; print the table; return failures (a
+    grown to ``--history-small`` inbox rows and one to ``--history-rows``, measured side by
+    side by one process after a warm-up; print the table; return failures (a
     measure more than 1.2x slower with the history).  ``--reuse-history-db`` measures the
     copies a ``--keep-history-db`` run left (updated to the module first), without
     growing them again."""
@@ -223,11 +223,12 @@ def run_history(args):
     if not args.keep_history_db:
         for db in (small_db, big_db):
             sh(["dropdb", "--if-exists", db])
+    made = "by an earlier run" if args.reuse_history_db else f"in {big['grow_seconds']:.0f} s"
     print()
     print(
         f"History - the same measures with {small['rows']:,} and {big['rows']:,} inbox rows "
-        f"(history: done messages 32-397 days old, made in SQL in {big['grow_seconds']:.0f} s; "
-        f"{args.history_rounds} alternating rounds after a warm-up, median of every sample) "
+        f"(history: done messages 32-397 days old, made in SQL {made}; "
+        f"{args.history_rounds} rounds side by side after a warm-up, median of every sample) "
         f"- {machine()}"
     )
     print(f"{'measure (median ms)':44} {'history':>10} {'small':>10} {'ratio':>7} {'samples':>8}")
@@ -354,7 +355,7 @@ def main():
         "--reuse-history-db", action="store_true", help="measure the kept copies again"
     )
     parser.add_argument(
-        "--history-rounds", type=int, default=6, help="alternating rounds of the measures"
+        "--history-rounds", type=int, default=10, help="rounds of the measures, side by side"
     )
     parser.add_argument("--only", choices=["history"], help="run this scenario alone")
     parser.add_argument(
