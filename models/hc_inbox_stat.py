@@ -127,7 +127,9 @@ class HcInboxStat(models.Model):
 
         Read through the ``(kind, hour)`` index: the all-time kinds by kind, the hourly
         kinds by the range of their hours, so a window reads its hours and never the
-        year of hours before it."""
+        year of hours before it.  Rollup and deltas are summed per key first, the codes
+        joined to the sums: however many unfolded deltas the planner expects (their table
+        is emptied every minute), the joins see one row per key."""
         company = (
             SQL("AND company_id IN %s", tuple(company_ids) or (0,))
             if company_ids is not None
@@ -154,7 +156,11 @@ class HcInboxStat(models.Model):
             SQL(
                 """SELECT d.kind, d.company_id, c.code, l.code, d.doc_type, d.state, d.hour,
                           sum(d.n), sum(d.retries), sum(d.seconds)
-                     FROM (%(union)s) d
+                     FROM (SELECT kind, company_id, connector_id, lane_id, doc_type, state,
+                                  hour, sum(n) AS n, sum(retries) AS retries,
+                                  sum(seconds) AS seconds
+                             FROM (%(union)s) u
+                         GROUP BY 1, 2, 3, 4, 5, 6, 7) d
                 LEFT JOIN hc_connector c ON c.id = d.connector_id
                 LEFT JOIN hc_lane l ON l.id = d.lane_id
                  GROUP BY 1, 2, 3, 4, 5, 6, 7
