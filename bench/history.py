@@ -6,8 +6,7 @@ Prometheus metrics (``GET /api/hc/v1/metrics`` without its HTTP layer), the heal
 figures and the dashboard's data.  Each inbox grows to its size by done messages
 generated in bulk in SQL (``INSERT ... SELECT generate_series``), received and finished
 32 to 397 days ago, then is vacuumed and analyzed (as autovacuum does after a bulk
-load): history
-only, so the recent traffic every measure sees is the same in both.
+load): history only, so the recent traffic every measure sees is the same in both.
 
 Fair comparison: both databases are measured by the same process, side by side: each
 measure takes its samples on the two in turns, sample by sample (which one goes first
