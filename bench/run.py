@@ -193,31 +193,50 @@ def print_documents(d):
 
 
 def run_history(args):
-    """The history scenario (bench/history.py) on a copy of the bench database: the same
-    measures at ``--history-small`` and ``--history-rows`` inbox rows; print the table;
-    return failures (a measure more than 1.2x slower with the history)."""
+    """The history scenario (bench/history.py) on two copies of the bench database, one
+    grown to ``--history-small`` inbox rows and one to ``--history-rows``, measured side by
+    side by one process after a warm-up; print the table; return failures (a
+    measure more than 1.2x slower with the history).  ``--reuse-history-db`` measures the
+    copies a ``--keep-history-db`` run left (updated to the module first), without
+    growing them again."""
     if not args.history_rows:
         return 0
-    db = f"{args.db}_history"
-    sh(["dropdb", "--if-exists", db])
-    sh(["createdb", "-T", args.db, db])
-    sizes = f"{args.history_small},{args.history_rows}"
-    print(f"measuring the hot paths at {sizes} inbox rows (database {db})...", flush=True)
+    small_db, big_db = f"{args.db}_history_small", f"{args.db}_history"
+    env = odoo_env(args)
+    for db in (small_db, big_db):
+        if args.reuse_history_db and env.database_exists(db):
+            sh([*env.odoo(db, "--stop-after-init", "--no-http", "--log-level=warn"),
+                "-u", args.module])  # fmt: skip
+        else:
+            sh(["dropdb", "--if-exists", db])
+            sh(["createdb", "-T", args.db, db])
+    print(
+        f"measuring the hot paths at {args.history_small:,} and {args.history_rows:,} inbox "
+        f"rows (databases {small_db}, {big_db}; {args.history_rounds} rounds)...",
+        flush=True,
+    )
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "history.py")
     t0 = time.perf_counter()
-    out = sh([args.python, script, args.config, db, sizes], cwd=args.odoo_src)
+    out = sh(
+        [args.python, script, args.config, small_db, big_db, str(args.history_small),
+         str(args.history_rows), str(args.history_rounds)],
+        cwd=args.odoo_src,
+    )  # fmt: skip
     wall = time.perf_counter() - t0
     line = [row for row in out.stdout.splitlines() if row.startswith("RESULT ")][-1]
     small, big = json.loads(line[len("RESULT ") :])
     if not args.keep_history_db:
-        sh(["dropdb", "--if-exists", db])
+        for db in (small_db, big_db):
+            sh(["dropdb", "--if-exists", db])
+    made = "by an earlier run" if args.reuse_history_db else f"in {big['grow_seconds']:.0f} s"
     print()
     print(
         f"History - the same measures with {small['rows']:,} and {big['rows']:,} inbox rows "
-        f"(history: done messages 32-397 days old, made in SQL in {big['grow_seconds']:.0f} s) "
+        f"(history: done messages 32-397 days old, made in SQL {made}; "
+        f"{args.history_rounds} rounds side by side after a warm-up, median of every sample) "
         f"- {machine()}"
     )
-    print(f"{'measure (median ms)':44} {'history':>10} {'small':>10} {'ratio':>7}")
+    print(f"{'measure (median ms)':44} {'history':>10} {'small':>10} {'ratio':>7} {'samples':>8}")
     failed = 0
     for key, label in (
         ("accept_ms", "accept one document (_accept + commit)"),
@@ -229,8 +248,13 @@ def run_history(args):
     ):
         ratio = big[key] / small[key] if small[key] else float("inf")
         failed += ratio > 1.2
-        print(f"{label:44} {big[key]:10.2f} {small[key]:10.2f} {ratio:7.2f}")
-    print(f"(whole scenario {wall:.0f} s)")
+        print(
+            f"{label:44} {big[key]:10.2f} {small[key]:10.2f} {ratio:7.2f} {big['samples'][key]:8d}"
+        )
+    print(
+        f"(whole scenario {wall:.0f} s; the scenario's messages by state: history "
+        f"{big['outcomes']}, small {small['outcomes']})"
+    )
     print("target (every measure within 1.2x):", "met" if not failed else "NOT met")
     return failed
 
@@ -379,6 +403,12 @@ def main():
     )
     parser.add_argument("--history-small", type=int, default=10_000)
     parser.add_argument("--keep-history-db", action="store_true")
+    parser.add_argument(
+        "--reuse-history-db", action="store_true", help="measure the kept copies again"
+    )
+    parser.add_argument(
+        "--history-rounds", type=int, default=10, help="rounds of the measures, side by side"
+    )
     parser.add_argument("--only", choices=["history", "outbound"], help="run this scenario alone")
     parser.add_argument(
         "--outbound-orders", type=int, default=200, help="POs per outbound format (0: skip)"

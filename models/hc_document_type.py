@@ -30,6 +30,12 @@ class HcDocumentType(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "code" in vals and all(doc_type.code == vals["code"] for doc_type in self):
+            # Every module update writes the types of the data file again, code included:
+            # an unchanged code must not mark the stored ``doc_type`` of every message of
+            # the type (inbox and archive, a year of history: millions of rows, more than
+            # a worker's memory) for recomputation.
+            vals = {key: value for key, value in vals.items() if key != "code"}
         self.env.registry.clear_cache()
         return super().write(vals)
 

@@ -42,6 +42,20 @@ RECEIVED_FIELDS = frozenset(
         "received_at",
     }
 )
+# Autovacuum of the inbox by a number of changed rows, not a share of the table: at the
+# default 20 % a year of history (millions of rows) is vacuumed and analyzed only every
+# million changes, and its recent end (what the lane workers and the metrics' windows
+# read) fills with dead row versions and stale statistics; each message is updated a few
+# times, every index gets a new entry each time.  Index cleanup always: PostgreSQL would
+# skip it while few pages of a large table hold dead rows (all of them at the recent end).
+# An option the database already has (set by its administrator) is kept.
+INBOX_STORAGE = {
+    "autovacuum_vacuum_scale_factor": "0",
+    "autovacuum_vacuum_threshold": "5000",
+    "autovacuum_analyze_scale_factor": "0",
+    "autovacuum_analyze_threshold": "5000",
+    "vacuum_index_cleanup": "on",
+}
 # Set (in-process, never from a request) by the code paths that may rewrite the stored
 # payload: a context key would be client-settable over RPC, a context variable is not.
 _RECEIVED_WRITE = contextvars.ContextVar("hc_inbox_received_write", default=False)
@@ -191,6 +205,21 @@ class HcInboxMessage(models.Model):
     # The metrics' windows (latency percentiles of the last hours) read only their rows.
     _received_idx = models.Index("(received_at)")
     _finished_done_idx = models.Index("(finished_at) WHERE state = 'done'")
+
+    def init(self):
+        super().init()
+        if self._table != "hc_inbox_message":  # the archive inherits this model
+            return
+        self.env.cr.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = 'hc_inbox_message'::regclass"
+        )
+        have = {option.split("=", 1)[0] for option in self.env.cr.fetchone()[0] or []}
+        missing = [SQL("%s = %s", SQL(name), SQL(value))
+                   for name, value in INBOX_STORAGE.items() if name not in have]  # fmt: skip
+        if missing:
+            self.env.cr.execute(
+                SQL("ALTER TABLE hc_inbox_message SET (%s)", SQL(", ").join(missing))
+            )
 
     @api.depends("doc_type")
     def _compute_display_ref(self):

@@ -12,6 +12,9 @@ from .hc_inbox_stat_delta import delta_rows
 
 _logger = logging.getLogger(__name__)
 
+# The kinds kept per hour (``delta_rows``): a window reads them by the range of hours.
+HOURLY_KINDS = ("r", "f")
+
 KEYS = ", ".join(KEY_COLUMNS)
 # The statements below are built once, from constants only.
 KEY_INDEX_SQL = f"CREATE UNIQUE INDEX IF NOT EXISTS hc_inbox_stat_key ON hc_inbox_stat ({KEYS}) NULLS NOT DISTINCT"
@@ -56,6 +59,9 @@ class HcInboxStat(models.Model):
     n = fields.Integer(string="Messages", readonly=True)
     retries = fields.Integer(readonly=True)
     seconds = fields.Float(digits=(20, 6), readonly=True)
+
+    # A window's figures: the all-time kinds by kind, the hourly ones by a range of hours.
+    _kind_hour_idx = models.Index("(kind, hour)")
 
     def init(self):
         cr = self.env.cr
@@ -117,29 +123,49 @@ class HcInboxStat(models.Model):
     @api.model
     def _figures(self, kinds, company_ids=None, since=None):
         """``[dict]``: the figures of these kinds (rollup plus unfolded deltas) per key,
-        with the connector's and the lane's codes; ``since``: hours from that one's."""
-        where = [SQL("kind IN %s", tuple(kinds))]
-        if company_ids is not None:
-            where.append(SQL("company_id IN %s", tuple(company_ids) or (0,)))
-        if since is not None:
-            where.append(SQL("(hour IS NULL OR hour >= date_trunc('hour', %s::timestamp))", since))
-        condition = SQL(" AND ").join(where)
+        with the connector's and the lane's codes; ``since``: hours from that one's.
+
+        Read through the ``(kind, hour)`` index: the all-time kinds by kind, the hourly
+        kinds by the range of their hours, so a window reads its hours and never the
+        year of hours before it.  Rollup and deltas are summed per key first, the codes
+        joined to the sums: however many unfolded deltas the planner expects (their table
+        is emptied every minute), the joins see one row per key."""
+        company = (
+            SQL("AND company_id IN %s", tuple(company_ids) or (0,))
+            if company_ids is not None
+            else SQL()
+        )
+        if since is None:
+            parts = [SQL("kind IN %s %s", tuple(kinds), company)]
+        else:
+            start = SQL("date_trunc('hour', %s::timestamp)", since)
+            all_time = tuple(kind for kind in kinds if kind not in HOURLY_KINDS)
+            hourly = tuple(kind for kind in kinds if kind in HOURLY_KINDS)
+            parts = [SQL("kind IN %s %s", all_time, company)] if all_time else []
+            if hourly:
+                parts.append(SQL("kind IN %s AND hour >= %s %s", hourly, start, company))
+        columns = SQL(
+            "kind, company_id, connector_id, lane_id, doc_type, state, hour, n, retries, seconds"
+        )
+        union = SQL(" UNION ALL ").join(
+            SQL("SELECT %s FROM %s WHERE %s", columns, SQL.identifier(table), condition)
+            for table in ("hc_inbox_stat", "hc_inbox_stat_delta")
+            for condition in parts
+        )
         self.env.cr.execute(
             SQL(
                 """SELECT d.kind, d.company_id, c.code, l.code, d.doc_type, d.state, d.hour,
                           sum(d.n), sum(d.retries), sum(d.seconds)
                      FROM (SELECT kind, company_id, connector_id, lane_id, doc_type, state,
-                                  hour, n, retries, seconds
-                             FROM hc_inbox_stat WHERE %(condition)s
-                           UNION ALL
-                           SELECT kind, company_id, connector_id, lane_id, doc_type, state,
-                                  hour, n, retries, seconds
-                             FROM hc_inbox_stat_delta WHERE %(condition)s) d
+                                  hour, sum(n) AS n, sum(retries) AS retries,
+                                  sum(seconds) AS seconds
+                             FROM (%(union)s) u
+                         GROUP BY 1, 2, 3, 4, 5, 6, 7) d
                 LEFT JOIN hc_connector c ON c.id = d.connector_id
                 LEFT JOIN hc_lane l ON l.id = d.lane_id
                  GROUP BY 1, 2, 3, 4, 5, 6, 7
                    HAVING sum(d.n) <> 0 OR sum(d.retries) <> 0""",
-                condition=condition,
+                union=union,
             )
         )
         return [

@@ -33,6 +33,7 @@ from . import test_match_explain
 from . import test_metrics
 from . import test_metric_rollups
 from . import test_inbox_archive
+from . import test_history_upgrade
 from . import test_observability
 from . import test_order_response_po_acks
 from . import test_outbox

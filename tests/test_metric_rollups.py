@@ -142,6 +142,42 @@ class TestMetricRollups(HcCase):
         self.assertEqual(values["processed"], self.env.cr.fetchone()[0])
         self.assertEqual(values["failed"], 1)
 
+    def test_a_window_reads_exactly_its_hours(self):
+        """``_figures`` with ``since`` (what the metrics read): the all-time figures and
+        the hourly ones from the window's first hour on, rollup and deltas, exactly."""
+        Stat = self.env["hc.inbox.stat"]
+        docs = [self.vendor_doc(name=f"Windowed vendor {i}") for i in range(5)]
+        messages = self.Inbox.browse([m.id for m, _s in self.accept(docs)])
+        self.age(messages[0], "done", 200)
+        self.age(messages[1], "dead", 3, attempts=2)
+        self.age(messages[2], "done", 0.5)
+        Stat._fold()  # some in the rollup ...
+        self.age(messages[3], "done", 40)  # ... some still deltas
+        messages[4]._mark_failed("boom", "failed once")
+        since = self.env["hc.metrics"]._window_start(24 * 7)
+        start = since.replace(minute=0, second=0, microsecond=0)
+        self.env.flush_all()
+        expected = {
+            key: value
+            for key, value in recount(self.env.cr).items()
+            if key[0] == "s" or (key[6] is not None and key[6] >= start)
+        }
+        for kinds in (["s", "r", "f"], ["r"], ["s", "f"]):
+            got = {
+                (f["kind"], f["company_id"], f["connector"], f["lane"], f["doc_type"],
+                 f["state"], f["hour"]): (f["n"], f["retries"], round(f["seconds"], 3))
+                for f in Stat._figures(kinds, None, since)
+            }  # fmt: skip
+            self.assertEqual(got, {k: v for k, v in expected.items() if k[0] in kinds}, kinds)
+        self.assertTrue(any(key[0] == "f" and key[5] == "dead" for key in expected))
+        self.assertTrue(
+            any(key[6] and key[6] < start for key in recount(self.env.cr)),
+            "there are older hours to leave out",
+        )
+        mine = Stat._figures(["s"], self.company.ids, since)
+        self.assertTrue(mine)
+        self.assertEqual({f["company_id"] for f in mine}, {self.company.id})
+
     def test_rebuild_recounts_everything(self):
         self.accept([self.vendor_doc(name="Rebuilt")])
         self.env["hc.inbox.stat"]._fold()
