@@ -130,15 +130,7 @@ class HcInboxMessageArchive(models.Model):
         returns the inbox messages.  Refused once retention purged their payload."""
         self.env["hc.inbox.message"]._check_admin()
         self.check_access("read")
-        purged = self.filtered("payload_purged_at")
-        if purged:
-            raise UserError(
-                self.env._(
-                    "The payload of %s was purged by the retention policy: ask the source "
-                    "system to send the document again.",
-                    purged.mapped("display_ref"),
-                )
-            )
+        self._check_replayable()  # the inbox's rule: refused once the payload is purged
         if not self:
             return self.env["hc.inbox.message"]
         audit = self.env["hc.audit.log"]
