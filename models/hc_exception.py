@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 
 from ..trust import trusted
+from .hc_outbox_event import source_action
 
 # Who decides on a supplier's changes to a confirmed order: the buyer's side.  An AP
 # clerk does not change what was ordered (segregation of duties).
@@ -870,15 +871,7 @@ class HcException(models.Model):
 
     def action_open_document(self):
         self.ensure_one()
-        if not (self.res_model and self.res_id):
-            return False
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
-            "name": self.env._("Document"),
-        }
+        return source_action(self, self.env._("Document"))
 
     # -- decisions per kind of exception (called by the Resolve wizard) ---------------
     #

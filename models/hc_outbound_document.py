@@ -7,6 +7,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 
 from ..formats.x12.mappers import parse_x12
+from .hc_outbox_event import source_action
 
 _logger = logging.getLogger(__name__)
 
@@ -127,15 +128,7 @@ class HcOutboundDocument(models.Model):
 
     def action_open_source(self):
         self.ensure_one()
-        if not (self.res_model and self.res_id):
-            return False
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
-            "name": self.res_ref or self.env._("Source"),
-        }
+        return source_action(self, self.res_ref or self.env._("Source"))
 
     def action_send_again(self):
         """Build and queue a failed document anew (after the profile was fixed)."""

@@ -31,6 +31,19 @@ RESPONSE_EXCERPT_BYTES = 2048
 CRON_XMLID = "healthcare_p2p_integration.ir_cron_hc_outbox_deliver"
 
 
+def source_action(record, name):
+    """The form of the record ``record`` points at (``res_model``/``res_id``), or False."""
+    if not (record.res_model and record.res_id):
+        return False
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": record.res_model,
+        "res_id": record.res_id,
+        "view_mode": "form",
+        "name": name,
+    }
+
+
 def _ts(value):
     """A naive UTC datetime (Odoo's) as unix seconds."""
     return value.timestamp() if value else None
@@ -659,12 +672,4 @@ class HcOutboxEvent(models.Model):
 
     def action_open_source(self):
         self.ensure_one()
-        if not (self.res_model and self.res_id):
-            return False
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
-            "name": self.res_ref or self.env._("Source"),
-        }
+        return source_action(self, self.res_ref or self.env._("Source"))
