@@ -26,6 +26,7 @@ import requests
 
 from . import driver
 from . import generator
+from . import point_of_use
 from . import score as scoring
 from . import supplier
 from . import trading
@@ -125,6 +126,15 @@ def cmd_run(args):
         _check_statuses(result["opening"], statuses)
         driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
         _say(f"opening stock counted ({len(result['opening'])} document(s))")
+    pou = result["truth"].get("supply_chain", {}).get("point_of_use")
+    rpc_supply = driver.Rpc(url, args.db, keys["_supply"])
+    if pou:
+        done = point_of_use.configure(rpc_supply, pou)
+        _say(
+            f"supply chain user: {done['par_levels']} par levels at "
+            f"{pou['station']['name']}, {done['consigned']} consigned implants received "
+            f"into {pou['cabinet']['name']}"
+        )
     gateway = start_suppliers(url, rpc, keys, result["world"])
     _say("replaying the day...")
     t_day = time.time()
@@ -138,6 +148,16 @@ def cmd_run(args):
         _check_statuses(result["evening"], statuses)
         drain += driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
         _say(f"evening documents processed ({len(result['evening'])}: recall notice)")
+    if pou:
+        # the supply chain user plans the par levels; the implant vendor bills its case
+        _say(
+            f"supply chain user: Plan replenishment: {point_of_use.plan_replenishment(rpc_supply)}"
+        )
+        bills = point_of_use.bill_only_invoices(rpc, pou, result["world"])
+        statuses = driver.post_all(url, keys, bills)
+        _check_statuses(bills, statuses)
+        drain += driver.wait_drained(rpc, timeout=args.timeout, progress=progress_drain)
+        _say(f"bill-only invoices posted and processed: {len(bills)}")
     # the AP clerk disputes a few bills (the vendors are told), then the outbox drains
     disputes = trading.clerk_disputes(driver.Rpc(url, args.db, keys["_clerk"]))
     _say(

@@ -340,7 +340,7 @@ def item_doc(item, vendor, description=None):
         "category": vendor["category"],
         "critical": item["critical"],
         "lot_tracked": item["lot_tracked"],
-    }
+    } | ({"serial_tracked": True} if item.get("serial_tracked") else {})
 
 
 def contract_doc(item, vendor, day):
@@ -854,6 +854,7 @@ def _scenario_day(day, po, scenario, minute, fmt=None):
 
 def generate(seed=42, size="small", day=DEFAULT_DAY):
     """The network, the day's documents in posting order, and the truth (see module doc)."""
+    from . import point_of_use
     from . import supply_chain
 
     if size not in SIZES:
@@ -863,8 +864,19 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
     d = _Day(rng, world, day, seed)
     # the supply chain day (its own random stream: the invoice day is unchanged by it)
     sc = supply_chain.plan(world, day, seed, size, d.buyer)
+    # point of use (consumption, par levels, bill-only implants): its own stream too
+    world["compliance_vendors"] = list(sc["master"]["vendors"])
+    pou = point_of_use.plan(world, day, seed)
+    for part in ("vendors", "items", "contract_prices"):
+        sc["master"][part] += pou["master"][part]
+    sc["opening"] += pou["opening"]
+    sc["day"] += pou["day"]
+    sc["truth"]["point_of_use"] = pou["truth"]
+    sc["truth"]["credentials"] += sum(
+        len(supply_chain.credentials(v, day)) for v in pou["master"]["vendors"]
+    )
+    world["point_of_use"] = {"locations": pou["locations"], "vendor": pou["master"]["vendors"][0]}
     world["exclusion_list"] = {"file_name": "UPDATED.csv", "csv": sc["exclusion_csv"]}
-    world["compliance_vendors"] = sc["master"]["vendors"]
     vendors = world["vendors"]
     items_by_vendor = {v["index"]: [] for v in vendors}
     for item in world["items"]:
@@ -875,7 +887,10 @@ def generate(seed=42, size="small", day=DEFAULT_DAY):
             "vendors",
             "vendor",
             [vendor_doc(v, credentials=supply_chain.credentials(v, day)) for v in vendors]
-            + [vendor_doc(v, credentials=v["credentials"]) for v in sc["master"]["vendors"]],
+            + [
+                vendor_doc(v, credentials=v.get("credentials") or supply_chain.credentials(v, day))
+                for v in sc["master"]["vendors"]
+            ],
         ),
         (
             "items",

@@ -34,6 +34,12 @@ CONNECTORS = [
         "Dock receiving and inventory (3 facilities)",
         ["receipt", "stock_transfer", "stock_adjustment"],
     ),
+    (
+        "pou",
+        "Point-of-use systems",
+        "Supply cabinets and the OR case system",
+        ["consumption"],
+    ),
     ("quality", "Quality and recalls", "Recall management (FDA, manufacturers)", ["recall"]),
     ("bank", "Treasury / bank", "Bank status feed", ["payment"]),
     # outbound only: the suppliers' gateways each vendor's profile sends to
@@ -72,6 +78,7 @@ company.write({'name': world['network']['name'], 'hc_autopost_matched': True,
 company.partner_id.global_location_number = world['network']['gln']
 # facilities: the main warehouse is the first one
 Warehouse = env['stock.warehouse']
+facility_warehouses = []
 for i, fac in enumerate(world['facilities']):
     partner = env['res.partner'].create({
         'name': fac['name'], 'is_company': True, 'parent_id': company.partner_id.id,
@@ -80,8 +87,16 @@ for i, fac in enumerate(world['facilities']):
         wh = Warehouse.search([('company_id', '=', company.id)], limit=1)
         wh.write({'name': fac['name'], 'partner_id': partner.id})
     else:
-        Warehouse.create({'name': fac['name'], 'code': fac['code'], 'partner_id': partner.id,
-                          'company_id': company.id})
+        wh = Warehouse.create({'name': fac['name'], 'code': fac['code'],
+                               'partner_id': partner.id, 'company_id': company.id})
+    facility_warehouses.append(wh)
+# point-of-use locations inside a facility's stock room (a nursing station, an OR implant
+# cabinet), known to the cabinets and the case system by barcode and GLN
+for loc in world.get('point_of_use', {}).get('locations', []):
+    env['stock.location'].create({
+        'name': loc['name'], 'usage': 'internal', 'barcode': loc['barcode'],
+        'hc_gln': loc['gln'], 'company_id': company.id,
+        'location_id': facility_warehouses[loc['facility']].lot_stock_id.id})
 # the box unit (items are bought by the each or by the box of 10)
 unit = env.ref('uom.product_uom_unit')
 if not env['uom.uom'].search([('hc_code', '=', 'BX')]):
@@ -152,6 +167,10 @@ keys['_admin'] = env['res.users.apikeys'].with_user(admin)._generate(
 clerk = env['res.users'].search([('login', '=', 'ap.clerk')])
 keys['_clerk'] = env['res.users.apikeys'].with_user(clerk)._generate(
     None, 'Demo clerk', fields.Datetime.now() + timedelta(days=30))
+# the supply chain user sets par levels and receives consignments with a key of her own
+supply = env['res.users'].search([('login', '=', 'supply.chain')])
+keys['_supply'] = env['res.users.apikeys'].with_user(supply)._generate(
+    None, 'Demo supply chain', fields.Datetime.now() + timedelta(days=30))
 print('KEYS ' + json.dumps(keys))
 """
 

@@ -20,12 +20,17 @@ fact (:func:`score_supply_chain`): transfers received with their quantities, wha
 in transit and the lot's expiry at the destination; stock on hand per facility and lot
 after the transfers, adjustments and receipts; the recall's quarantined quantities per
 facility; the held orders (not confirmed, amount, exception), the exclusion matches and
-credentials; the supply chain exceptions by type.
+credentials; the supply chain exceptions by type; and the point of use
+(:mod:`simulator.point_of_use`): stock at each location after consumption, the par-level
+transfers and draft orders with their quantities and contract prices, the critical
+item's lane, the bill-only order and its matched bill.
 """
 
 from collections import Counter
 from collections import defaultdict
 from decimal import Decimal
+
+from . import point_of_use
 
 TARGETS = {
     "recall": 1.0,
@@ -363,7 +368,10 @@ def read_supply_chain(rpc, truth):
         | set(truth["expired_credential_vendors"])
     )
     quant_fields = ["product_id", "lot_id", "location_id", "quantity", "warehouse_id"]
-    return {
+    outcome = {} if "point_of_use" not in truth else {
+        "point_of_use": point_of_use.read(rpc, truth["point_of_use"])
+    }  # fmt: skip
+    return outcome | {
         "transfers": rpc(
             "hc.stock.transfer",
             "search_read",
@@ -560,11 +568,18 @@ def score_supply_chain(truth, outcome):
         truth["credentials"],
         len(outcome["credentials"]),
     )
+    # consumption, par-level replenishment and bill-only implants (point of use)
+    figures = {}
+    if "point_of_use" in truth:
+        figures = point_of_use.checks(
+            truth["point_of_use"], outcome.get("point_of_use") or point_of_use.EMPTY, check
+        )
     # exceptions of the supply chain, by type
     for kind, expected in sorted(truth["expected_exceptions"].items()):
         check("exceptions", f"{kind} exceptions", expected, by_type.get(kind, 0))
     failed = [c for c in checks if not c["ok"]]
     return {
+        "point_of_use": figures,
         "checks": checks,
         "passed": len(checks) - len(failed),
         "total": len(checks),
@@ -595,4 +610,15 @@ def render_supply_chain(scored):
     quarantined = ", ".join(f"{k} {v}" for k, v in scored["quarantined"].items()) or "none"
     out.append(f"  quantities quarantined per facility: {quarantined}")
     out.append(f"  orders held for vendor compliance: ${Decimal(scored['held_amount']):,.2f}")
+    pou = scored.get("point_of_use")
+    if pou:
+        out.append(
+            f"  par-level replenishment: {Decimal(pou['transferred']):,.0f} units on internal "
+            f"transfers, {pou['draft_orders']} draft order(s) at contract prices "
+            f"${Decimal(pou['draft_amount']):,.2f}"
+        )
+        out.append(
+            f"  bill-only implants: ordered ${Decimal(pou['bill_only_amount']):,.2f}, "
+            f"billed, matched and released ${Decimal(pou['bill_only_released']):,.2f}"
+        )
     return out

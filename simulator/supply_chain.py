@@ -20,8 +20,8 @@ master post besides the procure-to-pay documents, and the truth they must lead t
 The vendor master of every vendor carries credentials (a W-9, and a state licence for
 the clinical categories); the two compliance vendors, their items and contract prices
 join the morning master sync; the world carries a small OIG LEIE ``UPDATED.csv`` the
-implementation team loads (``odoo_setup``).  Consumption events (par levels, point of
-use) are meant to join here as another list of the day with their own truth entry.
+implementation team loads (``odoo_setup``).  Consumption, par levels and bill-only
+implants are planned by :mod:`simulator.point_of_use` (``truth["point_of_use"]``).
 """
 
 import random

@@ -8,6 +8,7 @@ from odoo.tests import tagged
 
 from ..simulator import generator
 from ..simulator import odoo_setup
+from ..simulator import point_of_use
 from ..simulator import score
 
 
@@ -58,11 +59,42 @@ class TestDemoDay(HttpCase):
 
         post(day["master"])
         drain()
+
+        def rpc_as(key):
+            """The demo's RPC client, over this server's JSON-2 API with a user's key."""
+
+            def call(model, method, **kwargs):
+                response = self.url_open(
+                    f"/json/2/{model}/{method}",
+                    data=json.dumps(kwargs),
+                    headers={"Authorization": f"bearer {key}", "Content-Type": "application/json"},
+                    timeout=120,
+                )
+                self.assertEqual(response.status_code, 200, f"{model}.{method}: {response.text}")
+                return response.json()
+
+            return call
+
         post(day.get("opening", []))  # the opening stock count, once the items exist
         drain()
+        # the supply chain user's par levels and the consignment delivery, as in the demo
+        pou = day["truth"]["supply_chain"]["point_of_use"]
+        supply = rpc_as(keys["_supply"])
+        self.assertEqual(point_of_use.configure(supply, pou), {"par_levels": 4, "consigned": 3})
         post(day["documents"])
         drain()
         post(day.get("evening", []))  # the recall of lots the day received
+        drain()
+        # the supply chain user plans again: consumption already planned everything, and
+        # what is on its way counts (nothing is planned twice)
+        self.assertIn(
+            "0 par level(s) below minimum: 0 internal transfer(s), 0 draft purchase order(s)",
+            point_of_use.plan_replenishment(supply),
+        )
+        admin = rpc_as(keys["_admin"])
+        bills = point_of_use.bill_only_invoices(admin, pou, day["world"])
+        self.assertEqual(len(bills), 1, "the consigned implant's use made a bill-only order")
+        post(bills)  # the implant vendor's invoice of it
         drain()
         self.assertFalse(Inbox.search([("state", "=", "dead")]).mapped("error_message"))
         outcome = {
@@ -103,7 +135,22 @@ class TestDemoDay(HttpCase):
         self.assertEqual(result["released_amount_accuracy"], 1.0, detail)
         self.assertEqual(result["faulty_amounts_caught"], 1.0, detail)
         summary = score.business_summary(outcome)
-        self.assertEqual(summary["bills"], sum(1 for r in result["rows"] if r["bill_state"]))
+        # every bill is an invoice document's, or the bill-only implant's
+        self.assertEqual(
+            summary["bills"], sum(1 for r in result["rows"] if r["bill_state"]) + len(bills)
+        )
         timings = dict.fromkeys(("post_seconds", "drain_seconds", "total_seconds"), 0.0)
         text = score.render(summary, result, timings, "http://x", "db")
         self.assertIn("exception recall", text)
+        # the supply chain, the point of use included, read back over RPC and scored
+        supply_outcome = score.read_supply_chain(admin, day["truth"]["supply_chain"])
+        supply_outcome["exceptions"] = outcome["exceptions"]
+        scored = score.score_supply_chain(day["truth"]["supply_chain"], supply_outcome)
+        point_checks = [
+            c for c in scored["checks"] if c["area"] in ("consumption", "par levels", "bill-only")
+        ]
+        self.assertGreaterEqual(len(point_checks), 15)
+        self.assertEqual(scored["failed"], [], json.dumps(scored["failed"], default=str, indent=1))
+        self.assertEqual(
+            scored["point_of_use"]["bill_only_released"], pou["bill_only"]["total"], scored
+        )
