@@ -344,6 +344,9 @@ def item_doc(item, vendor, description=None):
 
 
 def contract_doc(item, vendor, day):
+    """A three-year GPO contract from the demo day's year: Odoo's replenishment planner
+    prices its draft orders at today's date, which must fall inside the contract for a
+    demo day replayed later (the default day is fixed)."""
     return {
         "contract_reference": f"GPO-{vendor['prefix']}-2026",
         "vendor": _party(vendor),
@@ -352,7 +355,7 @@ def contract_doc(item, vendor, day):
         "currency": "USD",
         "uom": item["uom"],
         "date_start": date(day.year, 1, 1).isoformat(),
-        "date_end": date(day.year, 12, 31).isoformat(),
+        "date_end": date(day.year + 2, 12, 31).isoformat(),
     }
 
 
