@@ -3,6 +3,7 @@
 from unittest.mock import patch
 
 from odoo import Command
+from odoo import fields
 
 from .supply_common import SupplyCase
 
@@ -116,6 +117,57 @@ class TestParReplenishment(SupplyCase):
         self.assertIn(
             menu, self.env["ir.ui.menu"].with_user(self.supply).search([("id", "=", menu.id)])
         )
+
+    def test_bulk_reservation_reserves_what_odoo_reserves(self):
+        """Two par locations short of one item, stock on two shelves of the stock room
+        (the older first, FIFO): the planner's reservation (one round per move of the
+        item, quants read once) gives the move lines and quant reservations Odoo's own
+        ``action_assign`` gives the same transfers."""
+        Quant = self.env["stock.quant"]
+        Location = self.env["stock.location"]
+        shelf_a, shelf_b = Location.create(
+            [
+                {"name": name, "location_id": self.stock_room.id, "usage": "internal"}
+                for name in ("Shelf A", "Shelf B")
+            ]
+        )
+        cath_lab = Location.create(
+            {"name": "Cath lab", "location_id": self.stock_room.id, "usage": "internal"}
+        )
+        Quant._update_available_quantity(
+            self.gloves, shelf_b, 20, in_date=fields.Datetime.to_datetime("2026-11-02")
+        )
+        Quant._update_available_quantity(
+            self.gloves, shelf_a, 8, in_date=fields.Datetime.to_datetime("2026-11-01")
+        )
+        self.par(self.gloves, 5, 10)
+        self.par(self.gloves, 5, 10, location=cath_lab)
+        self.plan()
+        pickings = self.env["stock.picking"].search([("origin", "=", "Par-level replenishment")])
+        self.assertEqual(len(pickings), 2)
+        self.assertEqual(set(pickings.mapped("state")), {"assigned"})
+
+        def reservation():
+            return (
+                sorted(
+                    (ml.move_id.location_dest_id.name, ml.location_id.name, ml.quantity)
+                    for ml in pickings.move_ids.move_line_ids
+                ),
+                sorted(
+                    (q.location_id.name, q.quantity, q.reserved_quantity)
+                    for q in Quant.search([("product_id", "=", self.gloves.id)])
+                    if q.location_id in shelf_a | shelf_b
+                ),
+            )
+
+        planned = reservation()
+        # the older shelf first: 8 from A and 2 from B for the first, 10 from B for the other
+        self.assertEqual(sorted(qty for _dest, _src, qty in planned[0]), [2, 8, 10], planned)
+        self.assertEqual(planned[1], [("Shelf A", 8, 8), ("Shelf B", 20, 12)])
+        pickings.do_unreserve()
+        self.assertFalse(pickings.move_ids.move_line_ids)
+        pickings.action_assign()  # Odoo's own reservation, move by move
+        self.assertEqual(reservation(), planned)
 
     def test_order_lines_get_what_odoo_computes_for_a_line(self):
         """The planner gives its order lines every value itself (no onchange, no per-line
