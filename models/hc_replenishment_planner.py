@@ -32,9 +32,13 @@ class HcReplenishmentPlanner(models.AbstractModel):
     ``hc.replenishment.signal``, linked to what was planned for it.
 
     The decision (``_decide``) reads everything with a fixed number of grouped queries,
-    whatever the number of rules; the records are then created with one ``create`` per
-    model, where Odoo's own per-line work (taxes and analytic defaults of order lines,
-    reserving the transfers' moves) costs a few queries per created line.
+    whatever the number of rules, and so does the creation of the documents: one
+    ``create`` per model, the order lines with every value computed beforehand (no
+    onchange, no per-line compute), the transfers confirmed and reserved in one call
+    (``stock.move._action_assign`` under ``hc_bulk_reserve``: quants read and locked
+    once).  What grows with the rules is Odoo's own recompute of the stored fields of
+    the reorder rules whose items got a move or a line (one search of the stock rules
+    per rule, in ``stock.warehouse.orderpoint._compute_rules``) and the ORM's batches.
     """
 
     _name = "hc.replenishment.planner"
