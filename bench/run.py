@@ -319,7 +319,8 @@ def run_supply(args, key):
         "par levels: not planned (--par-levels 0)"
         if not plan
         else f"par levels planned: {plan['item_locations']} item-locations in {plan['plan_seconds']} s "
-        f"({plan['plan_queries']} queries; decision {plan['decide_seconds']} s, "
+        f"({plan['plan_queries']} queries, of which {plan.get('plan_rule_searches', '?')} "
+        f"Odoo searches of its rules, one per reorder rule; decision {plan['decide_seconds']} s, "
         f"{plan['decide_queries']} queries), {plan['transfer_moves']} transfer moves, "
         f"{plan['order_lines']} order lines"
     )

@@ -1,3 +1,4 @@
+import re
 from collections import defaultdict
 from datetime import timedelta
 
@@ -31,9 +32,13 @@ class HcReplenishmentPlanner(models.AbstractModel):
     ``hc.replenishment.signal``, linked to what was planned for it.
 
     The decision (``_decide``) reads everything with a fixed number of grouped queries,
-    whatever the number of rules; the records are then created with one ``create`` per
-    model, where Odoo's own per-line work (taxes and analytic defaults of order lines,
-    reserving the transfers' moves) costs a few queries per created line.
+    whatever the number of rules, and so does the creation of the documents: one
+    ``create`` per model, the order lines with every value computed beforehand (no
+    onchange, no per-line compute), the transfers confirmed and reserved in one call
+    (``stock.move._action_assign`` under ``hc_bulk_reserve``: quants read and locked
+    once).  What grows with the rules is Odoo's own recompute of the stored fields of
+    the reorder rules whose items got a move or a line (one search of the stock rules
+    per rule, in ``stock.warehouse.orderpoint._compute_rules``) and the ORM's batches.
     """
 
     _name = "hc.replenishment.planner"
@@ -196,6 +201,10 @@ class HcReplenishmentPlanner(models.AbstractModel):
             result["summary"] = self.env._("No par level to plan.")
             return result
         needs, transfers, purchases, quants, path = self._decide(orderpoints)
+        # the moves and order lines created make Odoo recompute the stored replenishment
+        # fields of these products' reorder rules (deadline, quantity to order), which
+        # choose a vendor price per rule: their eligible facilities read once for all
+        orderpoints.product_id.seller_ids.fetch(["hc_facility_partner_ids"])
         planned = defaultdict(dict)  # orderpoint id -> {"picking": .., "order": ..}
         result["pickings"] = self._create_transfers(transfers, planned)
         result["orders"], result["unsourced"] = self._create_purchases(purchases, planned)
@@ -316,7 +325,8 @@ class HcReplenishmentPlanner(models.AbstractModel):
             )
             keys.append(entries)
         pickings = self.env["stock.picking"].sudo().create(vals_list)
-        pickings.action_confirm()
+        # confirmed and reserved in one call, the quants read once (stock.move._action_assign)
+        pickings.with_context(hc_bulk_reserve=True).action_confirm()
         for picking, entries in zip(pickings, keys, strict=True):
             for op, _qty in entries:
                 planned[op.id].setdefault("picking", picking)
@@ -410,6 +420,12 @@ class HcReplenishmentPlanner(models.AbstractModel):
         )
         by_key.update(zip(missing, created, strict=True))
         now = fields.Datetime.now()
+        # every value of the lines computed here from batched reads, so that Odoo's
+        # create runs no onchange and no per-line compute of what is given
+        products = ops.product_id
+        products.fetch(["display_name", "supplier_taxes_id", "categ_id", "uom_id"])
+        taxes = self._line_taxes(by_key, groups)
+        analytic = self._line_analytic_distributions(by_key, groups)
         line_vals = []
         for key, entries in groups.items():
             order = by_key[key]
@@ -426,6 +442,8 @@ class HcReplenishmentPlanner(models.AbstractModel):
                         "product_qty": qty_uom,
                         "product_uom_id": uom.id,
                         "price_unit": info.price,
+                        "tax_ids": [Command.set(taxes[order.id, product.id].ids)],
+                        "analytic_distribution": analytic[order.id, product.id] or False,
                         "date_planned": now + timedelta(days=info.delay or 0),
                         "orderpoint_id": op.id,
                     }
@@ -433,6 +451,72 @@ class HcReplenishmentPlanner(models.AbstractModel):
                 planned[op.id].setdefault("order", order)
         self.env["purchase.order.line"].sudo().create(line_vals)
         return Order.browse([by_key[key].id for key in groups]), unsourced
+
+    @api.model
+    def _line_taxes(self, orders, groups):
+        """``{(order id, product id): taxes}`` as Odoo's ``_compute_tax_id`` of a purchase
+        order line gives them (the product's vendor taxes of the order's company, mapped
+        by the order's fiscal position), the fiscal position found once per order."""
+        result = {}
+        mapped = {}
+        for key, entries in groups.items():
+            order = orders[key].with_company(orders[key].company_id)
+            fpos = order.fiscal_position_id or order.fiscal_position_id._get_fiscal_position(
+                order.partner_id
+            )
+            for op, _qty, _info in entries:
+                product = op.product_id.with_company(order.company_id)
+                taxes = product.supplier_taxes_id._filter_taxes_by_company(order.company_id)
+                memo = (fpos.id, order.company_id.id, tuple(taxes.ids))
+                if memo not in mapped:
+                    mapped[memo] = fpos.map_tax(taxes)
+                result[order.id, product.id] = mapped[memo]
+        return result
+
+    @api.model
+    def _line_analytic_distributions(self, orders, groups):
+        """``{(order id, product id): distribution}`` as Odoo's
+        ``_compute_analytic_distribution`` of a purchase order line gives it
+        (``account.analytic.distribution.model._get_distribution``), with the models that
+        may apply read in one search and matched here field by field as its domain does
+        (each field of the model empty or equal to the line's)."""
+        Model = self.env["account.analytic.distribution.model"].sudo()
+        partners = self.env["res.partner"].union(*(orders[key].partner_id for key in groups))
+        companies = self.env["res.company"].union(*(orders[key].company_id for key in groups))
+        candidates = Model.search(
+            [
+                ("company_id", "in", [*companies.ids, False]),
+                ("partner_id", "in", [*partners.ids, False]),
+            ]
+        )
+        result = {}
+        for key, entries in groups.items():
+            order = orders[key]
+            categories = [*order.partner_id.category_id.ids, False]
+            for op, _qty, _info in entries:
+                product = op.product_id
+                applicable = candidates.filtered(
+                    lambda m, p=product, o=order, c=categories: (
+                        m.company_id.id in (o.company_id.id, False)
+                        and m.partner_id.id in (o.partner_id.id, False)
+                        and m.partner_category_id.id in c
+                        and m.product_id.id in (p.id, False)
+                        and m.product_categ_id.id in (p.categ_id.id, False)
+                        # account's filter of models with account prefixes (no account here)
+                        and (
+                            not m.account_prefix
+                            or any(not x for x in re.split(r"[;,]\s*", m.account_prefix))
+                        )
+                    )
+                )
+                distribution = {}
+                plans = self.env["account.analytic.plan"]
+                for model in applicable:  # account.analytic.distribution.model._get_distribution
+                    if not plans & model.distribution_analytic_account_ids.root_plan_id:
+                        distribution |= model.analytic_distribution or {}
+                        plans += model.distribution_analytic_account_ids.root_plan_id
+                result[order.id, product.id] = distribution
+        return result
 
     @api.model
     def _signal(self, shortages, quants, path, planned):
