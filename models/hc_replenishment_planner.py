@@ -6,6 +6,7 @@ from odoo import Command
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.tools import SQL
 
 OPEN_MOVE_STATES = ("waiting", "confirmed", "partially_available", "assigned")
 RFQ_STATES = ("draft", "sent", "to approve")
@@ -200,6 +201,7 @@ class HcReplenishmentPlanner(models.AbstractModel):
         if not orderpoints:
             result["summary"] = self.env._("No par level to plan.")
             return result
+        self._claim(orderpoints)
         needs, transfers, purchases, quants, path = self._decide(orderpoints)
         # the moves and order lines created make Odoo recompute the stored replenishment
         # fields of these products' reorder rules (deadline, quantity to order), which
@@ -234,6 +236,26 @@ class HcReplenishmentPlanner(models.AbstractModel):
             u=len(result["unsourced"]),
         )
         return result
+
+    @api.model
+    def _claim(self, orderpoints):
+        """Stamp ``orderpoints`` as planned now, before anything is read: one ``UPDATE``.
+
+        Two plans of one par level at once (two consumptions of an item at one location on
+        two lane workers, a consumption and the cron) would each see the shortage without
+        the other's transfer or order and both fill it.  The stamp's row lock makes the
+        second wait for the first, then fail to serialize (REPEATABLE READ): the lane worker
+        requeues its message at once, Odoo's RPC layer serves the request again, and the
+        plan runs again on data that holds the first one's documents.
+        """
+        self.env.cr.execute(
+            SQL(
+                "UPDATE stock_warehouse_orderpoint SET hc_planned_at = %s WHERE id = ANY(%s)",
+                fields.Datetime.now(),
+                orderpoints.ids,
+            )
+        )
+        orderpoints.invalidate_recordset(["hc_planned_at"])
 
     @api.model
     def _quantities(self, orderpoints, products, companies):
@@ -442,6 +464,7 @@ class HcReplenishmentPlanner(models.AbstractModel):
                         "product_qty": qty_uom,
                         "product_uom_id": uom.id,
                         "price_unit": info.price,
+                        "discount": info.discount,
                         "tax_ids": [Command.set(taxes[order.id, product.id].ids)],
                         "analytic_distribution": analytic[order.id, product.id] or False,
                         "date_planned": now + timedelta(days=info.delay or 0),

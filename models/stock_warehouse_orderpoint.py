@@ -32,6 +32,13 @@ class StockWarehouseOrderpoint(models.Model):
         related="product_id.product_tmpl_id.hc_critical", string="Critical supply"
     )
     hc_plan_note = fields.Char(string="Planning note", readonly=True, copy=False)
+    hc_planned_at = fields.Datetime(
+        string="Last planned",
+        readonly=True,
+        copy=False,
+        help="When the hub last planned this par level (stamped first, which also keeps "
+        "two plans of it from running at once).",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
