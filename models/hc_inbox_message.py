@@ -330,7 +330,11 @@ class HcInboxMessage(models.Model):
         row = "(%s::int4, %s::bytea, %s::int4, %s::varchar, %s::varchar, %s::int4, %s::bool)"
         incoming = SQL(", ".join([row] * len(documents)), *rows)
         # One statement, one round trip: store the documents the unique index and the
-        # archive do not hold yet, and wake their lanes' workers if any was stored.
+        # archive do not hold yet, and wake their lanes' workers if any was stored.  The
+        # archive is read in the transaction's snapshot (REPEATABLE READ), as the separate
+        # look-up before it was: a message the archive cron moves while this statement
+        # waits on its row (done over 32 days ago, resubmitted at that very moment) is
+        # not seen there, and the resubmission is stored as a new message.
         Lane = self.env["hc.lane"]
         self.env.flush_all()
         self.env.cr.execute(
