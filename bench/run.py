@@ -3,14 +3,16 @@
 On a dedicated database (``--db``, default ``hc_bench``):
 
 - accepted POSTs per second and p50/p99 latency of ``POST /api/hc/v1/vendors`` next to
-  Odoo's own minimal route ``GET /web/health``, same client and concurrency, and
+  Odoo's own minimal route ``GET /web/health``, same client and concurrency, the two
+  alternating in rounds (``--api-rounds``; the median of the rounds' ratios is printed:
+  the machine's load falls on both alike), and
   documents per second through the batch form (JSON arrays of 500 documents), on Odoo
   ``--workers=2`` with crons off (accepting is what a sender waits for);
 - invoice processing (inbox to matched draft bill) with 1, 2 and 4 lane workers next to
   Odoo's native UBL import of the same files, SQL queries per invoice and per matched
   bill (bench/documents.py, in-process);
 - point-of-use consumption accepted per second (``POST /api/hc/v1/consumption``) next to
-  ``GET /web/health``, and par-level replenishment planned for 10,000 item-locations
+  ``GET /web/health`` (in rounds too), and par-level replenishment planned for 10,000 item-locations
   (time and SQL queries, bench/supply.py); alone with ``--only-supply``, left out with
   ``--skip-supply``;
 - a month-end spike of invoices with the peak RSS of every Odoo worker, critical
@@ -89,8 +91,11 @@ def start_server(args):
     )
 
 
-def load(make_request, count, concurrency, max_seconds=120):
-    """Send ``count`` requests with ``concurrency`` threads; return (rps, p50 ms, p99 ms, errors)."""
+def load(make_request, count, concurrency, max_seconds=120, latencies=None):
+    """Send ``count`` requests with ``concurrency`` threads; return (rps, p50 ms, p99 ms, errors).
+
+    ``latencies``: a list that receives each request's latency (ms) too."""
+    all_latencies = latencies
     latencies = []
     errors = 0
     lock = threading.Lock()
@@ -114,9 +119,42 @@ def load(make_request, count, concurrency, max_seconds=120):
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, range(count)))
     wall = time.perf_counter() - start
+    if all_latencies is not None:
+        all_latencies.extend(latencies)
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     return len(latencies) / wall, statistics.median(latencies), p99, errors
+
+
+def side_by_side(reference, measured, count, concurrency, rounds):
+    """``reference`` and ``measured`` (request functions) alternating in ``rounds`` rounds
+    of ``count / rounds`` requests each, so that the machine's load (shared cores) falls
+    on both alike.  Returns ``(reference, measured, ratios)``: each (rps, p50 ms, p99 ms,
+    errors) over all its rounds (rps: requests over the summed wall time of its rounds),
+    and the ratio measured/reference rps of each round."""
+    per_round = max(1, count // rounds)
+    totals = {"reference": [0, 0.0, [], 0], "measured": [0, 0.0, [], 0]}
+    ratios = []
+    for _round in range(rounds):
+        rates = {}
+        for name, call in (("reference", reference), ("measured", measured)):
+            latencies = []
+            rps, _p50, _p99, errors = load(call, per_round, concurrency, latencies=latencies)
+            total = totals[name]
+            total[0] += len(latencies)
+            total[1] += len(latencies) / rps if rps else 0.0
+            total[2].extend(latencies)
+            total[3] += errors
+            rates[name] = rps
+        ratios.append(rates["measured"] / rates["reference"])
+
+    def summary(total):
+        done, wall, latencies, errors = total
+        latencies.sort()
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        return done / wall, statistics.median(latencies), p99, errors
+
+    return summary(totals["reference"]), summary(totals["measured"]), ratios
 
 
 def vendor(i, run):
@@ -301,10 +339,14 @@ def run_supply(args, key):
     try:
         load(lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, 50, args.concurrency)
         load(lambda s, i: post(s, -1 - i), 50, args.concurrency)
-        health = load(
-            lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, args.requests, args.concurrency
+        posted = iter(range(10**9))
+        health, accepted, ratios = side_by_side(
+            lambda s, i: s.get(f"{base}/web/health", timeout=10).ok,
+            lambda s, i: post(s, next(posted)),
+            args.requests,
+            args.concurrency,
+            args.api_rounds,
         )
-        accepted = load(post, args.requests, args.concurrency)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -313,6 +355,9 @@ def run_supply(args, key):
     print(
         f"{'POST /api/hc/v1/consumption req/s':44} {accepted[0]:12.1f} {health[0]:12.1f} "
         f"{accepted[0] / health[0]:7.2f}"
+    )
+    print(
+        f"{'  median of the rounds ratios':44} {'':>12} {'':>12} {statistics.median(ratios):7.2f}"
     )
     print(f"{'p99 latency ms (POST vs health)':44} {accepted[2]:12.1f} {health[2]:12.1f}")
     print(
@@ -375,6 +420,12 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--api-rounds",
+        type=int,
+        default=6,
+        help="rounds alternating /web/health and the POSTs (the requests split among them)",
+    )
     parser.add_argument("--invoices", type=int, default=60)
     parser.add_argument("--match-bills", type=int, default=1000)
     parser.add_argument("--skip-api", action="store_true")
@@ -473,14 +524,13 @@ def main():
             50,
             args.concurrency,
         )
-        health = load(
-            lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, args.requests, args.concurrency
-        )
-        post = load(
+        posted = iter(range(10**9))  # (a fresh document per POST across the rounds)
+        health, post, post_ratios = side_by_side(
+            lambda s, i: s.get(f"{base}/web/health", timeout=10).ok,
             lambda s, i: (
                 s.post(
                     f"{base}/api/hc/v1/vendors",
-                    data=json.dumps(vendor(i, run)),
+                    data=json.dumps(vendor(next(posted), run)),
                     headers=headers,
                     timeout=30,
                 ).status_code
@@ -488,6 +538,7 @@ def main():
             ),
             args.requests,
             args.concurrency,
+            args.api_rounds,
         )
         batch_size, batches = 500, 8
         t0 = time.perf_counter()
@@ -508,13 +559,19 @@ def main():
     print()
     print(
         f"Inbound API benchmark - {time.strftime('%Y-%m-%d')} - {cores} cores - Odoo --workers={args.workers}, "
-        f"{args.requests} requests, concurrency {args.concurrency}, loopback"
+        f"{args.requests} requests, concurrency {args.concurrency}, loopback, "
+        f"{args.api_rounds} rounds alternating health and POST"
     )
     print(f"{'measure':44} {'value':>12} {'reference':>12} {'ratio':>7}")
     print(f"{'GET /web/health (Odoo) req/s':44} {health[0]:12.1f} {'':>12} {'':>7}")
     print(
         f"{'POST /api/hc/v1/vendors req/s':44} {post[0]:12.1f} {health[0]:12.1f} {post[0] / health[0]:7.2f}"
     )
+    print(
+        f"{'  median of the rounds ratios':44} {'':>12} {'':>12} "
+        f"{statistics.median(post_ratios):7.2f}"
+    )
+    print(f"{'  each round':44} " + " ".join(f"{r:.2f}" for r in post_ratios))
     print(
         f"{'p50 latency ms (POST vs health)':44} {post[1]:12.1f} {health[1]:12.1f} {post[1] / health[1]:7.2f}"
     )

@@ -141,10 +141,14 @@ class HcApiController(http.Controller):
 
     # ------------------------------------------------------------------ routes
 
+    # auth="none": the connector's key is the authentication (``_connector``, which then
+    # runs the request as the connector's technical user), and Odoo's "public" would cost
+    # a query per POST (``env.ref("base.public_user")`` checks the user still exists)
+    # for a user this route never acts as.  Nothing runs as the public user before.
     @http.route(
         f"{PREFIX}/<string:endpoint>",
         type="http",
-        auth="public",
+        auth="none",
         methods=["POST"],
         csrf=False,
         save_session=False,

@@ -9,6 +9,7 @@ from . import hc_queue_mixin
 from . import hc_document_type
 from . import hc_connector
 from . import res_users
+from . import res_users_apikeys
 from . import res_groups
 from . import hc_connector_route
 

@@ -42,6 +42,25 @@ RECEIVED_FIELDS = frozenset(
         "received_at",
     }
 )
+# What the API's answer about a message reads (``_api_status``) and what tells a
+# resubmission from a conflict (``content_hash``).
+API_STATUS_FIELDS = [
+    "doc_type",
+    "state",
+    "idempotency_key",
+    "content_hash",
+    "attempts",
+    "received_at",
+    "finished_at",
+    "next_attempt_at",
+    "waiting_key",
+    "error_code",
+    "error_message",
+    "issues",
+    "result_model",
+    "result_ids",
+    "result_summary",
+]
 # Autovacuum of the inbox by a number of changed rows, not a share of the table: at the
 # default 20 % a year of history (millions of rows) is vacuumed and analyzed only every
 # million changes, and its recent end (what the lane workers and the metrics' windows
@@ -257,9 +276,12 @@ class HcInboxMessage(models.Model):
     ):
         """Store each raw document as its own message; de-duplicate by idempotency key.
 
-        One multi-row ``INSERT ... ON CONFLICT DO NOTHING`` stores a whole batch: the
-        unique index on (connector, idempotency key) decides races between concurrent
-        requests without an error, and a month-end batch costs a handful of queries.
+        One statement stores a whole batch and wakes the lanes' workers (a multi-row
+        ``INSERT ... ON CONFLICT DO NOTHING`` in one round trip with the archive look-up
+        and the cron trigger): the unique index on (connector, idempotency key) decides
+        races between concurrent requests without an error, a key the archive holds is
+        not stored again, and a month-end batch costs a handful of queries.  A new
+        document costs that one statement; a resubmission one more (its message).
 
         :param documents: list of raw payloads (bytes), one per document of the request
         :param idempotency_key: the client's key; each document of a batch gets
@@ -287,83 +309,104 @@ class HcInboxMessage(models.Model):
             keys = [f"sha256:{digest}" for digest in digests]
         batch_ref = digests[0][:16] if len(documents) > 1 else None
         now = fields.Datetime.now()
-        uid = self.env.uid
+        # What differs between the documents of a request goes in the VALUES rows (one
+        # placeholder each, typed: a multi-row VALUES is not typed by the target table);
+        # what they share is given once.
         rows = [
-            (
-                connector.id,
-                company.id,
-                doc_type.id,
-                doc_type_code,
+            value
+            for index, (raw, stored_raw, is_encrypted, digest, key, doc_lane) in enumerate(
+                zip(documents, stored, encrypted, digests, keys, lanes, strict=True)
+            )
+            for value in (
                 doc_lane.id,
-                content_type,
                 psycopg2.Binary(base64.b64encode(stored_raw)),
                 len(raw),
                 digest,
                 key,
-                batch_ref,
                 index,
-                "received",
-                0,
-                0,
-                now,
-                now,
-                api_latency_ms,
                 is_encrypted,
-                uid,
-                now,
-                uid,
-                now,
-            )
-            for index, (raw, stored_raw, is_encrypted, digest, key, doc_lane) in enumerate(
-                zip(documents, stored, encrypted, digests, keys, lanes, strict=True)
             )
         ]
-        # Insert first, look up only what the unique index refused: the common case (a new
-        # document) costs one statement, a resubmission two.
+        row = "(%s::int4, %s::bytea, %s::int4, %s::varchar, %s::varchar, %s::int4, %s::bool)"
+        incoming = SQL(", ".join([row] * len(documents)), *rows)
+        # One statement, one round trip: store the documents the unique index and the
+        # archive do not hold yet, and wake their lanes' workers if any was stored.  The
+        # archive is read in the transaction's snapshot (REPEATABLE READ), as the separate
+        # look-up before it was: a message the archive cron moves while this statement
+        # waits on its row (done over 32 days ago, resubmitted at that very moment) is
+        # not seen there, and the resubmission is stored as a new message.
+        Lane = self.env["hc.lane"]
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id,
-                       doc_type, lane_id, content_type, payload, payload_size, content_hash,
-                       idempotency_key, batch_ref, batch_index, state, attempts, replay_count,
-                       next_attempt_at, received_at, api_latency_ms, payload_encrypted, create_uid, create_date,
-                       write_uid, write_date)
-                   VALUES %s
-                   ON CONFLICT (connector_id, idempotency_key) DO NOTHING
-                   RETURNING idempotency_key, id""",
-                SQL(", ").join(
-                    SQL("(%s)", SQL(", ").join(SQL("%s", v) for v in row)) for row in rows
+                """WITH hc_incoming (lane_id, payload, payload_size, content_hash,
+                                     idempotency_key, batch_index, payload_encrypted)
+                        AS (VALUES %(incoming)s),
+                   hc_created AS (
+                       INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id,
+                              doc_type, lane_id, content_type, payload, payload_size,
+                              content_hash, idempotency_key, batch_ref, batch_index, state,
+                              attempts, replay_count, next_attempt_at, received_at,
+                              api_latency_ms, payload_encrypted, create_uid, create_date,
+                              write_uid, write_date)
+                       SELECT %(connector)s, %(company)s, %(doc_type_id)s, %(doc_type)s,
+                              i.lane_id, %(content_type)s, i.payload, i.payload_size,
+                              i.content_hash, i.idempotency_key, %(batch_ref)s::varchar,
+                              i.batch_index, 'received', 0, 0, %(now)s, %(now)s,
+                              %(latency)s::float8, i.payload_encrypted, %(uid)s, %(now)s,
+                              %(uid)s, %(now)s
+                         FROM hc_incoming i
+                        WHERE NOT EXISTS (
+                              SELECT 1 FROM hc_inbox_message_archive a
+                               WHERE a.connector_id = %(connector)s
+                                 AND a.idempotency_key = i.idempotency_key)
+                       ON CONFLICT (connector_id, idempotency_key) DO NOTHING
+                       RETURNING idempotency_key, id),
+                   %(trigger)s
+                   SELECT idempotency_key, id, (SELECT count(*) FROM hc_triggered)
+                     FROM hc_created""",
+                incoming=incoming,
+                connector=connector.id,
+                company=company.id,
+                doc_type_id=doc_type.id,
+                doc_type=doc_type_code,
+                content_type=content_type,
+                batch_ref=batch_ref,
+                now=now,
+                latency=api_latency_ms,
+                uid=self.env.uid,
+                trigger=Lane._trigger_ctes(
+                    Lane.browse(
+                        dict.fromkeys(doc_lane.id for doc_lane in lanes)
+                    )._trigger_cron_ids(),
+                    only_if=SQL("EXISTS (SELECT 1 FROM hc_created)"),
                 ),
             )
         )
-        created_ids = dict(self.env.cr.fetchall())
-        if created_ids:
-            # A document whose message was archived is no new document either.
-            created_ids = self._drop_archived_duplicates(connector, created_ids)
+        fetched = self.env.cr.fetchall()
+        created_ids = {key: id_ for key, id_, _triggered in fetched}
+        Lane._notify_if(fetched and fetched[0][2])
         existing = {}
-        if len(created_ids) < len(rows):
+        if len(created_ids) < len(documents):
             existing = self._find_by_keys(connector, [k for k in keys if k not in created_ids])
         results = []
         for digest, key in zip(digests, keys, strict=True):
             if key in created_ids:
                 message = self.browse(created_ids[key])
+                # what _api_status reads of a received message (the others it reads only
+                # for a failed, waiting, refused or finished one)
                 message._update_cache(
                     {
                         "doc_type": doc_type_code,
                         "state": "received",
                         "idempotency_key": key,
-                        "content_hash": digest,
                         "attempts": 0,
                         "received_at": now,
                         "finished_at": False,
-                        "next_attempt_at": now,
                         "waiting_key": False,
                         "error_code": False,
-                        "error_message": False,
                         "issues": False,
                         "result_model": False,
-                        "result_ids": False,
-                        "result_summary": False,
                     },
                     validate=False,
                 )
@@ -373,9 +416,6 @@ class HcInboxMessage(models.Model):
                 results.append(
                     (message, "duplicate" if message.content_hash == digest else "conflict")
                 )
-        if created_ids:
-            for doc_lane in set(lanes):
-                doc_lane._trigger()
         return results
 
     @api.model
@@ -385,9 +425,13 @@ class HcInboxMessage(models.Model):
         in the item master) takes the critical lane, end to end."""
         if doc_type_code != "consumption":
             return [lane] * len(documents)
-        critical = self.env.ref("healthcare_p2p_integration.lane_critical", False)
-        if not critical:
+        # (the cached xmlid look-up, not env.ref: no query per request)
+        critical_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "healthcare_p2p_integration.lane_critical", raise_if_not_found=False
+        )
+        if not critical_id:
             return [lane] * len(documents)
+        critical = self.env["hc.lane"].browse(critical_id)
         Template = self.env["product.template"]
         return [
             critical if Template._hc_is_critical_consumption(raw) else lane for raw in documents
@@ -418,33 +462,15 @@ class HcInboxMessage(models.Model):
         return stored, flags
 
     @api.model
-    def _drop_archived_duplicates(self, connector, created_ids):
-        """``created_ids`` without the keys the archive holds (their rows are removed).
-
-        Looked up after the INSERT, in a new snapshot: a message archived while this
-        request waited on the unique index is seen here.
-        """
-        self.env.cr.execute(
-            """SELECT idempotency_key FROM hc_inbox_message_archive
-                WHERE connector_id = %s AND idempotency_key IN %s""",
-            [connector.id, tuple(created_ids)],
-        )
-        archived = {row[0] for row in self.env.cr.fetchall()}
-        if not archived:
-            return created_ids
-        self.env.cr.execute(
-            "DELETE FROM hc_inbox_message WHERE id IN %s",
-            [tuple(created_ids[key] for key in archived)],
-        )
-        return {key: id_ for key, id_ in created_ids.items() if key not in archived}
-
-    @api.model
     def _find_by_keys(self, connector, keys):
         domain = [("connector_id", "=", connector.id), ("idempotency_key", "in", keys)]
-        messages = self.sudo().search(domain)
+        # fetched with what the answer shows (_api_status): one statement
+        messages = self.sudo().search_fetch(domain, API_STATUS_FIELDS)
         found = {message.idempotency_key: message for message in messages}
         if len(found) < len(keys):  # archived (history): still the same document
-            archived = self.env["hc.inbox.message.archive"].sudo().search(domain)
+            archived = (
+                self.env["hc.inbox.message.archive"].sudo().search_fetch(domain, API_STATUS_FIELDS)
+            )
             found.update({m.idempotency_key: m for m in archived if m.idempotency_key not in found})
         return found
 

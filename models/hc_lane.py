@@ -129,25 +129,39 @@ class HcLane(models.Model):
         Elsewhere (lane workers releasing waiting messages, replays) use
         :meth:`_trigger_safely`.
         """
-        cron_ids = [cron_id for lane in self for cron_id in lane._cron_ids_cached()]
+        cron_ids = self._trigger_cron_ids()
         if not cron_ids:
             return
         self.env.cr.execute(
-            SQL(
-                """WITH pending AS (
-                       SELECT cron_id FROM ir_cron_trigger
-                        WHERE cron_id = ANY(%(ids)s)
-                          AND call_at <= (now() AT TIME ZONE 'UTC')
-                          FOR KEY SHARE SKIP LOCKED)
+            SQL("WITH %s SELECT count(*) FROM hc_triggered", self._trigger_ctes(cron_ids))
+        )
+        self._notify_if(self.env.cr.fetchone()[0])
+
+    def _trigger_cron_ids(self):
+        return [cron_id for lane in self for cron_id in lane._cron_ids_cached()]
+
+    @api.model
+    def _trigger_ctes(self, cron_ids, only_if=None):
+        """The common table expressions of :meth:`_trigger`, for a statement of its own
+        or for another one to wake the lanes in its round trip (the API's accept):
+        ``hc_triggered`` returns the cron ids triggered; ``only_if`` (SQL, a boolean)
+        inserts the triggers only when it holds."""
+        return SQL(
+            """hc_pending AS (
+                   SELECT cron_id FROM ir_cron_trigger
+                    WHERE cron_id = ANY(%(ids)s)
+                      AND call_at <= (now() AT TIME ZONE 'UTC')
+                      FOR KEY SHARE SKIP LOCKED),
+               hc_triggered AS (
                    INSERT INTO ir_cron_trigger (cron_id, call_at)
                    SELECT c.id, date_trunc('second', now() AT TIME ZONE 'UTC') FROM ir_cron c
                     WHERE c.id = ANY(%(ids)s) AND c.active
-                      AND c.id NOT IN (SELECT cron_id FROM pending)
-                   RETURNING cron_id""",
-                ids=cron_ids,
-            )
+                      AND c.id NOT IN (SELECT cron_id FROM hc_pending)
+                      AND %(only_if)s
+                   RETURNING cron_id)""",
+            ids=cron_ids,
+            only_if=only_if if only_if is not None else SQL("TRUE"),
         )
-        self._notify_if_inserted()
 
     def _trigger_safely(self):
         """:meth:`_trigger` for long transactions (lane workers): never fails.
@@ -162,7 +176,7 @@ class HcLane(models.Model):
             with self.env.cr.savepoint(flush=False):
                 self._trigger()
         except psycopg2.errors.SerializationFailure:
-            cron_ids = [cron_id for lane in self for cron_id in lane._cron_ids_cached()]
+            cron_ids = self._trigger_cron_ids()
             self.env.cr.execute(
                 SQL(
                     """INSERT INTO ir_cron_trigger (cron_id, call_at)
@@ -172,10 +186,13 @@ class HcLane(models.Model):
                     ids=cron_ids,
                 )
             )
-            self._notify_if_inserted()
+            self._notify_if(self.env.cr.rowcount)
 
-    def _notify_if_inserted(self):
-        if self.env.cr.rowcount:
+    @api.model
+    def _notify_if(self, inserted):
+        """After inserting cron triggers (``inserted``: how many): wake the cron threads
+        once, after commit."""
+        if inserted:
             self.env["ir.cron.trigger"].invalidate_model()
             self.env.cr.postcommit.add(self.env["ir.cron"].sudo()._notifydb)
 

@@ -9,6 +9,7 @@ here: Odoo's loader collects only ``unittest`` test cases, and they run under
 
 from . import test_ap_supervision
 from . import test_api
+from . import test_api_accept_cost
 from . import test_api_contract
 from . import test_api_edi_refusals
 from . import test_api_retry
