@@ -28,8 +28,11 @@ VENDOR_GLN = "0614141000012"
 # SQL queries per invoice, inbox -> draft bill + PO link + match, in a batch of ten
 # (63.8 measured 2026-12-06 in this test: JSON documents, Odoo's test database; 56.0
 # after the purchase note logged, the balance check skipped on the import's own fields,
-# currency and tax mappings read once per batch; lower it when you cut queries)
-QUERIES_PER_INVOICE = 56.5
+# currency and tax mappings read once per batch; measured since in the lane crons'
+# context, mail tracking on: 60.2 with that code, 56.7 with the bills created without
+# the creation log and first-verdict tracking and the journal found once per batch;
+# lower it when you cut queries)
+QUERIES_PER_INVOICE = 57.0
 GTIN = "04006381333931"
 
 
@@ -139,7 +142,11 @@ class TestPartialBillsInOneBatch(HcCase):
         self.env.flush_all()
         self.env.invalidate_all()
         before = self.env.cr.sql_log_count
-        self.process(self.lane)
+        # in the lane crons' context (the test classes disable mail tracking): the bills'
+        # chatter is part of what the import costs
+        worker = self.env["hc.lane.worker"].with_context(tracking_disable=False)
+        worker._cron_process_lane(self.lane.id)
+        self.env["account.move"].flush_model()
         spent = self.env.cr.sql_log_count - before
         self.assertEqual({m.state for m in messages}, {"done"})
         self.assertEqual(len(self.bills(messages)), len(docs))
