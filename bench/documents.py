@@ -165,6 +165,9 @@ def native_import(conf, db, count):
         # their crons' context too)
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         journal = journal.with_env(env)
+        cr.execute("SELECT pg_backend_pid()")
+        backend = cr.fetchone()[0]
+        backend_cpu = _cpu_of(backend)
         start, cpu = time.perf_counter(), time.process_time()
         queries = cr.sql_log_count
         for n, data in enumerate(files):
@@ -181,6 +184,8 @@ def native_import(conf, db, count):
             "invoices": count,
             "seconds": elapsed,
             "cpu": time.process_time() - cpu,
+            "backend_cpu": (_cpu_of(backend) or 0) - (backend_cpu or 0),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "queries_per_invoice": (cr.sql_log_count - queries) / count,
         }
 

@@ -179,6 +179,19 @@ def print_documents(d):
     print(f"{'scaling efficiency 1 -> 2 workers (rate2 / 2 rate1)':52} {p2 / p1 / 2:10.2f}")
     print(f"{'scaling efficiency 1 -> 4 workers (rate4 / 4 rate1)':52} {p4 / p1 / 4:10.2f}")
     print(f"  ({os.cpu_count()} cores: the workers, PostgreSQL and the benchmark share them)")
+    n, p = d["native"], d["pipeline1"]
+    if "backend_cpu" in n and "worker_cpu" in p:
+        # CPU seconds per invoice (Python + its PostgreSQL backend): what the machine's load
+        # does not change, beside the wall-clock rates above
+        native_cpu = (n["cpu"] + n["backend_cpu"]) / n["invoices"]
+        p1_cpu = (sum(p["worker_cpu"]) + sum(p["backend_cpu"])) / p["invoices"]
+        p2 = d["pipeline2"]
+        p2_cpu = (sum(p2["worker_cpu"]) + sum(p2["backend_cpu"])) / p2["invoices"]
+        print(
+            f"{'CPU ms per invoice, native / 1 worker / 2 workers':52} {1000 * native_cpu:10.1f} "
+            f"{1000 * p1_cpu:10.1f} {1000 * p2_cpu:7.1f}"
+        )
+        print(f"{'native / 1 worker, CPU per invoice (ratio)':52} {native_cpu / p1_cpu:10.2f}")
     for key in ("pipeline1", "pipeline2", "pipeline4"):
         r = d[key]
         if "worker_cpu" not in r:
