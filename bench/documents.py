@@ -216,13 +216,15 @@ def _drain(db, lane_id, ids, out, context, max_seconds=900):
         out.put(("backend", backend))
         queries = cr.sql_log_count
         cpu = time.process_time()
-        last_done = None
+        last_done, idle_cpu = None, 0.0
         while time.monotonic() < deadline:
-            before = cr.sql_log_count
+            before, before_cpu = cr.sql_log_count, time.process_time()
             env["hc.lane.worker"]._cron_process_lane(lane_id)
             cr.commit()
-            if cr.sql_log_count - before > 3:  # more than the claim finding nothing
+            if cr.sql_log_count - before > 8:  # more than a run finding nothing to claim
                 last_done = time.perf_counter()
+            else:
+                idle_cpu += time.process_time() - before_cpu
             cr.execute(
                 "SELECT count(*) FROM hc_inbox_message WHERE id = ANY(%s) "
                 "AND state NOT IN ('done', 'dead')",
@@ -238,6 +240,8 @@ def _drain(db, lane_id, ids, out, context, max_seconds=900):
                 {
                     "queries": cr.sql_log_count - queries,
                     "cpu": time.process_time() - cpu,
+                    # spent polling an empty lane while the other workers finish
+                    "idle_cpu": idle_cpu,
                     "last_done": last_done,
                     "backend": backend,
                 },
@@ -375,6 +379,7 @@ def pipeline_import(conf, db, count, workers, per_order=1, batch_size=10, contex
         "queries_per_invoice": queries / count,
         # CPU seconds of each worker's Python process and of its PostgreSQL backend
         "worker_cpu": [round(r["cpu"], 2) for r in reports],
+        "idle_cpu": [round(r["idle_cpu"], 2) for r in reports],
         "backend_cpu": [round(r["db_cpu"], 2) for r in reports],
         "load_average": [round(x, 2) for x in load_before],
         "waits": waits,
