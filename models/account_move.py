@@ -267,7 +267,12 @@ class AccountMove(models.Model):
             if fresh:
                 self.env["hc.three.way.match"]._match_bills(fresh, in_order=in_order, new=True)
             if bills - fresh:
-                self.env["hc.three.way.match"]._match_bills(bills - fresh, in_order=in_order)
+                # bills matched before: a change of their verdict is tracked, even when
+                # the new bills of this import are not (see _bill_create_context)
+                tracked = {"mail_notrack": False}
+                self.env["hc.three.way.match"].with_context(**tracked)._match_bills(
+                    (bills - fresh).with_context(**tracked), in_order=in_order
+                )
         return True
 
     def action_hc_match(self):
