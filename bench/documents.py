@@ -12,9 +12,13 @@ Usage: python bench/documents.py <odoo.conf> <database> <what> [args]; prints JS
 
 import json
 import multiprocessing
+import os
+import random
 import sys
+import threading
 import time
 
+import psycopg2
 from ubl import GLN
 from ubl import GTINS
 from ubl import ubl_invoice
@@ -28,7 +32,10 @@ import odoo.tools
 from odoo.fields import Command
 from odoo.modules.registry import Registry
 
-RUN_SALT = int(time.time()) % 997
+# Where this run's amounts start: random among 10,000,000 cents (a time-based salt modulo
+# 997 made runs 100 seconds apart bill the same amounts, held as possible duplicates of
+# the earlier run's bills in the same database).
+RUN_SALT = random.SystemRandom().randrange(10**7)
 
 
 def fixtures(conf, db, count, qty, receive, critical, tag):
@@ -62,7 +69,7 @@ def fixtures(conf, db, count, qty, receive, critical, tag):
 def _price(n, i):
     """Distinct amounts per invoice and per run, as real invoices have: same-amount bills
     of one vendor within a week are duplicate suspects (and would be flagged)."""
-    return round(5.0 + i + ((RUN_SALT * 1000 + n) % 99991) / 100, 2)
+    return round(5.0 + i + ((RUN_SALT + n) % 10**7) / 100, 2)
 
 
 def env_for(cr):
@@ -154,7 +161,14 @@ def native_import(conf, db, count):
             ubl_invoice(f"N-{po.name}", po.name, [_price(n, i) for i in range(3)])
             for n, po in enumerate(pos)
         ]
-        start = time.perf_counter()
+        # timed as a person uploading runs it: no context keys (the lane workers run in
+        # their crons' context too)
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        journal = journal.with_env(env)
+        cr.execute("SELECT pg_backend_pid()")
+        backend = cr.fetchone()[0]
+        backend_cpu = _cpu_of(backend)
+        start, cpu = time.perf_counter(), time.process_time()
         queries = cr.sql_log_count
         for n, data in enumerate(files):
             attachment = env["ir.attachment"].create(
@@ -169,21 +183,48 @@ def native_import(conf, db, count):
         return {
             "invoices": count,
             "seconds": elapsed,
+            "cpu": time.process_time() - cpu,
+            "backend_cpu": (_cpu_of(backend) or 0) - (backend_cpu or 0),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "queries_per_invoice": (cr.sql_log_count - queries) / count,
         }
 
 
-def _drain(db, lane_id, ids, out, max_seconds=900):
+def _cpu_of(pid):
+    """CPU seconds (user + system) process ``pid`` has used: a worker's PostgreSQL backend."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _drain(db, lane_id, ids, out, context, max_seconds=900):
     """One lane worker: runs the lane until every message of ``ids`` is final (a message
-    stepping back behind an earlier one of its order is due again a second later)."""
+    stepping back behind an earlier one of its order is due again a second later).
+
+    Reports its SQL queries, its CPU time, the wall clock (``time.perf_counter``, the
+    same clock in every process) when its last run that processed something returned,
+    and its PostgreSQL backend's pid (its CPU is read from /proc by the parent)."""
     odoo.sql_db.close_all()
     deadline = time.monotonic() + max_seconds
     with Registry(db).cursor() as cr:
-        env = env_for(cr)
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, context)
+        cr.execute("SELECT pg_backend_pid()")
+        backend = cr.fetchone()[0]
+        out.put(("backend", backend))
         queries = cr.sql_log_count
+        cpu = time.process_time()
+        last_done, idle_cpu = None, 0.0
         while time.monotonic() < deadline:
+            before, before_cpu = cr.sql_log_count, time.process_time()
             env["hc.lane.worker"]._cron_process_lane(lane_id)
             cr.commit()
+            if cr.sql_log_count - before > 8:  # more than a run finding nothing to claim
+                last_done = time.perf_counter()
+            else:
+                idle_cpu += time.process_time() - before_cpu
             cr.execute(
                 "SELECT count(*) FROM hc_inbox_message WHERE id = ANY(%s) "
                 "AND state NOT IN ('done', 'dead')",
@@ -192,13 +233,65 @@ def _drain(db, lane_id, ids, out, max_seconds=900):
             if not cr.fetchone()[0]:
                 break
             cr.commit()
-            time.sleep(0.1)
-        out.put(cr.sql_log_count - queries)
+            time.sleep(0.02)
+        out.put(
+            (
+                "done",
+                {
+                    "queries": cr.sql_log_count - queries,
+                    "cpu": time.process_time() - cpu,
+                    # spent polling an empty lane while the other workers finish
+                    "idle_cpu": idle_cpu,
+                    "last_done": last_done,
+                    "backend": backend,
+                },
+            )
+        )
 
 
-def pipeline_import(conf, db, count, workers, per_order=1):
+def _sample_waits(db, stop, out, interval=0.02):
+    """What the benchmark's database sessions are doing, sampled every ``interval`` s:
+    ``{"state/wait_event_type/wait_event": samples}`` over the active sessions of ``db``
+    (pg_stat_activity), and the lock waits seen (relation or advisory, with the holder)."""
+    params = odoo.sql_db.connection_info_for(db)[1]
+    conn = psycopg2.connect(**params)
+    conn.autocommit = True
+    counts, locks, samples = {}, {}, 0
+    with conn.cursor() as cur:
+        while not stop.is_set():
+            cur.execute(
+                """SELECT a.state, COALESCE(a.wait_event_type, 'CPU'), COALESCE(a.wait_event, '-')
+                     FROM pg_stat_activity a
+                    WHERE a.datname = %s AND a.pid <> pg_backend_pid()
+                      AND a.backend_type = 'client backend'""",
+                [db],
+            )
+            for state, kind, event in cur.fetchall():
+                key = f"{state}/{kind}/{event}"
+                counts[key] = counts.get(key, 0) + 1
+            cur.execute(
+                """SELECT l.locktype, COALESCE(l.relation::regclass::text, ''), l.mode
+                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                    WHERE NOT l.granted AND a.datname = %s""",
+                [db],
+            )
+            for row in cur.fetchall():
+                key = "/".join(row)
+                locks[key] = locks.get(key, 0) + 1
+            samples += 1
+            time.sleep(interval)
+    conn.close()
+    out.update(samples=samples, sessions=counts, lock_waits=locks)
+
+
+def pipeline_import(conf, db, count, workers, per_order=1, batch_size=10, context=None):
     """``count`` invoices drained by ``workers`` processes; ``per_order`` > 1: the month-end
-    spike, each purchase order billed in ``per_order`` parts (consecutive messages)."""
+    spike, each purchase order billed in ``per_order`` parts (consecutive messages).
+
+    The time runs from the workers' start to the last message done (the end of the last
+    worker's last run that processed something), not to the processes' exit.  The
+    workers run in ``context`` (the lane crons' own: none, unless given).
+    """
     tag = f"p{workers}" if per_order == 1 else f"m{workers}"
     with Registry(db).cursor() as cr:
         env = env_for(cr)
@@ -208,7 +301,7 @@ def pipeline_import(conf, db, count, workers, per_order=1):
         connector = env["hc.connector"].search([("code", "=", "bench")])
         doc_type = env["hc.document.type"].search([("code", "=", "invoice")])
         lane = connector._lane_for(doc_type)
-        lane.batch_size = 20
+        lane.batch_size = batch_size
         files = []
         for j in range(count):
             n = j // per_order
@@ -232,17 +325,32 @@ def pipeline_import(conf, db, count, workers, per_order=1):
     # Forked workers must not share the parent's pooled connections.
     odoo.sql_db.close_all()
     queue = multiprocessing.Queue()
+    waits, stop = {}, threading.Event()
+    sampler = threading.Thread(target=_sample_waits, args=(db, stop, waits))
+    sampler.start()
+    load_before = os.getloadavg()
     start = time.perf_counter()
     procs = [
-        multiprocessing.Process(target=_drain, args=(db, lane_id, ids, queue))
+        multiprocessing.Process(target=_drain, args=(db, lane_id, ids, queue, dict(context or {})))
         for _i in range(workers)
     ]
     for p in procs:
         p.start()
+    backends, reports = {}, []
+    while len(reports) < workers:
+        kind, value = queue.get(timeout=900)
+        if kind == "backend":
+            backends[value] = _cpu_of(value)
+        else:
+            value["db_cpu"] = (_cpu_of(value["backend"]) or 0) - (backends[value["backend"]] or 0)
+            reports.append(value)
     for p in procs:
         p.join()
-    elapsed = time.perf_counter() - start
-    queries = sum(queue.get(timeout=10) for _p in procs)
+    stop.set()
+    sampler.join()
+    ends = [r["last_done"] for r in reports if r["last_done"]]
+    elapsed = (max(ends) if ends else time.perf_counter()) - start
+    queries = sum(r["queries"] for r in reports)
     with Registry(db).cursor() as cr:
         env = env_for(cr)
         messages = env["hc.inbox.message"].browse(ids)
@@ -260,6 +368,7 @@ def pipeline_import(conf, db, count, workers, per_order=1):
         )
     return {
         "invoices": count,
+        "batch_size": batch_size,
         "per_order": per_order,
         "po_lines_wrong": wrong,
         "workers": workers,
@@ -268,6 +377,12 @@ def pipeline_import(conf, db, count, workers, per_order=1):
         "bills": len(bills),
         "matched": matched,
         "queries_per_invoice": queries / count,
+        # CPU seconds of each worker's Python process and of its PostgreSQL backend
+        "worker_cpu": [round(r["cpu"], 2) for r in reports],
+        "idle_cpu": [round(r["idle_cpu"], 2) for r in reports],
+        "backend_cpu": [round(r["db_cpu"], 2) for r in reports],
+        "load_average": [round(x, 2) for x in load_before],
+        "waits": waits,
     }
 
 
@@ -340,10 +455,11 @@ def main():
     elif what == "fixtures":
         qty, receive, critical, tag = sys.argv[5:9]
         result = fixtures(conf, db, count, int(qty), receive == "1", critical == "1", tag)
-    elif what.startswith("pipeline"):
-        result = pipeline_import(conf, db, count, int(what[-1]))
-    elif what.startswith("monthend"):  # monthend1 / monthend2: ten partial bills per order
-        result = pipeline_import(conf, db, count, int(what[-1]), per_order=10)
+    elif what.startswith(("pipeline", "monthend")):
+        # monthend1 / monthend2: ten partial bills per order; then the lane's batch size
+        batch = int(sys.argv[5]) if len(sys.argv) > 5 else 10
+        per_order = 10 if what.startswith("monthend") else 1
+        result = pipeline_import(conf, db, count, int(what[-1]), per_order, batch)
     else:
         result = match_bench(conf, db, count)
     print("RESULT " + json.dumps(result))

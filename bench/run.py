@@ -165,9 +165,12 @@ def vendor(i, run):
     }
 
 
-def bench_documents(args, what, count):
+def bench_documents(args, what, count, *extra):
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "documents.py")
-    out = sh([args.python, script, args.config, args.db, what, str(count)], cwd=args.odoo_src)
+    out = sh(
+        [args.python, script, args.config, args.db, what, str(count), *map(str, extra)],
+        cwd=args.odoo_src,
+    )
     line = [row for row in out.stdout.splitlines() if row.startswith("RESULT ")][-1]
     return json.loads(line[len("RESULT ") :])
 
@@ -178,9 +181,15 @@ def run_documents(args):
         return None
     return {
         "native": bench_documents(args, "native", args.invoices),
-        "pipeline1": bench_documents(args, "pipeline1", args.invoices),
-        "pipeline2": bench_documents(args, "pipeline2", args.invoices),
-        "pipeline4": bench_documents(args, "pipeline4", args.invoices),
+        # enough invoices and lane batches per worker that the split between workers is
+        # not the measure's own granularity (60 invoices in batches of 20 capped 2 workers
+        # at 1.5x)
+        **{
+            f"pipeline{n}": bench_documents(
+                args, f"pipeline{n}", args.pipeline_invoices, args.lane_batch
+            )
+            for n in (1, 2, 4)
+        },
         "match": bench_documents(args, "match", args.match_bills),
     }
 
@@ -193,7 +202,8 @@ def print_documents(d):
     p2 = d["pipeline2"]["invoices"] / d["pipeline2"]["seconds"]
     print()
     print(
-        f"Invoice processing - {d['native']['invoices']} UBL invoices of 3 lines each, same files both ways"
+        f"Invoice processing - UBL invoices of 3 lines each: {d['native']['invoices']} "
+        f"imported natively, {d['pipeline1']['invoices']} through the inbox"
     )
     print(f"{'measure':52} {'value':>10} {'native':>10} {'ratio':>7}")
     print(f"{'Odoo native UBL import (account_edi_ubl_cii) inv/s':52} {native:10.2f}")
@@ -207,6 +217,32 @@ def print_documents(d):
     print(f"{'scaling efficiency 1 -> 2 workers (rate2 / 2 rate1)':52} {p2 / p1 / 2:10.2f}")
     print(f"{'scaling efficiency 1 -> 4 workers (rate4 / 4 rate1)':52} {p4 / p1 / 4:10.2f}")
     print(f"  ({os.cpu_count()} cores: the workers, PostgreSQL and the benchmark share them)")
+    n, p = d["native"], d["pipeline1"]
+    if "backend_cpu" in n and "worker_cpu" in p:
+        # CPU seconds per invoice (Python + its PostgreSQL backend): what the machine's load
+        # does not change, beside the wall-clock rates above
+        native_cpu = (n["cpu"] + n["backend_cpu"]) / n["invoices"]
+        p1_cpu = (sum(p["worker_cpu"]) + sum(p["backend_cpu"])) / p["invoices"]
+        p2 = d["pipeline2"]
+        p2_cpu = (sum(p2["worker_cpu"]) + sum(p2["backend_cpu"])) / p2["invoices"]
+        print(
+            f"{'CPU ms per invoice, native / 1 worker / 2 workers':52} {1000 * native_cpu:10.1f} "
+            f"{1000 * p1_cpu:10.1f} {1000 * p2_cpu:7.1f}"
+        )
+        print(f"{'native / 1 worker, CPU per invoice (ratio)':52} {native_cpu / p1_cpu:10.2f}")
+    for key in ("pipeline1", "pipeline2", "pipeline4"):
+        r = d[key]
+        if "worker_cpu" not in r:
+            continue
+        busy = sum(r["worker_cpu"]) + sum(r["backend_cpu"])
+        waits = sorted(r["waits"]["sessions"].items(), key=lambda kv: -kv[1])[:4]
+        print(
+            f"  {key}: {r['invoices']} invoices, lane batches of {r['batch_size']}, "
+            f"{r['seconds']:.1f} s; CPU s of workers {r['worker_cpu']} + their PostgreSQL "
+            f"backends {r['backend_cpu']} = {busy / r['seconds']:.2f} cores busy; load "
+            f"{r['load_average'][0]}; sessions sampled {r['waits']['samples']}x: {waits}; "
+            f"lock waits {r['waits']['lock_waits'] or 'none'}"
+        )
     print(
         f"{'SQL queries per invoice (pipeline, 1 worker)':52} {d['pipeline1']['queries_per_invoice']:10.1f} "
         f"{d['native']['queries_per_invoice']:10.1f}"
@@ -426,7 +462,11 @@ def main():
         default=6,
         help="rounds alternating /web/health and the POSTs (the requests split among them)",
     )
-    parser.add_argument("--invoices", type=int, default=60)
+    parser.add_argument("--invoices", type=int, default=60, help="native import")
+    parser.add_argument(
+        "--pipeline-invoices", type=int, default=240, help="inbox -> bill, 1/2/4 workers"
+    )
+    parser.add_argument("--lane-batch", type=int, default=10, help="lane batch size")
     parser.add_argument("--match-bills", type=int, default=1000)
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--only-supply", action="store_true", help="consumption and par levels")
@@ -475,6 +515,7 @@ def main():
     if args.quick:  # smaller sizes, for what was not given on the command line
         quick = {
             "invoices": 20,
+            "pipeline_invoices": 60,
             "match_bills": 100,
             "requests": 200,
             "spike": 200,

@@ -267,7 +267,12 @@ class AccountMove(models.Model):
             if fresh:
                 self.env["hc.three.way.match"]._match_bills(fresh, in_order=in_order, new=True)
             if bills - fresh:
-                self.env["hc.three.way.match"]._match_bills(bills - fresh, in_order=in_order)
+                # bills matched before: a change of their verdict is tracked, even when
+                # the new bills of this import are not (see _bill_create_context)
+                tracked = {"mail_notrack": False}
+                self.env["hc.three.way.match"].with_context(**tracked)._match_bills(
+                    (bills - fresh).with_context(**tracked), in_order=in_order
+                )
         return True
 
     def action_hc_match(self):
@@ -370,7 +375,8 @@ class AccountMove(models.Model):
                     data={"touchless": touchless, "amount": bill.amount_total},
                 )
             if autopost and bill.state == "draft" and bill.company_id.hc_autopost_matched:
-                bill.action_post()
+                # posting is tracked, even on a bill the import has just created untracked
+                bill.with_context(mail_notrack=False).action_post()
 
     def _hc_invalidate_match(self):
         """A person changed what the match compared (a line, a price, a quantity, a tax,
@@ -615,18 +621,27 @@ class AccountMove(models.Model):
 
     # Fields that no journal item depends on, written by the import and the match.
     def _hc_write_outside_lines(self, vals):
-        """Write ``vals`` without Odoo's balance check of the moves' journal items.
+        """Write ``vals`` without Odoo's journal item machinery: fields outside the lines.
 
-        Every ``account.move.write`` re-sums the moves' debits and credits in SQL (one
-        query a write); the import and the match write, bill by bill, fields that cannot
-        unbalance a move: their own ``hc_`` fields and the main attachment.
+        The import and the match write, bill by bill, fields that no journal item depends
+        on and that cannot unbalance a move: their own ``hc_`` fields and the main
+        attachment (anything else is refused).  Each ``account.move.write`` otherwise
+        re-sums the moves' debits and credits in SQL (``check_move_validity``), snapshots
+        and re-compares every line of the bill to re-synchronise taxes, payment terms and
+        amounts (``skip_invoice_sync``, as Odoo's own payment does for the fields it
+        writes on its move), and marks the bill as changed by hand
+        (``is_manually_modified``, which Odoo's bill auto-posting suggestion reads: the
+        engine's verdict is not a person's change, ``skip_is_manually_modified``).
+        Tracking, access rules and the module's own ``write`` rules still apply.
         """
         outside = {
             name for name in vals if name.startswith("hc_") or name == "message_main_attachment_id"
         }
         if outside != set(vals):
             raise ValueError(f"not fields outside the journal items: {sorted(set(vals) - outside)}")
-        return self.with_context(check_move_validity=False).write(vals)
+        return self.with_context(
+            check_move_validity=False, skip_invoice_sync=True, skip_is_manually_modified=True
+        ).write(vals)
 
     def write(self, vals):
         is_trusted = self._hc_trusted()

@@ -260,16 +260,50 @@ class HcProcessorInvoice(models.AbstractModel):
 
         # One create with its lines: Odoo syncs taxes and totals once, not per write.
         return DeferredCreate(
-            # Odoo's purchase note on each new bill logged, not posted (see message_post)
-            Move.with_context(hc_log_creation_notes=True),
+            Move.with_context(**self._bill_create_context()),
             dict(
                 self._bill_vals(message, document, vendor, currency, move_type),
+                journal_id=self._bill_journal(Move, company, move_type, currency),
                 invoice_line_ids=commands,
             ),
             finish,
             # then the three-way match (of all the bills of a batch at once)
             after=self._after_bills,
         )
+
+    @api.model
+    def _bill_create_context(self):
+        """The chatter of the bills the import creates, and what keeps their trail.
+
+        - ``hc_log_creation_notes``: Odoo's purchase note on each new bill ("created
+          from" its order) is logged, not posted (see ``account.move.message_post``);
+        - ``mail_create_nolog``: no "Vendor Bill Created" entry in the chatter: the
+          purchase note above says it, and the module's audit log chains the message
+          processed with the bill it became (``message_processed``);
+        - ``mail_notrack``: the fields of a bill this transaction creates are not tracked
+          (Odoo snapshots every tracked field at the first write and posts the changes
+          at commit): a new bill's first verdict is its initial state, kept on the bill
+          (verdict, explanation, match lines) and in the audit log (``bill_released``,
+          touchless, amount), not a change.  It is for these records in this
+          transaction only: a re-match, a person's change and posting are tracked.
+
+        Followers are as before (Odoo's auto-subscription of the responsible user).
+        """
+        return {"hc_log_creation_notes": True, "mail_create_nolog": True, "mail_notrack": True}
+
+    @api.model
+    def _bill_journal(self, Move, company, move_type, currency):
+        """The journal Odoo gives a new bill (``account.move._search_default_journal``:
+        the company's first purchase journal, one in the bill's currency first), found
+        once per batch rather than searched again for every bill."""
+        journals = self._hc_memo("bill_journal")
+        key = (company.id, move_type, currency.id)
+        if key not in journals:
+            draft = Move.new(
+                {"move_type": move_type, "company_id": company.id, "currency_id": currency.id}
+            )
+            journals[key] = draft._search_default_journal().id
+        return journals[key]
 
     @api.model
     def _after_bills(self, bills):
