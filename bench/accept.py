@@ -27,6 +27,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import statistics
 import sys
@@ -39,6 +40,10 @@ import odoo.service.server
 import odoo.sql_db
 from odoo.modules.registry import Registry
 from odoo.tools import config
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from payloads import consumption
+from payloads import vendor
 
 
 def setup(conf, db):
@@ -59,28 +64,6 @@ def setup(conf, db):
         key = connector._generate_api_key(expiration_days=1, overlap_hours=0)
         cr.commit()
     return key
-
-
-def vendor(tag, i):
-    return {
-        "identifiers": [{"scheme": "SOURCE", "value": f"acc-{tag}-{i}"}],
-        "name": f"Bench Vendor {tag} {i}",
-        "address": {"city": "Springfield", "country_code": "US"},
-    }
-
-
-def consumption(tag, i):
-    """A point-of-use consumption, as ``bench/run.py`` posts them."""
-    return {
-        "consumption_id": f"acc-{tag}-{i}",
-        "source_system": "cabinet",
-        "location": "WH/Stock",
-        "item": {"buyer_part_number": f"BENCH-{hash(i) % 50}"},
-        "quantity": "1",
-        "uom": "EA",
-        "case_reference": f"CASE-{tag}-{i}",
-        "consumed_at": "2026-12-06T08:00:00Z",
-    }
 
 
 def measure(call, count):
@@ -164,7 +147,7 @@ def main():
 
     def post(_i):
         n = next(counter)
-        body = [make(tag, f"{n}-{j}") for j in range(args.batch)] if args.batch else make(tag, n)
+        body = [make(f"{n}-{j}", tag) for j in range(args.batch)] if args.batch else make(n, tag)
         response = client.post(
             f"/api/hc/v1/{args.endpoint}", data=json.dumps(body), headers=headers
         )

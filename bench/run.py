@@ -42,6 +42,8 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import load as live
+from payloads import consumption
+from payloads import vendor
 
 from simulator.odoo_server import OdooEnv
 from simulator.odoo_server import sh
@@ -155,14 +157,6 @@ def side_by_side(reference, measured, count, concurrency, rounds):
         return done / wall, statistics.median(latencies), p99, errors
 
     return summary(totals["reference"]), summary(totals["measured"]), ratios
-
-
-def vendor(i, run):
-    return {
-        "identifiers": [{"scheme": "SOURCE", "value": f"bench-{run}-{i}"}],
-        "name": f"Bench Vendor {run} {i}",
-        "address": {"city": "Springfield", "country_code": "US"},
-    }
 
 
 def bench_documents(args, what, count, *extra):
@@ -331,19 +325,6 @@ def run_history(args):
     )
     print("target (every measure within 1.2x):", "met" if not failed else "NOT met")
     return failed
-
-
-def consumption(i, run):
-    return {
-        "consumption_id": f"bench-{run}-{i}",
-        "source_system": "cabinet",
-        "location": "WH/Stock",
-        "item": {"buyer_part_number": f"BENCH-{i % 50}"},
-        "quantity": "1",
-        "uom": "EA",
-        "case_reference": f"CASE-{run}-{i}",
-        "consumed_at": "2026-12-06T08:00:00Z",
-    }
 
 
 def run_supply(args, key):

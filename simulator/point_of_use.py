@@ -38,12 +38,14 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from . import supply_chain
 from .generator import TAX_REGIMES
 from .generator import _amounts
 from .generator import _party
 from .generator import gln
 from .generator import gtin14
 from .generator import writers
+from .supply_chain import _facility
 
 FACILITY = 0  # the first facility: its stock room resupplies the nursing station
 PAR_MIN, PAR_MAX = 15, 25
@@ -62,19 +64,8 @@ ITEMS = (
 
 
 def _doc(seed, connector, endpoint, doc_type, key, body, label):
-    return {
-        "connector": connector,
-        "endpoint": endpoint,
-        "doc_type": doc_type,
-        "idempotency_key": f"demo-{seed}-{key}",
-        "content_type": "application/json",
-        "label": label,
-        "body": json.dumps(body, sort_keys=True, separators=(",", ":")),
-    }
-
-
-def _facility(fac):
-    return {"identifiers": [{"scheme": "GLN", "value": fac["gln"]}], "name": fac["name"]}
+    """A document of the day, without its minute (``supply_chain._doc``'s)."""
+    return supply_chain._doc(seed, None, connector, endpoint, doc_type, key, body, label)[1]
 
 
 def consignment_vendor(day):
