@@ -35,6 +35,7 @@ from . import res_config_settings
 from . import stock_picking
 from . import stock_move
 from . import stock_quant
+from . import stock_rule
 from . import hc_asn_line
 from . import hc_replenishment_signal
 from . import hc_processor_ship_notice

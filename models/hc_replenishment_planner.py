@@ -191,6 +191,19 @@ class HcReplenishmentPlanner(models.AbstractModel):
     @api.model
     def _plan(self, orderpoints):
         """Plan ``orderpoints``; ``{"summary", "pickings", "orders", "signals", "unsourced"}``."""
+        if "hc_rule_search_memo" not in self.env.context:
+            # Odoo's recompute of the reorder rules after the plan's documents searches
+            # the same stock rules once per rule: once per plan (``stock.rule``), in the
+            # flush at the end, under the plan's context
+            memo = {"hc_rule_search_memo": {}}
+            result = self.with_context(**memo)._plan(orderpoints.with_context(**memo))
+            self.with_context(**memo).env.flush_all()
+            return {  # the records without the plan's memo
+                key: value.with_context(hc_rule_search_memo=None)
+                if isinstance(value, models.BaseModel)
+                else value
+                for key, value in result.items()
+            }
         orderpoints = orderpoints.sudo().filtered("active")
         result = {
             "pickings": self.env["stock.picking"],
