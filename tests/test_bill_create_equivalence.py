@@ -62,6 +62,9 @@ class TestBillCreateEquivalence(HcCase):
             {"partner_id": cls.vendor.id, "analytic_distribution": {str(cls.pharmacy.id): 40}}
         )
         cls.pos = [cls.make_po(f"PO-EQ-{n}") for n in (1, 2)]
+        # the second order's lines carry no distribution (a buyer cleared it): its bill's
+        # lines get theirs from the models alone, product by product
+        cls.pos[1].order_line.analytic_distribution = False
 
     @classmethod
     def make_po(cls, name):
@@ -244,6 +247,13 @@ class TestBillCreateEquivalence(HcCase):
             {str(self.ward.id): 100.0, str(self.pharmacy.id): 40.0},
         )
         self.assertEqual(syringe.analytic_distribution, {str(self.pharmacy.id): 40.0})
+        self.assertEqual(
+            {line.product_id: line.analytic_distribution for line in second.invoice_line_ids},
+            {
+                self.gloves: {str(self.ward.id): 100.0, str(self.pharmacy.id): 40.0},
+                self.mask: {str(self.pharmacy.id): 40.0},
+            },
+        )
         self.assertEqual(first.amount_total, 145.23)
         self.assertEqual(first.invoice_line_ids.tax_tag_ids, self.tax5.invoice_repartition_line_ids.tag_ids)
         for bill in bills:
