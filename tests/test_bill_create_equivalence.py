@@ -9,6 +9,8 @@ the accounting date are compared with a bill created by ``account.move.create`` 
 same lines, in a plain environment.
 """
 
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.addons.account.models.account_move_line import AccountMoveLine
 from odoo.tests import tagged
@@ -30,23 +32,42 @@ class TestBillCreateEquivalence(HcCase):
         cls.currency = cls.company.currency_id
         cls.vendor = cls.make_vendor(VENDOR_GLN)
         Tax = cls.env["account.tax"]
-        common = {"amount_type": "percent", "type_tax_use": "purchase", "company_id": cls.company.id}
+        common = {
+            "amount_type": "percent",
+            "type_tax_use": "purchase",
+            "company_id": cls.company.id,
+        }
         cls.tax8 = Tax.create(dict(common, name="HC eq 8.25%", amount=8.25))
         # taxes whose base is not quantity x price, or that tag the base line: the
         # import leaves those lines' amounts to Odoo
-        cls.tax_incl = Tax.create(dict(common, name="HC eq 10% incl.", amount=10, price_include_override="tax_included"))
+        cls.tax_incl = Tax.create(
+            dict(common, name="HC eq 10% incl.", amount=10, price_include_override="tax_included")
+        )
         cls.tax5 = Tax.create(dict(common, name="HC eq 5% tagged", amount=5))
         tag = cls.env["account.account.tag"].create(
-            {"name": "HC eq base", "applicability": "taxes", "country_id": cls.company.country_id.id}
+            {
+                "name": "HC eq base",
+                "applicability": "taxes",
+                "country_id": cls.company.country_id.id,
+            }
         )
         cls.tax5.invoice_repartition_line_ids.filtered(
             lambda r: r.repartition_type == "base"
         ).tag_ids = tag
         cls.env["hc.tax.mapping"].create(
-            {"company_id": cls.company.id, "category": "AE", "tax_ids": [Command.set(cls.tax_incl.ids)]}
+            {
+                "company_id": cls.company.id,
+                "category": "AE",
+                "tax_ids": [Command.set(cls.tax_incl.ids)],
+            }
         )
         Product = cls.env["product.product"]
-        vals = {"type": "consu", "is_storable": True, "purchase_ok": True, "purchase_method": "purchase"}
+        vals = {
+            "type": "consu",
+            "is_storable": True,
+            "purchase_ok": True,
+            "purchase_method": "purchase",
+        }
         cls.gloves = Product.create(dict(vals, name="Nitrile gloves", barcode=GTIN_GLOVES))
         cls.syringe = Product.create(dict(vals, name="Syringe 10 ml", barcode=GTIN_SYRINGE))
         cls.mask = Product.create(dict(vals, name="Mask FFP2", barcode=GTIN_MASK))
@@ -57,7 +78,9 @@ class TestBillCreateEquivalence(HcCase):
         cls.ward = Account.create({"name": "Ward 4 West", "plan_id": plan.id})
         cls.pharmacy = Account.create({"name": "Pharmacy", "plan_id": other_plan.id})
         Model = cls.env["account.analytic.distribution.model"]
-        Model.create({"product_id": cls.gloves.id, "analytic_distribution": {str(cls.ward.id): 100}})
+        Model.create(
+            {"product_id": cls.gloves.id, "analytic_distribution": {str(cls.ward.id): 100}}
+        )
         Model.create(
             {"partner_id": cls.vendor.id, "analytic_distribution": {str(cls.pharmacy.id): 40}}
         )
@@ -232,16 +255,14 @@ class TestBillCreateEquivalence(HcCase):
         return bills, written
 
     def patch_write(self, write):
-        from unittest.mock import patch
-
         return patch.object(AccountMoveLine, "write", write)
 
     def test_imported_bills_equal_odoos_own_create(self):
         bills, written = self.import_bills()
         first, second = bills
         # the analytic models applied per product (the memo is keyed by the line's product)
-        gloves = first.invoice_line_ids.filtered(lambda l: l.product_id == self.gloves)
-        syringe = first.invoice_line_ids.filtered(lambda l: l.product_id == self.syringe)
+        gloves = first.invoice_line_ids.filtered(lambda ln: ln.product_id == self.gloves)
+        syringe = first.invoice_line_ids.filtered(lambda ln: ln.product_id == self.syringe)
         self.assertEqual(
             gloves.analytic_distribution,
             {str(self.ward.id): 100.0, str(self.pharmacy.id): 40.0},
@@ -255,9 +276,13 @@ class TestBillCreateEquivalence(HcCase):
             },
         )
         self.assertEqual(first.amount_total, 145.23)
-        self.assertEqual(first.invoice_line_ids.tax_tag_ids, self.tax5.invoice_repartition_line_ids.tag_ids)
+        self.assertEqual(
+            first.invoice_line_ids.tax_tag_ids, self.tax5.invoice_repartition_line_ids.tag_ids
+        )
         for bill in bills:
-            self.assertEqual(len(bill.invoice_line_ids.purchase_line_id), len(bill.invoice_line_ids))
+            self.assertEqual(
+                len(bill.invoice_line_ids.purchase_line_id), len(bill.invoice_line_ids)
+            )
             reference = self.reference_bill(bill)
             self.assertEqual(self.picture(bill), self.picture(reference), bill.ref)
         # the lines whose amounts the import gave were not written again by Odoo; the
@@ -318,6 +343,8 @@ class TestBillCreateEquivalence(HcCase):
             )
             self.assertEqual(shortcut, plain)
             self.assertEqual(plain, posted.name)
-        no_date = self.env["account.move"].new({"move_type": "in_invoice", "journal_id": journal.id})
+        no_date = self.env["account.move"].new(
+            {"move_type": "in_invoice", "journal_id": journal.id}
+        )
         self.assertIsNone(no_date.with_context(hc_log_creation_notes=True)._get_last_sequence())
         self.assertIsNone(no_date._get_last_sequence())
