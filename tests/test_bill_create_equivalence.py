@@ -232,6 +232,7 @@ class TestBillCreateEquivalence(HcCase):
             "date": bill.date,
             "journal": bill.journal_id.id,
             "name": bill.name,
+            "manually_modified": bill.is_manually_modified,
         }
 
     def import_bills(self):
