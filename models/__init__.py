@@ -98,3 +98,4 @@ from . import stock_warehouse
 from . import stock_warehouse_orderpoint
 from . import hc_replenishment_planner
 from . import hc_processor_consumption
+from . import account_analytic_distribution_model

@@ -237,6 +237,7 @@ class HcProcessorInvoice(models.AbstractModel):
                 company, vendor
             )
         commands, problems = self._line_commands(document, vendor, orders, taxes)
+        self._hint_line_amounts(commands, company, currency, move_type)
 
         def finish(bill):
             self._attach_document(message, document, bill)
@@ -703,6 +704,39 @@ class HcProcessorInvoice(models.AbstractModel):
                 )
             )
         return commands, problems
+
+    @api.model
+    def _hint_line_amounts(self, commands, company, currency, move_type):
+        """Give each bill line, at create, the amounts Odoo's tax synchronisation gives it.
+
+        A new bill's lines are created with no amount; Odoo then writes each line three
+        times (``amount_currency``, then ``balance``, in ``_sync_invoice``; then both and
+        the tax tags from the tax engine in ``_sync_tax_lines``).  A line created with the
+        amounts the tax engine will compute is written by none of them: the engine still
+        runs and compares (``is_write_needed``), and writes the line whenever the values
+        given differ, so what is stored is Odoo's result whatever this estimate is.
+
+        Only where the estimate is plain: the company's currency (a rate of 1), taxes all
+        excluded from the price (the line's untaxed amount is its quantity times its unit
+        price, rounded to the currency), no discount, no tax tags.
+        """
+        if currency != company.currency_id:
+            return
+        sign = 1 if move_type == "in_invoice" else -1  # account.move.direction_sign
+        taxes = self.env["account.tax"].sudo()
+        for command in commands:
+            vals = command[2]
+            tax_ids = vals["tax_ids"][0][2]
+            if tax_ids and any(
+                tax.price_include
+                or tax.amount_type == "division"
+                or tax.invoice_repartition_line_ids.tag_ids
+                or tax.refund_repartition_line_ids.tag_ids
+                for tax in taxes.browse(tax_ids)
+            ):
+                continue
+            amount = sign * currency.round(vals["quantity"] * vals["price_unit"])
+            vals.update(amount_currency=amount, balance=amount)
 
     @api.model
     def _po_charge_lines(self, orders, charges):

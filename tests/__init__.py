@@ -73,3 +73,4 @@ from . import test_consumption
 from . import test_par_replenishment
 from . import test_bill_only
 from . import test_monthend_invoices
+from . import test_bill_create_equivalence
