@@ -608,32 +608,15 @@ class AccountMove(models.Model):
         (``_get_accounting_date``: ``highest_name``, then ``_get_last_sequence(relaxed=
         True)``) before the date is known, so Odoo's domain is ``WHERE FALSE`` and both
         queries return no row, twice a bill.  For the bills the import creates
-        (``hc_log_creation_notes``), such a domain returns None at once; any other domain
-        runs Odoo's query as ``sequence.mixin._get_last_sequence`` does.
+        (``hc_log_creation_notes``), such a domain answers None at once; any other runs
+        Odoo's own method.
         """
-        if not self.env.context.get("hc_log_creation_notes"):
-            return super()._get_last_sequence(relaxed=relaxed, with_prefix=with_prefix)
-        self.ensure_one()
-        where_string, param = self._get_last_sequence_domain(relaxed)
-        if where_string.strip() == "WHERE FALSE":
-            return None
-        # sequence.mixin._get_last_sequence from here on (Odoo 19), the domain computed once
-        if self._origin.id:
-            where_string += " AND id != %(id)s "
-            param["id"] = self._origin.id
-        if with_prefix is not None:
-            where_string += " AND sequence_prefix = %(with_prefix)s "
-            param["with_prefix"] = with_prefix
-        query = f"""
-                SELECT {self._sequence_field} FROM {self._table}
-                {where_string}
-                AND sequence_prefix = (SELECT sequence_prefix FROM {self._table} {where_string} ORDER BY id DESC LIMIT 1)
-                ORDER BY sequence_number DESC
-                LIMIT 1
-        """
-        self.flush_model([self._sequence_field, "sequence_number", "sequence_prefix"])
-        self.env.cr.execute(query, param)  # pylint: disable=sql-injection
-        return (self.env.cr.fetchone() or [None])[0]
+        if self.env.context.get("hc_log_creation_notes"):
+            self.ensure_one()
+            where_string, _param = self._get_last_sequence_domain(relaxed)
+            if where_string.strip() == "WHERE FALSE":
+                return None
+        return super()._get_last_sequence(relaxed=relaxed, with_prefix=with_prefix)
 
     def message_post(self, **kwargs):
         """A plain note on a bill the import creates is logged, not posted.
