@@ -1,3 +1,4 @@
+from types import SimpleNamespace
 from unittest.mock import patch
 
 from odoo.tests import tagged
@@ -89,3 +90,27 @@ class TestLaneTimeBudget(HcCase):
         self.assertEqual(messages[0].state, "failed", "retried later with backoff")
         self.assertEqual(messages[0].error_code, "database_contention")
         self.assertEqual(messages[1].state, "done", "the rest of the batch goes on")
+
+    def test_a_run_ends_half_a_budget_before_the_worker_cpu_limit(self):
+        """Odoo renews a cron worker's CPU limit (RLIMIT_CPU) once per unit of work, and a
+        unit runs every lane job ready on the database: the second of them must not get a
+        whole budget of its own, or Odoo's SIGXCPU handler raises in its middle (seen in
+        the month-end spike at 1,000 invoices: the batch waited a minute)."""
+        usage = SimpleNamespace(ru_utime=65.0, ru_stime=5.0)
+        with (
+            patch.object(hc_lane_worker, "_cpu_budget", lambda: 30.0),
+            patch.object(hc_lane_worker.resource, "getrusage", lambda _who: usage),
+        ):
+            # the limit at 100 s of this process's CPU, 70 s used by a first run: 30 s
+            # left, of which the run takes all but half a budget
+            with patch.object(hc_lane_worker.resource, "getrlimit", lambda _r: (100, 200)):
+                self.assertEqual(hc_lane_worker._cpu_deadline(500.0), 500.0 + 30 - 15)
+            # a first run of the unit: its own budget comes first
+            with patch.object(hc_lane_worker.resource, "getrlimit", lambda _r: (160, 200)):
+                self.assertEqual(hc_lane_worker._cpu_deadline(500.0), 500.0 + 30)
+            # no limit on the process (threaded server): the budget alone
+            infinity = (hc_lane_worker.resource.RLIM_INFINITY,) * 2
+            with patch.object(hc_lane_worker.resource, "getrlimit", lambda _r: infinity):
+                self.assertEqual(hc_lane_worker._cpu_deadline(500.0), 530.0)
+        with patch.object(hc_lane_worker, "_cpu_budget", lambda: 0):
+            self.assertIsNone(hc_lane_worker._cpu_deadline(500.0))
