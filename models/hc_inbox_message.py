@@ -42,6 +42,9 @@ RECEIVED_FIELDS = frozenset(
         "received_at",
     }
 )
+# A message whose work failed to serialize with another worker's is due again this soon
+# (within the lane worker's nap: hc_lane_worker.NAP_SECONDS).
+CONTENTION_RETRY_SECONDS = 1
 # What the API's answer about a message reads (``_api_status``) and what tells a
 # resubmission from a conflict (``content_hash``).
 API_STATUS_FIELDS = [
@@ -679,14 +682,22 @@ class HcInboxMessage(models.Model):
         )
 
     def _mark_failed(self, code, reason):
+        """Retry later with the connector's backoff; a serialization failure (another
+        worker's transaction touched the same rows, not a fault of the message) a second
+        later, which the lane worker still running waits for (its nap) instead of the
+        backoff holding back every later message of the same order.  Both count against
+        the connector's maximum of attempts."""
         if self.attempts >= self.connector_id.max_attempts:
             self._mark_dead(code, self._exhausted_reason(self.attempts, reason))
             return
-        delay = retry_delay(
-            max(self.attempts, 1),
-            self.connector_id.backoff_base_seconds,
-            self.connector_id.backoff_max_seconds,
-        )
+        if code == "database_contention":
+            delay = CONTENTION_RETRY_SECONDS
+        else:
+            delay = retry_delay(
+                max(self.attempts, 1),
+                self.connector_id.backoff_base_seconds,
+                self.connector_id.backoff_max_seconds,
+            )
         self.write(
             {
                 "state": "failed",

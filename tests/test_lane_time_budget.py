@@ -1,6 +1,7 @@
 from types import SimpleNamespace
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import tagged
 
 from ..models import hc_lane_worker
@@ -85,10 +86,18 @@ class TestLaneTimeBudget(HcCase):
             patch.object(type(self.env["hc.lane.worker"]), "_claim", claim_in_test),
             patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress),
             patch.object(self.env.cr, "rollback", lambda: None),
+            # the retry is due within a nap, which commits: not in a test's transaction
+            patch.object(
+                type(self.env["hc.lane.worker"]), "_nap_until_due", lambda _w, _lane: False
+            ),
         ):
             self.env["hc.lane.worker"]._cron_process_lane(self.lane_bulk.id)
-        self.assertEqual(messages[0].state, "failed", "retried later with backoff")
+        self.assertEqual(messages[0].state, "failed", "retried")
         self.assertEqual(messages[0].error_code, "database_contention")
+        # a second later, within the worker's nap, not after the connector's backoff
+        # (which held back every later bill of the order in the month-end spike)
+        due_in = (messages[0].next_attempt_at - fields.Datetime.now()).total_seconds()
+        self.assertLessEqual(due_in, hc_lane_worker.NAP_SECONDS)
         self.assertEqual(messages[1].state, "done", "the rest of the batch goes on")
 
     def test_a_run_ends_half_a_budget_before_the_worker_cpu_limit(self):
