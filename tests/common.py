@@ -52,6 +52,20 @@ class HcCase(TransactionCase):
         cls.Inbox = cls.env["hc.inbox.message"]
 
     @classmethod
+    def purchase_tax(cls, name, amount, **extra):
+        """A percent purchase tax of the test company."""
+        return cls.env["account.tax"].create(
+            {
+                "name": name,
+                "amount": amount,
+                "amount_type": "percent",
+                "type_tax_use": "purchase",
+                "company_id": cls.company.id,
+                **extra,
+            }
+        )
+
+    @classmethod
     def make_vendor(cls, gln, name="Medline Industries, Inc."):
         """A vendor known to the crosswalk by its GLN, as the vendor master leaves it."""
         vendor = cls.env["res.partner"].create(

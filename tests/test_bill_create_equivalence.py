@@ -31,19 +31,13 @@ class TestBillCreateEquivalence(HcCase):
         cls.company.hc_autopost_matched = False
         cls.currency = cls.company.currency_id
         cls.vendor = cls.make_vendor(VENDOR_GLN)
-        Tax = cls.env["account.tax"]
-        common = {
-            "amount_type": "percent",
-            "type_tax_use": "purchase",
-            "company_id": cls.company.id,
-        }
-        cls.tax8 = Tax.create(dict(common, name="HC eq 8.25%", amount=8.25))
+        cls.tax8 = cls.purchase_tax("HC eq 8.25%", 8.25)
         # taxes whose base is not quantity x price, or that tag the base line: the
         # import leaves those lines' amounts to Odoo
-        cls.tax_incl = Tax.create(
-            dict(common, name="HC eq 10% incl.", amount=10, price_include_override="tax_included")
+        cls.tax_incl = cls.purchase_tax(
+            "HC eq 10% incl.", 10, price_include_override="tax_included"
         )
-        cls.tax5 = Tax.create(dict(common, name="HC eq 5% tagged", amount=5))
+        cls.tax5 = cls.purchase_tax("HC eq 5% tagged", 5)
         tag = cls.env["account.account.tag"].create(
             {
                 "name": "HC eq base",

@@ -28,16 +28,10 @@ class TestInvoiceAmounts(HcCase):
         cls.company.hc_autopost_matched = False
         cls.currency = cls.company.currency_id
         cls.vendor = cls.make_vendor(VENDOR_GLN)
-        Tax = cls.env["account.tax"]
-        common = {
-            "amount_type": "percent",
-            "type_tax_use": "purchase",
-            "company_id": cls.company.id,
-        }
         # the company's default purchase tax: what leaked onto bills the supplier did not tax
-        cls.tax_default = Tax.create(dict(common, name="HC default purchase 15%", amount=15))
-        cls.tax8 = Tax.create(dict(common, name="HC purchase 8.25%", amount=8.25))
-        cls.tax_rc = Tax.create(dict(common, name="HC reverse charge 21%", amount=21))
+        cls.tax_default = cls.purchase_tax("HC default purchase 15%", 15)
+        cls.tax8 = cls.purchase_tax("HC purchase 8.25%", 8.25)
+        cls.tax_rc = cls.purchase_tax("HC reverse charge 21%", 21)
         product_vals = {
             "type": "consu",
             "is_storable": True,
