@@ -221,7 +221,8 @@ class AccountMove(models.Model):
                 or False
             )
             move.hc_block_owner_ids = mine.owner_id
-            move.hc_blocked_days = (now - mine[0].create_date).days if mine else 0
+            # (now is to the second, a creation date to the microsecond: never negative)
+            move.hc_blocked_days = max((now - mine[0].create_date).days, 0) if mine else 0
 
     def action_hc_resolve_all(self):
         """Decide every open exception of the bill in one go (the resolution wizard)."""
