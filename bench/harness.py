@@ -217,9 +217,16 @@ class Server:
             "--http-interface=127.0.0.1",
             f"--workers={workers}",
             f"--max-cron-threads={cron_threads}",
-            "--log-level=warn",
+            # HC_BENCH_LOG_LEVEL=info: the workers' life (recycling, cron jobs) in the log
+            f"--log-level={os.environ.get('HC_BENCH_LOG_LEVEL', 'warn')}",
             "--limit-time-real=300",
             "--limit-time-real-cron=600",
+            # HC_BENCH_LIMIT_TIME_CPU=16: lane runs end on their CPU budget often (restarts)
+            *(
+                [f"--limit-time-cpu={os.environ['HC_BENCH_LIMIT_TIME_CPU']}"]
+                if os.environ.get("HC_BENCH_LIMIT_TIME_CPU")
+                else []
+            ),
             "--limit-memory-soft=4294967296",
             "--limit-memory-hard=6442450944",
             *extra,

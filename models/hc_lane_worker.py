@@ -269,8 +269,7 @@ class HcLaneWorker(models.AbstractModel):
                 # Odoo stops a worker past its CPU limit (limit_time_cpu), and re-runs a
                 # job that reports work left in the same worker, under the same limit: end
                 # this run and wake the lane, so the next run starts with a fresh limit.
-                lane._trigger_safely()
-                self.env["ir.cron"]._commit_progress(0)
+                self._end_run_with_work_left(lane)
                 return
             messages = self._claim(lane, lane.batch_size)
             if not messages:
@@ -300,7 +299,14 @@ class HcLaneWorker(models.AbstractModel):
                 contentions += 1
                 _logger.info("Lane %s: contention, batch requeued: %s", lane.code, exc)
                 if contentions >= MAX_CONTENTIONS_PER_RUN:
+                    self._end_run_with_work_left(lane)
                     return
+
+    def _end_run_with_work_left(self, lane):
+        """End a lane run that leaves due messages: trigger the lane and notify the cron
+        workers at this commit (see :meth:`HcLane._trigger_safely`'s ``wake``)."""
+        lane._trigger_safely(wake=True)
+        self.env["ir.cron"]._commit_progress(0)
 
     def _nap_until_due(self, lane):
         """Nothing to claim, but a message of ``lane`` is due within a second or two (one
@@ -355,19 +361,27 @@ class HcLaneWorker(models.AbstractModel):
                 # report work left so that Odoo runs the cron again at once.
                 rest = messages[index + 1 :]
                 self._unclaim(rest)
-                self.env["ir.cron"]._commit_progress(remaining=max(len(rest), 1))
+                self._report_work_left(max(len(rest), 1))
                 return False
             uncommitted = messages.browse()
         with audit._hold():
             group.flush()
         if auto_commit():
             if uncommitted and not self._commit_outcome(uncommitted):
-                self.env["ir.cron"]._commit_progress(remaining=1)
+                self._report_work_left(1)
                 return False
         else:
             audit._flush_pending()  # at commit, in production
             self.env.flush_all()
         return True
+
+    def _report_work_left(self, remaining):
+        """Out of the cron's time with ``remaining`` messages left: Odoo runs the job again
+        at once in this worker (or, after ten runs, reschedules it "as soon as possible":
+        at the cron workers' next look, which only a notification brings before the
+        minute), so the cron workers are notified at this commit too."""
+        self.env["hc.lane"]._notify_if(True)
+        self.env["ir.cron"]._commit_progress(remaining=remaining)
 
     # ------------------------------------------------------------------------------
     # One message: run it, sort its failure, record the outcome

@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools.misc import Callbacks
 
 from ..models import hc_lane_worker
 from .common import HcCase
@@ -43,14 +44,53 @@ class TestLaneTimeBudget(HcCase):
             patch.object(hc_lane_worker, "auto_commit", return_value=True),
             patch.object(type(self.env["hc.lane.worker"]), "_claim", claim_in_test),
             patch.object(type(self.env["ir.cron"]), "_commit_progress", out_of_time),
+            patch.object(self.env.cr, "postcommit", Callbacks()),
         ):
             self.env["hc.lane.worker"]._cron_process_lane(self.lane_bulk.id)
+            notified = self._cron_notifications()
         self.assertEqual(messages.mapped("state"), ["done", "received", "received"])
         self.assertEqual(messages.mapped("attempts"), [1, 0, 0], "giving back is not an attempt")
         self.assertEqual(calls, [(1, {}), (0, {"remaining": 2})], "Odoo reruns the cron at once")
+        # Odoo's "as soon as possible" after ten such runs is the cron workers' next look:
+        # a notification, or the minute (350 bills of the month-end spike waited 60 s)
+        self.assertEqual(notified, 1, "the cron workers are notified at that commit, once")
         # the next run picks them up
         self.process(self.lane_bulk)
         self.assertEqual(messages.mapped("state"), ["done", "done", "done"])
+
+    def _cron_notifications(self):
+        return sum(
+            getattr(func, "__name__", "") == "_notifydb" for func in self.env.cr.postcommit._funcs
+        )
+
+    def test_past_the_cpu_deadline_the_run_ends_and_wakes_the_lane(self):
+        """A run past its CPU deadline ends before claiming, with its lane triggered and
+        the cron workers notified even though a due trigger exists (the POST's): that
+        trigger's notification was consumed while the run was going on."""
+        docs = [self.vendor_doc(gln="0614141000012", name="Medline Industries, Inc.")]
+        messages = self.Inbox.browse([m.id for m, _s in self.accept(docs)])
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        crons = self.lane_bulk.cron_ids.filtered("active")
+        due = [("cron_id", "in", crons.ids), ("call_at", "<=", fields.Datetime.now())]
+        self.assertTrue(Trigger.search_count(due), "the POST triggered the lane")
+        calls = []
+
+        def commit_progress(model, processed=0, **kwargs):
+            calls.append((processed, kwargs))
+            return 60.0
+
+        with (
+            patch.object(hc_lane_worker, "auto_commit", return_value=True),
+            patch.object(hc_lane_worker, "_cpu_deadline", lambda _start: -1.0),
+            patch.object(type(self.env["ir.cron"]), "_commit_progress", commit_progress),
+            patch.object(self.env.cr, "postcommit", Callbacks()),
+        ):
+            self.env["hc.lane.worker"]._cron_process_lane(self.lane_bulk.id)
+            notified = self._cron_notifications()
+        self.assertEqual(messages.state, "received", "nothing claimed past the deadline")
+        self.assertEqual(calls, [(0, {})], "progress committed, with the trigger")
+        self.assertTrue(Trigger.search_count(due), "the lane stays due")
+        self.assertEqual(notified, 1, "and the cron workers are told")
 
     def test_contention_at_commit_retries_the_message_not_the_batch(self):
         """A serialization failure raised by the commit after a message (found by the
