@@ -55,6 +55,16 @@ class AccountMove(models.Model):
 
     _inherit = "account.move"
 
+    # The duplicate check of every incoming bill (hc.processor.invoice's
+    # _duplicate_findings) looks for the vendor's bills of the same reference or amount:
+    # from indexes, not a scan of every bill (37 ms at 22,000 bills, growing with them)
+    _hc_vendor_amount_idx = models.Index(
+        "(commercial_partner_id, amount_total) WHERE move_type IN ('in_invoice', 'in_refund')"
+    )
+    _hc_vendor_stated_total_idx = models.Index(
+        "(commercial_partner_id, hc_stated_total) WHERE hc_stated_total IS NOT NULL"
+    )
+
     hc_message_id = fields.Many2one(
         "hc.inbox.message",
         string="Inbox message",

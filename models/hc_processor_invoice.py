@@ -420,25 +420,7 @@ class HcProcessorInvoice(models.AbstractModel):
         reference, or dated within the suspect window; the pure ``find_duplicates``
         decides (duplicate, review, suspect), most severe first.
         """
-        normalized = normalize_reference(document.number)
-        window = timedelta(days=DEFAULT_WINDOW_DAYS)
-        domain = [
-            ("company_id", "=", company.id),
-            ("move_type", "=", move_type),
-            ("commercial_partner_id", "=", vendor.id),
-            ("state", "!=", "cancel"),
-            "|",
-            ("hc_ref_normalized", "=", normalized or "-"),
-            "&",
-            "&",
-            ("invoice_date", ">=", document.issue_date - window),
-            ("invoice_date", "<=", document.issue_date + window),
-            # only a bill of the same amount can be a "suspect" twin: keeps the candidate
-            # set small for a vendor sending hundreds of invoices a week
-            "|",
-            ("hc_stated_total", "=", float(document.gross_total or 0)),
-            ("amount_total", "=", float(document.gross_total or 0)),
-        ]
+        domain = self._duplicate_domain(company, vendor, move_type, document)
         bills = self.env["account.move"].sudo().search(domain, order="invoice_date desc, id desc")
         keyed = {}
         for bill in bills:
@@ -455,6 +437,31 @@ class HcProcessorInvoice(models.AbstractModel):
         )
         found = find_duplicates(new, [key for _bill, key in keyed.values()])
         return [(keyed[id(key)][0], verdict) for key, verdict in found]
+
+    @api.model
+    def _duplicate_domain(self, company, vendor, move_type, document):
+        """The candidates of :meth:`_duplicate_findings`: served by indexes (the
+        normalised reference; the vendor and amount, ``account.move``'s own), never a scan
+        of the vendor's bills, which grow all year."""
+        normalized = normalize_reference(document.number)
+        window = timedelta(days=DEFAULT_WINDOW_DAYS)
+        return [
+            ("company_id", "=", company.id),
+            ("move_type", "=", move_type),
+            ("commercial_partner_id", "=", vendor.id),
+            ("state", "!=", "cancel"),
+            "|",
+            ("hc_ref_normalized", "=", normalized or "-"),
+            "&",
+            "&",
+            ("invoice_date", ">=", document.issue_date - window),
+            ("invoice_date", "<=", document.issue_date + window),
+            # only a bill of the same amount can be a "suspect" twin: keeps the candidate
+            # set small for a vendor sending hundreds of invoices a week
+            "|",
+            ("hc_stated_total", "=", float(document.gross_total or 0)),
+            ("amount_total", "=", float(document.gross_total or 0)),
+        ]
 
     @api.model
     def _drop_cleared_duplicates(self, message, findings):

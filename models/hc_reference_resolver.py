@@ -620,6 +620,15 @@ class HcReferenceResolver(models.AbstractModel):
         numbers = [n for n in numbers or () if n]
         if not numbers:
             return self.env["purchase.order"]
+        return (
+            self.env["purchase.order"]
+            .sudo()
+            .search(self._resolve_orders_domain(company, numbers, states))
+        )
+
+    @api.model
+    def _resolve_orders_domain(self, company, numbers, states=None):
+        """The domain of :meth:`_resolve_orders` (both numbers indexed for equality)."""
         domain = [
             ("company_id", "=", company.id),
             "|",
@@ -628,7 +637,7 @@ class HcReferenceResolver(models.AbstractModel):
         ]
         if states:
             domain.append(("state", "in", tuple(states)))
-        return self.env["purchase.order"].sudo().search(domain)
+        return domain
 
     @api.model
     def _resolve_order(self, company, number, states=None):

@@ -87,6 +87,10 @@ class PurchaseOrder(models.Model):
         "(company_id, hc_source_ref) WHERE hc_source_ref IS NOT NULL",
         "A source purchase order number is received once per company.",
     )
+    # Every invoice, ship notice and receipt finds its order by number (name or source
+    # reference: hc.reference.resolver); Odoo indexes the name for "contains" searches
+    # only (trigram), so an equality search scanned every order.
+    _hc_name_idx = models.Index("(name)")
 
     def _hc_facility_partners(self):
         """The facilities this order buys for, as contract prices restrict them: the
