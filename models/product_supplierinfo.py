@@ -5,6 +5,11 @@ from odoo import models
 class ProductSupplierinfo(models.Model):
     _inherit = "product.supplierinfo"
 
+    # The match's contract prices (and the resolver's, the planner's) are searched by
+    # variant or template: Odoo indexes the template only, so the variant half of that
+    # "or" scanned every price of every contract
+    _hc_product_idx = models.Index("(product_id) WHERE product_id IS NOT NULL")
+
     hc_contract_ref = fields.Char(
         string="Contract reference", index=True, help="GPO or local contract the price comes from."
     )
