@@ -29,6 +29,7 @@ from . import test_invoice_refused
 from . import test_key_rotation
 from . import test_lane_time_budget
 from . import test_lane_worker
+from . import test_lookup_indexes
 from . import test_match_documents
 from . import test_match_explain
 from . import test_metrics
