@@ -41,7 +41,11 @@ class HcAsnLine(models.Model):
     serials_display = fields.Char(string="Serials announced", compute="_compute_serials_display")
     ship_date = fields.Date(readonly=True)
     message_id = fields.Many2one(
-        "hc.inbox.message", string="Inbox message", ondelete="set null", readonly=True
+        "hc.inbox.message",
+        string="Inbox message",
+        ondelete="set null",
+        readonly=True,
+        index="btree_not_null",
     )
 
     _asn_line_unique = models.UniqueIndex(

@@ -91,7 +91,11 @@ class HcBankChangeRequest(models.Model):
         "res.users", string="Requested by", readonly=True, default=lambda s: s.env.uid
     )
     message_id = fields.Many2one(
-        "hc.inbox.message", string="Inbox message", readonly=True, ondelete="set null"
+        "hc.inbox.message",
+        string="Inbox message",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
     )
     approver_id = fields.Many2one("res.users", string="Decided by", readonly=True)
     decision_date = fields.Datetime(readonly=True)

@@ -23,7 +23,11 @@ class HcBillMatchLine(models.Model):
     move_id = fields.Many2one(
         "account.move", string="Bill", required=True, index=True, ondelete="cascade"
     )
-    move_line_id = fields.Many2one("account.move.line", string="Bill line", ondelete="cascade")
+    # indexed: deleting any journal item (Odoo does it when a bill's lines are recomputed)
+    # looks here for match lines to delete with it (318 ms a bill at 200,000 match lines)
+    move_line_id = fields.Many2one(
+        "account.move.line", string="Bill line", ondelete="cascade", index="btree_not_null"
+    )
     company_id = fields.Many2one(related="move_id.company_id", store=True)
     currency_id = fields.Many2one(related="move_id.currency_id", string="Currency")
     product_id = fields.Many2one(related="move_line_id.product_id")

@@ -269,6 +269,7 @@ class HcException(models.Model):
         string="Bill line",
         readonly=True,
         ondelete="set null",
+        index="btree_not_null",  # a journal item deleted looks here
         help="The bill line the figures are of: of several lines, the largest difference.",
     )
     explain_line_ids = fields.Many2many(
@@ -281,7 +282,11 @@ class HcException(models.Model):
     )
     explain_line_count = fields.Integer(string="Lines concerned", readonly=True)
     explain_purchase_line_id = fields.Many2one(
-        "purchase.order.line", string="PO line", readonly=True, ondelete="set null"
+        "purchase.order.line",
+        string="PO line",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",  # a PO line deleted looks here
     )
     explain_uom = fields.Char(string="Unit", readonly=True)
     explain_ordered_qty = fields.Float(string="PO quantity", digits="Product Unit", readonly=True)

@@ -95,7 +95,7 @@ class HcOutboundDocument(models.Model):
     ack_codes = fields.Char(
         readonly=True, help="What the 997/999 said: AK9/IK5 codes per set (AK502/IK502...)."
     )
-    ack_message_id = fields.Many2one("hc.inbox.message", readonly=True)
+    ack_message_id = fields.Many2one("hc.inbox.message", readonly=True, index="btree_not_null")
 
     _interchange_unique = models.UniqueIndex(
         "(profile_id, interchange_control_number) WHERE interchange_control_number IS NOT NULL"

@@ -91,7 +91,9 @@ class HcRecall(models.Model):
         "stock.picking", string="Quarantine transfers", readonly=True
     )
     exception_count = fields.Integer(compute="_compute_counts")
-    message_id = fields.Many2one("hc.inbox.message", "Inbox message", readonly=True)
+    message_id = fields.Many2one(
+        "hc.inbox.message", "Inbox message", readonly=True, index="btree_not_null"
+    )
 
     _name_company_uniq = models.Constraint(
         "unique(name, company_id)", "A recall is recorded once per company."

@@ -46,10 +46,18 @@ class HcReplenishmentSignal(models.Model):
         "stock.picking", string="Planned transfer", ondelete="set null", readonly=True
     )
     purchase_order_id = fields.Many2one(
-        "purchase.order", string="Planned purchase order", ondelete="set null", readonly=True
+        "purchase.order",
+        string="Planned purchase order",
+        ondelete="set null",
+        readonly=True,
+        index="btree_not_null",
     )
     message_id = fields.Many2one(
-        "hc.inbox.message", string="Inbox message", ondelete="set null", readonly=True
+        "hc.inbox.message",
+        string="Inbox message",
+        ondelete="set null",
+        readonly=True,
+        index="btree_not_null",
     )
 
     _open_signal_unique = models.UniqueIndex(
