@@ -163,16 +163,8 @@ class HcLane(models.Model):
             only_if=only_if if only_if is not None else SQL("TRUE"),
         )
 
-    def _trigger_safely(self, wake=False):
+    def _trigger_safely(self):
         """:meth:`_trigger` for long transactions (lane workers): never fails.
-
-        ``wake``: notify the cron workers after commit even when a due trigger made a new
-        one needless.  A lane run ending with work left needs it: Odoo's cron workers look
-        at the due jobs only when notified or once a minute, and the notification of the
-        trigger that is due was consumed while its job ran (this process's own included):
-        without a new one the lane waits for the minute (seen in the month-end spike:
-        350 bills waited 60 s once the POSTs, whose notifications had kept the workers
-        polling, stopped).
 
         A due trigger this snapshot still shows may have been consumed since by a job
         that started (and committed) after the snapshot, so it cannot see this
@@ -180,8 +172,6 @@ class HcLane(models.Model):
         why the API does not use this (row locks in subtransactions are costly under
         concurrency).
         """
-        if wake and self._trigger_cron_ids():
-            self._notify_if(True)
         try:
             with self.env.cr.savepoint(flush=False):
                 self._trigger()

@@ -304,8 +304,15 @@ class HcLaneWorker(models.AbstractModel):
 
     def _end_run_with_work_left(self, lane):
         """End a lane run that leaves due messages: trigger the lane and notify the cron
-        workers at this commit (see :meth:`HcLane._trigger_safely`'s ``wake``)."""
-        lane._trigger_safely(wake=True)
+        workers at this commit, even when a due trigger made a new one needless.
+
+        Odoo's cron workers look at the due jobs only when notified or once a minute, and
+        the notification of a trigger already due was consumed while the job ran (this
+        process's own included): without a new one the lane waits for the minute (seen in
+        the month-end spike: 350 bills waited 60 s once the POSTs, whose notifications had
+        kept the workers looking, stopped)."""
+        lane._trigger_safely()
+        self.env["hc.lane"]._notify_if(True)
         self.env["ir.cron"]._commit_progress(0)
 
     def _nap_until_due(self, lane):
@@ -379,7 +386,8 @@ class HcLaneWorker(models.AbstractModel):
         """Out of the cron's time with ``remaining`` messages left: Odoo runs the job again
         at once in this worker (or, after ten runs, reschedules it "as soon as possible":
         at the cron workers' next look, which only a notification brings before the
-        minute), so the cron workers are notified at this commit too."""
+        minute), so the cron workers are notified at this commit too (as in
+        :meth:`_end_run_with_work_left`)."""
         self.env["hc.lane"]._notify_if(True)
         self.env["ir.cron"]._commit_progress(remaining=remaining)
 
