@@ -13,6 +13,8 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.sql import drop_index
+from odoo.tools.sql import make_index_name
 
 from ..api_contract.errors import PermanentError
 from ..api_contract.errors import WaitingForDependency
@@ -20,6 +22,8 @@ from ..canonical.render import document_sections
 from ..delivery.backoff import retry_delay
 from ..formats.pretty import pretty_text
 from ..trust import crypto
+from .hc_inbox_stat_delta import COUNTED_COLUMNS
+from .hc_inbox_stat_delta import counted_insert
 
 # What says what was received, and from whom: set once when the message is accepted (a
 # multi-row INSERT), and afterwards only by the encryption of a payload at rest, a key
@@ -40,8 +44,13 @@ RECEIVED_FIELDS = frozenset(
         "batch_ref",
         "batch_index",
         "received_at",
+        "stat_counted",
     }
 )
+# The accept's statement counts the messages it stores in the inbox figures itself (see
+# ``hc_inbox_stat_delta.counted_insert``): built once.
+ACCEPT_RETURNING = SQL(COUNTED_COLUMNS)
+ACCEPT_COUNTED = SQL(counted_insert("hc_created"))
 # A message whose work failed to serialize with another worker's is due again this soon
 # (within the lane worker's nap: hc_lane_worker.NAP_SECONDS).
 CONTENTION_RETRY_SECONDS = 1
@@ -123,7 +132,7 @@ class HcInboxMessage(models.Model):
 
     display_ref = fields.Char(compute="_compute_display_ref", string="Reference")
     connector_id = fields.Many2one(
-        "hc.connector", required=True, index=True, ondelete="restrict", readonly=True
+        "hc.connector", required=True, ondelete="restrict", readonly=True
     )
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     doc_type_id = fields.Many2one(
@@ -146,19 +155,21 @@ class HcInboxMessage(models.Model):
         help="The payload carries secrets (supplier bank details) and is stored as a Fernet "
         "token; processing and replays decrypt it with the server's key.",
     )
-    idempotency_key = fields.Char(readonly=True, index=True)
+    idempotency_key = fields.Char(readonly=True)
     batch_ref = fields.Char(
         readonly=True, help="Request the message arrived in, shared by a batch's documents."
     )
     batch_index = fields.Integer(readonly=True)
-    natural_key = fields.Char(index=True, readonly=True, help="Business key of the document.")
+    natural_key = fields.Char(
+        index="btree_not_null", readonly=True, help="Business key of the document."
+    )
     correlation_key = fields.Char(
-        index=True,
+        index="btree_not_null",
         readonly=True,
         help="Messages sharing this key are applied strictly in arrival order.",
     )
     waiting_key = fields.Char(
-        index=True, readonly=True, help="The prerequisite this message is parked on."
+        index="btree_not_null", readonly=True, help="The prerequisite this message is parked on."
     )
     state = fields.Selection(
         [
@@ -174,7 +185,7 @@ class HcInboxMessage(models.Model):
         index=True,
         readonly=True,
     )
-    next_attempt_at = fields.Datetime(index=True)
+    next_attempt_at = fields.Datetime()
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     finished_at = fields.Datetime(readonly=True)
     api_latency_ms = fields.Float(
@@ -182,6 +193,12 @@ class HcInboxMessage(models.Model):
         readonly=True,
         aggregator="avg",
         help="Time the API spent on the request before storing it.",
+    )
+    stat_counted = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Counted in the inbox figures by the statement that stored the message (the "
+        "API's accept counts its own messages); the insert trigger counts the others.",
     )
     payload_purged_at = fields.Datetime(
         readonly=True,
@@ -230,6 +247,7 @@ class HcInboxMessage(models.Model):
 
     def init(self):
         super().init()
+        self._drop_replaced_indexes()
         if self._table != "hc_inbox_message":  # the archive inherits this model
             return
         self.env.cr.execute(
@@ -242,6 +260,31 @@ class HcInboxMessage(models.Model):
             self.env.cr.execute(
                 SQL("ALTER TABLE hc_inbox_message SET (%s)", SQL(", ").join(missing))
             )
+
+    def _drop_replaced_indexes(self):
+        """Drop the column indexes of earlier versions that every accepted document paid
+        for (each index is written by each insert, and the accept is the API's hot path):
+
+        - ``connector_id``, ``idempotency_key``: covered by the unique index on both;
+        - ``next_attempt_at``: covered by the claim index, the only reader;
+        - ``natural_key``, ``correlation_key``, ``waiting_key``: empty when a document
+          is accepted; recreated by Odoo without their empty rows (``btree_not_null``).
+
+        Odoo keeps an index a field no longer asks for, and does not rebuild one whose
+        kind changed: dropped here, before Odoo checks the indexes the fields ask for.
+        """
+        cr = self.env.cr
+        for column in ("connector_id", "idempotency_key", "next_attempt_at"):
+            drop_index(cr, make_index_name(self._table, column), self._table)
+        for column in ("natural_key", "correlation_key", "waiting_key"):
+            name = make_index_name(self._table, column)
+            cr.execute(
+                "SELECT 1 FROM pg_indexes WHERE indexname = %s AND tablename = %s"
+                " AND indexdef NOT LIKE '%%IS NOT NULL%%'",
+                [name, self._table],
+            )
+            if cr.fetchone():
+                drop_index(cr, name, self._table)
 
     @api.depends("doc_type")
     def _compute_display_ref(self):
@@ -350,21 +393,22 @@ class HcInboxMessage(models.Model):
                               doc_type, lane_id, content_type, payload, payload_size,
                               content_hash, idempotency_key, batch_ref, batch_index, state,
                               attempts, replay_count, next_attempt_at, received_at,
-                              api_latency_ms, payload_encrypted, create_uid, create_date,
-                              write_uid, write_date)
+                              api_latency_ms, payload_encrypted, stat_counted, create_uid,
+                              create_date, write_uid, write_date)
                        SELECT %(connector)s, %(company)s, %(doc_type_id)s, %(doc_type)s,
                               i.lane_id, %(content_type)s, i.payload, i.payload_size,
                               i.content_hash, i.idempotency_key, %(batch_ref)s::varchar,
                               i.batch_index, 'received', 0, 0, %(now)s, %(now)s,
-                              %(latency)s::float8, i.payload_encrypted, %(uid)s, %(now)s,
-                              %(uid)s, %(now)s
+                              %(latency)s::float8, i.payload_encrypted, TRUE, %(uid)s,
+                              %(now)s, %(uid)s, %(now)s
                          FROM hc_incoming i
                         WHERE NOT EXISTS (
                               SELECT 1 FROM hc_inbox_message_archive a
                                WHERE a.connector_id = %(connector)s
                                  AND a.idempotency_key = i.idempotency_key)
                        ON CONFLICT (connector_id, idempotency_key) DO NOTHING
-                       RETURNING idempotency_key, id),
+                       RETURNING idempotency_key, id, %(counted_columns)s),
+                   hc_counted AS (%(counted)s),
                    %(trigger)s
                    SELECT idempotency_key, id, (SELECT count(*) FROM hc_triggered)
                      FROM hc_created""",
@@ -378,6 +422,8 @@ class HcInboxMessage(models.Model):
                 now=now,
                 latency=api_latency_ms,
                 uid=self.env.uid,
+                counted_columns=ACCEPT_RETURNING,
+                counted=ACCEPT_COUNTED,
                 trigger=Lane._trigger_ctes(
                     Lane.browse(
                         dict.fromkeys(doc_lane.id for doc_lane in lanes)

@@ -10,6 +10,7 @@ import random
 import threading
 from contextlib import closing
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID
 from odoo import api
@@ -177,6 +178,74 @@ class TestMetricRollups(HcCase):
         mine = Stat._figures(["s"], self.company.ids, since)
         self.assertTrue(mine)
         self.assertEqual({f["company_id"] for f in mine}, {self.company.id})
+
+    def consumption(self, ref, **extra):
+        return {
+            "consumption_id": ref,
+            "source_system": "cabinet",
+            "location": "LOC-OR3",
+            "item": {"gtin": "00614141000029"},
+            "quantity": "1",
+            "uom": "EA",
+            "consumed_at": "2026-12-06T08:30:00Z",
+            **extra,
+        }
+
+    def test_the_accept_counts_its_messages_once_and_the_trigger_the_others(self):
+        """The accept's statement counts what it stores (a batch across two lanes); the
+        insert trigger counts a message stored any other way, and only those."""
+        Stat, Delta = self.env["hc.inbox.stat"], self.env["hc.inbox.stat.delta"]
+        Stat._fold()
+        self.assertExact("before")
+        docs = [self.consumption("ROLL-1"), self.consumption("ROLL-2", critical=True)]
+        accepted = self.Inbox.browse([m.id for m, _s in self.accept(docs, "consumption")])
+        self.assertEqual(len(accepted.lane_id), 2, "a critical item takes the critical lane")
+        self.assertEqual(set(accepted.mapped("stat_counted")), {True})
+        self.assertEqual(
+            Delta.search_count([]), 4, "per lane: one 'received' state and one hour, grouped"
+        )
+        self.assertExact("accepted: counted by the statement, once")
+        self.env.cr.execute(
+            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, doc_type,
+                   lane_id, idempotency_key, state, attempts, replay_count, received_at,
+                   finished_at, next_attempt_at)
+               VALUES (%s, %s, %s, 'vendor', %s, 'roll-sql', 'done', 2, 0,
+                       now() at time zone 'UTC' - interval '1 minute',
+                       now() at time zone 'UTC', now() at time zone 'UTC')""",
+            [self.connector.id, self.company.id, self.doc_types[:1].id, accepted[0].lane_id.id],
+        )
+        self.assertExact("stored in SQL: counted by the trigger")
+        Stat._fold()
+        self.assertExact("folded")
+
+    def test_an_upgrade_replaces_the_statement_insert_trigger_without_a_recount(self):
+        """The insert trigger of earlier versions (per statement) is replaced by the
+        per-row one under the table's lock: figures stay exact, nothing is recounted."""
+        Stat = self.env["hc.inbox.stat"]
+        self.accept([self.vendor_doc(name="Before the upgrade")])
+        self.env.cr.execute(
+            """DROP TRIGGER hc_inbox_stat_ins_row ON hc_inbox_message;
+               CREATE TRIGGER hc_inbox_stat_ins AFTER INSERT ON hc_inbox_message
+                   REFERENCING NEW TABLE AS new_rows
+                   FOR EACH STATEMENT EXECUTE FUNCTION hc_inbox_stat_inserted()"""
+        )
+        rebuilt = []
+        with patch.object(type(Stat), "_rebuild", lambda self: rebuilt.append(1)):
+            Stat.init()
+        self.assertEqual(rebuilt, [], "a replaced trigger needs no recount")
+        triggers = Stat._triggers("hc_inbox_message")
+        self.assertIn("hc_inbox_stat_ins_row", triggers)
+        self.assertNotIn("hc_inbox_stat_ins", triggers)
+        self.accept([self.vendor_doc(name="After the upgrade")])
+        self.env.cr.execute(
+            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, doc_type,
+                   lane_id, idempotency_key, state, attempts, replay_count, received_at,
+                   next_attempt_at)
+               SELECT connector_id, company_id, doc_type_id, doc_type, lane_id,
+                      'upgrade-sql', 'received', 0, 0, received_at, next_attempt_at
+                 FROM hc_inbox_message ORDER BY id DESC LIMIT 1"""
+        )
+        self.assertExact("after the upgrade")
 
     def test_rebuild_recounts_everything(self):
         self.accept([self.vendor_doc(name="Rebuilt")])
