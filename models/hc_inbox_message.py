@@ -47,6 +47,21 @@ RECEIVED_FIELDS = frozenset(
         "stat_counted",
     }
 )
+# What a message just accepted shows the API, besides its id, type, key and reception
+# (``_accept``'s answers).
+RECEIVED_STATUS = {
+    "state": "received",
+    "attempts": 0,
+    "finished_at": False,
+    "next_attempt_at": False,
+    "waiting_key": False,
+    "error_code": False,
+    "error_message": False,
+    "issues": False,
+    "result_model": False,
+    "result_ids": False,
+    "result_summary": False,
+}
 # The accept's statement counts the messages it stores in the inbox figures itself (see
 # ``hc_inbox_stat_delta.counted_insert``): built once.
 ACCEPT_RETURNING = SQL(COUNTED_COLUMNS)
@@ -319,6 +334,7 @@ class HcInboxMessage(models.Model):
         documents,
         idempotency_key=None,
         api_latency_ms=None,
+        answers=None,
     ):
         """Store each raw document as its own message; de-duplicate by idempotency key.
 
@@ -334,9 +350,11 @@ class HcInboxMessage(models.Model):
             ``<key>#<index>``; without one, the SHA-256 of the document is the key, so an
             exact resubmission returns the original message
         :param api_latency_ms: time the API spent before storing (for latency metrics)
+        :param answers: a dict that receives, for each created message, its
+            :meth:`_api_status` by id, built from what was stored: answering costs no
+            query and no work of the ORM's cache
         :return: list of ``(message, status)`` with status ``created``, ``duplicate`` or
-            ``conflict`` (same key, different body: the caller answers 409); a created
-            message's fields are already in the cache, so answering costs no query
+            ``conflict`` (same key, different body: the caller answers 409)
         """
         if not documents:
             return []
@@ -442,23 +460,16 @@ class HcInboxMessage(models.Model):
         for digest, key in zip(digests, keys, strict=True):
             if key in created_ids:
                 message = self.browse(created_ids[key])
-                # what _api_status reads of a received message (the others it reads only
-                # for a failed, waiting, refused or finished one)
-                message._update_cache(
-                    {
-                        "doc_type": doc_type_code,
-                        "state": "received",
-                        "idempotency_key": key,
-                        "attempts": 0,
-                        "received_at": now,
-                        "finished_at": False,
-                        "waiting_key": False,
-                        "error_code": False,
-                        "issues": False,
-                        "result_model": False,
-                    },
-                    validate=False,
-                )
+                if answers is not None:
+                    answers[message.id] = self._status_of(
+                        dict(
+                            RECEIVED_STATUS,
+                            id=message.id,
+                            doc_type=doc_type_code,
+                            idempotency_key=key,
+                            received_at=now,
+                        )
+                    )
                 results.append((message, "created"))
             else:
                 message = existing[key]
@@ -532,31 +543,36 @@ class HcInboxMessage(models.Model):
     def _api_status(self):
         """The message as the API shows it (no payload, no internals)."""
         self.ensure_one()
+        return self._status_of(self)
+
+    @api.model
+    def _status_of(self, m):
+        """:meth:`_api_status` of ``m``: a message, or a dict of its fields' values."""
         return {
-            "id": self.id,
-            "document_type": self.doc_type,
-            "state": self.state,
-            "idempotency_key": self.idempotency_key,
-            "attempts": self.attempts,
-            "received_at": self.received_at and self.received_at.isoformat() + "Z",
-            "finished_at": self.finished_at and self.finished_at.isoformat() + "Z",
+            "id": m["id"],
+            "document_type": m["doc_type"],
+            "state": m["state"],
+            "idempotency_key": m["idempotency_key"],
+            "attempts": m["attempts"],
+            "received_at": m["received_at"] and m["received_at"].isoformat() + "Z",
+            "finished_at": m["finished_at"] and m["finished_at"].isoformat() + "Z",
             "next_attempt_at": (
-                self.state in ("failed", "waiting")
-                and self.next_attempt_at
-                and self.next_attempt_at.isoformat() + "Z"
+                m["state"] in ("failed", "waiting")
+                and m["next_attempt_at"]
+                and m["next_attempt_at"].isoformat() + "Z"
             )
             or None,
-            "waiting_for": self.waiting_key or None,
-            "error": {"code": self.error_code, "message": self.error_message}
-            if self.error_code
+            "waiting_for": m["waiting_key"] or None,
+            "error": {"code": m["error_code"], "message": m["error_message"]}
+            if m["error_code"]
             else None,
-            "issues": self.issues or [],
+            "issues": m["issues"] or [],
             "result": {
-                "model": self.result_model,
-                "ids": self.result_ids or [],
-                "summary": self.result_summary,
+                "model": m["result_model"],
+                "ids": m["result_ids"] or [],
+                "summary": m["result_summary"],
             }
-            if self.result_model
+            if m["result_model"]
             else None,
         }
 
