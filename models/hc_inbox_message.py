@@ -23,7 +23,7 @@ from ..delivery.backoff import retry_delay
 from ..formats.pretty import pretty_text
 from ..trust import crypto
 from .hc_inbox_stat_delta import COUNTED_COLUMNS
-from .hc_inbox_stat_delta import counted_insert
+from .hc_inbox_stat_delta import received_insert
 
 # What says what was received, and from whom: set once when the message is accepted (a
 # multi-row INSERT), and afterwards only by the encryption of a payload at rest, a key
@@ -65,7 +65,7 @@ RECEIVED_STATUS = {
 # The accept's statement counts the messages it stores in the inbox figures itself (see
 # ``hc_inbox_stat_delta.counted_insert``): built once.
 ACCEPT_RETURNING = SQL(COUNTED_COLUMNS)
-ACCEPT_COUNTED = SQL(counted_insert("hc_created"))
+ACCEPT_COUNTED = SQL(received_insert("hc_created"))
 # A message whose work failed to serialize with another worker's is due again this soon
 # (within the lane worker's nap: hc_lane_worker.NAP_SECONDS).
 CONTENTION_RETRY_SECONDS = 1

@@ -83,15 +83,33 @@ REPLACED_TRIGGERS = {"hc_inbox_message": ("hc_inbox_stat_ins",)}
 def counted_insert(inserted):
     """A data-modifying common table expression's body counting the messages ``inserted``
     (the name of another CTE, ``INSERT INTO hc_inbox_message ... RETURNING`` at least
-    the columns :func:`delta_rows` reads), the way the insert trigger would.
+    the columns :data:`COUNTED_COLUMNS`), the way the insert trigger would.
 
-    For a statement that stores many messages, or must cost as little as possible (the
-    API's accept): it counts its own rows within itself, one grouped insert, and marks
-    them ``stat_counted`` so that the per-row insert trigger skips them.  The trigger's
-    call and planning per request cost more than the rest of the accept's statement
-    (PostgreSQL forgets cached plans each time Odoo takes a connection from its pool).
+    For a statement that stores many messages (a bulk load) or must cost as little as
+    possible (the API's accept, with :func:`received_insert`): it counts its own rows
+    within itself, grouped, and marks them ``stat_counted`` so that the per-row insert
+    trigger skips them.  Called and planned anew on each request (PostgreSQL forgets
+    cached plans each time Odoo takes a connection from its pool), the trigger cost the
+    accept more than the rest of its statement.
     """
     return _insert_grouped([delta_rows(inserted, 1)])
+
+
+def received_insert(inserted):
+    """:func:`counted_insert` for messages just received (state ``received``, no attempt
+    yet, not finished: what the API's accept stores), cheaper to plan: their figures are
+    one message in the ``s`` kind and one in the ``r`` kind, no retries, no seconds.
+    ``tests/test_metric_rollups.py`` compares both with a recount."""
+    keys = ", ".join(KEY_COLUMNS)
+    return f"""
+    INSERT INTO hc_inbox_stat_delta ({keys}, n, retries, seconds)
+    SELECT k.kind, c.company_id, c.connector_id, c.lane_id, c.doc_type, k.state, k.hour,
+           count(*), 0, 0
+      FROM {inserted} c
+     CROSS JOIN LATERAL (VALUES ('s', c.state, NULL::timestamp),
+                                ('r', NULL, date_trunc('hour', c.received_at)))
+           k (kind, state, hour)
+  GROUP BY 1, 2, 3, 4, 5, 6, 7"""
 
 
 # Columns the ``RETURNING`` of a statement counted by :func:`counted_insert` must give.
