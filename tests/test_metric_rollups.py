@@ -18,6 +18,7 @@ from odoo import fields
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
+from ..models import hc_inbox_stat_delta as stat_delta
 from .common import HcCase
 from .common import let_threads_open_environments
 
@@ -217,6 +218,30 @@ class TestMetricRollups(HcCase):
         self.assertExact("stored in SQL: counted by the trigger")
         Stat._fold()
         self.assertExact("folded")
+
+    def test_a_bulk_load_counting_itself_is_counted_once(self):
+        """A statement storing many messages counts them itself (``counted_insert``, as the
+        history bench's bulk load does): done ones included, none counted twice."""
+        self.env["hc.inbox.stat"]._fold()
+        self.env.cr.execute(
+            """WITH hc_created AS (
+                   INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id,
+                          doc_type, lane_id, idempotency_key, state, attempts, replay_count,
+                          received_at, finished_at, next_attempt_at, stat_counted)
+                   SELECT %s, %s, %s, 'vendor', %s, 'bulk-' || g,
+                          CASE WHEN g %% 3 = 0 THEN 'dead' ELSE 'done' END, 1 + g %% 2, 0,
+                          now() at time zone 'UTC' - g * interval '1 hour',
+                          now() at time zone 'UTC' - g * interval '1 hour' + interval '5 s',
+                          now() at time zone 'UTC', TRUE
+                     FROM generate_series(1, 30) g
+                   RETURNING """
+            + stat_delta.COUNTED_COLUMNS
+            + ")"
+            + stat_delta.counted_insert("hc_created"),
+            [self.connector.id, self.company.id, self.doc_types[:1].id, self.lane_critical.id],
+        )
+        self.assertTrue(self.env.cr.rowcount, "the figures of the load were inserted")
+        self.assertExact("bulk load counted by its statement")
 
     def test_an_upgrade_replaces_the_statement_insert_trigger_without_a_recount(self):
         """The insert trigger of earlier versions (per statement) is replaced by the
