@@ -180,25 +180,13 @@ class TestMetricRollups(HcCase):
         self.assertTrue(mine)
         self.assertEqual({f["company_id"] for f in mine}, {self.company.id})
 
-    def consumption(self, ref, **extra):
-        return {
-            "consumption_id": ref,
-            "source_system": "cabinet",
-            "location": "LOC-OR3",
-            "item": {"gtin": "00614141000029"},
-            "quantity": "1",
-            "uom": "EA",
-            "consumed_at": "2026-12-06T08:30:00Z",
-            **extra,
-        }
-
     def test_the_accept_counts_its_messages_once_and_the_trigger_the_others(self):
         """The accept's statement counts what it stores (a batch across two lanes); the
         insert trigger counts a message stored any other way, and only those."""
         Stat, Delta = self.env["hc.inbox.stat"], self.env["hc.inbox.stat.delta"]
         Stat._fold()
         self.assertExact("before")
-        docs = [self.consumption("ROLL-1"), self.consumption("ROLL-2", critical=True)]
+        docs = [self.consumption_doc("ROLL-1"), self.consumption_doc("ROLL-2", critical=True)]
         accepted = self.Inbox.browse([m.id for m, _s in self.accept(docs, "consumption")])
         self.assertEqual(len(accepted.lane_id), 2, "a critical item takes the critical lane")
         self.assertEqual(set(accepted.mapped("stat_counted")), {True})
