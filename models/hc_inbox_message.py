@@ -14,8 +14,6 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
-from odoo.tools.sql import drop_index
-from odoo.tools.sql import make_index_name
 
 from ..api_contract.errors import PermanentError
 from ..api_contract.errors import WaitingForDependency
@@ -209,7 +207,7 @@ class HcInboxMessage(models.Model):
 
     display_ref = fields.Char(compute="_compute_display_ref", string="Reference")
     connector_id = fields.Many2one(
-        "hc.connector", required=True, ondelete="restrict", readonly=True
+        "hc.connector", required=True, index=True, ondelete="restrict", readonly=True
     )
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     doc_type_id = fields.Many2one(
@@ -232,21 +230,19 @@ class HcInboxMessage(models.Model):
         help="The payload carries secrets (supplier bank details) and is stored as a Fernet "
         "token; processing and replays decrypt it with the server's key.",
     )
-    idempotency_key = fields.Char(readonly=True)
+    idempotency_key = fields.Char(readonly=True, index=True)
     batch_ref = fields.Char(
         readonly=True, help="Request the message arrived in, shared by a batch's documents."
     )
     batch_index = fields.Integer(readonly=True)
-    natural_key = fields.Char(
-        index="btree_not_null", readonly=True, help="Business key of the document."
-    )
+    natural_key = fields.Char(index=True, readonly=True, help="Business key of the document.")
     correlation_key = fields.Char(
-        index="btree_not_null",
+        index=True,
         readonly=True,
         help="Messages sharing this key are applied strictly in arrival order.",
     )
     waiting_key = fields.Char(
-        index="btree_not_null", readonly=True, help="The prerequisite this message is parked on."
+        index=True, readonly=True, help="The prerequisite this message is parked on."
     )
     state = fields.Selection(
         [
@@ -262,7 +258,7 @@ class HcInboxMessage(models.Model):
         index=True,
         readonly=True,
     )
-    next_attempt_at = fields.Datetime()
+    next_attempt_at = fields.Datetime(index=True)
     received_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     finished_at = fields.Datetime(readonly=True)
     api_latency_ms = fields.Float(
@@ -324,7 +320,6 @@ class HcInboxMessage(models.Model):
 
     def init(self):
         super().init()
-        self._drop_replaced_indexes()
         if self._table != "hc_inbox_message":  # the archive inherits this model
             return
         self.env.cr.execute(
@@ -337,31 +332,6 @@ class HcInboxMessage(models.Model):
             self.env.cr.execute(
                 SQL("ALTER TABLE hc_inbox_message SET (%s)", SQL(", ").join(missing))
             )
-
-    def _drop_replaced_indexes(self):
-        """Drop the column indexes of earlier versions that every accepted document paid
-        for (each index is written by each insert, and the accept is the API's hot path):
-
-        - ``connector_id``, ``idempotency_key``: covered by the unique index on both;
-        - ``next_attempt_at``: covered by the claim index, the only reader;
-        - ``natural_key``, ``correlation_key``, ``waiting_key``: empty when a document
-          is accepted; recreated by Odoo without their empty rows (``btree_not_null``).
-
-        Odoo keeps an index a field no longer asks for, and does not rebuild one whose
-        kind changed: dropped here, before Odoo checks the indexes the fields ask for.
-        """
-        cr = self.env.cr
-        for column in ("connector_id", "idempotency_key", "next_attempt_at"):
-            drop_index(cr, make_index_name(self._table, column), self._table)
-        for column in ("natural_key", "correlation_key", "waiting_key"):
-            name = make_index_name(self._table, column)
-            cr.execute(
-                "SELECT 1 FROM pg_indexes WHERE indexname = %s AND tablename = %s"
-                " AND indexdef NOT LIKE '%%IS NOT NULL%%'",
-                [name, self._table],
-            )
-            if cr.fetchone():
-                drop_index(cr, name, self._table)
 
     @api.depends("doc_type")
     def _compute_display_ref(self):

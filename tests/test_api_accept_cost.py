@@ -107,38 +107,3 @@ class TestAcceptCost(SecurityCase, HttpCase):
         self.assertError(
             self.post("vendors", self.vendor_doc(name="After")), 401, "invalid_credentials"
         )
-
-    def inbox_indexes(self, table="hc_inbox_message"):
-        self.env.cr.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table]
-        )
-        return dict(self.env.cr.fetchall())
-
-    def test_an_accepted_document_writes_no_index_another_covers(self):
-        """Each index of the inbox is written by each accepted document: none that another
-        index covers, none for a column empty at the accept (those skip empty rows).  An
-        upgrade from a version that had them drops them (Odoo would keep them)."""
-        Inbox = self.env["hc.inbox.message"]
-        covered = ("connector_id", "idempotency_key", "next_attempt_at")
-        empty_at_accept = ("natural_key", "correlation_key", "waiting_key")
-        for table in ("hc_inbox_message", "hc_inbox_message_archive"):
-            indexes = self.inbox_indexes(table)
-            for column in covered:
-                self.assertNotIn(f"{table}__{column}_index", indexes)
-            for column in empty_at_accept:
-                self.assertIn("IS NOT NULL", indexes[f"{table}__{column}_index"])
-            self.assertIn(f"{table}_idempotency_unique", indexes)
-            self.assertIn(f"{table}_claim_idx", indexes)
-        # an earlier version's indexes
-        self.env.cr.execute(
-            """CREATE INDEX hc_inbox_message__connector_id_index
-                   ON hc_inbox_message (connector_id);
-               DROP INDEX hc_inbox_message__natural_key_index;
-               CREATE INDEX hc_inbox_message__natural_key_index
-                   ON hc_inbox_message (natural_key)"""
-        )
-        Inbox.init()
-        self.env.registry.check_indexes(self.env.cr, ["hc.inbox.message"])
-        indexes = self.inbox_indexes()
-        self.assertNotIn("hc_inbox_message__connector_id_index", indexes)
-        self.assertIn("IS NOT NULL", indexes["hc_inbox_message__natural_key_index"])
