@@ -123,7 +123,7 @@ RECEIVED_STATUS = {
     "result_summary": False,
 }
 # The accept's statement counts the messages it stores in the inbox figures itself (see
-# ``hc_inbox_stat_delta.counted_insert``): built once.
+# ``hc_inbox_stat_delta.received_insert``): built once.
 ACCEPT_RETURNING = SQL(COUNTED_COLUMNS)
 ACCEPT_COUNTED = SQL(received_insert("hc_created"))
 # A message whose work failed to serialize with another worker's is due again this soon
@@ -405,9 +405,7 @@ class HcInboxMessage(models.Model):
             keys = [f"sha256:{digest}" for digest in digests]
         batch_ref = digests[0][:16] if len(documents) > 1 else None
         now = fields.Datetime.now()
-        # What differs between the documents of a request goes in the VALUES rows (one
-        # placeholder each, typed: a multi-row VALUES is not typed by the target table);
-        # what they share is given once.
+        # (the statement's placeholders: see ACCEPT_SQL)
         values = {
             "connector": connector.id,
             "company": company.id,
