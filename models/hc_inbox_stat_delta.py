@@ -150,8 +150,8 @@ class HcInboxStatDelta(models.Model):
     a message (accepted, claimed, done, failed, replayed, deleted by retention), whoever
     changes it (ORM or SQL); a statement that stores messages may count them itself, in
     the same statement (:func:`counted_insert`).  Inserting a row locks nothing another
-    writer needs: many
-    lane workers changing states at once never wait on a shared counter row.  The fold
+    writer needs: many lane workers changing states at once never wait on a shared
+    counter row.  The fold
     (``hc.inbox.stat._fold``, a cron every minute) moves them into the rollup.
     """
 
