@@ -20,6 +20,7 @@ from ..canonical.render import document_sections
 from ..delivery.backoff import retry_delay
 from ..formats.pretty import pretty_text
 from ..trust import crypto
+from .hc_queue_mixin import AFTER_COMMIT
 
 # What says what was received, and from whom: set once when the message is accepted (a
 # multi-row INSERT), and afterwards only by the encryption of a payload at rest, a key
@@ -680,6 +681,12 @@ class HcInboxMessage(models.Model):
                 "attempts": max(self.attempts - 1, 0),
             }
         )
+        after_commit = AFTER_COMMIT.get()
+        if after_commit is not None:
+            # its prerequisite may have been committed by another worker after this
+            # transaction's snapshot, released before this parking was committed: looked
+            # at again after the commit (hc.lane.worker._release_committed)
+            after_commit["parked"][self.id] = key
 
     def _mark_failed(self, code, reason):
         """Retry later with the connector's backoff; a serialization failure (another
@@ -828,8 +835,23 @@ class HcInboxMessage(models.Model):
         open_._resolve("fixed", self.env._("The replayed invoice was applied."))
 
     def _release_waiting(self, keys):
-        """Wake the messages parked on ``keys`` now that their prerequisite is here."""
+        """Wake the messages parked on ``keys`` now that their prerequisite is here.
+
+        In a lane worker, after the worker's commit (``hc.lane.worker._release_committed``,
+        in a fresh READ COMMITTED transaction) rather than in its transaction: a waiting
+        message is claimed now and then while it waits (it is polled), and its release,
+        written in the releasing worker's REPEATABLE READ transaction while another worker
+        claimed or parked it again, failed to serialize, rolling back the releasing
+        message's work and counting an attempt, again and again (the fault suite's reverse
+        order: a payment dead after eight).  Elsewhere (a person resolving an exception, a
+        partner's identifier added) at once, in the transaction.
+        """
+        keys = set(keys or ()) - {False, None}
         if not keys:
+            return
+        after_commit = AFTER_COMMIT.get()
+        if after_commit is not None:
+            after_commit["keys"].update(keys)
             return
         waiting = self.sudo().search([("state", "=", "waiting"), ("waiting_key", "in", list(keys))])
         if waiting:

@@ -74,6 +74,7 @@ from dataclasses import field
 from datetime import timedelta
 
 import psycopg2
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 try:
     import resource
@@ -93,6 +94,7 @@ from ..api_contract.errors import PermanentError
 from ..api_contract.errors import TransientError
 from ..api_contract.errors import WaitingForDependency
 from .hc_processor import DeferredCreate
+from .hc_queue_mixin import AFTER_COMMIT
 from .hc_queue_mixin import TRANSIENT_PGCODES
 from .hc_queue_mixin import auto_commit
 from .hc_queue_mixin import is_contention
@@ -346,10 +348,13 @@ class HcLaneWorker(models.AbstractModel):
         # what the batch's documents look up again and again (hc.reference.resolver's
         # _hc_memo), forgotten at the batch's end and at any commit or rollback
         cr.cache["hc_memo"] = {}
+        # releases and parkings of the batch's messages, handled after each commit
+        after_commit = AFTER_COMMIT.set({"keys": set(), "parked": {}} if auto_commit() else None)
         try:
             return self._process_claimed(messages)
         finally:
             cr.cache.pop("hc_memo", None)
+            AFTER_COMMIT.reset(after_commit)  # what a rolled-back batch released: nothing
 
     def _process_claimed(self, messages):
         group = CreateBatch(self)
@@ -679,16 +684,85 @@ class HcLaneWorker(models.AbstractModel):
         """
         try:
             self.env["hc.audit.log"]._flush_pending()  # the chain's lock until the commit
-            return self.env["ir.cron"]._commit_progress(len(messages))
+            left = self.env["ir.cron"]._commit_progress(len(messages))
         except psycopg2.OperationalError as exc:
             if exc.pgcode not in TRANSIENT_PGCODES:
                 raise
             self.env.cr.rollback()
             self.env.invalidate_all()
+            self._forget_after_commit()  # what the rolled-back work released or parked
             _logger.info("Inbox messages %s: contention at commit, retried: %s", messages.ids, exc)
             for message in messages:
                 message._mark_failed("database_contention", str(exc))
             return self.env["ir.cron"]._commit_progress(len(messages))
+        self._release_committed()
+        return left
+
+    def _forget_after_commit(self):
+        after_commit = AFTER_COMMIT.get()
+        if after_commit:
+            after_commit["keys"].clear()
+            after_commit["parked"].clear()
+
+    def _release_committed(self):
+        """Right after a commit of outcomes: wake the messages waiting for what it
+        processed, in a fresh READ COMMITTED transaction, and commit.
+
+        Two workers meet here without either waiting or failing to serialize:
+
+        - a message this commit processed releases the messages parked on its keys
+          (``hc.inbox.message._release_waiting``); a waiting message another worker
+          holds right now (claimed, or released by a third) is skipped: whoever holds it
+          reads the prerequisite in a snapshot taken after this commit;
+        - a message this commit parked is looked at again: its prerequisite may have been
+          committed by another worker after this transaction's snapshot, whose release,
+          run before this parking was committed, did not find it waiting.  One of the two
+          looks sees the other's commit (each reads after its own commit), so no message
+          sleeps through its prerequisite until its next poll.
+        """
+        after_commit = AFTER_COMMIT.get()
+        if not after_commit or not (after_commit["keys"] or after_commit["parked"]):
+            return
+        keys, parked = list(after_commit["keys"]), dict(after_commit["parked"])
+        self._forget_after_commit()
+        cr = self.env.cr
+        cnx = getattr(cr, "_cnx", None)
+        # Right after the commit no statement has run yet; should one have (a hook after
+        # the commit; a test's transaction, never committed) this one goes with its work.
+        fresh = cnx is not None and cnx.info.transaction_status == TRANSACTION_STATUS_IDLE
+        if fresh:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        self.env.invalidate_all()
+        Inbox = self.env["hc.inbox.message"].sudo()
+        met = []
+        for message in Inbox.browse(list(parked)):
+            key = parked[message.id]
+            if message.state != "waiting" or message.waiting_key != key:
+                continue
+            try:
+                processor = self.env[f"hc.processor.{message.doc_type}"]
+                if processor._dependency_met(message, key):
+                    met.append(message.id)
+            except Exception:  # its poll looks again; never the batch's failure
+                _logger.exception(
+                    "Inbox message %s: its prerequisite could not be read", message.id
+                )
+        cr.cache.pop("hc_invoice_orders", None)  # (the invoice's check keeps what it found)
+        cr.execute(
+            SQL(
+                """SELECT id FROM hc_inbox_message
+                    WHERE state = 'waiting' AND (waiting_key = ANY(%s::varchar[]) OR id = ANY(%s::int4[]))
+                      FOR UPDATE SKIP LOCKED""",
+                keys,
+                met,
+            )
+        )
+        released = Inbox.browse(sorted(row[0] for row in cr.fetchall()))
+        if released:
+            released.write({"state": "received", "next_attempt_at": fields.Datetime.now()})
+            released.lane_id._trigger_safely()
+        if fresh:
+            cr.commit()  # pylint: disable=invalid-commit
 
     def _unclaim(self, messages):
         """Put claimed messages that were not processed back in the queue, uncounted."""

@@ -26,6 +26,8 @@ with a concurrent transaction (retry) rather than a fault.  How the inbox's lane
 uses them is told in :mod:`.hc_lane_worker`.
 """
 
+import contextvars
+
 import psycopg2
 
 from odoo import fields
@@ -48,6 +50,13 @@ TRANSIENT_ERRORS = (
     psycopg2.errors.DeadlockDetected,
     psycopg2.errors.LockNotAvailable,
 )
+
+
+# Set by a lane worker (its thread) for the duration of a batch: the keys its messages
+# released and the messages it parked, handled after each commit
+# (``hc.lane.worker._release_committed``; see ``hc.inbox.message._release_waiting``).  Not
+# in ``cr.cache``: Odoo empties that at every commit, before the worker reads it.
+AFTER_COMMIT = contextvars.ContextVar("hc_after_commit", default=None)
 
 
 def auto_commit():

@@ -1,3 +1,4 @@
+import contextlib
 import threading
 from datetime import timedelta
 from unittest.mock import patch
@@ -624,5 +625,129 @@ class TestClaimRace(HcCase):
                 self.assertEqual(attempts, 1, "the attempt stays counted")
                 self.assertTrue(later, "due again shortly, not at once")
         finally:
+            setup_cr.rollback()
+            self._drop_committed(setup_cr, connector_id)
+
+    @contextlib.contextmanager
+    def _worker(self, cr):
+        """An environment on ``cr`` as a lane worker's batch has it (production path)."""
+        from odoo import SUPERUSER_ID
+        from odoo import api
+
+        from ..models import hc_lane_worker as worker_module
+        from ..models.hc_queue_mixin import AFTER_COMMIT
+
+        token = AFTER_COMMIT.set({"keys": set(), "parked": {}})  # as _process_batch does
+        try:
+            with patch.object(worker_module, "auto_commit", lambda: True):
+                yield api.Environment(cr, SUPERUSER_ID, {})
+        finally:
+            AFTER_COMMIT.reset(token)
+
+    def test_release_waits_for_the_commit_and_skips_a_claimed_message(self):
+        """A worker releasing the messages parked on what it processed does not write them
+        in its own REPEATABLE READ transaction: one claimed by another worker after its
+        snapshot (waiting messages are polled) made its commit fail to serialize, its
+        message's work rolled back and counted, again and again (a payment dead after 8
+        retries in the fault suite's reverse order).  The release runs after the commit,
+        skips the message another worker holds, and wakes the others."""
+        from odoo.sql_db import db_connect
+
+        dbname = self.env.cr.dbname
+        setup_cr, connector_id, ids = self._committed_messages("release", 3)
+        claimed, parked, done = ids
+        key = "vendor:RELEASE-1"
+        releaser = db_connect(dbname).cursor()
+        try:
+            setup_cr.execute(
+                """UPDATE hc_inbox_message SET state = 'waiting', waiting_key = %s,
+                          next_attempt_at = now() at time zone 'utc' + interval '1 hour'
+                    WHERE id = ANY(%s)""",
+                (key, [claimed, parked]),
+            )
+            setup_cr.execute(
+                "UPDATE hc_inbox_message SET state = 'processing' WHERE id = %s", (done,)
+            )
+            setup_cr.commit()
+            with self._worker(releaser) as env:
+                message = env["hc.inbox.message"].browse(done)
+                self.assertEqual(message.state, "processing")  # the worker's snapshot is taken
+                # another worker claims one of the waiting messages, and commits
+                setup_cr.execute(
+                    "UPDATE hc_inbox_message SET state = 'processing' WHERE id = %s", (claimed,)
+                )
+                setup_cr.commit()
+                message.write({"natural_key": key})
+                message._mark_done({"summary": "released"})
+                self.assertEqual(
+                    env["hc.inbox.message"].browse(parked).state,
+                    "waiting",
+                    "not written in the releasing transaction",
+                )
+                env["hc.lane.worker"]._commit_outcome(message)  # no serialization failure
+            setup_cr.execute(
+                "SELECT id, state, attempts FROM hc_inbox_message WHERE id = ANY(%s)", (ids,)
+            )
+            rows = {row[0]: row[1:] for row in setup_cr.fetchall()}
+            self.assertEqual(rows[done][0], "done", "the releasing message's work is kept")
+            self.assertEqual(rows[parked][0], "received", "the parked message is woken")
+            self.assertEqual(rows[claimed][0], "processing", "the other worker's claim is kept")
+        finally:
+            releaser.rollback()
+            releaser.close()
+            setup_cr.rollback()
+            self._drop_committed(setup_cr, connector_id)
+
+    def test_message_parked_on_what_another_worker_just_committed_is_woken(self):
+        """A worker parks a message because its snapshot does not show the prerequisite
+        another worker has committed meanwhile, and that worker's release, run before the
+        parking was committed, did not find it waiting: the parking worker looks again
+        after its commit and wakes it (it slept until its next poll, minutes with the
+        backoff)."""
+        from odoo.sql_db import db_connect
+
+        dbname = self.env.cr.dbname
+        setup_cr, connector_id, ids = self._committed_messages("parked", 2)
+        waiting, prerequisite = ids
+        key = "vendor:PARKED-1"
+        parker = db_connect(dbname).cursor()
+        try:
+            setup_cr.execute(
+                "UPDATE hc_inbox_message SET state = 'processing' WHERE id = %s", (waiting,)
+            )
+            setup_cr.commit()
+            with self._worker(parker) as env:
+                message = env["hc.inbox.message"].browse(waiting)
+                processor = env["hc.processor.vendor"]
+                self.assertFalse(processor._dependency_met(message, key))  # the snapshot
+                # another worker processes the prerequisite and commits
+                setup_cr.execute(
+                    """UPDATE hc_inbox_message SET state = 'done', natural_key = %s,
+                              finished_at = now() at time zone 'utc' WHERE id = %s""",
+                    (key, prerequisite),
+                )
+                setup_cr.commit()
+                self.assertFalse(processor._dependency_met(message, key), "(not seen)")
+                message._mark_waiting(key)
+                env["hc.lane.worker"]._commit_outcome(message)
+            setup_cr.execute(
+                "SELECT state, waiting_key FROM hc_inbox_message WHERE id = %s", (waiting,)
+            )
+            state, _key = setup_cr.fetchone()
+            self.assertEqual(state, "received", "woken after the commit, not left waiting")
+            setup_cr.execute(
+                "UPDATE hc_inbox_message SET state = 'processing' WHERE id = %s", (waiting,)
+            )
+            setup_cr.commit()
+            # without the prerequisite, it stays parked
+            with self._worker(parker) as env:
+                message = env["hc.inbox.message"].browse(waiting)
+                message._mark_waiting("vendor:PARKED-NOT-THERE")
+                env["hc.lane.worker"]._commit_outcome(message)
+            setup_cr.execute("SELECT state FROM hc_inbox_message WHERE id = %s", (waiting,))
+            self.assertEqual(setup_cr.fetchone()[0], "waiting")
+        finally:
+            parker.rollback()
+            parker.close()
             setup_cr.rollback()
             self._drop_committed(setup_cr, connector_id)
