@@ -682,6 +682,10 @@ class HcLaneWorker(models.AbstractModel):
         message's work is then rolled back and the message retried like any transient
         failure, instead of failing the whole cron run and leaving its batch claimed.
         """
+        # the business objects these messages may have held back in other lanes
+        objects = {m.correlation_key for m in messages if m.correlation_key}
+        lane = messages.lane_id[:1]  # (read now: after the commit, a read would start a
+        # transaction before _release_committed chooses its isolation level)
         try:
             self.env["hc.audit.log"]._flush_pending()  # the chain's lock until the commit
             left = self.env["ir.cron"]._commit_progress(len(messages))
@@ -695,7 +699,7 @@ class HcLaneWorker(models.AbstractModel):
             for message in messages:
                 message._mark_failed("database_contention", str(exc))
             return self.env["ir.cron"]._commit_progress(len(messages))
-        self._release_committed()
+        self._release_committed(objects, lane)
         return left
 
     def _forget_after_commit(self):
@@ -704,7 +708,7 @@ class HcLaneWorker(models.AbstractModel):
             after_commit["keys"].clear()
             after_commit["parked"].clear()
 
-    def _release_committed(self):
+    def _release_committed(self, objects=(), lane=None):
         """Right after a commit of outcomes: wake the messages waiting for what it
         processed, in a fresh READ COMMITTED transaction, and commit.
 
@@ -719,9 +723,16 @@ class HcLaneWorker(models.AbstractModel):
           run before this parking was committed, did not find it waiting.  One of the two
           looks sees the other's commit (each reads after its own commit), so no message
           sleeps through its prerequisite until its next poll.
+
+        And the lanes other than this worker's ``lane`` that hold due messages of the
+        business objects committed (``objects``, correlation keys) are woken: a message
+        held back by an earlier one of its object in another lane (a purchase order
+        behind its receipt, claimed to be parked again) was due but not claimable when its
+        lane's worker last looked, and that worker ended its run; nothing else would wake
+        it before the cron's next minute (the fault suite's reverse order: 70 s).
         """
         after_commit = AFTER_COMMIT.get()
-        if not after_commit or not (after_commit["keys"] or after_commit["parked"]):
+        if not after_commit or not (after_commit["keys"] or after_commit["parked"] or objects):
             return
         keys, parked = list(after_commit["keys"]), dict(after_commit["parked"])
         self._forget_after_commit()
@@ -758,9 +769,24 @@ class HcLaneWorker(models.AbstractModel):
             )
         )
         released = Inbox.browse(sorted(row[0] for row in cr.fetchall()))
+        lanes = released.lane_id
+        if objects:
+            cr.execute(
+                SQL(
+                    """SELECT DISTINCT lane_id FROM hc_inbox_message
+                        WHERE correlation_key = ANY(%s::varchar[]) AND lane_id <> %s
+                          AND state IN ('received', 'failed', 'waiting')
+                          AND next_attempt_at <= %s""",
+                    list(objects),
+                    lane.id if lane else 0,
+                    fields.Datetime.now(),
+                )
+            )
+            lanes |= self.env["hc.lane"].browse(row[0] for row in cr.fetchall())
         if released:
             released.write({"state": "received", "next_attempt_at": fields.Datetime.now()})
-            released.lane_id._trigger_safely()
+        if lanes:
+            lanes._trigger_safely()
         if fresh:
             cr.commit()  # pylint: disable=invalid-commit
 

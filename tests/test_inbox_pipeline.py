@@ -751,3 +751,72 @@ class TestClaimRace(HcCase):
             parker.close()
             setup_cr.rollback()
             self._drop_committed(setup_cr, connector_id)
+
+    def test_outcome_wakes_the_lane_of_a_later_message_it_held_back(self):
+        """A message held back by an earlier one of its business object in another lane
+        (a purchase order behind its receipt, claimed only to be parked again) is due but
+        not claimable while its lane's worker looks, and that worker ends its run: the
+        earlier message's outcome wakes that lane once committed (it slept until the
+        cron's next minute: 70 s in the fault suite's reverse order)."""
+        from odoo.sql_db import db_connect
+
+        dbname = self.env.cr.dbname
+        setup_cr, connector_id, ids = self._committed_messages("held", 2)
+        earlier, later = ids
+        key = "purchase_order:HELD-1"
+        crons = self.lane_critical.cron_ids.filtered("active")
+        self.assertTrue(crons)
+        worker_cr = db_connect(dbname).cursor()
+        try:
+            setup_cr.execute(
+                """UPDATE hc_inbox_message SET correlation_key = %s,
+                          state = CASE WHEN id = %s THEN 'processing' ELSE 'received' END,
+                          lane_id = CASE WHEN id = %s THEN lane_id ELSE %s END
+                    WHERE id = ANY(%s)""",
+                (key, earlier, earlier, self.lane_critical.id, ids),
+            )
+            setup_cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (crons.ids,))
+            setup_cr.commit()
+            with self._worker(worker_cr) as env:
+                message = env["hc.inbox.message"].browse(earlier)
+                message._mark_waiting("receipt:HELD-ASN")  # parked: no longer holds it back
+                env["hc.lane.worker"]._commit_outcome(message)
+            setup_cr.execute(
+                """SELECT DISTINCT cron_id FROM ir_cron_trigger
+                    WHERE cron_id = ANY(%s) AND call_at <= now() AT TIME ZONE 'UTC'""",
+                (crons.ids,),
+            )
+            self.assertEqual(
+                {row[0] for row in setup_cr.fetchall()},
+                set(crons.ids),
+                "the lane of the later message is woken",
+            )
+            # the worker's own lane is not: it claims again itself
+            setup_cr.execute(
+                "DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)",
+                (self.lane_bulk.cron_ids.ids,),
+            )
+            setup_cr.execute(
+                """UPDATE hc_inbox_message SET state = 'processing', lane_id = %s
+                    WHERE id = %s""",
+                (self.lane_bulk.id, earlier),
+            )
+            setup_cr.execute(
+                "UPDATE hc_inbox_message SET lane_id = %s WHERE id = %s",
+                (self.lane_bulk.id, later),
+            )
+            setup_cr.commit()
+            with self._worker(worker_cr) as env:
+                message = env["hc.inbox.message"].browse(earlier)
+                message._mark_waiting("receipt:HELD-ASN")
+                env["hc.lane.worker"]._commit_outcome(message)
+            setup_cr.execute(
+                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = ANY(%s)",
+                (self.lane_bulk.cron_ids.ids,),
+            )
+            self.assertEqual(setup_cr.fetchone()[0], 0)
+        finally:
+            worker_cr.rollback()
+            worker_cr.close()
+            setup_cr.rollback()
+            self._drop_committed(setup_cr, connector_id)
