@@ -7,7 +7,10 @@ so the machine's load falls on both alike.  Measured per request, median of the 
 
 - CPU time of the Odoo process (``time.process_time``): what one worker spends;
 - wall time (adds PostgreSQL's time and the commit's WAL flush);
-- SQL statements sent (``odoo.sql_db.sql_counter``).
+- SQL statements sent (``odoo.sql_db.sql_counter``);
+- CPU time of the whole machine (``/proc/stat``: this process, PostgreSQL's backends and
+  WAL writer, the kernel): what a request costs when the cores are the limit, as in
+  ``make bench``'s throughput runs on a small machine.
 
 ``--sql`` prints each statement's count and mean time per request, ``--profile`` the
 cProfile (CPU time) of the POSTs and of the health checks (``--callees`` names functions
@@ -66,17 +69,33 @@ def setup(conf, db):
     return key
 
 
+def machine_cpu_s():
+    """CPU seconds the whole machine spent busy so far (every process: this one,
+    PostgreSQL's backends and WAL writer, the kernel), from ``/proc/stat``; None elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            user, nice, system, _idle, _iowait, irq, softirq = map(
+                int, stat.readline().split()[1:8]
+            )
+    except (OSError, ValueError):
+        return None
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(call, count):
-    """(process ms per call, wall ms per call, SQL statements per call) over ``count``."""
+    """(process ms, wall ms, SQL statements, machine CPU ms) per call over ``count``."""
     q0 = odoo.sql_db.sql_counter
+    m0 = machine_cpu_s()
     c0, w0 = time.process_time(), time.perf_counter()
     for i in range(count):
         call(i)
     c1, w1 = time.process_time(), time.perf_counter()
+    m1 = machine_cpu_s()
     return (
         (c1 - c0) * 1000 / count,
         (w1 - w0) * 1000 / count,
         (odoo.sql_db.sql_counter - q0) / count,
+        (m1 - m0) * 1000 / count if m0 is not None else float("nan"),
     )
 
 
@@ -166,6 +185,12 @@ def main():
     print(f"{'per request':30} {'health':>9} {'POST':>9} {'health/POST':>12}")
     print(f"{'CPU ms (Odoo process)':30} {h_cpu:9.2f} {p_cpu:9.2f} {h_cpu / p_cpu:12.2f}")
     print(f"{'wall ms':30} {h_wall:9.2f} {p_wall:9.2f} {h_wall / p_wall:12.2f}")
+    h_machine = statistics.median(r[0][3] for r in rows)
+    p_machine = statistics.median(r[1][3] for r in rows)
+    print(
+        f"{'CPU ms (whole machine)':30} {h_machine:9.2f} {p_machine:9.2f} "
+        f"{h_machine / p_machine:12.2f}"
+    )
     print(f"{'SQL statements':30} {rows[0][0][2]:9.1f} {rows[0][1][2]:9.1f}")
     print(
         "ratio per round (wall):",

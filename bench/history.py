@@ -45,6 +45,9 @@ def env_for(cr):
 
 def grow(env, size):
     """Add done history messages until the inbox holds ``size`` rows; return seconds."""
+    # (importable once the registry is loaded, which sets up the addons' path)
+    from odoo.addons.healthcare_p2p_integration.models import hc_inbox_stat_delta as stat_delta
+
     cr = env.cr
     cr.execute("SELECT count(*) FROM hc_inbox_message")
     have = cr.fetchone()[0]
@@ -57,20 +60,27 @@ def grow(env, size):
     todo = max(size - have, 0)
     for offset in range(0, todo, CHUNK):
         count = min(CHUNK, todo - offset)
+        # (counted in the inbox figures by the statement itself, as the API's accept
+        # does: grouped, where the insert trigger would count row by row)
         cr.execute(
-            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, doc_type,
+            """WITH hc_created AS (
+               INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, doc_type,
                    lane_id, content_type, payload, payload_size, content_hash, idempotency_key,
                    state, attempts, replay_count, next_attempt_at, received_at, finished_at,
                    started_at, api_latency_ms, payload_encrypted, natural_key, result_summary,
-                   create_uid, create_date, write_uid, write_date)
+                   stat_counted, create_uid, create_date, write_uid, write_date)
                SELECT %(connector)s, %(company)s, %(doc_type_id)s, 'vendor', %(lane)s,
                       'application/json', convert_to('eyJuYW1lIjogImhpc3RvcnkifQ==', 'UTF8'),
                       19, md5(g::text), %(tag)s || g, 'done', 1, 0, t.at, t.at,
                       t.at + interval '2 seconds', t.at + interval '1 second', 20 + g %% 30,
-                      false, 'vendor:hist-' || g, 'history', 1, t.at, 1, t.at
+                      false, 'vendor:hist-' || g, 'history', TRUE, 1, t.at, 1, t.at
                  FROM generate_series(%(first)s, %(last)s) g,
                       LATERAL (SELECT now() at time zone 'UTC' - interval '32 days'
-                                      - (g %% 525600) * interval '1 minute' AS at) t""",
+                                      - (g %% 525600) * interval '1 minute' AS at) t
+               RETURNING """
+            + stat_delta.COUNTED_COLUMNS
+            + ")\n"
+            + stat_delta.counted_insert("hc_created"),
             {
                 "connector": connector.id,
                 "company": env.company.id,

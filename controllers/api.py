@@ -233,6 +233,7 @@ class HcApiController(http.Controller):
             )
         valid = [(i, raw) for i, (raw, errors) in enumerate(items) if not errors]
         content_type = STORED_CONTENT_TYPES[fmt]
+        answers = {}
         accepted = (
             env["hc.inbox.message"]
             .sudo()
@@ -244,6 +245,7 @@ class HcApiController(http.Controller):
                 [raw for _i, raw in valid],
                 idempotency_key=key,
                 api_latency_ms=(time.perf_counter() - started) * 1000.0,
+                answers=answers,
             )
         )
         outcome = {index: result for (index, _raw), result in zip(valid, accepted, strict=True)}
@@ -297,7 +299,11 @@ class HcApiController(http.Controller):
             message = outcome[0][0]
             created = entry["status"] == "created"
             return request.make_json_response(
-                dict(message._api_status(), duplicate=not created, **extra),
+                dict(
+                    answers[message.id] if created else message._api_status(),
+                    duplicate=not created,
+                    **extra,
+                ),
                 status=202 if created else 200,
                 headers=[("Location", f"{PREFIX}/messages/{message.id}")],
             )

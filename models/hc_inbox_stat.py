@@ -6,6 +6,7 @@ from odoo import models
 from odoo.tools import SQL
 
 from .hc_inbox_stat_delta import KEY_COLUMNS
+from .hc_inbox_stat_delta import REPLACED_TRIGGERS
 from .hc_inbox_stat_delta import TRIGGER_SQL
 from .hc_inbox_stat_delta import TRIGGERS
 from .hc_inbox_stat_delta import delta_rows
@@ -66,26 +67,40 @@ class HcInboxStat(models.Model):
     def init(self):
         cr = self.env.cr
         cr.execute(KEY_INDEX_SQL)
-        cr.execute(TRIGGER_SQL)
-        missing = []
+        missing, replaced = [], []
         for table, triggers in TRIGGERS.items():
             cr.execute("SELECT to_regclass(%s)", [table])
             if not cr.fetchone()[0]:
                 continue
-            for name, definition in triggers.items():
-                cr.execute(
-                    "SELECT 1 FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = %s",
-                    [table, name],
-                )
-                if not cr.fetchone():
-                    missing.append(f"CREATE TRIGGER {name} {definition}")
-        if missing:
-            # First install (or triggers dropped): count what is there, with the inbox
-            # locked against writers so that no change falls between count and trigger.
+            existing = self._triggers(table)
+            missing += [
+                f"CREATE TRIGGER {name} {definition}"
+                for name, definition in triggers.items()
+                if name not in existing
+            ]
+            replaced += [
+                f"DROP TRIGGER {name} ON {table}"
+                for name in REPLACED_TRIGGERS.get(table, ())
+                if name in existing
+            ]
+        if missing or replaced:
+            # With the inbox locked against writers, so that no change falls between an
+            # old trigger and its replacement, or between the count and a new trigger.
             cr.execute("LOCK TABLE hc_inbox_message IN SHARE ROW EXCLUSIVE MODE")
-            for statement in missing:
+            for statement in replaced:
                 cr.execute(statement)
+        cr.execute(TRIGGER_SQL)
+        for statement in missing:
+            cr.execute(statement)
+        if len(missing) > len(replaced):
+            # First install (or triggers dropped, not just replaced): count what is there.
             self._rebuild()
+
+    @api.model
+    def _triggers(self, table):
+        """Names of the triggers on ``table`` (ours and PostgreSQL's own)."""
+        self.env.cr.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass", [table])
+        return {name for (name,) in self.env.cr.fetchall()}
 
     @api.model
     def _rebuild(self):

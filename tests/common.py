@@ -131,6 +131,20 @@ class HcCase(TransactionCase):
         return doc
 
     @staticmethod
+    def consumption_doc(ref, **extra):
+        """A cabinet's consumption of one item (``critical=True``: the critical lane)."""
+        return {
+            "consumption_id": ref,
+            "source_system": "cabinet",
+            "location": "LOC-OR3",
+            "item": {"gtin": "00614141000029"},
+            "quantity": "1",
+            "uom": "EA",
+            "consumed_at": "2026-12-06T08:30:00Z",
+            **extra,
+        }
+
+    @staticmethod
     def raw(doc):
         return json.dumps(doc).encode()
 

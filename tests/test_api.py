@@ -35,6 +35,9 @@ class TestApi(HcCase, HttpCase):
         self.assertEqual(response.headers["Location"], f"/api/hc/v1/messages/{body['id']}")
         message = self.Inbox.browse(body["id"])
         self.assertEqual(message.connector_id, self.connector)
+        # the answer, built from what was stored, is what the message shows
+        self.assertIs(body.pop("duplicate"), False)
+        self.assertEqual(self.get(f"messages/{body['id']}").json(), body)
         self.process()
         status = self.get(f"messages/{body['id']}").json()
         self.assertEqual(status["state"], "done")

@@ -33,18 +33,6 @@ class TestAcceptCost(SecurityCase, HttpCase):
         self.assertEqual(response.status_code, 200)
         return count
 
-    def consumption(self, ref, **extra):
-        return {
-            "consumption_id": ref,
-            "source_system": "cabinet",
-            "location": "LOC-OR3",
-            "item": {"gtin": "00614141000029"},
-            "quantity": "1",
-            "uom": "EA",
-            "consumed_at": "2026-12-06T08:30:00Z",
-            **extra,
-        }
-
     def assertAcceptedWithin(self, endpoint, body, ceiling, status=202, headers=None):
         health = self.health()
         response, count = self.statements(lambda: self.post(endpoint, body, headers=headers))
@@ -77,11 +65,11 @@ class TestAcceptCost(SecurityCase, HttpCase):
 
     def test_consumption_costs_one_statement_critical_or_not(self):
         # per-worker caches (the item master's critical items, each lane's workers)
-        self.post("consumption", self.consumption("CAB-W1"))
-        self.post("consumption", self.consumption("CAB-W2", critical=True))
-        self.assertAcceptedWithin("consumption", self.consumption("CAB-1"), NEW_DOCUMENT)
+        self.post("consumption", self.consumption_doc("CAB-W1"))
+        self.post("consumption", self.consumption_doc("CAB-W2", critical=True))
+        self.assertAcceptedWithin("consumption", self.consumption_doc("CAB-1"), NEW_DOCUMENT)
         response = self.assertAcceptedWithin(
-            "consumption", self.consumption("CAB-2", critical=True), NEW_DOCUMENT
+            "consumption", self.consumption_doc("CAB-2", critical=True), NEW_DOCUMENT
         )
         message = self.Inbox.browse(response.json()["id"])
         self.assertEqual(message.lane_id, self.lane_critical)

@@ -10,6 +10,7 @@ import random
 import threading
 from contextlib import closing
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID
 from odoo import api
@@ -17,6 +18,7 @@ from odoo import fields
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
+from ..models import hc_inbox_stat_delta as stat_delta
 from .common import HcCase
 from .common import let_threads_open_environments
 
@@ -177,6 +179,86 @@ class TestMetricRollups(HcCase):
         mine = Stat._figures(["s"], self.company.ids, since)
         self.assertTrue(mine)
         self.assertEqual({f["company_id"] for f in mine}, {self.company.id})
+
+    def test_the_accept_counts_its_messages_once_and_the_trigger_the_others(self):
+        """The accept's statement counts what it stores (a batch across two lanes); the
+        insert trigger counts a message stored any other way, and only those."""
+        Stat, Delta = self.env["hc.inbox.stat"], self.env["hc.inbox.stat.delta"]
+        Stat._fold()
+        self.assertExact("before")
+        docs = [self.consumption_doc("ROLL-1"), self.consumption_doc("ROLL-2", critical=True)]
+        accepted = self.Inbox.browse([m.id for m, _s in self.accept(docs, "consumption")])
+        self.assertEqual(len(accepted.lane_id), 2, "a critical item takes the critical lane")
+        self.assertEqual(set(accepted.mapped("stat_counted")), {True})
+        self.assertEqual(
+            Delta.search_count([]), 4, "per lane: one 'received' state and one hour, grouped"
+        )
+        self.assertExact("accepted: counted by the statement, once")
+        self.env.cr.execute(
+            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, doc_type,
+                   lane_id, idempotency_key, state, attempts, replay_count, received_at,
+                   finished_at, next_attempt_at)
+               VALUES (%s, %s, %s, 'vendor', %s, 'roll-sql', 'done', 2, 0,
+                       now() at time zone 'UTC' - interval '1 minute',
+                       now() at time zone 'UTC', now() at time zone 'UTC')""",
+            [self.connector.id, self.company.id, self.doc_types[:1].id, accepted[0].lane_id.id],
+        )
+        self.assertExact("stored in SQL: counted by the trigger")
+        Stat._fold()
+        self.assertExact("folded")
+
+    def test_a_bulk_load_counting_itself_is_counted_once(self):
+        """A statement storing many messages counts them itself (``counted_insert``, as the
+        history bench's bulk load does): done ones included, none counted twice."""
+        self.env["hc.inbox.stat"]._fold()
+        self.env.cr.execute(
+            """WITH hc_created AS (
+                   INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id,
+                          doc_type, lane_id, idempotency_key, state, attempts, replay_count,
+                          received_at, finished_at, next_attempt_at, stat_counted)
+                   SELECT %s, %s, %s, 'vendor', %s, 'bulk-' || g,
+                          CASE WHEN g %% 3 = 0 THEN 'dead' ELSE 'done' END, 1 + g %% 2, 0,
+                          now() at time zone 'UTC' - g * interval '1 hour',
+                          now() at time zone 'UTC' - g * interval '1 hour' + interval '5 s',
+                          now() at time zone 'UTC', TRUE
+                     FROM generate_series(1, 30) g
+                   RETURNING """
+            + stat_delta.COUNTED_COLUMNS
+            + ")"
+            + stat_delta.counted_insert("hc_created"),
+            [self.connector.id, self.company.id, self.doc_types[:1].id, self.lane_critical.id],
+        )
+        self.assertTrue(self.env.cr.rowcount, "the figures of the load were inserted")
+        self.assertExact("bulk load counted by its statement")
+
+    def test_an_upgrade_replaces_the_statement_insert_trigger_without_a_recount(self):
+        """The insert trigger of earlier versions (per statement) is replaced by the
+        per-row one under the table's lock: figures stay exact, nothing is recounted."""
+        Stat = self.env["hc.inbox.stat"]
+        self.accept([self.vendor_doc(name="Before the upgrade")])
+        self.env.cr.execute(
+            """DROP TRIGGER hc_inbox_stat_ins_row ON hc_inbox_message;
+               CREATE TRIGGER hc_inbox_stat_ins AFTER INSERT ON hc_inbox_message
+                   REFERENCING NEW TABLE AS new_rows
+                   FOR EACH STATEMENT EXECUTE FUNCTION hc_inbox_stat_inserted()"""
+        )
+        rebuilt = []
+        with patch.object(type(Stat), "_rebuild", lambda self: rebuilt.append(1)):
+            Stat.init()
+        self.assertEqual(rebuilt, [], "a replaced trigger needs no recount")
+        triggers = Stat._triggers("hc_inbox_message")
+        self.assertIn("hc_inbox_stat_ins_row", triggers)
+        self.assertNotIn("hc_inbox_stat_ins", triggers)
+        self.accept([self.vendor_doc(name="After the upgrade")])
+        self.env.cr.execute(
+            """INSERT INTO hc_inbox_message (connector_id, company_id, doc_type_id, doc_type,
+                   lane_id, idempotency_key, state, attempts, replay_count, received_at,
+                   next_attempt_at)
+               SELECT connector_id, company_id, doc_type_id, doc_type, lane_id,
+                      'upgrade-sql', 'received', 0, 0, received_at, next_attempt_at
+                 FROM hc_inbox_message ORDER BY id DESC LIMIT 1"""
+        )
+        self.assertExact("after the upgrade")
 
     def test_rebuild_recounts_everything(self):
         self.accept([self.vendor_doc(name="Rebuilt")])
