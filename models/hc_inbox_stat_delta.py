@@ -151,8 +151,8 @@ class HcInboxStatDelta(models.Model):
     changes it (ORM or SQL); a statement that stores messages may count them itself, in
     the same statement (:func:`counted_insert`).  Inserting a row locks nothing another
     writer needs: many lane workers changing states at once never wait on a shared
-    counter row.  The fold
-    (``hc.inbox.stat._fold``, a cron every minute) moves them into the rollup.
+    counter row.  The fold (``hc.inbox.stat._fold``, a cron every minute) moves them into
+    the rollup.
     """
 
     _name = "hc.inbox.stat.delta"

@@ -682,10 +682,11 @@ class HcLaneWorker(models.AbstractModel):
         message's work is then rolled back and the message retried like any transient
         failure, instead of failing the whole cron run and leaving its batch claimed.
         """
-        # the business objects these messages may have held back in other lanes
+        # The business objects these messages may have held back in other lanes, and the
+        # lane, read now: after the commit a read would start a transaction before
+        # _release_committed chooses its isolation level.
         objects = {m.correlation_key for m in messages if m.correlation_key}
-        lane = messages.lane_id[:1]  # (read now: after the commit, a read would start a
-        # transaction before _release_committed chooses its isolation level)
+        lane = messages.lane_id[:1]
         try:
             self.env["hc.audit.log"]._flush_pending()  # the chain's lock until the commit
             left = self.env["ir.cron"]._commit_progress(len(messages))
@@ -708,7 +709,7 @@ class HcLaneWorker(models.AbstractModel):
             after_commit["keys"].clear()
             after_commit["parked"].clear()
 
-    def _release_committed(self, objects=(), lane=None):
+    def _release_committed(self, objects, lane):
         """Right after a commit of outcomes: wake the messages waiting for what it
         processed, in a fresh READ COMMITTED transaction, and commit.
 
