@@ -246,6 +246,7 @@ class HcApiController(http.Controller):
                 idempotency_key=key,
                 api_latency_ms=(time.perf_counter() - started) * 1000.0,
                 answers=answers,
+                commit=True,
             )
         )
         outcome = {index: result for (index, _raw), result in zip(valid, accepted, strict=True)}

@@ -12,6 +12,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
+from odoo.exceptions import ConcurrencyError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -21,6 +22,7 @@ from ..canonical.render import document_sections
 from ..delivery.backoff import retry_delay
 from ..formats.pretty import pretty_text
 from ..trust import crypto
+from . import accept_connection
 from .hc_inbox_stat_delta import COUNTED_COLUMNS
 from .hc_inbox_stat_delta import received_insert
 from .hc_queue_mixin import AFTER_COMMIT
@@ -368,6 +370,7 @@ class HcInboxMessage(models.Model):
         idempotency_key=None,
         api_latency_ms=None,
         answers=None,
+        commit=False,
     ):
         """Store each raw document as its own message; de-duplicate by idempotency key.
 
@@ -386,6 +389,10 @@ class HcInboxMessage(models.Model):
         :param answers: a dict that receives, for each created message, its
             :meth:`_api_status` by id, built from what was stored: answering costs no
             query and no work of the ORM's cache
+        :param commit: store and commit at once, in a transaction of its own on this
+            process's accept connection (:mod:`.accept_connection`: the API, whose 202
+            promises the documents are stored), not in the caller's transaction; in
+            tests (whose transaction is never committed), in the caller's.
         :return: list of ``(message, status)`` with status ``created``, ``duplicate`` or
             ``conflict`` (same key, different body: the caller answers 409)
         """
@@ -434,20 +441,30 @@ class HcInboxMessage(models.Model):
                 is_encrypted,
             )
         code, slots = self._accept_statement(len(documents))
-        self.env.flush_all()
-        self.env.cr.execute(
-            code,
-            [
-                values[slot.name][slot.index] if slot.index is not None else values[slot.name]
-                for slot in slots
-            ],
-        )
-        fetched = self.env.cr.fetchall()
+        params = [
+            values[slot.name][slot.index] if slot.index is not None else values[slot.name]
+            for slot in slots
+        ]
+        own_transaction = commit and accept_connection.usable(self.env.cr)
+        if own_transaction:
+            with accept_connection.borrowed(self.env.cr.dbname) as connection:
+                fetched = connection.execute_and_commit(len(documents), code, params)
+        else:
+            self.env.flush_all()
+            self.env.cr.execute(code, params)
+            fetched = self.env.cr.fetchall()
         created_ids = {key: id_ for key, id_, _triggered in fetched}
+        # (the cron workers are notified when the caller's transaction commits)
         self.env["hc.lane"]._notify_if(fetched and fetched[0][2])
         existing = {}
         if len(created_ids) < len(documents):
             existing = self._find_by_keys(connector, [k for k in keys if k not in created_ids])
+            if own_transaction and any(
+                key not in created_ids and key not in existing for key in keys
+            ):
+                # Stored by a concurrent request after this transaction's snapshot: this
+                # one cannot read it yet.  Odoo serves the request again, which finds it.
+                raise ConcurrencyError("A concurrent request stored the same document.")
         results = []
         for digest, key in zip(digests, keys, strict=True):
             if key in created_ids:

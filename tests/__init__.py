@@ -7,6 +7,7 @@ here: Odoo's loader collects only ``unittest`` test cases, and they run under
 ``scripts/pure_plugin.py``, which does not execute this file.
 """
 
+from . import test_accept_connection
 from . import test_ap_supervision
 from . import test_api
 from . import test_api_accept_cost
