@@ -51,10 +51,11 @@ RECEIVED_FIELDS = frozenset(
 )
 # One statement, one round trip: store the documents the unique index and the archive do
 # not hold yet, count them in the inbox figures, and wake their lanes' workers if any was
-# stored.  The archive is read in the transaction's snapshot (REPEATABLE READ), as the
-# separate look-up before it was: a message the archive cron moves while this statement
-# waits on its row (done over 32 days ago, resubmitted at that very moment) is not seen
-# there, and the resubmission is stored as a new message.  What differs between the
+# stored.  The archive is read in the statement's snapshot (the caller's REPEATABLE READ
+# one, or the statement's own on the API's accept connection), as the separate look-up
+# before it was: a message the archive cron moves while this statement waits on its row
+# (done over 32 days ago, resubmitted at that very moment) is not seen there, and the
+# resubmission is stored as a new message.  What differs between the
 # documents of a request goes in the VALUES rows (one placeholder each, typed: a
 # multi-row VALUES is not typed by the target table); what they share is given once.
 ACCEPT_SQL = """WITH hc_incoming (lane_id, payload, payload_size, content_hash,
