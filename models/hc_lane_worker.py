@@ -98,6 +98,7 @@ from .hc_queue_mixin import AFTER_COMMIT
 from .hc_queue_mixin import TRANSIENT_PGCODES
 from .hc_queue_mixin import auto_commit
 from .hc_queue_mixin import is_contention
+from .hc_reference_resolver import BATCH_MEMO
 
 _logger = logging.getLogger(__name__)
 
@@ -344,16 +345,15 @@ class HcLaneWorker(models.AbstractModel):
 
     def _process_batch(self, messages):
         """Process claimed ``messages``; return False when the cron ran out of time."""
-        cr = self.env.cr
         # what the batch's documents look up again and again (hc.reference.resolver's
         # _hc_memo), forgotten at the batch's end and at any commit or rollback
-        cr.cache["hc_memo"] = {}
+        memo = BATCH_MEMO.set({"cr": self.env.cr})
         # releases and parkings of the batch's messages, handled after each commit
         after_commit = AFTER_COMMIT.set({"keys": set(), "parked": {}} if auto_commit() else None)
         try:
             return self._process_claimed(messages)
         finally:
-            cr.cache.pop("hc_memo", None)
+            BATCH_MEMO.reset(memo)
             AFTER_COMMIT.reset(after_commit)  # what a rolled-back batch released: nothing
 
     def _process_claimed(self, messages):

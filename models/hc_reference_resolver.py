@@ -6,6 +6,7 @@ unit code, a currency code or a purchase order number is resolved here and nowhe
 so a rule changed here holds for every document type.
 """
 
+import contextvars
 import re
 
 from odoo import api
@@ -23,6 +24,12 @@ from ..normalize.product_ids import normalize_hibc
 from ..normalize.product_ids import normalize_ndc
 from ..normalize.uom import CATEGORY_PACK
 from ..normalize.uom import normalize_uom
+
+# Set by a lane worker for the duration of a batch (``hc.lane.worker._process_batch``):
+# ``{"cr": the batch's cursor}``, and the memos of its current transaction
+# (:meth:`HcReferenceResolver._hc_memo`).  Not in ``cr.cache``, which Odoo empties at
+# every commit: there, the memos served only the batch's first transaction.
+BATCH_MEMO = contextvars.ContextVar("hc_batch_memo", default=None)
 
 # Schemes unique world-wide (after alias mapping: 0088 -> gln...), stored as our name.
 # Any other scheme is the sending system's own id, only unique within that system.
@@ -497,15 +504,14 @@ class HcReferenceResolver(models.AbstractModel):
         batch of documents looks up again and again (a currency, a vendor's tax mappings)
         is read once per batch, never outliving the snapshot it was read in.  Outside a
         batch, a new dict each time (nothing is remembered)."""
-        memos = self.env.cr.cache.get("hc_memo")
-        if memos is None:
-            return {}
+        memos = BATCH_MEMO.get()
+        if memos is None or memos["cr"] is not self.env.cr:
+            return {}  # (outside a batch, or another cursor's transaction)
         # the transaction's timestamp changes at every commit and rollback
         now = self.env.cr.now()
         if memos.get("at") != now:
-            memos.clear()
-            memos["at"] = now
-        return memos.setdefault(name, {})
+            memos["at"], memos["by_name"] = now, {}
+        return memos["by_name"].setdefault(name, {})
 
     @api.model
     def _resolve_currency(self, code):

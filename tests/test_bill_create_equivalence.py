@@ -9,12 +9,14 @@ the accounting date are compared with a bill created by ``account.move.create`` 
 same lines, in a plain environment.
 """
 
+from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import Command
 from odoo.addons.account.models.account_move_line import AccountMoveLine
 from odoo.tests import tagged
 
+from ..models.hc_reference_resolver import BATCH_MEMO
 from .common import HcCase
 
 VENDOR_GLN = "0614141000012"
@@ -298,7 +300,7 @@ class TestBillCreateEquivalence(HcCase):
             "partner_category_id": [],
             "company_id": self.company.id,
         }
-        self.env.cr.cache["hc_memo"] = {}
+        batch = BATCH_MEMO.set({"cr": self.env.cr})
         try:
             self.assertEqual(Model._get_distribution(dict(args)), {str(self.pharmacy.id): 40.0})
             model = Model.create(
@@ -319,7 +321,26 @@ class TestBillCreateEquivalence(HcCase):
             memo = self.env["hc.reference.resolver"]._hc_memo("analytic_distribution")
             self.assertEqual({key[0] for key in memo}, {self.env.uid})
         finally:
-            self.env.cr.cache.pop("hc_memo", None)
+            BATCH_MEMO.reset(batch)
+
+    def test_the_batch_memo_outlives_what_a_commit_empties_not_the_transaction(self):
+        # A lane worker commits after each message: Odoo then empties cr.cache, where
+        # the memos were kept and gone for the rest of the batch.  Now they last as long
+        # as the transaction they were read in, and no longer.
+        Resolver = self.env["hc.reference.resolver"]
+        self.assertEqual(Resolver._hc_memo("currency"), {})  # outside a batch: nothing
+        Resolver._hc_memo("currency")["EUR"] = 1
+        self.assertEqual(Resolver._hc_memo("currency"), {})
+        batch = BATCH_MEMO.set({"cr": self.env.cr})
+        try:
+            Resolver._hc_memo("currency")["EUR"] = 1
+            self.env.cr.cache.clear()  # what a commit does to cr.cache
+            self.assertEqual(Resolver._hc_memo("currency"), {"EUR": 1})
+            later = self.env.cr.now() + timedelta(seconds=1)
+            with patch.object(type(self.env.cr), "now", lambda cr: later):  # a new transaction
+                self.assertEqual(Resolver._hc_memo("currency"), {})
+        finally:
+            BATCH_MEMO.reset(batch)
 
     def test_the_sequence_shortcut_answers_odoos_query(self):
         """Where the domain is not ``WHERE FALSE`` the import's context runs Odoo's own
