@@ -11,12 +11,14 @@ Usage: python bench/documents.py <odoo.conf> <database> <what> [args]; prints JS
 """
 
 import json
+import logging
 import multiprocessing
 import os
 import random
 import sys
 import threading
 import time
+from queue import Empty
 
 import psycopg2
 from ubl import GLN
@@ -31,6 +33,8 @@ import odoo.sql_db
 import odoo.tools
 from odoo.fields import Command
 from odoo.modules.registry import Registry
+
+_logger = logging.getLogger(__name__)
 
 # Where this run's amounts start: random among 10,000,000 cents (a time-based salt modulo
 # 997 made runs 100 seconds apart bill the same amounts, held as possible duplicates of
@@ -327,7 +331,6 @@ def pipeline_import(conf, db, count, workers, per_order=1, batch_size=10, contex
     queue = multiprocessing.Queue()
     waits, stop = {}, threading.Event()
     sampler = threading.Thread(target=_sample_waits, args=(db, stop, waits))
-    sampler.start()
     load_before = os.getloadavg()
     start = time.perf_counter()
     procs = [
@@ -336,16 +339,33 @@ def pipeline_import(conf, db, count, workers, per_order=1, batch_size=10, contex
     ]
     for p in procs:
         p.start()
+    # The sampler's thread starts once the workers are forked: a process forked while
+    # another thread is inside libpq (the sampler connecting: its SCRAM exchange draws
+    # random bytes under OpenSSL's locks) can inherit a lock that nobody releases, and
+    # that worker then never connects (seen: a drain that never reported, no backend).
+    sampler.start()
     backends, reports = {}, []
+    deadline = time.monotonic() + 960
     while len(reports) < workers:
-        kind, value = queue.get(timeout=900)
+        try:
+            kind, value = queue.get(timeout=5)
+        except Empty:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"lane workers did not report within 960 s: {procs}") from None
+            lost = [p for p in procs if p.exitcode not in (None, 0)]
+            if lost:
+                raise RuntimeError(f"lane workers died before reporting: {lost}") from None
+            continue
         if kind == "backend":
             backends[value] = _cpu_of(value)
         else:
             value["db_cpu"] = (_cpu_of(value["backend"]) or 0) - (backends[value["backend"]] or 0)
             reports.append(value)
     for p in procs:
-        p.join()
+        p.join(timeout=60)
+        if p.is_alive():
+            _logger.warning("Lane worker %s still running after its report: terminated", p.pid)
+            p.terminate()
     stop.set()
     sampler.join()
     ends = [r["last_done"] for r in reports if r["last_done"]]
