@@ -578,34 +578,28 @@ def main():
     run = str(int(time.time()))
     base = f"http://127.0.0.1:{args.port}"
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    named = {"X-Odoo-Database": args.db}
+
+    def health_check(session, extra=None):
+        return session.get(f"{base}/web/health", headers=extra, timeout=10).ok
+
+    def post_vendor(session, document, extra=None):
+        response = session.post(
+            f"{base}/api/hc/v1/vendors",
+            data=json.dumps(document),
+            headers={**headers, **(extra or {})},
+            timeout=30,
+        )
+        return response.status_code == 202
+
     try:
         # warm up both routes (worker start, registry load)
-        load(lambda s, i: s.get(f"{base}/web/health", timeout=10).ok, 50, args.concurrency)
-        load(
-            lambda s, i: (
-                s.post(
-                    f"{base}/api/hc/v1/vendors",
-                    data=json.dumps(vendor(i, "w" + run)),
-                    headers=headers,
-                    timeout=30,
-                ).status_code
-                == 202
-            ),
-            50,
-            args.concurrency,
-        )
+        load(lambda s, i: health_check(s), 50, args.concurrency)
+        load(lambda s, i: post_vendor(s, vendor(i, "w" + run)), 50, args.concurrency)
         posted = iter(range(10**9))  # (a fresh document per POST across the rounds)
         health, post, post_ratios = side_by_side(
-            lambda s, i: s.get(f"{base}/web/health", timeout=10).ok,
-            lambda s, i: (
-                s.post(
-                    f"{base}/api/hc/v1/vendors",
-                    data=json.dumps(vendor(next(posted), run)),
-                    headers=headers,
-                    timeout=30,
-                ).status_code
-                == 202
-            ),
+            lambda s, i: health_check(s),
+            lambda s, i: post_vendor(s, vendor(next(posted), run)),
             args.requests,
             args.concurrency,
             args.api_rounds,
@@ -613,20 +607,11 @@ def main():
         # The same two requests naming their database (``X-Odoo-Database``): Odoo then
         # skips listing the databases, which it does on a new PostgreSQL connection for
         # every request without a session when a --db-filter is set (as here, and
-        # above).  What a sender gains by sending the header (README, "What accepting a
-        # document costs"); informational, a quarter of the requests.
-        named = {"X-Odoo-Database": args.db}
+        # above).  What a sender gains by sending the header (README, API reference);
+        # informational, a quarter of the requests.
         named_health, named_post, _named_ratios = side_by_side(
-            lambda s, i: s.get(f"{base}/web/health", headers=named, timeout=10).ok,
-            lambda s, i: (
-                s.post(
-                    f"{base}/api/hc/v1/vendors",
-                    data=json.dumps(vendor(next(posted), run)),
-                    headers={**headers, **named},
-                    timeout=30,
-                ).status_code
-                == 202
-            ),
+            lambda s, i: health_check(s, named),
+            lambda s, i: post_vendor(s, vendor(next(posted), run), named),
             max(2, args.requests // 4),
             args.concurrency,
             max(2, args.api_rounds // 4),
